@@ -1,0 +1,178 @@
+/**
+ * The shape of a stack's `librerouter:*` config, with defaults. Pure: no `@pulumi/*` import.
+ * Field-level checks live here; cross-field checks (overlaps, collisions, capacity) in `validate.ts`.
+ */
+import { z } from "zod";
+import { isCidr, isIpv4 } from "./net";
+
+const ipv4 = z.string().refine(isIpv4, { message: "must be a dotted IPv4 address such as 192.0.2.10" });
+const cidr = z.string().refine(isCidr, { message: "must be an IPv4 network in CIDR form such as 192.0.2.0/24 (host bits zero)" });
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** Tenant keys become resource names, DNS labels and OpenVPN common names. */
+export const TENANT_KEY = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+const tenantKey = z.string().regex(TENANT_KEY, {
+  message: "must be a DNS-safe key: lowercase letters, digits and '-', starting with a letter, at most 32 characters",
+});
+
+const memory = z
+  .object({
+    /** Balloon floor (Proxmox `memory.floating`), MiB. */
+    minMb: int(128, 1048576).optional(),
+    /** Balloon ceiling (Proxmox `memory.dedicated`), MiB. */
+    maxMb: int(128, 1048576).optional(),
+  })
+  .strict();
+
+/** Hardware ID pins are what the launcher prints: a SHA-256 hex digest (or a MAC for IV_HWADDR pins). */
+export const HWID = /^(?:[0-9a-f]{64}|(?:[0-9a-f]{2}:){5}[0-9a-f]{2})$/;
+
+export const tenantSchema = z
+  .object({
+    slot: int(1, 65535),
+    hardwareId: z
+      .string()
+      .regex(HWID, { message: "must be the 64-hex-digit ID printed by the launcher (`lr-connect --print-id`) or a MAC like 02:00:00:00:00:01" })
+      .optional(),
+    publicIp: ipv4.optional(),
+    memory: memory.optional(),
+    diskGb: int(4, 65536).optional(),
+    cores: int(1, 64).optional(),
+    description: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const numberedSchema = z
+  .object({
+    /** How many numbered tenants to declare (keys `<prefix><slot>`). */
+    count: int(0, 65535),
+    prefix: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, { message: "must be lowercase letters, digits or '-', starting with a letter, at most 16 characters" }).default("t"),
+    firstSlot: int(1, 65535).default(1),
+    /** Slots inside the range that are left out (e.g. handed to a named tenant). */
+    exclude: z.array(int(1, 65535)).default([]),
+  })
+  .strict();
+
+const pool = z.object({ cidr, gateway: ipv4, reserved: z.array(ipv4).default([]) }).strict();
+
+export const networkSchema = z
+  .object({
+    publicPools: z.array(pool).min(1, { message: "needs at least one public pool" }),
+    management: z
+      .object({
+        cidr: cidr.default("192.168.100.0/24"),
+        hostIp: ipv4.default("192.168.100.10"),
+        vpnIps: z.tuple([ipv4, ipv4]).default(["192.168.100.11", "192.168.100.12"]),
+        servicesIp: ipv4.default("192.168.100.13"),
+      })
+      .strict()
+      .default({ cidr: "192.168.100.0/24", hostIp: "192.168.100.10", vpnIps: ["192.168.100.11", "192.168.100.12"], servicesIp: "192.168.100.13" }),
+    /** Slot s gets the s-th /24 of this block (seed: 10.0.0.0/24 … 10.254.255.0/24). */
+    tenantPrivate: cidr.default("10.0.0.0/8"),
+    /** Split into 4 equal blocks, one per VPN instance. */
+    tunnelSupernet: cidr.default("10.255.0.0/16"),
+    vlanBase: int(1, 4094).default(100),
+    vmidBase: int(100, 999_000_000).default(1000),
+    /** Routing table id = tableBase + slot; 253–255 are the kernel's own. */
+    tableBase: int(1, 2_000_000_000).default(1000),
+    /** VNC display = vncDisplayBase + slot; port = 5900 + display. */
+    vncDisplayBase: int(0, 59000).default(100),
+    publicBridge: z.string().regex(/^[a-z][a-z0-9]{1,14}$/).default("vmbr0"),
+    privateBridge: z.string().regex(/^[a-z][a-z0-9]{1,14}$/).default("vmbr1"),
+    managementBridge: z.string().regex(/^[a-z][a-z0-9]{1,14}$/).default("vmbr2"),
+    /** Addresses taken by the host, the VPN servers and common services; first usable addresses by default. */
+    infraPublicIps: z
+      .object({ host: ipv4.optional(), vpn1: ipv4.optional(), vpn2: ipv4.optional(), services: ipv4.optional() })
+      .strict()
+      .default({}),
+    /** Forward zone the PTR records point into (t1.tenants.example.net). */
+    reverseDnsDomain: z.string().regex(/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: "must be a DNS domain such as tenants.example.net" }).default("tenants.example.net"),
+  })
+  .strict();
+
+const instanceTuning = z
+  .object({ tunMtu: int(576, 9000).default(1500), mssfix: int(0, 9000).default(1450) })
+  .strict();
+
+export const vpnSchema = z
+  .object({
+    /** Names the clients dial; one per server, in order. */
+    hostnames: z.tuple([z.string().min(1), z.string().min(1)]).optional(),
+    udpPort: int(1, 65535).default(1194),
+    tcpPort: int(1, 65535).default(443),
+    /** What happens when a tenant has no hardwareId pin: `enrol` on first use, or `refuse`. */
+    unpinnedPolicy: z.enum(["enrol", "refuse"]).default("enrol"),
+    /** Seconds a client waits on one remote before the next (UDP→TCP fallback time). */
+    serverPollTimeout: int(1, 120).default(5),
+    keepalive: z.tuple([int(1, 3600), int(2, 7200)]).default([10, 30]),
+    udp: instanceTuning.default({ tunMtu: 1500, mssfix: 1450 }),
+    tcp: instanceTuning.default({ tunMtu: 1500, mssfix: 1450 }),
+    /** Server VMs: VMIDs and sizes. */
+    vmids: z.tuple([int(100, 999_999_999), int(100, 999_999_999)]).default([200, 201]),
+    memoryMb: int(256, 65536).default(1024),
+    cores: int(1, 64).default(2),
+    clientCertValidityDays: int(30, 3650).default(825),
+    renewBeforeDays: int(1, 365).default(30),
+  })
+  .strict();
+
+export const proxmoxSchema = z
+  .object({
+    endpoint: z.string().url({ message: "must be the API URL, e.g. https://pve1.example.net:8006/" }),
+    /** args/hookscript are root-only and API tokens are refused for them: root@pam with a password. */
+    username: z.literal("root@pam", { message: "must be root@pam: Proxmox only lets root@pam with a password set VM args (the VNC console)" }).default("root@pam"),
+    insecure: z.boolean().default(false),
+    node: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/, { message: "must be the Proxmox node name (pvecm nodes), e.g. pve1" }),
+    datastore: z.string().min(1).default("local-lvm"),
+    snippetsDatastore: z.string().min(1).default("local"),
+    snippetsPath: z.string().startsWith("/").default("/var/lib/vz/snippets"),
+    sshUser: z.string().min(1).default("root"),
+  })
+  .strict();
+
+export const templateSchema = z
+  .object({
+    /** VMID of an existing LibreRouter template; created from `imageUrl` when absent. */
+    vmid: int(100, 999_999_999).default(9000),
+    imageUrl: z.string().url().optional(),
+    createFromImage: z.boolean().default(false),
+  })
+  .strict();
+
+export const servicesSchema = z
+  .object({
+    vmid: int(100, 999_999_999).default(210),
+    memoryMb: int(256, 65536).default(1024),
+    cores: int(1, 64).default(1),
+  })
+  .strict();
+
+export const tenantDefaultsSchema = z
+  .object({
+    memory: z.object({ minMb: int(128, 1048576).default(512), maxMb: int(128, 1048576).default(2048) }).strict().default({ minMb: 512, maxMb: 2048 }),
+    diskGb: int(4, 65536).default(32),
+    cores: int(1, 64).default(1),
+  })
+  .strict();
+
+export const stackSchema = z
+  .object({
+    profile: z.enum(["minimal", "optimal", "full"], { message: "must be one of minimal, optimal, full" }),
+    proxmox: proxmoxSchema,
+    network: networkSchema,
+    vpn: vpnSchema.default(vpnSchema.parse({})),
+    template: templateSchema.default(templateSchema.parse({})),
+    services: servicesSchema.default(servicesSchema.parse({})),
+    tenantDefaults: tenantDefaultsSchema.default(tenantDefaultsSchema.parse({})),
+    numberedTenants: numberedSchema.optional(),
+    tenants: z.record(tenantKey, tenantSchema).default({}),
+    /** Hardware and money figures that override the profile's (see sizing/profiles.ts). */
+    hardware: z.record(z.string(), z.unknown()).optional(),
+    /** Capacity assumptions that override the defaults (see sizing/assumptions.ts). */
+    assumptions: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+export type StackInput = z.input<typeof stackSchema>;
+export type StackConfig = z.output<typeof stackSchema>;
+export type TenantInput = z.output<typeof tenantSchema>;

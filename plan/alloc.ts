@@ -1,0 +1,100 @@
+/** Per-slot allocation rules (DESIGN.md §4). Each is a pure function of config and slot only, so adding
+ * or removing one tenant can never move another. */
+import type { StackConfig } from "../config/schema";
+import { Cidr, formatCidr, intToIp, ipToInt, netmask, parseCidr, size, subnet } from "../config/net";
+import { INSTANCE_IDS, InstanceId, InstancePlan, ServerName } from "./types";
+
+/** Linux reserves table ids 0 and 253–255 (unspec, default, main, local). */
+export const RESERVED_TABLES = new Set([0, 253, 254, 255]);
+
+export function privateNet(cfg: StackConfig, slot: number): Cidr {
+  return subnet(parseCidr(cfg.network.tenantPrivate), 24, slot);
+}
+
+export function privateSlots(cfg: StackConfig): number {
+  return size(parseCidr(cfg.network.tenantPrivate)) / 256;
+}
+
+/** The 4 instance pools: the tunnel supernet split in four equal blocks. */
+export function instancePool(cfg: StackConfig, index: number): Cidr {
+  const sup = parseCidr(cfg.network.tunnelSupernet);
+  return subnet(sup, sup.prefix + 2, index);
+}
+
+/** Tenant s gets pool base + 1 + s (the server has base + 1). Largest usable slot: */
+export function maxTunnelSlot(cfg: StackConfig): number {
+  return size(instancePool(cfg, 0)) - 3;
+}
+
+export function tunnelIp(cfg: StackConfig, instance: number, slot: number): string {
+  return intToIp(instancePool(cfg, instance).base + 1 + slot);
+}
+
+export function instances(cfg: StackConfig): InstancePlan[] {
+  return INSTANCE_IDS.map((id, index) => {
+    const [server, proto] = id.split("-") as [ServerName, "udp" | "tcp"];
+    const pool = instancePool(cfg, index);
+    const tuning = cfg.vpn[proto];
+    return {
+      id,
+      server,
+      proto,
+      port: proto === "udp" ? cfg.vpn.udpPort : cfg.vpn.tcpPort,
+      dev: `tun-${proto}`,
+      cidr: formatCidr(pool),
+      network: intToIp(pool.base),
+      netmask: netmask(pool.prefix),
+      prefix: pool.prefix,
+      gateway: intToIp(pool.base + 1),
+      mtu: tuning.tunMtu,
+      mssfix: tuning.mssfix,
+    };
+  });
+}
+
+export function tunnelIps(cfg: StackConfig, slot: number): Record<InstanceId, string> {
+  return Object.fromEntries(INSTANCE_IDS.map((id, i) => [id, tunnelIp(cfg, i, slot)])) as Record<InstanceId, string>;
+}
+
+export const vmid = (cfg: StackConfig, slot: number): number => cfg.network.vmidBase + slot;
+export const vlan = (cfg: StackConfig, slot: number): number => cfg.network.vlanBase + slot;
+export const tableId = (cfg: StackConfig, slot: number): number => cfg.network.tableBase + slot;
+export const vncDisplay = (cfg: StackConfig, slot: number): number => cfg.network.vncDisplayBase + slot;
+
+export interface PublicAddressing {
+  /** Host, VPN servers and common services. */
+  readonly infra: { readonly host: string; readonly vpn1: string; readonly vpn2: string; readonly services: string };
+  /** Addresses left for tenants, in order: slot s takes index s - 1. */
+  readonly tenantAddresses: readonly string[];
+  /** Every usable address in the pools (no network, broadcast, gateway or reserved). */
+  readonly usable: readonly string[];
+}
+
+/** Usable addresses of the public pools; the infrastructure takes the first four unless set. */
+export function publicAddressing(cfg: StackConfig): PublicAddressing {
+  const usable: string[] = [];
+  for (const pool of cfg.network.publicPools) {
+    const c = parseCidr(pool.cidr);
+    const skip = new Set([ipToInt(pool.gateway), ...pool.reserved.map(ipToInt)]);
+    const first = c.prefix >= 31 ? c.base : c.base + 1;
+    const last = c.prefix >= 31 ? c.base + size(c) - 1 : c.base + size(c) - 2;
+    for (let a = first; a <= last; a++) if (!skip.has(a)) usable.push(intToIp(a));
+  }
+  const fixed = cfg.network.infraPublicIps;
+  const taken = new Set(Object.values(fixed).filter((v): v is string => !!v));
+  const free = usable.filter((a) => !taken.has(a));
+  let next = 0;
+  const pick = (v: string | undefined): string => v ?? free[next++] ?? "0.0.0.0";
+  const infra = { host: pick(fixed.host), vpn1: pick(fixed.vpn1), vpn2: pick(fixed.vpn2), services: pick(fixed.services) };
+  const infraSet = new Set(Object.values(infra));
+  return { infra, usable, tenantAddresses: usable.filter((a) => !infraSet.has(a)) };
+}
+
+/** The pool an address belongs to, if any. */
+export function poolOf(cfg: StackConfig, ip: string): StackConfig["network"]["publicPools"][number] | undefined {
+  const n = ipToInt(ip);
+  return cfg.network.publicPools.find((p) => {
+    const c = parseCidr(p.cidr);
+    return n >= c.base && n < c.base + size(c);
+  });
+}
