@@ -11,9 +11,10 @@ const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
 /** Tenant keys become resource names, DNS labels and OpenVPN common names. */
 export const TENANT_KEY = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
-const tenantKey = z.string().regex(TENANT_KEY, {
-  message: "must be a DNS-safe key: lowercase letters, digits and '-', starting with a letter, at most 32 characters",
-});
+const tenantKey = z
+  .string()
+  .regex(TENANT_KEY, { message: "must be a DNS-safe key: lowercase letters, digits and '-', starting with a letter, at most 32 characters" })
+  .refine((k) => !k.startsWith("lr-vpn"), { message: "must not start with \"lr-vpn\" (reserved for the VPN servers' certificate names)" });
 
 const memory = z
   .object({

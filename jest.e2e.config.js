@@ -1,0 +1,8 @@
+/** The data-plane suite: real openvpn/iptables/qemu in network namespaces. Needs root; runs serially. */
+module.exports = {
+  preset: "ts-jest",
+  testEnvironment: "node",
+  roots: ["<rootDir>/test/e2e"],
+  testTimeout: 180000,
+  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
+};

@@ -1,0 +1,51 @@
+/**
+ * Where rendered files live on a VPN server and on the Proxmox host, and what the interfaces are called.
+ * Production uses PRODUCTION_LAYOUT; the lab passes the same shape with per-namespace directories, so the
+ * same rendered scripts run in both places. Pure: no `@pulumi/*` import.
+ */
+
+export interface ServerLayout {
+  /** OpenVPN server directory: `<name>.conf` per instance (udp, tcp), `ccd-udp/`, `ccd-tcp/`, `pki/`, `hooks/`, `pins/`. */
+  readonly openvpnDir: string;
+  /** Runtime files: management sockets `<instance>.sock`, status files. */
+  readonly runDir: string;
+  /** State written by the hooks as `nobody` (hardware-ID enrolment). */
+  readonly stateDir: string;
+  /** The data-plane tool, its per-tenant env files (`tenants/<key>.env`) and the boot unit's input. */
+  readonly confDir: string;
+  /** Where the systemd units go (the boot unit that re-applies every tenant). */
+  readonly systemdDir: string;
+  /** Interface names inside the VPN server. */
+  readonly ifaces: {
+    /** Public side (clients arrive here). */
+    readonly public: string;
+    /** Trunk carrying the tenant VLANs (sub-interfaces are named by TenantPlan.link). */
+    readonly trunk: string;
+    /** Management network towards the Proxmox host (VNC consoles). */
+    readonly mgmt: string;
+  };
+}
+
+export interface HostLayout {
+  /** Directory of the `snippets` storage (VNC password files). */
+  readonly snippetsDir: string;
+  /** Host-side config dir for the console firewall script. */
+  readonly confDir: string;
+}
+
+export const PRODUCTION_SERVER_LAYOUT: ServerLayout = {
+  openvpnDir: "/etc/openvpn/server",
+  runDir: "/run/openvpn-server",
+  stateDir: "/var/lib/librerouter",
+  confDir: "/etc/librerouter",
+  systemdDir: "/etc/systemd/system",
+  ifaces: { public: "eth0", trunk: "eth1", mgmt: "eth2" },
+};
+
+export const PRODUCTION_HOST_LAYOUT: HostLayout = {
+  snippetsDir: "/var/lib/vz/snippets",
+  confDir: "/etc/librerouter",
+};
+
+/** Common-name prefix of the VPN servers' certificates; clients check it with `verify-x509-name … name-prefix`. */
+export const SERVER_CN_PREFIX = "lr-vpn";

@@ -1,0 +1,46 @@
+/**
+ * One description of the PKI, used by the `Pki` component (@pulumi/tls) and by the lab (@peculiar/x509),
+ * so the lab proves the certificates production issues. Pure: no `@pulumi/*` import.
+ */
+import { SERVER_CN_PREFIX } from "./layout";
+import type { Plan, ServerName, TenantPlan } from "../plan/types";
+
+export const KEY_ALGORITHM = "ECDSA" as const;
+export const ECDSA_CURVE = "P256" as const;
+
+export const CA_VALIDITY_HOURS = 10 * 365 * 24;
+export const SERVER_VALIDITY_HOURS = 825 * 24;
+export const SERVER_RENEW_HOURS = 30 * 24;
+
+/** @pulumi/tls `allowedUses` names. */
+export const CA_USES = ["cert_signing", "crl_signing", "digital_signature"] as const;
+export const SERVER_USES = ["digital_signature", "key_agreement", "server_auth"] as const;
+export const CLIENT_USES = ["digital_signature", "key_agreement", "client_auth"] as const;
+
+export function caSubject(plan: Plan): { commonName: string; organization: string } {
+  return { commonName: `librerouter-hosting ${plan.stack} CA`, organization: "librerouter-hosting" };
+}
+
+export function serverCommonName(server: ServerName): string {
+  return `${SERVER_CN_PREFIX}${server.slice(3)}`;
+}
+
+/** The tenant key is the certificate CN, the ccd file name and the pin file name. */
+export function clientCommonName(tenant: TenantPlan): string {
+  return tenant.key;
+}
+
+export function clientValidityHours(plan: Plan): number {
+  return plan.config.vpn.clientCertValidityDays * 24;
+}
+
+export function clientRenewHours(plan: Plan): number {
+  return plan.config.vpn.renewBeforeDays * 24;
+}
+
+/** tls-crypt takes a 2048-bit OpenVPN static key; `hex` is 256 random bytes as 512 hex digits. */
+export function staticKeyFile(hex: string): string {
+  if (!/^[0-9a-f]{512}$/.test(hex)) throw new Error("tls-crypt key must be 256 bytes as 512 lowercase hex digits");
+  const lines = hex.match(/.{32}/g) ?? [];
+  return ["-----BEGIN OpenVPN Static key V1-----", ...lines, "-----END OpenVPN Static key V1-----", ""].join("\n");
+}
