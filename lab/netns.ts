@@ -1,0 +1,82 @@
+/**
+ * Network namespaces, veth pairs, bridges, addresses and sysctls for one lab run. Every namespace name
+ * carries the run prefix, so parallel runs (and CI) never collide, and cleanup deletes exactly what this
+ * run created. Interfaces are created directly inside their namespaces, so their names (≤ 15 chars)
+ * only need to be unique per namespace.
+ */
+import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { must, run } from "./exec";
+
+/** A run prefix such as `lrl1a2bx7`: pid in base 36 plus two random characters (a crashed run with the same pid cannot clash). */
+export function runPrefix(): string {
+  const rnd = (randomBytes(2).readUInt16BE(0) % 1296).toString(36).padStart(2, "0");
+  return `lrl${process.pid.toString(36)}${rnd}`;
+}
+
+export class Netns {
+  /** Namespaces created by this run, in creation order. */
+  readonly created: string[] = [];
+
+  constructor(readonly prefix: string) {}
+
+  /** Full namespace name for a short role name (`vpn1` → `lrl1a2bx7-vpn1`). */
+  name(role: string): string {
+    return `${this.prefix}-${role}`;
+  }
+
+  /**
+   * Creates namespace `role` with `lo` up and a private `/etc/netns/<ns>/iproute2` (a copy of the host's),
+   * so named routing tables written by the tools stay inside this namespace (P9). ip_forward stays 0 (P10).
+   */
+  async add(role: string): Promise<string> {
+    const ns = this.name(role);
+    await must(["ip", "netns", "add", ns]);
+    this.created.push(ns);
+    const etc = `/etc/netns/${ns}/iproute2`;
+    mkdirSync(etc, { recursive: true });
+    if (existsSync("/etc/iproute2")) cpSync("/etc/iproute2", etc, { recursive: true });
+    mkdirSync(`${etc}/rt_tables.d`, { recursive: true });
+    await must(["ip", "-n", ns, "link", "set", "lo", "up"]);
+    return ns;
+  }
+
+  /** A veth pair with one end in each namespace, both up. */
+  async veth(nsA: string, ifA: string, nsB: string, ifB: string): Promise<void> {
+    await must(["ip", "link", "add", "name", ifA, "netns", nsA, "type", "veth", "peer", "name", ifB, "netns", nsB]);
+    await must(["ip", "-n", nsA, "link", "set", ifA, "up"]);
+    await must(["ip", "-n", nsB, "link", "set", ifB, "up"]);
+  }
+
+  /** A bridge inside `ns`, up, with the given member interfaces. */
+  async bridge(ns: string, name: string, members: readonly string[]): Promise<void> {
+    await must(["ip", "-n", ns, "link", "add", name, "type", "bridge"]);
+    await must(["ip", "-n", ns, "link", "set", name, "up"]);
+    for (const m of members) await must(["ip", "-n", ns, "link", "set", m, "master", name]);
+  }
+
+  async addr(ns: string, dev: string, cidr: string): Promise<void> {
+    await must(["ip", "-n", ns, "addr", "add", cidr, "dev", dev]);
+  }
+
+  async route(ns: string, ...spec: string[]): Promise<void> {
+    await must(["ip", "-n", ns, "route", "add", ...spec]);
+  }
+
+  /** Sets a sysctl inside the namespace (`net.ipv4.ip_forward`, …). */
+  async sysctl(ns: string, key: string, value: string | number): Promise<void> {
+    await must(["ip", "netns", "exec", ns, "sysctl", "-qw", `${key}=${value}`]);
+  }
+
+  /** Deletes every namespace of this run (their veths and bridges go with them) and their /etc/netns dirs. */
+  async cleanup(): Promise<string[]> {
+    const problems: string[] = [];
+    for (const ns of [...this.created].reverse()) {
+      const r = await run(["ip", "netns", "del", ns]);
+      if (r.code !== 0 && !/No such file/.test(r.stderr)) problems.push(`ip netns del ${ns}: ${r.stderr.trim()}`);
+      rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+    }
+    this.created.length = 0;
+    return problems;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The lab's PKI, issued with @peculiar/x509 on Node's WebCrypto from exactly the description in
+ * render/pki-profile.ts (algorithm, curve, key usages, EKU, validity, common names) that the Pulumi
+ * `Pki` component uses, so openvpn accepting these certificates is evidence about production's.
+ */
+import "./reflect-shim";
+import { randomBytes, webcrypto } from "node:crypto";
+import * as x509 from "@peculiar/x509";
+import {
+  CA_USES,
+  CA_VALIDITY_HOURS,
+  CLIENT_USES,
+  ECDSA_CURVE,
+  KEY_ALGORITHM,
+  SERVER_USES,
+  SERVER_VALIDITY_HOURS,
+  caSubject,
+  clientValidityHours,
+  serverCommonName,
+  staticKeyFile,
+} from "../render/pki-profile";
+import type { Plan, ServerName } from "../plan/types";
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+type KeyPair = webcrypto.CryptoKeyPair;
+type Key = webcrypto.CryptoKey;
+type X509Key = Parameters<typeof x509.X509CertificateGenerator.create>[0] extends { signingKey: infer K } ? K : never;
+
+/** A certificate and its private key, both PEM. The key is a secret: never log it. */
+export interface Issued {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+export interface LabPki {
+  readonly caPem: string;
+  readonly servers: Readonly<Record<ServerName, Issued>>;
+  /** tls-crypt static key file (shared by both servers and every client). */
+  readonly tlsCryptKey: string;
+  /** Issues a client certificate with common name `cn` (tenants, and the lab's intruder). */
+  issueClient(cn: string): Promise<Issued>;
+}
+
+type Use = (typeof CA_USES)[number] | (typeof SERVER_USES)[number] | (typeof CLIENT_USES)[number];
+
+/** @pulumi/tls `allowedUses` → X.509 key usage bits and extended key usages. */
+function extensionsFor(uses: readonly Use[]): x509.Extension[] {
+  const bits: Record<string, x509.KeyUsageFlags> = {
+    digital_signature: x509.KeyUsageFlags.digitalSignature,
+    key_agreement: x509.KeyUsageFlags.keyAgreement,
+    cert_signing: x509.KeyUsageFlags.keyCertSign,
+    crl_signing: x509.KeyUsageFlags.cRLSign,
+  };
+  const ekus: Record<string, string> = { server_auth: x509.ExtendedKeyUsage.serverAuth, client_auth: x509.ExtendedKeyUsage.clientAuth };
+  const flags = uses.reduce((acc, u) => acc | (bits[u] ?? 0), 0);
+  const eku = uses.map((u) => ekus[u]).filter((e): e is string => !!e);
+  const out: x509.Extension[] = [new x509.KeyUsagesExtension(flags, true)];
+  if (eku.length) out.push(new x509.ExtendedKeyUsageExtension(eku, false));
+  return out;
+}
+
+const ALG = { name: KEY_ALGORITHM, namedCurve: ECDSA_CURVE === "P256" ? "P-256" : ECDSA_CURVE };
+const SIGN = { name: KEY_ALGORITHM, hash: "SHA-256" };
+const HOUR = 3600_000;
+
+async function keyPair(): Promise<KeyPair> {
+  return (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as KeyPair;
+}
+
+async function keyPem(k: Key): Promise<string> {
+  const der = await webcrypto.subtle.exportKey("pkcs8", k);
+  return x509.PemConverter.encode(der, "PRIVATE KEY");
+}
+
+/** Creates the CA, both server certificates and the tls-crypt key for `plan`. */
+export async function createPki(plan: Plan): Promise<LabPki> {
+  const now = Date.now();
+  const notBefore = new Date(now - HOUR);
+  const caKeys = await keyPair();
+  const subj = caSubject(plan);
+  const caName: x509.JsonName = [{ CN: [subj.commonName] }, { O: [subj.organization] }];
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    name: caName,
+    keys: caKeys as unknown as { publicKey: X509Key; privateKey: X509Key },
+    notBefore,
+    notAfter: new Date(now + CA_VALIDITY_HOURS * HOUR),
+    signingAlgorithm: SIGN,
+    extensions: [new x509.BasicConstraintsExtension(true, undefined, true), ...extensionsFor(CA_USES), await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey as unknown as X509Key)],
+  });
+
+  const issue = async (cn: string, uses: readonly Use[], hours: number): Promise<Issued> => {
+    const keys = await keyPair();
+    const cert = await x509.X509CertificateGenerator.create({
+      subject: [{ CN: [cn] }],
+      issuer: ca.subjectName,
+      publicKey: keys.publicKey as unknown as X509Key,
+      signingKey: caKeys.privateKey as unknown as X509Key,
+      notBefore,
+      notAfter: new Date(now + hours * HOUR),
+      signingAlgorithm: SIGN,
+      extensions: [new x509.BasicConstraintsExtension(false, undefined, true), ...extensionsFor(uses), await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey as unknown as X509Key)],
+    });
+    return { certPem: cert.toString("pem"), keyPem: await keyPem(keys.privateKey) };
+  };
+
+  const servers = {
+    vpn1: await issue(serverCommonName("vpn1"), SERVER_USES, SERVER_VALIDITY_HOURS),
+    vpn2: await issue(serverCommonName("vpn2"), SERVER_USES, SERVER_VALIDITY_HOURS),
+  };
+  return {
+    caPem: ca.toString("pem"),
+    servers,
+    tlsCryptKey: staticKeyFile(randomBytes(256).toString("hex")),
+    issueClient: (cn) => issue(cn, CLIENT_USES, clientValidityHours(plan)),
+  };
+}
