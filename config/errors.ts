@@ -14,11 +14,13 @@ export class ConfigError extends Error {
   }
 }
 
+/** The whole error text: a head line, then one line per issue. */
 export function formatIssues(issues: readonly ConfigIssue[], stack?: string): string {
   const head = `${stack ? `stack "${stack}": ` : ""}config has ${issues.length} problem${issues.length === 1 ? "" : "s"} (nothing was created):`;
   return [head, ...issues.map((i) => `  - ${formatIssue(i)}`)].join("\n");
 }
 
+/** One issue as `librerouter-hosting:<key>: <message>`. */
 export function formatIssue(i: ConfigIssue): string {
   return `librerouter-hosting:${i.key}: ${i.message}`;
 }
@@ -39,6 +41,18 @@ function keyOf(path: readonly PropertyKey[]): string {
   return path.map(String).join(".");
 }
 
+/** zod's type names in the words of a YAML file. */
+const EXPECTED: Record<string, string> = {
+  int: "a whole number",
+  number: "a number",
+  string: "a string",
+  boolean: "true or false",
+  object: "a mapping (key: value lines)",
+  record: "a mapping (key: value lines)",
+  array: "a list",
+  tuple: "a list",
+};
+
 /** One zod issue → one ConfigIssue with the value shown and a fix-shaped message. */
 export function fromZod(raw: unknown, issue: z.core.$ZodIssue): ConfigIssue {
   const path = issue.path;
@@ -49,14 +63,24 @@ export function fromZod(raw: unknown, issue: z.core.$ZodIssue): ConfigIssue {
         key: keyOf(path) || "(top level)",
         message: `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; remove ${issue.keys.length > 1 ? "them" : "it"} or check the spelling against Pulumi.yaml`,
       };
-    case "invalid_type":
-      if (got === "(missing)") return { key: keyOf(path), message: `is required (expected ${issue.expected}); add it to the stack config` };
-      return { key: keyOf(path), message: `got ${got}; expected ${issue.expected}` };
+    case "invalid_type": {
+      const want = EXPECTED[issue.expected] ?? issue.expected;
+      if (got === "(missing)") return { key: keyOf(path), message: `is required (expected ${want}); add it to the stack config` };
+      const quoted = (issue.expected === "number" || issue.expected === "int") && /^"-?\d+(\.\d+)?"$/.test(got);
+      return { key: keyOf(path), message: `got ${got}; expected ${want}${quoted ? " (write it without quotes)" : ""}` };
+    }
     case "too_small":
-      if (issue.origin === "array") return { key: keyOf(path), message: `got ${got}; ${issue.message}` };
-      return { key: keyOf(path), message: `got ${got}; must be ${issue.inclusive === false ? ">" : "≥"} ${String(issue.minimum)}` };
-    case "too_big":
-      return { key: keyOf(path), message: `got ${got}; must be ${issue.inclusive === false ? "<" : "≤"} ${String(issue.maximum)}` };
+    case "too_big": {
+      // zod's own wording ("Too small: expected …") is replaced; a message set in the schema is kept.
+      const own = !/^Too (small|big)/.test(issue.message);
+      if (own) return { key: keyOf(path), message: `got ${got}; ${issue.message}` };
+      const small = issue.code === "too_small";
+      const bound = Number(small ? issue.minimum : issue.maximum);
+      const unit = issue.origin === "array" ? ` item${bound === 1 ? "" : "s"}` : issue.origin === "string" ? ` character${bound === 1 ? "" : "s"}` : "";
+      if (unit) return { key: keyOf(path), message: `got ${got}; must have at ${small ? "least" : "most"} ${bound}${unit}` };
+      const op = small ? (issue.inclusive === false ? ">" : "≥") : issue.inclusive === false ? "<" : "≤";
+      return { key: keyOf(path), message: `got ${got}; must be ${op} ${bound}` };
+    }
     case "invalid_key":
       return { key: keyOf(path), message: issue.issues.map((i) => i.message).join("; ") };
     default:

@@ -1,5 +1,5 @@
 /** Reads `Pulumi.<stack>.yaml` without the Pulumi CLI (for `npm run plan` / `capacity` and tests). */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { ConfigError } from "./errors";
@@ -14,7 +14,9 @@ export function stackConfigFromYaml(text: string, stack: string): Record<string,
   try {
     doc = parse(text);
   } catch (e) {
-    throw new ConfigError([{ key: "(file)", message: `Pulumi.${stack}.yaml is not valid YAML: ${(e as Error).message.split("\n")[0]}` }], stack);
+    // The parser's first line names the fault and its line/column; the rest is a source excerpt.
+    const why = (e as Error).message.split("\n")[0].replace(/:\s*$/, "");
+    throw new ConfigError([{ key: "(file)", message: `Pulumi.${stack}.yaml is not valid YAML: ${why}; fix the file there (indent with spaces, close every bracket and quote)` }], stack);
   }
   const config = (doc as { config?: unknown } | null)?.config;
   if (config === undefined || config === null) return {};
@@ -40,7 +42,21 @@ export function readStackFile(dir: string, stack: string): Record<string, unknow
   try {
     text = readFileSync(path, "utf8");
   } catch {
-    throw new ConfigError([{ key: "(stack)", message: `no file Pulumi.${stack}.yaml in ${dir}; pass --stack minimal, prod or full, or create the stack` }], stack);
+    const found = stacksIn(dir);
+    const have = found.length ? `stacks here: ${found.join(", ")}` : "no stack files here";
+    throw new ConfigError([{ key: "(stack)", message: `no file Pulumi.${stack}.yaml in ${dir} (${have}); pass one of those with --stack, or create Pulumi.${stack}.yaml` }], stack);
   }
   return stackConfigFromYaml(text, stack);
+}
+
+/** Names of the stacks with a `Pulumi.<stack>.yaml` in `dir`, sorted. */
+export function stacksIn(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .map((f) => /^Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/.exec(f)?.[1])
+      .filter((s): s is string => !!s)
+      .sort();
+  } catch {
+    return [];
+  }
 }

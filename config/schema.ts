@@ -4,6 +4,8 @@
  */
 import { z } from "zod";
 import { isCidr, isIpv4 } from "./net";
+import { assumptionsSchema } from "../sizing/assumptions";
+import { hardwareSchema } from "../sizing/profiles";
 
 const ipv4 = z.string().refine(isIpv4, { message: "must be a dotted IPv4 address such as 192.0.2.10" });
 const cidr = z.string().refine(isCidr, { message: "must be an IPv4 network in CIDR form such as 192.0.2.0/24 (host bits zero)" });
@@ -11,10 +13,32 @@ const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
 /** Tenant keys become resource names, DNS labels and OpenVPN common names. */
 export const TENANT_KEY = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
-const tenantKey = z
-  .string()
-  .regex(TENANT_KEY, { message: "must be a DNS-safe key: lowercase letters, digits and '-', starting with a letter, at most 32 characters" })
-  .refine((k) => !k.startsWith("lr-vpn"), { message: "must not start with \"lr-vpn\" (reserved for the VPN servers' certificate names)" });
+const tenantKey = z.string().superRefine((k, ctx) => {
+  if (TENANT_KEY.test(k) && !k.startsWith("lr-vpn")) return;
+  const why = k.startsWith("lr-vpn")
+    ? `must not start with "lr-vpn" (reserved for the VPN servers' certificate names)`
+    : "is not DNS-safe (it becomes a VM name, a DNS label and a certificate name): use lowercase letters, digits and '-', starting with a letter, not ending with '-', at most 32 characters";
+  ctx.addIssue({ code: "custom", message: `key "${k}" ${why}; rename it, e.g. "${suggestTenantKey(k)}"` });
+});
+
+/** A DNS-safe key close to `k` (for error messages): lowercase, '-' for other characters, starts with a letter. */
+export function suggestTenantKey(k: string): string {
+  let s = k.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "");
+  if (s.startsWith("lr-vpn")) s = s.slice(3);
+  if (!/^[a-z]/.test(s)) s = `t-${s}`;
+  s = s.slice(0, 32).replace(/-+$/, "");
+  return TENANT_KEY.test(s) ? s : "tenant";
+}
+
+/** The Proxmox API is served over HTTPS only (port 8006 by default). */
+function isApiUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === "https:" && u.hostname !== "";
+  } catch {
+    return false;
+  }
+}
 
 const memory = z
   .object({
@@ -30,10 +54,15 @@ export const HWID = /^(?:[0-9a-f]{64}|(?:[0-9a-f]{2}:){5}[0-9a-f]{2})$/;
 
 export const tenantSchema = z
   .object({
-    slot: int(1, 65535),
+    /** Fixes VMID, VLAN, subnets, tunnel IPs, table and VNC display; never reused for another tenant. */
+    slot: z
+      .number()
+      .int()
+      .min(1, { message: "slots run from 1 to 65535 (slot 0 is never used); pick a free slot" })
+      .max(65535, { message: "slots run from 1 to 65535; pick a free slot" }),
     hardwareId: z
       .string()
-      .regex(HWID, { message: "must be the 64-hex-digit ID printed by the launcher (`lr-connect --print-id`) or a MAC like 02:00:00:00:00:01" })
+      .regex(HWID, { message: "must be the ID printed by the launcher (`lr-connect --print-id`): 64 lowercase hex digits, or a lowercase MAC like 02:00:00:00:00:01" })
       .optional(),
     publicIp: ipv4.optional(),
     memory: memory.optional(),
@@ -105,7 +134,8 @@ export const vpnSchema = z
     unpinnedPolicy: z.enum(["enrol", "refuse"]).default("enrol"),
     /** Seconds a client waits on one remote before the next (UDP→TCP fallback time). */
     serverPollTimeout: int(1, 120).default(5),
-    keepalive: z.tuple([int(1, 3600), int(2, 7200)]).default([10, 30]),
+    /** [interval, timeout] in seconds (OpenVPN `keepalive`); the timeout must be at least twice the interval. */
+    keepalive: z.tuple([int(1, 3600), int(2, 7200)], { error: "must be [interval, timeout] in seconds, e.g. [10, 30]" }).default([10, 30]),
     udp: instanceTuning.default({ tunMtu: 1500, mssfix: 1450 }),
     tcp: instanceTuning.default({ tunMtu: 1500, mssfix: 1450 }),
     /** Server VMs: VMIDs and sizes. */
@@ -119,7 +149,7 @@ export const vpnSchema = z
 
 export const proxmoxSchema = z
   .object({
-    endpoint: z.string().url({ message: "must be the API URL, e.g. https://pve1.example.net:8006/" }),
+    endpoint: z.string().refine(isApiUrl, { message: "must be the https URL of the Proxmox API, e.g. https://pve1.example.net:8006/" }),
     /** args/hookscript are root-only and API tokens are refused for them: root@pam with a password. */
     username: z.literal("root@pam", { message: "must be root@pam: Proxmox only lets root@pam with a password set VM args (the VNC console)" }).default("root@pam"),
     insecure: z.boolean().default(false),
@@ -168,9 +198,9 @@ export const stackSchema = z
     numberedTenants: numberedSchema.optional(),
     tenants: z.record(tenantKey, tenantSchema).default({}),
     /** Hardware and money figures that override the profile's (see sizing/profiles.ts). */
-    hardware: z.record(z.string(), z.unknown()).optional(),
+    hardware: hardwareSchema.optional(),
     /** Capacity assumptions that override the defaults (see sizing/assumptions.ts). */
-    assumptions: z.record(z.string(), z.unknown()).optional(),
+    assumptions: assumptionsSchema.optional(),
   })
   .strict();
 

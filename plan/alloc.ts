@@ -1,7 +1,7 @@
 /** Per-slot allocation rules (DESIGN.md §4). Each is a pure function of config and slot only, so adding
  * or removing one tenant can never move another. */
 import type { StackConfig } from "../config/schema";
-import { Cidr, formatCidr, intToIp, ipToInt, netmask, parseCidr, size, subnet } from "../config/net";
+import { Cidr, contains, formatCidr, intToIp, ipToInt, netmask, parseCidr, size, subnet } from "../config/net";
 import { INSTANCE_IDS, InstanceId, InstancePlan, ServerName } from "./types";
 
 /** Linux reserves table ids 0 and 253–255 (unspec, default, main, local). */
@@ -97,4 +97,18 @@ export function poolOf(cfg: StackConfig, ip: string): StackConfig["network"]["pu
     const c = parseCidr(p.cidr);
     return n >= c.base && n < c.base + size(c);
   });
+}
+
+/** Why `ip` cannot be handed out from the public pools, or undefined when it is a usable address. */
+export function unusableReason(cfg: StackConfig, ip: string): string | undefined {
+  const i = cfg.network.publicPools.findIndex((p) => contains(parseCidr(p.cidr), ipToInt(ip)));
+  if (i < 0) return `not inside network.publicPools (${cfg.network.publicPools.map((p) => p.cidr).join(", ")})`;
+  const p = cfg.network.publicPools[i];
+  const c = parseCidr(p.cidr);
+  const n = ipToInt(ip);
+  if (ip === p.gateway) return `that is the gateway of network.publicPools.${i} (${p.cidr})`;
+  if (c.prefix < 31 && n === c.base) return `that is the network address of network.publicPools.${i} (${p.cidr})`;
+  if (c.prefix < 31 && n === c.base + size(c) - 1) return `that is the broadcast address of network.publicPools.${i} (${p.cidr})`;
+  if (p.reserved.includes(ip)) return `it is listed in network.publicPools.${i}.reserved`;
+  return undefined;
 }

@@ -1,0 +1,43 @@
+/** A small valid stack config and helpers to derive bad ones from it (one mutation per test case). */
+import { ConfigError } from "../../config/errors";
+import { buildPlan } from "../../plan/build";
+
+/** Valid: 2 named tenants (slots 1, 2) and 5 numbered ones, t10 … t14, on two /24 pools. */
+export function baseConfig(): Record<string, any> {
+  return {
+    profile: "minimal",
+    proxmox: { endpoint: "https://pve1.example.net:8006/", node: "pve1" },
+    network: {
+      publicPools: [
+        { cidr: "192.0.2.0/24", gateway: "192.0.2.1" },
+        { cidr: "198.51.100.0/24", gateway: "198.51.100.1" },
+      ],
+    },
+    numberedTenants: { count: 5, firstSlot: 10 },
+    tenants: { acme: { slot: 1 }, beta: { slot: 2 } },
+  };
+}
+
+/** A deep copy of `base` changed by `mutate` (the base is never touched). */
+export function withChange(base: Record<string, any>, mutate: (c: Record<string, any>) => void): Record<string, any> {
+  const c = structuredClone(base);
+  mutate(c);
+  return c;
+}
+
+/** The ConfigError that `buildPlan` throws for `raw` (fails the test if it does not throw one). */
+export function configError(raw: unknown, stack = "test"): ConfigError {
+  try {
+    buildPlan(raw, stack);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw new Error(`expected a ConfigError, got ${String(e)}`);
+  }
+  throw new Error("expected a ConfigError, but the config was accepted");
+}
+
+/** The exact text a user sees for these issue lines (`key: message`), written out literally. */
+export function expectedText(lines: readonly string[], stack = "test"): string {
+  const head = `stack "${stack}": config has ${lines.length} problem${lines.length === 1 ? "" : "s"} (nothing was created):`;
+  return [head, ...lines.map((l) => `  - librerouter-hosting:${l}`)].join("\n");
+}
