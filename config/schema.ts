@@ -167,6 +167,8 @@ export const templateSchema = z
     vmid: int(100, 999_999_999).default(9000),
     imageUrl: z.string().url().optional(),
     createFromImage: z.boolean().default(false),
+    /** VMID of an existing Debian 12 cloud-init template; the VPN servers and the services VM are full clones of it. */
+    serverVmid: int(100, 999_999_999).default(9001),
   })
   .strict();
 
