@@ -1,0 +1,112 @@
+/**
+ * Every figure the capacity check assumes, with its default, unit and why. All overridable from the
+ * stack's `assumptions:` block. VPN server and services memory are not assumptions: they come from the
+ * plan (`vpn.memoryMb`, `services.memoryMb`) and are listed beside these in reports. Pure.
+ */
+import { z } from "zod";
+
+export interface Assumptions {
+  readonly loadFactor: number;
+  readonly hostReserveGb: number;
+  readonly qemuOverheadMb: number;
+  readonly vcpuPerThreadMax: number;
+  readonly cloneMode: "linked" | "full";
+  readonly linkedCloneGrowth: number;
+  readonly hostSystemGb: number;
+  readonly infraVmDiskGb: number;
+  readonly concurrency: number;
+  readonly minMbpsPerActiveTenant: number;
+  readonly hostIdleW: number;
+  readonly wattsPerTenant: number;
+  readonly wattsPerDisk: number;
+  readonly cloudStorageEurPerTbMonth: number;
+  readonly amortisationMonths: number;
+  readonly paybackWarnMonths: number;
+  readonly installerMinMb: number;
+  readonly warnAt: number;
+}
+
+export interface AssumptionDoc {
+  readonly unit: string;
+  readonly rationale: string;
+}
+
+export const DEFAULT_ASSUMPTIONS: Assumptions = {
+  loadFactor: 0.5,
+  hostReserveGb: 8,
+  qemuOverheadMb: 64,
+  vcpuPerThreadMax: 12,
+  cloneMode: "linked",
+  linkedCloneGrowth: 0.5,
+  hostSystemGb: 64,
+  infraVmDiskGb: 16,
+  concurrency: 0.5,
+  minMbpsPerActiveTenant: 2,
+  hostIdleW: 250,
+  wattsPerTenant: 1,
+  wattsPerDisk: 7,
+  cloudStorageEurPerTbMonth: 8.5,
+  amortisationMonths: 36,
+  paybackWarnMonths: 24,
+  installerMinMb: 2048,
+  warnAt: 0.9,
+};
+
+export const ASSUMPTION_DOCS: Readonly<Record<keyof Assumptions, AssumptionDoc>> = {
+  loadFactor: { unit: "share", rationale: "seed: \"at 50%load\"; expected tenant RAM = floor + loadFactor × (ceiling − floor)" },
+  hostReserveGb: { unit: "GiB", rationale: "Proxmox VE needs ≥ 2 GB for itself; the rest covers pvestatd/pveproxy with 500 VMs and page cache (add ZFS ARC if used)" },
+  qemuOverheadMb: { unit: "MiB/VM", rationale: "a running QEMU process holds VGA RAM (16 MiB), device buffers and heap beyond guest RAM; not ballooned" },
+  vcpuPerThreadMax: { unit: "vCPU/thread", rationale: "router VMs idle between bursts; beyond ~12 vCPUs per hardware thread steal time shows as VPN latency (planning figure, not measured)" },
+  cloneMode: { unit: "linked|full", rationale: "DESIGN §3: tenants are linked clones (clone.full: false) of the template, thin copy-on-write" },
+  linkedCloneGrowth: { unit: "share", rationale: "a linked clone starts empty and grows with each write (updates, logs, mail); half its size is the planning figure" },
+  hostSystemGb: { unit: "GB", rationale: "Proxmox root, ISO images, logs and snippets on the base disk" },
+  infraVmDiskGb: { unit: "GiB/VM", rationale: "disk of each VPN server and of the common-services VM, on the base disk" },
+  concurrency: { unit: "share", rationale: "share of tenants moving traffic at the same time (same 50 % as the seed's load factor)" },
+  minMbpsPerActiveTenant: { unit: "Mbps", rationale: "sustained rate an active tenant should get through its VPN: web, mail and a call with margin" },
+  hostIdleW: { unit: "W", rationale: "a 1–2 socket server with fans, boot disks and NICs idles at 150–250 W" },
+  wattsPerTenant: { unit: "W/tenant", rationale: "CPU power above idle spread over the tenants at the load factor" },
+  wattsPerDisk: { unit: "W/disk", rationale: "a 3.5\" 7200 rpm SATA drive draws 6–8 W active" },
+  cloudStorageEurPerTbMonth: { unit: "EUR/TB/month", rationale: "seed NOTA: Azure storage 8.5 EUR/month/TB before operations and transfer" },
+  amortisationMonths: { unit: "months", rationale: "hardware written off over 3 years when costing storage per TB" },
+  paybackWarnMonths: { unit: "months", rationale: "a payback beyond 2 years outlives the hardware's warranty: warn" },
+  installerMinMb: { unit: "MiB", rationale: "the LibreRouter installer refuses to run with less than 2 GB RAM" },
+  warnAt: { unit: "share", rationale: "a resource fuller than 90 % leaves no room for the next tenant or a failed disk: warn" },
+};
+
+const share = (what: string) =>
+  z.number().min(0, { message: `${what} is a share between 0 and 1 (e.g. 0.5 for 50 %)` }).max(1, { message: `${what} is a share between 0 and 1 (e.g. 0.5 for 50 %)` });
+const positive = (what: string) => z.number().positive({ message: `${what} must be a number above 0` });
+const nonNegative = (what: string) => z.number().min(0, { message: `${what} must be 0 or more` });
+
+/** The stack's `assumptions:` block: every field optional, overriding DEFAULT_ASSUMPTIONS. */
+export const assumptionsSchema = z
+  .object({
+    loadFactor: share("loadFactor"),
+    hostReserveGb: nonNegative("hostReserveGb (GiB)"),
+    qemuOverheadMb: nonNegative("qemuOverheadMb (MiB per VM)"),
+    vcpuPerThreadMax: positive("vcpuPerThreadMax (vCPUs per hardware thread)"),
+    cloneMode: z.enum(["linked", "full"], { message: "must be linked or full" }),
+    linkedCloneGrowth: share("linkedCloneGrowth"),
+    hostSystemGb: nonNegative("hostSystemGb (GB)"),
+    infraVmDiskGb: nonNegative("infraVmDiskGb (GiB per VM)"),
+    concurrency: share("concurrency"),
+    minMbpsPerActiveTenant: nonNegative("minMbpsPerActiveTenant (Mbps)"),
+    hostIdleW: nonNegative("hostIdleW (W)"),
+    wattsPerTenant: nonNegative("wattsPerTenant (W)"),
+    wattsPerDisk: nonNegative("wattsPerDisk (W)"),
+    cloudStorageEurPerTbMonth: nonNegative("cloudStorageEurPerTbMonth (EUR)"),
+    amortisationMonths: positive("amortisationMonths"),
+    paybackWarnMonths: positive("paybackWarnMonths"),
+    installerMinMb: nonNegative("installerMinMb (MiB)"),
+    warnAt: share("warnAt"),
+  })
+  .partial()
+  .strict();
+
+export type AssumptionOverrides = z.output<typeof assumptionsSchema>;
+
+/** Defaults with the stack's overrides applied, and which keys the stack set. */
+export function resolveAssumptions(overrides: AssumptionOverrides | undefined): { assumptions: Assumptions; overridden: (keyof Assumptions)[] } {
+  const set = Object.entries(overrides ?? {}).filter(([, v]) => v !== undefined) as [keyof Assumptions, unknown][];
+  return { assumptions: { ...DEFAULT_ASSUMPTIONS, ...Object.fromEntries(set) } as Assumptions, overridden: set.map(([k]) => k) };
+}
