@@ -1,0 +1,92 @@
+/**
+ * The tenant's inline `.ovpn` client bundle: four `<connection>` blocks (vpn1/UDP, vpn2/UDP, vpn1/TCP, vpn2/TCP)
+ * sharing one identity. Pure: no `@pulumi/*`. The result holds a private key: treat it as a secret.
+ */
+import type { InstancePlan, Plan, ServerName, TenantPlan } from "../plan/types";
+import { SERVER_CN_PREFIX } from "./layout";
+
+/** PEM texts and the tls-crypt static key file (`staticKeyFile()`), inlined into the bundle. */
+export interface ClientCredentials {
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly tlsCryptKey: string;
+}
+
+/** Connection order: both servers over UDP first, then both over TCP/443 (for networks that drop UDP). */
+export const CONNECTION_ORDER = ["vpn1-udp", "vpn2-udp", "vpn1-tcp", "vpn2-tcp"] as const;
+
+/** File name the tenant receives (`<key>.ovpn`); the launcher looks for it next to itself. */
+export function clientBundleName(tenant: TenantPlan): string {
+  return `${tenant.key}.ovpn`;
+}
+
+function inline(tag: string, text: string, marker: string, what: string): string[] {
+  // The error names the field only: the text may be a private key.
+  if (!text.includes(marker)) throw new Error(`client bundle: <${tag}> must be ${what}`);
+  return [`<${tag}>`, text.trimEnd(), `</${tag}>`];
+}
+
+function connection(plan: Plan, inst: InstancePlan): string[] {
+  const server = plan.servers.find((s) => s.name === inst.server);
+  if (!server) throw new Error(`instance ${inst.id} names server ${inst.server}, which is not in the plan`);
+  const udp = inst.proto === "udp";
+  return [
+    "<connection>",
+    `remote ${server.hostname} ${inst.port} ${udp ? "udp4" : "tcp4-client"}`,
+    // Only UDP has an exit notification; keeping it out of TCP blocks avoids 2.6's "ignored for --proto tcp" note.
+    ...(udp ? ["explicit-exit-notify 1"] : []),
+    `tun-mtu ${inst.mtu}`,
+    `mssfix ${inst.mssfix}`,
+    "</connection>",
+  ];
+}
+
+function instanceFor(plan: Plan, server: ServerName, proto: "udp" | "tcp"): InstancePlan {
+  const inst = plan.instances.find((i) => i.server === server && i.proto === proto);
+  if (!inst) throw new Error(`no ${server}-${proto} instance in the plan`);
+  return inst;
+}
+
+/**
+ * The tenant's `.ovpn`. Every global option comes BEFORE the first `<connection>` block: OpenVPN 2.6 applies
+ * options written after the blocks to none of them (pitfall P3), e.g. a late `server-poll-timeout` would leave
+ * the UDP→TCP fallback at 120 s.
+ */
+export function renderClientBundle(plan: Plan, tenant: TenantPlan, creds: ClientCredentials): string {
+  const blocks = CONNECTION_ORDER.map((id) => {
+    const [server, proto] = id.split("-") as [ServerName, "udp" | "tcp"];
+    return connection(plan, instanceFor(plan, server, proto));
+  });
+  const lines = [
+    `# ${tenant.key}: LibreRouter hosting (${plan.stack}). Start with lr-connect, which adds the hardware ID.`,
+    "# Contains this tenant's private key: keep it private.",
+    "client",
+    "dev tun",
+    "nobind",
+    `server-poll-timeout ${plan.config.vpn.serverPollTimeout}`,
+    "connect-retry 1 2",
+    "remote-cert-tls server",
+    `verify-x509-name ${SERVER_CN_PREFIX} name-prefix`,
+    "tls-version-min 1.2",
+    "data-ciphers AES-256-GCM:CHACHA20-POLY1305",
+    "# All IPv4 through the tunnel; IPv6 is routed in too and answered 'no route' (tenants have no IPv6: no leak).",
+    "redirect-gateway def1 ipv6",
+    "block-ipv6",
+    "# Windows-only (WFP); any other OpenVPN treats it as unknown and would refuse the whole file.",
+    "ignore-unknown-option block-outside-dns",
+    "block-outside-dns",
+    "# Required: without it neither IV_HWADDR nor the launcher's UV_HWID reach the server's hardware check.",
+    "push-peer-info",
+    "auth-retry none",
+    "disable-dco",
+    "verb 3",
+    ...inline("ca", creds.caPem, "-----BEGIN CERTIFICATE-----", "a PEM certificate"),
+    ...inline("cert", creds.certPem, "-----BEGIN CERTIFICATE-----", "a PEM certificate"),
+    ...inline("key", creds.keyPem, "PRIVATE KEY-----", "a PEM private key"),
+    ...inline("tls-crypt", creds.tlsCryptKey, "-----BEGIN OpenVPN Static key V1-----", "an OpenVPN static key (staticKeyFile)"),
+    ...blocks.flat(),
+    "",
+  ];
+  return lines.join("\n");
+}

@@ -1,0 +1,119 @@
+/** Server instance configs, ccd files and the path map: the rules that matter, asserted on exact lines. */
+import { ccdPath, renderCcd } from "../../../render/ccd";
+import { PRODUCTION_SERVER_LAYOUT as L } from "../../../render/layout";
+import { openvpnFilePaths, renderServerConfig, serverConfigPath } from "../../../render/openvpn-server";
+import { twoTenantPlan } from "./fixture";
+
+const plan = twoTenantPlan();
+const inst = (id: string) => {
+  const i = plan.instances.find((x) => x.id === id);
+  if (!i) throw new Error(id);
+  return i;
+};
+/** Option lines only (no comments, no blanks). */
+const options = (text: string) => text.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+
+describe("renderServerConfig", () => {
+  it.each(["vpn1-udp", "vpn2-udp"])("%s: UDP server sends explicit-exit-notify 2 and binds its public IP", (id) => {
+    const lines = options(renderServerConfig(plan, inst(id), L));
+    expect(lines.filter((l) => l.startsWith("explicit-exit-notify"))).toEqual(["explicit-exit-notify 2"]);
+    expect(lines).toContain("proto udp4");
+    expect(lines).toContain("port 1194");
+    expect(lines).toContain("dev tun-udp");
+  });
+
+  it.each(["vpn1-tcp", "vpn2-tcp"])("%s: TCP server has no explicit-exit-notify (openvpn refuses it)", (id) => {
+    const lines = options(renderServerConfig(plan, inst(id), L));
+    expect(lines.filter((l) => l.includes("explicit-exit-notify"))).toEqual([]);
+    expect(lines).toContain("proto tcp4-server");
+    expect(lines).toContain("port 443");
+    expect(lines).toContain("dev tun-tcp");
+  });
+
+  it("vpn2-tcp: pool, public IP, paths, hooks and security options", () => {
+    const lines = options(renderServerConfig(plan, inst("vpn2-tcp"), L));
+    expect(lines).toEqual([
+      "dev tun-tcp",
+      "dev-type tun",
+      "proto tcp4-server",
+      "local 192.0.2.4",
+      "port 443",
+      "topology subnet",
+      "server 10.255.192.0 255.255.192.0 nopool",
+      "client-config-dir /etc/openvpn/server/ccd-tcp",
+      "ccd-exclusive",
+      "max-clients 16381",
+      "ca /etc/openvpn/server/pki/ca.crt",
+      "cert /etc/openvpn/server/pki/server.crt",
+      "key /etc/openvpn/server/pki/server.key",
+      "dh none",
+      "tls-crypt /etc/openvpn/server/pki/tls-crypt.key",
+      "tls-version-min 1.2",
+      "remote-cert-tls client",
+      "data-ciphers AES-256-GCM:CHACHA20-POLY1305",
+      "keepalive 10 30",
+      "tun-mtu 1500",
+      "mssfix 1450",
+      "disable-dco",
+      "persist-key",
+      "persist-tun",
+      "user nobody",
+      "group nogroup",
+      "script-security 2",
+      "auth-user-pass-verify /etc/openvpn/server/hooks/auth-verify.sh via-file",
+      "auth-user-pass-optional",
+      "client-connect /etc/openvpn/server/hooks/client-connect.sh",
+      "client-disconnect /etc/openvpn/server/hooks/client-disconnect.sh",
+      "management /run/openvpn-server/tcp.sock unix",
+      "status /run/openvpn-server/status-tcp.log 10",
+      "verb 3",
+    ]);
+  });
+
+  it("takes keepalive and per-instance MTU/mssfix from config", () => {
+    const tuned = twoTenantPlan({ keepalive: [5, 15], udp: { tunMtu: 1400, mssfix: 1360 } });
+    const udp = options(renderServerConfig(tuned, tuned.instances.find((i) => i.id === "vpn1-udp")!, L));
+    const tcp = options(renderServerConfig(tuned, tuned.instances.find((i) => i.id === "vpn1-tcp")!, L));
+    expect(udp.filter((l) => /^(keepalive|tun-mtu|mssfix) /.test(l))).toEqual(["keepalive 5 15", "tun-mtu 1400", "mssfix 1360"]);
+    expect(tcp.filter((l) => /^(keepalive|tun-mtu|mssfix) /.test(l))).toEqual(["keepalive 5 15", "tun-mtu 1500", "mssfix 1450"]);
+  });
+
+  it("names the config file after the proto (Debian's openvpn-server@<proto> unit)", () => {
+    expect(serverConfigPath(L, inst("vpn1-udp"))).toBe("/etc/openvpn/server/udp.conf");
+    expect(serverConfigPath(L, inst("vpn2-tcp"))).toBe("/etc/openvpn/server/tcp.conf");
+  });
+});
+
+describe("renderCcd", () => {
+  it("pushes the tenant's fixed IP in that instance's pool and its LibreRouter as DNS", () => {
+    const coop = plan.tenants.find((t) => t.key === "coop-sur")!;
+    expect(options(renderCcd(plan, coop, inst("vpn1-udp")))).toEqual(["ifconfig-push 10.255.0.3 255.255.192.0", 'push "dhcp-option DNS 10.0.2.1"']);
+    expect(options(renderCcd(plan, coop, inst("vpn2-tcp")))).toEqual(["ifconfig-push 10.255.192.3 255.255.192.0", 'push "dhcp-option DNS 10.0.2.1"']);
+  });
+  it("is named by the tenant key in the instance's ccd dir", () => {
+    expect(ccdPath(L, inst("vpn2-udp"), plan.tenants[0])).toBe("/etc/openvpn/server/ccd-udp/acme");
+  });
+});
+
+describe("openvpnFilePaths", () => {
+  it("maps every file of the production layout", () => {
+    expect(openvpnFilePaths(L)).toEqual({
+      dir: "/etc/openvpn/server",
+      configs: { udp: "/etc/openvpn/server/udp.conf", tcp: "/etc/openvpn/server/tcp.conf" },
+      ccdDirs: { udp: "/etc/openvpn/server/ccd-udp", tcp: "/etc/openvpn/server/ccd-tcp" },
+      pkiDir: "/etc/openvpn/server/pki",
+      caCert: "/etc/openvpn/server/pki/ca.crt",
+      serverCert: "/etc/openvpn/server/pki/server.crt",
+      serverKey: "/etc/openvpn/server/pki/server.key",
+      tlsCryptKey: "/etc/openvpn/server/pki/tls-crypt.key",
+      hooksDir: "/etc/openvpn/server/hooks",
+      authVerifyHook: "/etc/openvpn/server/hooks/auth-verify.sh",
+      connectHook: "/etc/openvpn/server/hooks/client-connect.sh",
+      disconnectHook: "/etc/openvpn/server/hooks/client-disconnect.sh",
+      pinsDir: "/etc/openvpn/server/pins",
+      enrolledDir: "/var/lib/librerouter/enrolled",
+      managementSockets: { udp: "/run/openvpn-server/udp.sock", tcp: "/run/openvpn-server/tcp.sock" },
+      statusFiles: { udp: "/run/openvpn-server/status-udp.log", tcp: "/run/openvpn-server/status-tcp.log" },
+    });
+  });
+});
