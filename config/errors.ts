@@ -1,5 +1,5 @@
 /** Config problems as data: each names the key, the bad value and the fix. */
-import type { z } from "zod";
+import { z } from "zod";
 
 export interface ConfigIssue {
   /** Dotted path below the `librerouter:` namespace, e.g. `tenants.acme.slot`. */
@@ -47,22 +47,29 @@ const EXPECTED: Record<string, string> = {
   number: "a number",
   string: "a string",
   boolean: "true or false",
-  object: "a mapping (key: value lines)",
-  record: "a mapping (key: value lines)",
+  object: "a mapping of keys to values",
+  record: "a mapping of keys to values",
   array: "a list",
   tuple: "a list",
 };
 
-/** One zod issue → one ConfigIssue with the value shown and a fix-shaped message. */
-export function fromZod(raw: unknown, issue: z.core.$ZodIssue): ConfigIssue {
+/** One zod issue → one ConfigIssue with the value shown and a fix-shaped message; with `schema`, unknown keys
+ * get a "did you mean" from the keys the schema accepts there. */
+export function fromZod(raw: unknown, issue: z.core.$ZodIssue, schema?: z.ZodType): ConfigIssue {
   const path = issue.path;
   const got = show(raw, path);
   switch (issue.code) {
-    case "unrecognized_keys":
+    case "unrecognized_keys": {
+      const known = schema ? keysAt(schema, path) : [];
+      const named = issue.keys.map((k) => {
+        const near = closest(k, known);
+        return near ? `"${k}" (did you mean "${near}"?)` : `"${k}"`;
+      });
       return {
         key: keyOf(path) || "(top level)",
-        message: `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; remove ${issue.keys.length > 1 ? "them" : "it"} or check the spelling against Pulumi.yaml`,
+        message: `unknown key${issue.keys.length > 1 ? "s" : ""} ${named.join(", ")}; remove ${issue.keys.length > 1 ? "them" : "it"} or fix the spelling (see Pulumi.yaml)`,
       };
+    }
     case "invalid_type": {
       const want = EXPECTED[issue.expected] ?? issue.expected;
       if (got === "(missing)") return { key: keyOf(path), message: `is required (expected ${want}); add it to the stack config` };
@@ -84,6 +91,42 @@ export function fromZod(raw: unknown, issue: z.core.$ZodIssue): ConfigIssue {
     case "invalid_key":
       return { key: keyOf(path), message: issue.issues.map((i) => i.message).join("; ") };
     default:
+      if (got === "(missing)") return { key: keyOf(path), message: `is required and ${issue.message}; add it to the stack config` };
       return { key: keyOf(path), message: `got ${got}; ${issue.message}` };
   }
+}
+
+/** The keys the object schema at `path` accepts (through defaults, optionals, records, lists and tuples). */
+export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  const bare = (t: unknown): unknown => (t instanceof z.ZodDefault || t instanceof z.ZodOptional || t instanceof z.ZodNullable ? bare(t.unwrap()) : t);
+  let s = bare(schema);
+  for (const p of path) {
+    if (s instanceof z.ZodObject) s = (s.shape as Record<string, unknown>)[String(p)];
+    else if (s instanceof z.ZodRecord) s = s.valueType;
+    else if (s instanceof z.ZodArray) s = s.element;
+    else if (s instanceof z.ZodTuple) s = s.def.items[Number(p)];
+    else return [];
+    s = bare(s);
+  }
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
+}
+
+/** The known key nearest to a typo (same letters ignoring case, or at most 2 edits away), if any. */
+function closest(typo: string, known: readonly string[]): string | undefined {
+  let best: [string, number] | undefined;
+  for (const k of known) {
+    const d = k.toLowerCase() === typo.toLowerCase() ? 0 : editDistance(typo, k);
+    if (d <= 2 && (!best || d < best[1])) best = [k, d];
+  }
+  return best?.[0];
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }

@@ -3,12 +3,23 @@
  * Field-level checks live here; cross-field checks (overlaps, collisions, capacity) in `validate.ts`.
  */
 import { z } from "zod";
-import { isCidr, isIpv4 } from "./net";
+import { formatCidr, isCidr, isIpv4, parseCidr } from "./net";
 import { assumptionsSchema } from "../sizing/assumptions";
 import { hardwareSchema } from "../sizing/profiles";
 
 const ipv4 = z.string().refine(isIpv4, { message: "must be a dotted IPv4 address such as 192.0.2.10" });
-const cidr = z.string().refine(isCidr, { message: "must be an IPv4 network in CIDR form such as 192.0.2.0/24 (host bits zero)" });
+const cidr = z.string().superRefine((s, ctx) => {
+  if (!isCidr(s)) ctx.addIssue({ code: "custom", message: cidrProblem(s) });
+});
+const bridge = z.string().regex(/^[a-z][a-z0-9]{1,14}$/, { message: "must be a Linux bridge name such as vmbr1 (lowercase letters and digits, 2–15 characters)" });
+
+/** What is wrong with a string that is not a CIDR, with the likely intended value when there is one. */
+function cidrProblem(s: string): string {
+  const m = /^(.+)\/(\d{1,3})$/.exec(s);
+  if (m && isIpv4(m[1]) && Number(m[2]) > 32) return `the prefix /${m[2]} is above /32; write an IPv4 network such as 192.0.2.0/24`;
+  if (m && isIpv4(m[1])) return `host bits are set; write the network address, ${formatCidr(parseCidr(s))}`;
+  return "must be an IPv4 network in CIDR form such as 192.0.2.0/24 (host bits zero)";
+}
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
 /** Tenant keys become resource names, DNS labels and OpenVPN common names. */
@@ -87,7 +98,7 @@ const pool = z.object({ cidr, gateway: ipv4, reserved: z.array(ipv4).default([])
 
 export const networkSchema = z
   .object({
-    publicPools: z.array(pool).min(1, { message: "needs at least one public pool" }),
+    publicPools: z.array(pool).min(1, { message: "needs at least one public pool; add one such as { cidr: 192.0.2.0/24, gateway: 192.0.2.1 }" }),
     management: z
       .object({
         cidr: cidr.default("192.168.100.0/24"),
@@ -107,9 +118,9 @@ export const networkSchema = z
     tableBase: int(1, 2_000_000_000).default(1000),
     /** VNC display = vncDisplayBase + slot; port = 5900 + display. */
     vncDisplayBase: int(0, 59000).default(100),
-    publicBridge: z.string().regex(/^[a-z][a-z0-9]{1,14}$/).default("vmbr0"),
-    privateBridge: z.string().regex(/^[a-z][a-z0-9]{1,14}$/).default("vmbr1"),
-    managementBridge: z.string().regex(/^[a-z][a-z0-9]{1,14}$/).default("vmbr2"),
+    publicBridge: bridge.default("vmbr0"),
+    privateBridge: bridge.default("vmbr1"),
+    managementBridge: bridge.default("vmbr2"),
     /** Addresses taken by the host, the VPN servers and common services; first usable addresses by default. */
     infraPublicIps: z
       .object({ host: ipv4.optional(), vpn1: ipv4.optional(), vpn2: ipv4.optional(), services: ipv4.optional() })
@@ -127,11 +138,11 @@ const instanceTuning = z
 export const vpnSchema = z
   .object({
     /** Names the clients dial; one per server, in order. */
-    hostnames: z.tuple([z.string().min(1), z.string().min(1)]).optional(),
+    hostnames: z.tuple([z.string().min(1), z.string().min(1)], { error: "must be two names, [vpn1, vpn2], e.g. [vpn1.example.net, vpn2.example.net]" }).optional(),
     udpPort: int(1, 65535).default(1194),
     tcpPort: int(1, 65535).default(443),
     /** What happens when a tenant has no hardwareId pin: `enrol` on first use, or `refuse`. */
-    unpinnedPolicy: z.enum(["enrol", "refuse"]).default("enrol"),
+    unpinnedPolicy: z.enum(["enrol", "refuse"], { message: "must be enrol (pin the first hardware ID seen) or refuse (only pinned tenants connect)" }).default("enrol"),
     /** Seconds a client waits on one remote before the next (UDP→TCP fallback time). */
     serverPollTimeout: int(1, 120).default(5),
     /** [interval, timeout] in seconds (OpenVPN `keepalive`); the timeout must be at least twice the interval. */
@@ -156,7 +167,7 @@ export const proxmoxSchema = z
     node: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/, { message: "must be the Proxmox node name (pvecm nodes), e.g. pve1" }),
     datastore: z.string().min(1).default("local-lvm"),
     snippetsDatastore: z.string().min(1).default("local"),
-    snippetsPath: z.string().startsWith("/").default("/var/lib/vz/snippets"),
+    snippetsPath: z.string().startsWith("/", { message: "must be an absolute path such as /var/lib/vz/snippets" }).default("/var/lib/vz/snippets"),
     sshUser: z.string().min(1).default("root"),
   })
   .strict();
@@ -165,7 +176,7 @@ export const templateSchema = z
   .object({
     /** VMID of an existing LibreRouter template; created from `imageUrl` when absent. */
     vmid: int(100, 999_999_999).default(9000),
-    imageUrl: z.string().url().optional(),
+    imageUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL of a cloud image, e.g. https://example.net/librerouter.qcow2" }).optional(),
     createFromImage: z.boolean().default(false),
     /** VMID of an existing Debian 12 cloud-init template; the VPN servers and the services VM are full clones of it. */
     serverVmid: int(100, 999_999_999).default(9001),

@@ -25,7 +25,7 @@ type Err = (key: string, message: string) => void;
 /** Parse, validate and plan. Throws ConfigError listing every problem; returns only a fully valid plan. */
 export function buildPlan(raw: unknown, stack: string): Plan {
   const parsed = stackSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => fromZod(raw, i)), stack);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => fromZod(raw, i, stackSchema)), stack);
   const cfg = parsed.data;
   const issues: ConfigIssue[] = [];
   const err: Err = (key, message) => issues.push({ key, message });
@@ -91,7 +91,7 @@ function planTenant(cfg: StackConfig, t: TenantSeed, publicIp: string, slotErr: 
   }
   const vmid = A.vmid(cfg, t.slot);
   const clash = infraVmids(cfg).find(([, v]) => v === vmid);
-  if (clash) bad("vmid", `VMID network.vmidBase + slot = ${vmid} is already ${clash[0]}`, `change network.vmidBase (now ${net.vmidBase}) or ${clash[0]}`);
+  if (clash) bad("vmid", `VMID network.vmidBase + slot = ${vmid} is taken by ${clash[0]}`, `change network.vmidBase (now ${net.vmidBase}) or ${clash[0]}`);
   if (vmid > 999_999_999) bad("vmid-max", `VMID ${vmid} is above Proxmox's 999999999`, "lower network.vmidBase");
   const display = A.vncDisplay(cfg, t.slot);
   const port = 5900 + display;
@@ -137,6 +137,7 @@ function planTenant(cfg: StackConfig, t: TenantSeed, publicIp: string, slotErr: 
 function infraVmids(cfg: StackConfig): [string, number][] {
   return [
     ["template.vmid", cfg.template.vmid],
+    ["template.serverVmid", cfg.template.serverVmid],
     ["vpn.vmids.0", cfg.vpn.vmids[0]],
     ["vpn.vmids.1", cfg.vpn.vmids[1]],
     ["services.vmid", cfg.services.vmid],
@@ -260,6 +261,7 @@ function checkInfra(cfg: StackConfig, err: Err): void {
     if (prior) err(k, `got ${v}; already used by ${prior}; every VM needs its own VMID`);
     else seen.set(v, k);
   }
+  if (cfg.template.createFromImage && !cfg.template.imageUrl) err("template.imageUrl", "is required when template.createFromImage is true; set the URL of the LibreRouter cloud image");
   if (cfg.vpn.keepalive[1] < 2 * cfg.vpn.keepalive[0]) err("vpn.keepalive", `got [${cfg.vpn.keepalive.join(", ")}]; the timeout must be at least twice the interval, e.g. [10, 30]`);
   if (cfg.vpn.renewBeforeDays >= cfg.vpn.clientCertValidityDays) err("vpn.renewBeforeDays", `got ${cfg.vpn.renewBeforeDays}; must be below vpn.clientCertValidityDays (${cfg.vpn.clientCertValidityDays})`);
   const d = cfg.tenantDefaults.memory;
@@ -299,7 +301,7 @@ function checkNetwork(cfg: StackConfig, err: Err): boolean {
     const c = pools[i];
     const k = `network.publicPools.${i}`;
     const gw = ipToInt(p.gateway);
-    if (!contains(c, gw) || (c.prefix < 31 && (gw === c.base || gw === c.base + size(c) - 1))) err(`${k}.gateway`, `got "${p.gateway}"; the gateway must be a host address inside ${p.cidr}`);
+    if (!contains(c, gw) || (c.prefix < 31 && (gw === c.base || gw === c.base + size(c) - 1))) err(`${k}.gateway`, `got "${p.gateway}"; the gateway must be a host address inside ${p.cidr}, e.g. ${intToIp(c.base + 1)}`);
     p.reserved.forEach((r, j) => {
       if (!contains(c, ipToInt(r))) err(`${k}.reserved.${j}`, `got "${r}"; not inside ${p.cidr}; remove it or move it to the right pool`);
     });
@@ -318,6 +320,6 @@ function checkNetwork(cfg: StackConfig, err: Err): boolean {
     seenInfra.set(ip, k);
   }
   const usable = A.publicAddressing(cfg).usable.length;
-  if (usable < 4) fatal("network.publicPools", `the pools hold ${usable} usable address${usable === 1 ? "" : "es"}; the host, 2 VPN servers and common services alone need 4; use a larger pool or add one`);
+  if (usable < 4) fatal("network.publicPools", `the pools (${net.publicPools.map((p) => p.cidr).join(", ")}) hold ${usable} usable address${usable === 1 ? "" : "es"}; the host, 2 VPN servers and common services alone need 4; use a larger pool or add one`);
   return plannable;
 }

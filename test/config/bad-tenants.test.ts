@@ -106,10 +106,10 @@ const rows: Row[] = [
   [
     "key longer than 32 characters",
     (c) => {
-      c.tenants["a-very-long-tenant-key-of-33-chars"] = { slot: 3 };
+      c.tenants["a-tenant-key-with-33-characters-x"] = { slot: 3 };
     },
     [
-      "tenants.a-very-long-tenant-key-of-33-chars: key \"a-very-long-tenant-key-of-33-chars\" is not DNS-safe (it becomes a VM name, a DNS label and a certificate name): use lowercase letters, digits and '-', starting with a letter, not ending with '-', at most 32 characters; rename it, e.g. \"a-very-long-tenant-key-of-33-cha\"",
+      "tenants.a-tenant-key-with-33-characters-x: key \"a-tenant-key-with-33-characters-x\" is not DNS-safe (it becomes a VM name, a DNS label and a certificate name): use lowercase letters, digits and '-', starting with a letter, not ending with '-', at most 32 characters; rename it, e.g. \"a-tenant-key-with-33-characters\"",
     ],
   ],
   [
@@ -182,7 +182,7 @@ const rows: Row[] = [
       c.tenants.acme.hardwareID = "02:00:00:00:00:01";
     },
     [
-      "tenants.acme: unknown key \"hardwareID\"; remove it or check the spelling against Pulumi.yaml",
+      "tenants.acme: unknown key \"hardwareID\" (did you mean \"hardwareId\"?); remove it or fix the spelling (see Pulumi.yaml)",
     ],
   ],
   [
@@ -236,7 +236,7 @@ const rows: Row[] = [
       c.tenants = [{ key: "acme", slot: 1 }];
     },
     [
-      "tenants: got [{\"key\":\"acme\",\"slot\":1}]; expected a mapping (key: value lines)",
+      "tenants: got [{\"key\":\"acme\",\"slot\":1}]; expected a mapping of keys to values",
     ],
   ],
 ];
