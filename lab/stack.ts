@@ -2,7 +2,6 @@
  * The lab's embedded stack config: a small stack written against the real schema and planned by the
  * real `buildPlan`, so every address, port and name in the lab comes from the same code as production.
  */
-import { createHash } from "node:crypto";
 import type { StackInput } from "../config/schema";
 import { buildPlan } from "../plan/build";
 import type { Plan } from "../plan/types";
@@ -14,20 +13,16 @@ export function labTenantKey(slot: number): string {
   return NAMES[slot - 1] ?? `t${slot}`;
 }
 
-/** The hardware ID the lab's launcher sends for a tenant (what the tenant's pin is set to). */
-export function labHardwareId(key: string): string {
-  return createHash("sha256").update(`lab-hwid:${key}`).digest("hex");
-}
-
 /**
- * A lab stack with `tenants` tenants on slots 1…n, each pinned to its lab hardware ID. Shorter keepalive
+ * A lab stack with `tenants` tenants on slots 1…n, each pinned to `hardwareId` (what the rendered launcher
+ * prints on this machine: all lab clients run on one machine, so they share it). Shorter keepalive
  * than production's [10, 30] so a dead server is noticed in seconds (the failover check measures it).
  */
-export function labStack(tenants: number): StackInput {
+export function labStack(tenants: number, hardwareId: string): StackInput {
   if (!Number.isInteger(tenants) || tenants < 1 || tenants > 500) throw new Error(`--tenants must be 1…500, got ${tenants}`);
   const entries = Array.from({ length: tenants }, (_, i) => {
     const key = labTenantKey(i + 1);
-    return [key, { slot: i + 1, hardwareId: labHardwareId(key), description: `lab tenant ${i + 1}` }] as const;
+    return [key, { slot: i + 1, hardwareId, description: `lab tenant ${i + 1}` }] as const;
   });
   return {
     profile: "minimal",
@@ -45,6 +40,6 @@ export function labStack(tenants: number): StackInput {
 }
 
 /** The lab plan (stack name `lab`). */
-export function labPlan(tenants: number): Plan {
-  return buildPlan(labStack(tenants), "lab");
+export function labPlan(tenants: number, hardwareId: string): Plan {
+  return buildPlan(labStack(tenants, hardwareId), "lab");
 }

@@ -1,0 +1,54 @@
+/**
+ * End-user clients: the rendered bundle and launcher per tenant, started in the tenant's client namespace
+ * through the launcher (which execs openvpn with `--setenv UV_HWID <id>`, so the pid is openvpn's).
+ */
+import { writeFileSync } from "node:fs";
+import type { TenantPlan } from "../plan/types";
+import { clientBundleName, renderClientBundle } from "../render/client-bundle";
+import { LAUNCHER_NAME, renderLauncher } from "../render/launcher";
+import type { Lab } from "./lab";
+import type { Issued } from "./pki";
+import { Proc, readLog, waitForLog } from "./procs";
+
+export const CONNECTED = /Initialization Sequence Completed/;
+
+/** Writes `<run>/clients/<name>/<key>.ovpn` (0600: it holds the private key) and the launcher; returns their paths. */
+export function writeClientFiles(lab: Lab, tenant: TenantPlan, cert: Issued, name = tenant.key): { bundle: string; launcher: string } {
+  const bundle = lab.path("clients", name, clientBundleName(tenant));
+  const launcher = lab.path("clients", name, LAUNCHER_NAME);
+  const creds = { caPem: lab.pki.caPem, certPem: cert.certPem, keyPem: cert.keyPem, tlsCryptKey: lab.pki.tlsCryptKey };
+  writeFileSync(bundle, renderClientBundle(lab.plan, tenant, creds), { mode: 0o600 });
+  writeFileSync(launcher, renderLauncher(lab.plan, tenant), { mode: 0o755 });
+  return { bundle, launcher };
+}
+
+/** Starts the tenant's client through its launcher and waits until the tunnel is up. */
+export async function startClient(lab: Lab, tenant: TenantPlan, timeoutMs = 20_000): Promise<Proc> {
+  const cert = lab.clientCerts.get(tenant.key);
+  if (!cert) throw new Error(`no client certificate for ${tenant.key}`);
+  const { bundle, launcher } = writeClientFiles(lab, tenant, cert);
+  const proc = await lab.procs.start(`client-${tenant.key}`, lab.ns.c[tenant.key], ["sh", launcher, bundle], lab.logFile(`client-${tenant.key}`), {
+    ready: CONNECTED,
+    timeoutMs,
+  });
+  lab.clients.set(tenant.key, proc);
+  return proc;
+}
+
+/** Number of completed connections in a client log so far (each reconnect adds one). */
+export function connectCount(log: string): number {
+  return readLog(log).split("\n").filter((l) => CONNECTED.test(l)).length;
+}
+
+/** Waits until the client log shows connection number `n` (1-based); returns the elapsed ms. */
+export async function waitForConnection(proc: Proc, n: number, timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  await waitForLog(proc.log, new RegExp(`(?:${CONNECTED.source}[\\s\\S]*){${n}}`), timeoutMs, proc);
+  return Date.now() - t0;
+}
+
+/** The tunnel address of the client's latest connection (its `net_addr_v4_add` log line), or "" when none. */
+export function pushedAddress(log: string): string {
+  const all = [...readLog(log).matchAll(/net_addr_v4_add: (\d+\.\d+\.\d+\.\d+)\//g)];
+  return all.length ? all[all.length - 1][1] : "";
+}

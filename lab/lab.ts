@@ -1,0 +1,138 @@
+/**
+ * One lab run: the plan, its namespaces, processes, PKI and files, brought up step by step with progress
+ * lines, and torn down completely (also after a failed step or Ctrl-C). Checks (./checks.ts) act on it.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { InstanceId, Plan, ServerName, TenantPlan } from "../plan/types";
+import type { HostLayout, ServerLayout } from "../render/layout";
+import { renderLauncher } from "../render/launcher";
+import { must } from "./exec";
+import { labHostLayout, labServerLayout } from "./layout";
+import { Netns, runPrefix } from "./netns";
+import { createPki, Issued, LabPki } from "./pki";
+import { Proc, Procs } from "./procs";
+import { labPlan } from "./stack";
+import { buildTopology, Namespaces } from "./topology";
+
+export interface LabOptions {
+  /** Number of tenants (default 2). */
+  readonly tenants?: number;
+  /** Parent of the run directory (default `<repo>/.lab`). */
+  readonly baseDir?: string;
+  /** Progress sink (default: console.log). */
+  readonly log?: (line: string) => void;
+}
+
+/** Seconds with two decimals, for progress lines and the result table. */
+export function secs(ms: number): string {
+  return `${(ms / 1000).toFixed(2)}s`;
+}
+
+export class Lab {
+  readonly netns = new Netns(runPrefix());
+  readonly procs = new Procs();
+  readonly dir: string;
+  readonly layouts: Record<ServerName, ServerLayout>;
+  readonly hostLayout: HostLayout;
+  readonly log: (line: string) => void;
+  /** Step name → milliseconds, in order. */
+  readonly timings: [string, number][] = [];
+  plan!: Plan;
+  ns!: Namespaces;
+  pki!: LabPki;
+  /** The hardware ID the rendered launcher computes on this machine (every tenant is pinned to it). */
+  hardwareId = "";
+  readonly clientCerts = new Map<string, Issued>();
+  readonly vncPasswords = new Map<string, string>();
+  readonly servers = new Map<InstanceId, Proc>();
+  readonly clients = new Map<string, Proc>();
+  readonly qemus = new Map<string, Proc>();
+  private down = false;
+
+  constructor(readonly opts: LabOptions = {}) {
+    this.dir = resolve(opts.baseDir ?? join(__dirname, "..", ".lab"), this.netns.prefix);
+    this.layouts = { vpn1: labServerLayout(this.dir, "vpn1"), vpn2: labServerLayout(this.dir, "vpn2") };
+    this.hostLayout = labHostLayout(this.dir);
+    this.log = opts.log ?? ((l) => console.log(l));
+  }
+
+  /** Runs `fn` as a named step: prints `[lab] <name> 0.03s` and records the time. */
+  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    const out = await fn();
+    const ms = Date.now() - t0;
+    this.timings.push([name, ms]);
+    this.log(`[lab] ${name} ${secs(ms)}`);
+    return out;
+  }
+
+  tenant(key: string): TenantPlan {
+    const t = this.plan.tenants.find((x) => x.key === key);
+    if (!t) throw new Error(`no tenant ${key} in the lab plan`);
+    return t;
+  }
+
+  /** Path inside the run directory (created). */
+  path(...parts: string[]): string {
+    const p = join(this.dir, ...parts);
+    mkdirSync(join(p, ".."), { recursive: true, mode: 0o755 });
+    return p;
+  }
+
+  /** Plans, builds the topology and issues the PKI. Servers, consoles and clients are started by the caller (./bringup.ts). */
+  async prepare(): Promise<void> {
+    mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+    const tenants = this.opts.tenants ?? 2;
+    this.hardwareId = await this.step("launcher hardware id", async () => {
+      // The ID does not depend on the plan: render the launcher once with a placeholder pin and ask it.
+      const draft = labPlan(tenants, "0".repeat(64));
+      const file = this.path("launcher-probe", "lr-connect");
+      writeFileSync(file, renderLauncher(draft, draft.tenants[0]), { mode: 0o755 });
+      const id = (await must(["sh", file, "--print-id"])).trim();
+      if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`launcher printed ${JSON.stringify(id)}, not a 64-hex ID`);
+      return id;
+    });
+    this.plan = labPlan(tenants, this.hardwareId);
+    this.ns = await this.step(`topology (${this.plan.tenants.length} tenants, ${4 + 2 * this.plan.tenants.length + 1} namespaces)`, () =>
+      buildTopology(this.plan, this.netns, this.procs, this.layouts, this.path("logs", ".")),
+    );
+    this.pki = await this.step("pki (CA, 2 servers, clients)", async () => {
+      const pki = await createPki(this.plan);
+      for (const t of this.plan.tenants) this.clientCerts.set(t.key, await pki.issueClient(t.key));
+      return pki;
+    });
+  }
+
+  /** Log file path for a process. */
+  logFile(name: string): string {
+    return this.path("logs", `${name}.log`);
+  }
+
+  /** Stops every process, deletes every namespace and (unless kept) the run directory. Safe to call twice. */
+  async teardown(keepFiles = false): Promise<void> {
+    if (this.down) return;
+    this.down = true;
+    await this.procs.stopAll(1000);
+    const problems = await this.netns.cleanup();
+    if (!keepFiles) rmSync(this.dir, { recursive: true, force: true });
+    for (const p of problems) this.log(`[lab] cleanup: ${p}`);
+  }
+
+  /** Synchronous last resort for process exit: SIGKILL our processes, delete our namespaces and files. */
+  teardownSync(): void {
+    if (this.down) return;
+    this.down = true;
+    this.procs.killAllSync();
+    for (const ns of [...this.netns.created].reverse()) {
+      try {
+        execFileSync("ip", ["netns", "del", ns], { stdio: "ignore" });
+      } catch {
+        /* already gone */
+      }
+      rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
