@@ -24,16 +24,18 @@ machine_id() {
   printf '%s' "$mid"
 }
 
-# Whole disk holding /, e.g. sda or nvme0n1 (empty when unknown: containers, tmpfs roots).
+# Whole disk under /, through partitions, LVM and LUKS (e.g. sda, nvme0n1); empty when unknown (containers, tmpfs).
 root_disk() {
   src=
   if command -v findmnt >/dev/null 2>&1; then src=$(findmnt -n -o SOURCE / 2>/dev/null || true); fi
+  src=${src%%\[*}
   case "$src" in /dev/*) ;; *) return 0 ;; esac
   if command -v lsblk >/dev/null 2>&1; then
-    disk=$(lsblk -n -d -o PKNAME "$src" 2>/dev/null || true)
-    if [ -z "$disk" ]; then disk=$(basename "$src"); fi
-    printf '%s' "$disk"
+    lsblk -n -r -s -o TYPE,NAME "$src" 2>/dev/null | while read -r type name; do
+      if [ "$type" = disk ]; then printf '%s' "$name"; break; fi
+    done
   fi
+  return 0
 }
 
 disk_id() {
