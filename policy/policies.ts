@@ -1,0 +1,98 @@
+/**
+ * The policies of the pack, as a plain array: tests call each `validateResource` / `validateStack`
+ * directly, and `index.ts` hands the array to `PolicyPack` (which starts a gRPC server, so it is only
+ * constructed there). The checks themselves are the pure functions in `rules.ts`.
+ */
+import type { Policies, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import {
+  capacityViolations,
+  type ConsoleOptions,
+  plaintextSecretViolations,
+  snippetContentViolations,
+  snippetModeViolations,
+  tenantVmViolations,
+  vncListenerViolations,
+  vncPasswordViolations,
+} from "./rules";
+
+export const VM = "proxmoxve:index/vmLegacy:VmLegacy";
+export const FILE = "proxmoxve:index/fileLegacy:FileLegacy";
+export const STACK = "pulumi:pulumi:Stack";
+const SECRET_TYPES = new Set([VM, FILE, "command:remote:Command", "command:local:Command"]);
+
+const report = (messages: string[], reportViolation: ReportViolation) => messages.forEach((m) => reportViolation(m));
+
+export const noPublicVnc: ResourceValidationPolicy = {
+  name: "vnc-no-public-listener",
+  description: "No VNC listener on a public or wildcard address: tenant consoles bind the host's management address.",
+  enforcementLevel: "mandatory",
+  configSchema: { properties: { managementCidr: { type: "string", description: "Consoles must listen inside this network (network.management.cidr)" } } },
+  validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
+    if (args.type !== VM) return;
+    const config = args.getConfig<ConsoleOptions>();
+    report(vncListenerViolations(args.props.kvmArguments, config), reportViolation);
+  },
+};
+
+export const vncPassword: ResourceValidationPolicy = {
+  name: "vnc-password-auth",
+  description: "Every VNC console has password auth (password-secret from a file, or password=on).",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    if (args.type !== VM) return;
+    report(vncPasswordViolations(args.props.kvmArguments), reportViolation);
+  },
+};
+
+export const tenantVmSafe: ResourceValidationPolicy = {
+  name: "tenant-vm-protected-linked-clone",
+  description: "Every tenant VM (lr-<key>) has protection: true and is a linked clone (clone.full: false).",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    if (args.type !== VM) return;
+    const p = args.props;
+    report(tenantVmViolations({ name: p.name, protection: p.protection, clone: p.clone }, args.urn), reportViolation);
+  },
+};
+
+export const vncSnippetMode: ResourceValidationPolicy = {
+  name: "vnc-snippet-mode-0600",
+  description: "VNC password snippet files (vnc-*) are root-only (fileMode 0600) and hold exactly 8 characters.",
+  enforcementLevel: "mandatory",
+  // Two validations: the content is unknown during a first preview (a fresh random password), and an
+  // unknown value only skips the validation that reads it, so the mode is still checked.
+  validateResource: [
+    (args, reportViolation) => {
+      if (args.type !== FILE) return;
+      const p = args.props;
+      report(snippetModeViolations({ contentType: p.contentType, fileMode: p.fileMode, sourceRaw: p.sourceRaw && { fileName: p.sourceRaw.fileName } }), reportViolation);
+    },
+    (args, reportViolation) => {
+      if (args.type !== FILE) return;
+      report(snippetContentViolations(args.props), reportViolation);
+    },
+  ],
+};
+
+export const noPlaintextSecret: ResourceValidationPolicy = {
+  name: "no-plaintext-secret",
+  description: "Secret material never sits in a command line, VM args or a world-readable snippet; commands fed keys on stdin keep stdout/stderr secret.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    if (!SECRET_TYPES.has(args.type)) return;
+    report(plaintextSecretViolations(args.type, args.props, args.opts.additionalSecretOutputs), reportViolation);
+  },
+};
+
+export const stackFitsProfile: StackValidationPolicy = {
+  name: "stack-fits-profile",
+  description: "The stack's hardware holds its tenants: the exported capacity report (sizing/capacity.ts) has no failing line.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const stack = args.resources.find((r) => r.type === STACK);
+    report(capacityViolations(stack?.props.capacity), reportViolation);
+  },
+};
+
+/** Every policy of the pack, in the order reports list them. */
+export const policies: Policies = [noPublicVnc, vncPassword, tenantVmSafe, vncSnippetMode, noPlaintextSecret, stackFitsProfile];

@@ -1,0 +1,212 @@
+/**
+ * The policy pack's checks as pure functions: each takes plain resource inputs and returns the violation
+ * messages (empty = compliant). `policy/index.ts` only wires them to resource types. No `@pulumi/*` import.
+ * Messages never quote a secret value.
+ */
+import ipaddr from "ipaddr.js";
+import { isCidr, contains, ipToInt, isIpv4, parseCidr } from "../config/net";
+import { parseQemuArgs, type VncDisplay } from "./qemu-args";
+
+/** Policy config: when the management network is given, consoles must listen inside it. */
+export interface ConsoleOptions {
+  /** e.g. "192.168.100.0/24" (`network.management.cidr`); without it any private address passes. */
+  readonly managementCidr?: string;
+}
+
+const show = (v: unknown): string => (v === undefined ? "nothing" : JSON.stringify(v));
+
+/** Why a listen host is not acceptable, or undefined when it is a private (management) address. */
+function hostProblem(host: string, opts: ConsoleOptions): string | undefined {
+  if (host === "") return "listens on every address (no host given)";
+  if (!ipaddr.isValid(host)) return `listens on host name "${host}", which cannot be checked`;
+  const addr = ipaddr.process(host);
+  const range = addr.range();
+  if (range === "unspecified") return `listens on every address (${host})`;
+  if (addr.kind() === "ipv4" && range !== "private") return `listens on ${range === "unicast" ? "public" : range} address ${host}`;
+  if (addr.kind() === "ipv6" && range !== "uniqueLocal") return `listens on ${range === "unicast" ? "public" : range} address ${host}`;
+  if (opts.managementCidr && isCidr(opts.managementCidr)) {
+    if (!isIpv4(host) || !contains(parseCidr(opts.managementCidr), ipToInt(host))) return `listens on ${host}, outside the management network ${opts.managementCidr}`;
+  }
+  return undefined;
+}
+
+/** The host of a `websocket=host:port` setting, if it names one (otherwise it shares the display's host). */
+function websocketHost(d: VncDisplay): string | undefined {
+  const ws = d.settings.get("websocket");
+  const m = ws === undefined ? null : /^(?:\[([^\]]*)\]|([^:]*)):\d+$/.exec(ws);
+  return m ? (m[1] ?? m[2]) : undefined;
+}
+
+/**
+ * "No VNC listener on a public or wildcard address": every TCP `-vnc` in a VM's args binds a private
+ * address (inside `managementCidr` when given). Unix sockets and `none` open no port.
+ */
+export function vncListenerViolations(kvmArguments: string | undefined, opts: ConsoleOptions = {}): string[] {
+  const out: string[] = [];
+  for (const d of parseQemuArgs(kvmArguments).vnc) {
+    if (d.kind !== "tcp") continue;
+    if (d.display === undefined) {
+      out.push(`VNC display "${d.raw}" is not in host:display form; bind it to the host's management address`);
+      continue;
+    }
+    const problem = hostProblem(d.host, opts);
+    if (problem) out.push(`VNC display "${d.raw}" ${problem}; bind it to the host's management address`);
+    const ws = websocketHost(d);
+    const wsProblem = ws === undefined ? undefined : hostProblem(ws, opts);
+    if (wsProblem) out.push(`VNC display "${d.raw}" opens a websocket that ${wsProblem}`);
+  }
+  return out;
+}
+
+/**
+ * "Every console has password auth": a TCP `-vnc` without `password=on` or `password-secret` offers
+ * security type None (verified on QEMU 7.2). `password-secret` must name an `-object secret` of the
+ * same args that reads a file; both settings together stop QEMU from starting.
+ */
+export function vncPasswordViolations(kvmArguments: string | undefined): string[] {
+  const { vnc, secrets } = parseQemuArgs(kvmArguments);
+  const out: string[] = [];
+  for (const d of vnc.filter((x) => x.kind === "tcp")) {
+    const flag = d.settings.get("password");
+    const on = flag !== undefined && ["on", "yes", "true"].includes(flag);
+    const secretId = d.settings.get("password-secret");
+    if (on && secretId !== undefined) {
+      out.push(`VNC display "${d.raw}" sets both password=on and password-secret; QEMU refuses to start with both`);
+    } else if (secretId !== undefined) {
+      const obj = secrets.find((s) => s.id === secretId);
+      if (!obj) out.push(`VNC display "${d.raw}" uses password-secret=${secretId} but the args define no -object secret,id=${secretId}`);
+      else if (obj.file === undefined && !obj.inline) out.push(`-object secret,id=${secretId} has neither file= nor data=; QEMU cannot read the VNC password`);
+    } else if (!on) {
+      out.push(`VNC display "${d.raw}" has no password: add password-secret=<id> (or password=on); without it QEMU offers security type None, an open console`);
+    }
+  }
+  return out;
+}
+
+/** The parent component types in a URN (`urn:pulumi:stack::project::A$B$type::name` → [A, B]). */
+export function parentTypes(urn: string): string[] {
+  const qualified = urn.split("::")[2] ?? "";
+  return qualified.split("$").slice(0, -1);
+}
+
+/**
+ * Tenant VMs are named `lr-<tenant key>` (plan/build.ts). The VPN servers are `lr-vpn1-<stack>` too, so a
+ * VM under any other librerouter component (OpenVpnServer, VmTemplate, …) is infrastructure, not a tenant.
+ */
+export function isTenantVm(name: unknown, urn: string): boolean {
+  if (typeof name !== "string" || !name.startsWith("lr-")) return false;
+  return parentTypes(urn).every((t) => !t.startsWith("librerouter:") || t.endsWith(":Tenant"));
+}
+
+export interface TenantVmInputs {
+  readonly name?: unknown;
+  readonly protection?: unknown;
+  readonly clone?: { readonly full?: unknown } | null;
+}
+
+/** "Every tenant VM is protected and a linked clone" (DESIGN §3: user data lives there; thin copies). */
+export function tenantVmViolations(vm: TenantVmInputs, urn: string): string[] {
+  if (!isTenantVm(vm.name, urn)) return [];
+  const out: string[] = [];
+  if (vm.protection !== true) out.push(`tenant VM "${vm.name}" must have protection: true (it holds the tenant's data); got ${show(vm.protection)}`);
+  if (!vm.clone) out.push(`tenant VM "${vm.name}" must be a linked clone of the template (clone.full: false); it has no clone block`);
+  else if (vm.clone.full !== false) out.push(`tenant VM "${vm.name}" must be a linked clone (clone.full: false); got clone.full: ${show(vm.clone.full)} (the provider's default is a full clone)`);
+  return out;
+}
+
+export interface SnippetInputs {
+  readonly contentType?: unknown;
+  readonly fileMode?: unknown;
+  readonly sourceRaw?: { readonly fileName?: unknown; readonly data?: unknown } | null;
+}
+
+/** File name of a snippet upload, or undefined when it is not a raw snippet. */
+export function snippetFileName(f: SnippetInputs): string | undefined {
+  return f.contentType === "snippets" && typeof f.sourceRaw?.fileName === "string" ? f.sourceRaw.fileName : undefined;
+}
+
+/** True for the VNC password files the tenants' `-object secret,file=` read (`vnc-<key>…`). */
+export const isVncSnippet = (f: SnippetInputs): boolean => snippetFileName(f)?.startsWith("vnc-") ?? false;
+
+/** "VNC password snippet files are mode 0600": anyone else on the host could read the password. */
+export function snippetModeViolations(f: SnippetInputs): string[] {
+  const name = snippetFileName(f);
+  if (name === undefined || !name.startsWith("vnc-")) return [];
+  if (f.fileMode === "0600" || f.fileMode === "600") return [];
+  return [`VNC password snippet "${name}" must have fileMode "0600" (root-only); got ${show(f.fileMode)}`];
+}
+
+/**
+ * Content of a VNC password snippet (checked apart from the mode: it is unknown during a first preview).
+ * QEMU reads the file raw and uses only 8 bytes: a newline would become part of the password.
+ */
+export function snippetContentViolations(f: SnippetInputs): string[] {
+  const name = snippetFileName(f);
+  const data = f.sourceRaw?.data;
+  if (name === undefined || !name.startsWith("vnc-") || typeof data !== "string") return [];
+  if (data.length === 8 && !/[\r\n]/.test(data)) return [];
+  return [`VNC password snippet "${name}" must hold exactly 8 characters and no newline (QEMU reads it raw and uses 8 bytes); got ${data.length} characters`];
+}
+
+/** PEM private keys and OpenVPN static (tls-crypt) keys: text that must only travel as a secret. */
+export const KEY_MATERIAL = /-----BEGIN (?:[A-Z0-9 ]+ )?PRIVATE KEY-----|-----BEGIN OpenVPN Static key V1-----/;
+
+/**
+ * "No secret in plain text", where a policy can tell: the policy engine sees secrets unwrapped, so what is
+ * checked is where secret material sits, not whether it is marked secret.
+ * - VM args: `-object secret,data=` puts the VNC password in the VM config and the process list.
+ * - Remote/local commands: key material in a command line shows in `ps` and in the preview diff; feed it
+ *   on stdin, and mark stdout/stderr secret so an echo cannot leak it into the state or the log.
+ * - Snippet files holding key material must be root-only like the VNC password files.
+ */
+export function plaintextSecretViolations(type: string, props: Record<string, unknown>, additionalSecretOutputs: readonly string[] = []): string[] {
+  const out: string[] = [];
+  if (type === "proxmoxve:index/vmLegacy:VmLegacy") {
+    for (const s of parseQemuArgs(typeof props.kvmArguments === "string" ? props.kvmArguments : undefined).secrets) {
+      if (s.inline) out.push(`-object secret,id=${s.id} carries its value inline (data=): it lands in the VM config and the process list; use file=<root-only snippet>`);
+    }
+  }
+  if (type === "command:remote:Command" || type === "command:local:Command") {
+    for (const field of ["create", "update", "delete"]) {
+      const v = props[field];
+      if (typeof v === "string" && KEY_MATERIAL.test(v)) out.push(`command "${field}" contains key material: pass it on stdin, never in the command line`);
+    }
+    if (typeof props.stdin === "string" && KEY_MATERIAL.test(props.stdin)) {
+      const missing = ["stdout", "stderr"].filter((o) => !additionalSecretOutputs.includes(o));
+      if (missing.length) out.push(`command feeds key material on stdin but does not mark ${missing.join(" and ")} secret (additionalSecretOutputs)`);
+    }
+  }
+  if (type === "proxmoxve:index/fileLegacy:FileLegacy") {
+    const f = props as SnippetInputs;
+    const name = snippetFileName(f);
+    if (name !== undefined && typeof f.sourceRaw?.data === "string" && KEY_MATERIAL.test(f.sourceRaw.data) && f.fileMode !== "0600" && f.fileMode !== "600") {
+      out.push(`snippet "${name}" contains key material and must have fileMode "0600"; got ${show(f.fileMode)}`);
+    }
+  }
+  return out;
+}
+
+/** The `capacity` stack output: the program exports sizing's report (at least these fields). */
+export interface CapacitySummary {
+  readonly profile?: unknown;
+  readonly tenants?: unknown;
+  readonly verdict?: unknown;
+  readonly lines?: readonly { readonly resource?: unknown; readonly status?: unknown; readonly note?: unknown }[];
+}
+
+/**
+ * "Stack fits its profile": the verdict the program computed from the same config (`sizing/capacity.ts`)
+ * must not be "fail"; each failing line is reported with its note (what to change). "warn" passes.
+ */
+export function capacityViolations(capacity: unknown): string[] {
+  if (capacity === undefined || capacity === null || typeof capacity !== "object") {
+    return ['the stack exports no "capacity" output; index.ts must export the capacity report so the policy can check it'];
+  }
+  const c = capacity as CapacitySummary;
+  if (c.verdict === "ok" || c.verdict === "warn") return [];
+  const where = `profile "${String(c.profile)}" with ${String(c.tenants)} tenants`;
+  if (c.verdict !== "fail") return [`capacity output has verdict ${show(c.verdict)}; expected "ok", "warn" or "fail"`];
+  const failing = (c.lines ?? []).filter((l) => l.status === "fail");
+  if (failing.length === 0) return [`stack does not fit its ${where} (verdict "fail")`];
+  return failing.map((l) => `stack does not fit its ${where}: ${String(l.resource)}: ${String(l.note)}`);
+}
