@@ -5,6 +5,7 @@
  */
 import type { Policies, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import {
+  CAPACITY_OUTPUTS,
   capacityViolations,
   type ConsoleOptions,
   plaintextSecretViolations,
@@ -89,8 +90,9 @@ export const stackFitsProfile: StackValidationPolicy = {
   description: "The stack's hardware holds its tenants: the exported capacity report (sizing/capacity.ts) has no failing line.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
-    const stack = args.resources.find((r) => r.type === STACK);
-    report(capacityViolations(stack?.props.capacity), reportViolation);
+    const outputs = args.resources.find((r) => r.type === STACK)?.props ?? {};
+    const key = CAPACITY_OUTPUTS.find((k) => outputs[k] !== undefined);
+    report(capacityViolations(key && outputs[key]), reportViolation);
   },
 };
 

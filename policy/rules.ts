@@ -186,21 +186,28 @@ export function plaintextSecretViolations(type: string, props: Record<string, un
   return out;
 }
 
-/** The `capacity` stack output: the program exports sizing's report (at least these fields). */
+/** The `capacityReport` stack output (index.ts: `capacitySummary(report)` from components/stack-config.ts). */
 export interface CapacitySummary {
   readonly profile?: unknown;
   readonly tenants?: unknown;
   readonly verdict?: unknown;
-  readonly lines?: readonly { readonly resource?: unknown; readonly status?: unknown; readonly note?: unknown }[];
+  readonly lines?: readonly { readonly resource?: unknown; readonly status?: unknown; readonly needed?: unknown; readonly available?: unknown; readonly unit?: unknown; readonly note?: unknown }[];
 }
+
+/** Stack output names the capacity summary is read from, first found wins. */
+export const CAPACITY_OUTPUTS = ["capacityReport", "capacity"] as const;
+
+type Line = NonNullable<CapacitySummary["lines"]>[number];
+const shortfall = (l: Line) => (typeof l.note === "string" && l.note ? l.note : `needs ${String(l.needed)} ${String(l.unit)}, has ${String(l.available)}`);
 
 /**
  * "Stack fits its profile": the verdict the program computed from the same config (`sizing/capacity.ts`)
- * must not be "fail"; each failing line is reported with its note (what to change). "warn" passes.
+ * must not be "fail"; each failing line is reported with its shortfall. "warn" passes. The program already
+ * refuses a failing stack (plan/compile.ts); this catches a program or an override that stops doing so.
  */
 export function capacityViolations(capacity: unknown): string[] {
   if (capacity === undefined || capacity === null || typeof capacity !== "object") {
-    return ['the stack exports no "capacity" output; index.ts must export the capacity report so the policy can check it'];
+    return ['the stack exports no "capacityReport" output; index.ts must export the capacity summary so the policy can check it'];
   }
   const c = capacity as CapacitySummary;
   if (c.verdict === "ok" || c.verdict === "warn") return [];
@@ -208,5 +215,5 @@ export function capacityViolations(capacity: unknown): string[] {
   if (c.verdict !== "fail") return [`capacity output has verdict ${show(c.verdict)}; expected "ok", "warn" or "fail"`];
   const failing = (c.lines ?? []).filter((l) => l.status === "fail");
   if (failing.length === 0) return [`stack does not fit its ${where} (verdict "fail")`];
-  return failing.map((l) => `stack does not fit its ${where}: ${String(l.resource)}: ${String(l.note)}`);
+  return failing.map((l) => `stack does not fit its ${where}: ${String(l.resource)}: ${shortfall(l)}`);
 }

@@ -110,9 +110,9 @@ test("a password file whose content is unknown during preview: the mode is still
 }, 30_000);
 
 test("stack: the exported capacity report decides; a failing line is a mandatory violation", async () => {
-  expect(await analyzeStack({ capacity: { profile: "optimal", tenants: 500, verdict: "ok", lines: [] } })).toEqual([]);
+  expect(await analyzeStack({ capacityReport: { profile: "optimal", tenants: 500, verdict: "ok", lines: [] } })).toEqual([]);
   const capacity = { profile: "optimal", tenants: 500, verdict: "fail", lines: [{ resource: "ram", status: "fail", note: "ram: short by 52 GiB; raise hardware.ramGb" }] };
-  expect(await analyzeStack({ capacity })).toEqual([
+  expect(await analyzeStack({ capacityReport: capacity })).toEqual([
     { policy: "stack-fits-profile", level: MANDATORY, message: expect.stringContaining('stack does not fit its profile "optimal" with 500 tenants: ram: ram: short by 52 GiB; raise hardware.ramGb') },
   ]);
 }, 30_000);

@@ -124,7 +124,7 @@ describe("stack-fits-profile", () => {
   const stackArgs = (outputs: Record<string, unknown>): StackValidationArgs => ({
     resources: [
       { type: STACK, urn: `${PROJECT}${STACK}::librerouter-hosting-prod`, name: "librerouter-hosting-prod", props: outputs } as unknown as PolicyResource,
-      { type: VM, urn: `${PROJECT}${VM}::x`, name: "x", props: { capacity: { verdict: "fail" } } } as unknown as PolicyResource,
+      { type: VM, urn: `${PROJECT}${VM}::x`, name: "x", props: { capacityReport: { verdict: "fail" } } } as unknown as PolicyResource,
     ],
     stackTags: new Map(),
     getConfig: <T extends object>() => ({}) as T,
@@ -139,15 +139,15 @@ describe("stack-fits-profile", () => {
   };
 
   test("reads the capacity output of the stack resource (not of other resources)", async () => {
-    expect(await run({ capacity: { profile: "optimal", tenants: 500, verdict: "warn", lines: [] } })).toEqual([]);
+    expect(await run({ capacityReport: { profile: "optimal", tenants: 500, verdict: "warn", lines: [] } })).toEqual([]);
   });
 
   test("a failing report is a stack-level violation (no URN)", async () => {
     const capacity = { profile: "optimal", tenants: 500, verdict: "fail", lines: [{ resource: "ram", status: "fail", note: "ram: short by 52 GiB; raise hardware.ramGb" }] };
-    expect(await run({ capacity })).toEqual([['stack does not fit its profile "optimal" with 500 tenants: ram: ram: short by 52 GiB; raise hardware.ramGb']]);
+    expect(await run({ capacityReport: capacity })).toEqual([['stack does not fit its profile "optimal" with 500 tenants: ram: ram: short by 52 GiB; raise hardware.ramGb']]);
   });
 
   test("no capacity output fails closed", async () => {
-    expect(await run({})).toEqual([['the stack exports no "capacity" output; index.ts must export the capacity report so the policy can check it']]);
+    expect(await run({})).toEqual([['the stack exports no "capacityReport" output; index.ts must export the capacity summary so the policy can check it']]);
   });
 });

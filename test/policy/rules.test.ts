@@ -229,8 +229,13 @@ describe("stack fits its profile", () => {
     expect(capacityViolations(report("fail"))).toEqual(['stack does not fit its profile "optimal" with 500 tenants (verdict "fail")']);
   });
 
+  test("without a note (the exported summary), the line's figures say the shortfall", () => {
+    const c = { profile: "minimal", tenants: 500, verdict: "fail", lines: [{ resource: "ram", status: "fail", needed: 700, available: 128, unit: "GiB" }] };
+    expect(capacityViolations(c)).toEqual(['stack does not fit its profile "minimal" with 500 tenants: ram: needs 700 GiB, has 128']);
+  });
+
   test("a missing output or an unknown verdict fails closed", () => {
-    expect(capacityViolations(undefined)).toEqual(['the stack exports no "capacity" output; index.ts must export the capacity report so the policy can check it']);
+    expect(capacityViolations(undefined)).toEqual(['the stack exports no "capacityReport" output; index.ts must export the capacity summary so the policy can check it']);
     expect(capacityViolations({ verdict: "fits" })).toEqual(['capacity output has verdict "fits"; expected "ok", "warn" or "fail"']);
   });
 });
