@@ -18,7 +18,7 @@ export function capacityChart(reports: readonly CapacityReport[]): string {
   const bar = 12;
   const gap = 2;
   const groupGap = 10;
-  const top = 28;
+  const top = 40;
   const cap = 1.5;
   const groupH = reports.length * (bar + gap) + groupGap;
   const height = top + CHARTED.length * groupH + 24;
@@ -30,7 +30,7 @@ export function capacityChart(reports: readonly CapacityReport[]): string {
     `<text x="${labelW}" y="14" font-weight="bold">share of each resource in use (100 % = full)</text>`,
   ];
   reports.forEach((r, i) => {
-    out.push(`<text x="${labelW + i * 110}" y="${height - 6}" fill="${STACK_SHADES[i % STACK_SHADES.length]}">■ ${esc(r.stack)} (${r.tenants} tenants)</text>`);
+    out.push(`<text x="${labelW - 100 + i * 165}" y="${height - 6}" fill="${STACK_SHADES[i % STACK_SHADES.length]}">■ ${esc(r.stack)} (${r.tenants} tenants)</text>`);
   });
   CHARTED.forEach((resource, g) => {
     const y0 = top + g * groupH;
@@ -47,7 +47,7 @@ export function capacityChart(reports: readonly CapacityReport[]): string {
   });
   const full = x(1).toFixed(1);
   out.push(`<line x1="${full}" y1="${top - 6}" x2="${full}" y2="${top + CHARTED.length * groupH - groupGap}" stroke="#000" stroke-dasharray="3,3"/>`);
-  out.push(`<text x="${full}" y="${top - 8}" text-anchor="middle">100 %</text>`);
+  out.push(`<text x="${full}" y="${top - 10}" text-anchor="middle">100 %</text>`);
   out.push("</svg>");
   return out.join("\n");
 }

@@ -1,0 +1,34 @@
+/** Shared fixtures for the sizing tests: the committed stacks, and plans changed in one place. */
+import { resolve } from "node:path";
+import { readStackFile } from "../../config/load";
+import { buildPlan } from "../../plan/build";
+import type { Plan } from "../../plan/types";
+import { assessCapacity, CapacityLine, CapacityReport } from "../../sizing/capacity";
+
+export const ROOT = resolve(__dirname, "../..");
+
+/** The committed stack file's config, optionally changed (a deep copy; the file is not touched). */
+export function stackConfig(stack: string, mutate?: (c: Record<string, any>) => void): Record<string, any> {
+  const c = structuredClone(readStackFile(ROOT, stack)) as Record<string, any>;
+  mutate?.(c);
+  return c;
+}
+
+export function planOf(stack: string, mutate?: (c: Record<string, any>) => void): Plan {
+  return buildPlan(stackConfig(stack, mutate), stack);
+}
+
+export function reportOf(stack: string, mutate?: (c: Record<string, any>) => void): CapacityReport {
+  return assessCapacity(planOf(stack, mutate));
+}
+
+/** The line for `resource` (fails loudly when missing). */
+export function lineOf(r: CapacityReport, resource: string): CapacityLine {
+  const l = r.lines.find((x) => x.resource === resource);
+  if (!l) throw new Error(`no line "${resource}" in ${r.lines.map((x) => x.resource).join(", ")}`);
+  return l;
+}
+
+/** MiB → GiB and GiB → decimal TB, written out here so the tests do not reuse the code's constants. */
+export const gib = (mib: number) => mib / 1024;
+export const tbOfGib = (g: number) => (g * 1024 ** 3) / 1e12;
