@@ -1,0 +1,161 @@
+/**
+ * `lr-dataplane`, the one root tool on a VPN server that owns the data plane: sysctls, the policy-routing
+ * tree (routing.ts), the tenant links and tables, and the iptables chains LR-IN, LR-FWD, LR-DNAT, LR-NAT.
+ * OpenVPN runs as nobody and never calls it; the tenant commands and the boot unit do. Pure: no `@pulumi/*`.
+ */
+import { isCidr, isIpv4 } from "../config/net";
+import type { Plan, ServerPlan } from "../plan/types";
+import { DATAPLANE_BODY } from "./dataplane-body";
+import { ENV_FIELDS } from "./dataplane-env";
+import type { ServerLayout } from "./layout";
+import { openvpnFilePaths } from "./openvpn-server";
+import { PREF, ipRuleArgs, ipRuleShowLine, routingLayout, skeletonRules } from "./routing";
+
+/** Interface group of every tenant link: the firewall matches the group, so it needs no rule per tenant. */
+export const TENANT_LINK_GROUP = 0x4c52;
+/** The boot unit (re-applies everything before OpenVPN starts). */
+export const DATAPLANE_UNIT = "librerouter-dataplane.service";
+/** Absolute paths: the tool also runs from places with no PATH. */
+export const BIN = {
+  ip: "/usr/sbin/ip",
+  iptables: "/usr/sbin/iptables",
+  iptablesRestore: "/usr/sbin/iptables-restore",
+  iptablesSave: "/usr/sbin/iptables-save",
+  sysctl: "/usr/sbin/sysctl",
+  socat: "/usr/bin/socat",
+  timeout: "/usr/bin/timeout",
+} as const;
+/** Named routing tables (`ip netns exec` bind-mounts /etc/netns/<ns>/iproute2 over /etc/iproute2, P9). */
+export const RT_TABLES_FILE = "/etc/iproute2/rt_tables.d/librerouter.conf";
+
+/** `<confDir>/lr-dataplane`. */
+export function dataplaneToolPath(layout: ServerLayout): string {
+  return `${layout.confDir}/lr-dataplane`;
+}
+
+const SAFE_WORD = /^[A-Za-z0-9._:/@-]+$/;
+
+/** Throws unless every value is a plain word (no shell or iptables syntax can hide in it). */
+export function assertWords(what: string, values: readonly string[]): void {
+  for (const v of values) if (!SAFE_WORD.test(v)) throw new Error(`${what}: ${JSON.stringify(v)} is not a plain word`);
+}
+
+/** Lines as one single-quoted bash word (they never hold a quote: rules and iptables lines only). */
+function singleQuoted(lines: readonly string[]): string {
+  const text = lines.join("\n");
+  if (text.includes("'")) throw new Error("a rendered rule holds a single quote");
+  return `'${text}'`;
+}
+
+/** The iptables-restore text of the static filter chains (LR-IN, LR-FWD); LR-DNAT is built from the env files. */
+export function filterRules(plan: Plan, server: ServerPlan, layout: ServerLayout): string[] {
+  const g = `0x${TENANT_LINK_GROUP.toString(16)}`;
+  const devs = server.instances.map((i) => i.dev);
+  const host = `${plan.host.mgmtIp}/32`;
+  return [
+    "*filter",
+    ":LR-IN - [0:0]",
+    ":LR-FWD - [0:0]",
+    "-A LR-IN -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+    // Tenants may ping their gateway and their VPN server's LAN address, nothing else on the server.
+    ...devs.map((d) => `-A LR-IN -i ${d} -p icmp -m icmp --icmp-type 8 -j ACCEPT`),
+    `-A LR-IN -p icmp -m devgroup --src-group ${g} -m icmp --icmp-type 8 -j ACCEPT`,
+    ...devs.map((d) => `-A LR-IN -i ${d} -j DROP`),
+    `-A LR-IN -m devgroup --src-group ${g} -j DROP`,
+    "-A LR-FWD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+    // Routing picks WHICH tenant link (each tunnel IP's rule names one table holding one link).
+    ...devs.map((d) => `-A LR-FWD -i ${d} -m devgroup --dst-group ${g} -j ACCEPT`),
+    // The host only through the console DNAT (P6): no tenant opens another tenant's console port directly.
+    ...devs.map((d) => `-A LR-FWD -d ${host} -i ${d} -o ${layout.ifaces.mgmt} -p tcp -m conntrack --ctstate DNAT -j ACCEPT`),
+    // Whatever else touches a tunnel or a tenant link is dropped here, even if a later FORWARD rule would accept it.
+    ...devs.map((d) => `-A LR-FWD -i ${d} -j DROP`),
+    ...devs.map((d) => `-A LR-FWD -o ${d} -j DROP`),
+    `-A LR-FWD -m devgroup --src-group ${g} -j DROP`,
+    `-A LR-FWD -m devgroup --dst-group ${g} -j DROP`,
+    "COMMIT",
+  ];
+}
+
+/** LR-NAT: tunnel traffic leaves a tenant link or the management link from the server's own address. */
+export function natRules(plan: Plan, layout: ServerLayout): string[] {
+  const g = `0x${TENANT_LINK_GROUP.toString(16)}`;
+  const sup = plan.config.network.tunnelSupernet;
+  return [`-A LR-NAT -s ${sup} -m devgroup --dst-group ${g} -j MASQUERADE`, `-A LR-NAT -s ${sup} -o ${layout.ifaces.mgmt} -j MASQUERADE`];
+}
+
+/** `lr-dataplane` for `server`: subcommands base, apply <key>, delete <key>, apply-all, status. */
+export function renderDataplaneTool(plan: Plan, server: ServerPlan, layout: ServerLayout): string {
+  const routing = routingLayout(plan, server);
+  const [i1, i2] = server.instances;
+  const socks = openvpnFilePaths(layout).managementSockets;
+  const words = [layout.confDir, layout.ifaces.trunk, layout.ifaces.mgmt, i1.dev, i2.dev, socks[i1.proto], socks[i2.proto]];
+  assertWords(`server ${server.name} layout`, words);
+  if (!isIpv4(plan.host.mgmtIp) || !isCidr(routing.supernet)) throw new Error("host mgmt IP / tunnel supernet are not IPv4");
+  const skeleton = skeletonRules(routing).map((r) => `${r.pref}|${ipRuleArgs(r).replace(/^pref \d+ /, "")}|${ipRuleShowLine(r).split(":\t")[1]}`);
+  return `#!/bin/bash
+# lr-dataplane for ${server.name} (stack ${plan.stack}): tenant links, policy routing, firewall.
+# Rendered by librerouter-hosting, do not edit. Idempotent: every subcommand may run any number of times.
+#   base          sysctls, the routing skeleton, the firewall chains
+#   apply <key>   the tenant's link, address, table and rules from ${layout.confDir}/tenants/<key>.env
+#   delete <key>  removes exactly what apply added, kills the tenant's live sessions, removes the env file
+#   apply-all     base + every tenant (the boot unit ${DATAPLANE_UNIT})
+#   status        what is missing (exit 1 if anything is)
+# shellcheck disable=SC2310 # predicates like \`check … || die\` are meant to run with set -e off
+set -euo pipefail
+export LC_ALL=C
+umask 022
+
+IP=${BIN.ip}
+IPT=${BIN.iptables}
+IPT_RESTORE=${BIN.iptablesRestore}
+IPT_SAVE=${BIN.iptablesSave}
+SYSCTL=${BIN.sysctl}
+SOCAT=${BIN.socat}
+TIMEOUT=${BIN.timeout}
+SERVER=${server.name}
+TENANTS_DIR=${layout.confDir}/tenants
+RT_TABLES=\${LR_RT_TABLES:-${RT_TABLES_FILE}}
+TRUNK=${layout.ifaces.trunk}
+HOST_MGMT=${plan.host.mgmtIp}
+LINK_GROUP=${TENANT_LINK_GROUP}
+DEV1=${i1.dev}
+GW1=${i1.gateway}
+SOCK1=${socks[i1.proto]}
+DEV2=${i2.dev}
+GW2=${i2.gateway}
+SOCK2=${socks[i2.proto]}
+PREF_MIN=${PREF.notFrom}
+PREF_END=${PREF.end}
+declare -A ENV_KIND=(${ENV_FIELDS.map(([k, kind]) => `[${k}]=${kind}`).join(" ")})
+
+# The routing skeleton (${skeleton.length} rules; pool offsets 0–${routing.limit} of ${server.instances.map((i) => i.cidr).join(" and ")}),
+# in install order: END first, leaves before the rules that jump to them. "<pref>|<ip rule add args>|<ip -N rule show>".
+SKELETON=${singleQuoted(skeleton)}
+
+FILTER_RULES=${singleQuoted(filterRules(plan, server, layout))}
+
+NAT_RULES=${singleQuoted(natRules(plan, layout))}
+
+${DATAPLANE_BODY}`;
+}
+
+/** The systemd unit that re-applies the data plane at boot, before either OpenVPN instance starts. */
+export function renderDataplaneUnit(server: ServerPlan, layout: ServerLayout): string {
+  const units = server.instances.map((i) => `openvpn-server@${i.proto}.service`).join(" ");
+  return `# Rendered by librerouter-hosting, do not edit.
+[Unit]
+Description=LibreRouter data plane (tenant links, policy routing, firewall)
+Wants=network-online.target
+After=network-online.target
+Before=${units}
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${dataplaneToolPath(layout)} apply-all
+
+[Install]
+WantedBy=multi-user.target
+RequiredBy=${units}
+`;
+}

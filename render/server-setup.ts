@@ -1,0 +1,109 @@
+/**
+ * The script the server-level command runs on a VPN server (via stdin): directories with the owners OpenVPN
+ * needs after it drops to nobody, every given file written atomically, the data-plane tool and its boot unit,
+ * `lr-dataplane base`, and (with systemd) the two OpenVPN instances. Pure: no `@pulumi/*` import.
+ */
+import type { Plan, ServerPlan } from "../plan/types";
+import { DATAPLANE_UNIT, dataplaneToolPath, renderDataplaneTool, renderDataplaneUnit } from "./dataplane";
+import { type SetupFile, LR_WRITE_FN, assertPath, shq, writeFile } from "./dataplane-shell";
+import type { ServerLayout } from "./layout";
+import { openvpnFilePaths } from "./openvpn-server";
+
+export type { SetupFile } from "./dataplane-shell";
+
+/** Keeps systemd's `rp_filter=2` (its default for every new interface) from loosening the tool's strict mode. */
+export const SYSCTL_DROPIN = { path: "/etc/sysctl.d/90-librerouter.conf", content: "# librerouter-hosting: strict reverse-path filtering on every interface (see lr-dataplane).\nnet.ipv4.ip_forward = 1\nnet.ipv4.conf.all.rp_filter = 1\nnet.ipv4.conf.default.rp_filter = 1\nnet.ipv4.conf.*.rp_filter = 1\n" };
+
+/** Directories with mode and owner: what nobody must read (ccd, pins, hooks) or write (state) after the privilege drop (P5). */
+export function serverDirs(layout: ServerLayout): { path: string; mode: string; owner: string }[] {
+  const p = openvpnFilePaths(layout);
+  return [
+    { path: p.dir, mode: "0755", owner: "root:root" },
+    { path: p.ccdDirs.udp, mode: "0750", owner: "root:nogroup" },
+    { path: p.ccdDirs.tcp, mode: "0750", owner: "root:nogroup" },
+    { path: p.pinsDir, mode: "0750", owner: "root:nogroup" },
+    { path: p.hooksDir, mode: "0750", owner: "root:nogroup" },
+    { path: p.pkiDir, mode: "0700", owner: "root:root" },
+    { path: layout.runDir, mode: "0755", owner: "root:root" },
+    { path: layout.stateDir, mode: "0750", owner: "nobody:nogroup" },
+    { path: p.enrolledDir, mode: "0700", owner: "nobody:nogroup" },
+    { path: layout.confDir, mode: "0755", owner: "root:root" },
+    { path: `${layout.confDir}/tenants`, mode: "0750", owner: "root:root" },
+  ];
+}
+
+/** Files nobody must read are group nogroup; everything else is root's. */
+function ownerOf(layout: ServerLayout, path: string): string {
+  const p = openvpnFilePaths(layout);
+  const nobodyReads = [p.ccdDirs.udp, p.ccdDirs.tcp, p.pinsDir, p.hooksDir].some((d) => path.startsWith(`${d}/`));
+  return nobodyReads ? "root:nogroup" : "root:root";
+}
+
+/**
+ * The setup script for `server`. `files` are written as given (the OpenVPN configs, hooks and PKI from the
+ * other renderers); the tool and the boot unit are added here. Env `LR_SERVICES=systemd|none` (default
+ * systemd): `none` (the lab) installs the unit file but starts nothing and leaves /etc/sysctl.d alone.
+ * OpenVPN is restarted only when a file under the OpenVPN directory changed (a new tool or unit does not
+ * drop the tenants' sessions). Prints counts only, never content.
+ */
+export function renderServerSetupScript(plan: Plan, server: ServerPlan, layout: ServerLayout, files: readonly SetupFile[]): string {
+  const p = openvpnFilePaths(layout);
+  const own: SetupFile[] = [
+    { path: dataplaneToolPath(layout), mode: "0755", content: renderDataplaneTool(plan, server, layout) },
+    { path: `${layout.systemdDir}/${DATAPLANE_UNIT}`, mode: "0644", content: renderDataplaneUnit(server, layout) },
+  ];
+  const all = [...files, ...own];
+  const seen = new Set<string>();
+  for (const f of all) {
+    if (seen.has(f.path)) throw new Error(`setup for ${server.name}: ${f.path} is given twice`);
+    seen.add(f.path);
+  }
+  const dirs = serverDirs(layout);
+  for (const d of dirs) assertPath(d.path);
+  const units = server.instances.map((i) => `openvpn-server@${i.proto}.service`);
+  return `#!/bin/bash
+# Setup of VPN server ${server.name} (stack ${plan.stack}); rendered by librerouter-hosting, do not edit.
+# Carries private keys: it never prints a file's content, and runs without xtrace.
+set -euo pipefail
+set +x
+umask 077
+export LC_ALL=C
+LR_SERVICES=\${LR_SERVICES:-systemd}
+case $LR_SERVICES in
+  systemd | none) ;;
+  *) echo "LR_SERVICES must be systemd or none, got $LR_SERVICES" >&2; exit 2 ;;
+esac
+
+${LR_WRITE_FN}
+
+${dirs.map((d) => `install -d -m ${d.mode} -o ${d.owner.split(":")[0]} -g ${d.owner.split(":")[1]} ${shq(d.path)}`).join("\n")}
+
+${all.map((f) => writeFile(f, ownerOf(layout, f.path))).join("\n")}
+
+restart=no
+for f in "\${CHANGED[@]}"; do
+  case $f in
+    ${shq(`${p.ccdDirs.udp}/`)}* | ${shq(`${p.ccdDirs.tcp}/`)}* | ${shq(`${p.pinsDir}/`)}*) ;;
+    ${shq(`${p.dir}/`)}*) restart=yes ;;
+    *) ;;
+  esac
+done
+
+${shq(dataplaneToolPath(layout))} base
+
+if [[ $LR_SERVICES == systemd ]]; then
+${writeFile({ ...SYSCTL_DROPIN, mode: "0644" }, "root:root")
+  .split("\n")
+  .map((l, i) => (i === 0 ? `  ${l}` : l))
+  .join("\n")}
+  systemctl daemon-reload
+  systemctl enable ${DATAPLANE_UNIT} ${units.join(" ")}
+  if [[ $restart == yes ]]; then
+    systemctl restart ${units.join(" ")}
+  else
+    systemctl start ${units.join(" ")}
+  fi
+fi
+printf '%s: %s files, %s changed, openvpn restart: %s (%s)\\n' ${server.name} ${all.length} "\${#CHANGED[@]}" "$restart" "$LR_SERVICES"
+`;
+}
