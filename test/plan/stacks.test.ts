@@ -1,0 +1,167 @@
+/** The three committed stacks build, with exact tenant counts and exact allocations for chosen tenants.
+ * Expected values are worked out by hand from DESIGN.md §4 (comments show the arithmetic). */
+import { readStackFile } from "../../config/load";
+import { buildPlan } from "../../plan/build";
+import type { Plan, TenantPlan } from "../../plan/types";
+import { baseConfig, withChange } from "../config/fixture";
+
+const plan = (stack: string): Plan => buildPlan(readStackFile(".", stack), stack);
+const tenant = (p: Plan, key: string): TenantPlan => {
+  const t = p.tenants.find((x) => x.key === key);
+  if (!t) throw new Error(`no tenant ${key}`);
+  return t;
+};
+
+/** What DESIGN.md §4 gives slot s with the default bases and the stacks' two /24 pools. */
+function defaults(slot: number, publicIp: string, publicGateway: string) {
+  const third = slot >> 8;
+  const fourth = slot & 255;
+  const tun = (octet: number) => `10.255.${octet + ((slot + 1) >> 8)}.${(slot + 1) & 255}`;
+  return {
+    slot,
+    vmid: 1000 + slot,
+    vlan: 100 + slot,
+    link: `vl${100 + slot}`,
+    privateCidr: `10.${third}.${fourth}.0/24`,
+    routerIp: `10.${third}.${fourth}.1`,
+    vpnLanIps: [`10.${third}.${fourth}.2`, `10.${third}.${fourth}.3`],
+    publicIp,
+    publicPrefix: 24,
+    publicGateway,
+    tunnelIps: { "vpn1-udp": tun(0), "vpn1-tcp": tun(64), "vpn2-udp": tun(128), "vpn2-tcp": tun(192) },
+    table: { id: 1000 + slot, name: `lb${slot}` },
+    vnc: { display: 100 + slot, port: 6000 + slot },
+  };
+}
+
+describe("committed stacks", () => {
+  it.each([
+    ["minimal", 50, 48],
+    ["prod", 500, 499],
+    ["full", 500, 500],
+  ])("%s has %d tenants (%d numbered), sorted by slot with unique keys", (stack, count, numbered) => {
+    const p = plan(stack);
+    expect(p.tenants).toHaveLength(count);
+    expect(p.tenants.filter((t) => t.numbered)).toHaveLength(numbered);
+    expect(p.tenants.map((t) => t.slot)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    expect(new Set(p.tenants.map((t) => t.key)).size).toBe(count);
+  });
+
+  it.each(["minimal", "prod", "full"])("%s: infrastructure takes the first four usable public addresses", (stack) => {
+    const p = plan(stack);
+    expect(p.host).toEqual({ node: "pve1", publicIp: "192.0.2.2", mgmtIp: "192.168.100.10" });
+    expect(p.servers.map((s) => [s.name, s.vmid, s.publicIp, s.mgmtIp])).toEqual([
+      ["vpn1", 200, "192.0.2.3", "192.168.100.11"],
+      ["vpn2", 201, "192.0.2.4", "192.168.100.12"],
+    ]);
+    expect(p.services).toEqual({ vmid: 210, publicIp: "192.0.2.5", mgmtIp: "192.168.100.13" });
+    expect(p.mgmt).toEqual({ cidr: "192.168.100.0/24", prefix: 24 });
+  });
+
+  it("prod: the four instances split 10.255.0.0/16 into /18s, server at .1", () => {
+    const p = plan("prod");
+    expect(p.servers.map((s) => s.hostname)).toEqual(["vpn1.example.net", "vpn2.example.net"]);
+    expect(p.instances.map((i) => [i.id, i.port, i.dev, i.cidr, i.netmask, i.gateway, i.mtu, i.mssfix])).toEqual([
+      ["vpn1-udp", 1194, "tun-udp", "10.255.0.0/18", "255.255.192.0", "10.255.0.1", 1500, 1450],
+      ["vpn1-tcp", 443, "tun-tcp", "10.255.64.0/18", "255.255.192.0", "10.255.64.1", 1500, 1450],
+      ["vpn2-udp", 1194, "tun-udp", "10.255.128.0/18", "255.255.192.0", "10.255.128.1", 1500, 1450],
+      ["vpn2-tcp", 443, "tun-tcp", "10.255.192.0/18", "255.255.192.0", "10.255.192.1", 1500, 1450],
+    ]);
+    expect(p.servers[1].instances).toEqual([p.instances[2], p.instances[3]]);
+  });
+
+  it("minimal: named tenants acme (slot 1) and coop-sur (slot 2)", () => {
+    const p = plan("minimal");
+    // Pool 192.0.2.0/24: .1 gateway, .2–.5 infrastructure, so slot s gets .(5 + s).
+    expect(tenant(p, "acme")).toEqual({
+      key: "acme",
+      vmName: "lr-acme",
+      ...defaults(1, "192.0.2.6", "192.0.2.1"),
+      memory: { minMb: 512, maxMb: 2048 },
+      diskGb: 32,
+      cores: 1,
+      hardwareId: "3f0c6b1e9a7d4c2b8e5f1a0d6c3b9e7f2a4d8c1b5e9f3a7d0c6b2e8f4a1d5c9b",
+      numbered: false,
+    });
+    expect(tenant(p, "coop-sur")).toEqual({
+      key: "coop-sur",
+      vmName: "lr-coop-sur",
+      ...defaults(2, "192.0.2.7", "192.0.2.1"),
+      memory: { minMb: 1024, maxMb: 2048 },
+      diskGb: 64,
+      cores: 1,
+      numbered: false,
+    });
+    // Literal spot checks of the helper's arithmetic for slot 1.
+    expect(tenant(p, "acme").tunnelIps).toEqual({ "vpn1-udp": "10.255.0.2", "vpn1-tcp": "10.255.64.2", "vpn2-udp": "10.255.128.2", "vpn2-tcp": "10.255.192.2" });
+    expect(tenant(p, "acme").privateCidr).toBe("10.0.1.0/24");
+  });
+
+  it("minimal: the last numbered tenant t50", () => {
+    expect(tenant(plan("minimal"), "t50")).toEqual({
+      key: "t50",
+      vmName: "lr-t50",
+      ...defaults(50, "192.0.2.55", "192.0.2.1"),
+      memory: { minMb: 512, maxMb: 2048 },
+      diskGb: 32,
+      cores: 1,
+      numbered: true,
+    });
+  });
+
+  it("prod: t250 opens the second pool and t500 crosses into 10.1.x.0/24", () => {
+    const p = plan("prod");
+    // 249 tenant addresses in 192.0.2.0/24 (.6–.254); slot 250 takes the first of 198.51.100.0/24 (.2).
+    expect(tenant(p, "t249").publicIp).toBe("192.0.2.254");
+    expect(tenant(p, "t250")).toMatchObject(defaults(250, "198.51.100.2", "198.51.100.1"));
+    // 500 = 1·256 + 244; tunnel offset 501 = 1·256 + 245; public index 499 − 249 = 250 → .252.
+    expect(tenant(p, "t500")).toEqual({
+      key: "t500",
+      vmName: "lr-t500",
+      ...defaults(500, "198.51.100.252", "198.51.100.1"),
+      memory: { minMb: 512, maxMb: 2048 },
+      diskGb: 32,
+      cores: 1,
+      numbered: true,
+    });
+    expect(tenant(p, "t500").tunnelIps).toEqual({ "vpn1-udp": "10.255.1.245", "vpn1-tcp": "10.255.65.245", "vpn2-udp": "10.255.129.245", "vpn2-tcp": "10.255.193.245" });
+    expect(tenant(p, "t500").privateCidr).toBe("10.1.244.0/24");
+  });
+
+  it("full: t1 is numbered and takes the first tenant address", () => {
+    expect(tenant(plan("full"), "t1")).toMatchObject({ ...defaults(1, "192.0.2.6", "192.0.2.1"), numbered: true });
+  });
+});
+
+describe("the test fixture and edge values that are valid", () => {
+  it("builds the fixture: 2 named + 5 numbered tenants", () => {
+    expect(buildPlan(baseConfig(), "test").tenants.map((t) => `${t.key}@${t.slot}:${t.publicIp}`)).toEqual([
+      "acme@1:192.0.2.6",
+      "beta@2:192.0.2.7",
+      "t10@10:192.0.2.15",
+      "t11@11:192.0.2.16",
+      "t12@12:192.0.2.17",
+      "t13@13:192.0.2.18",
+      "t14@14:192.0.2.19",
+    ]);
+  });
+
+  it.each([
+    ["a 32-character key", (c: Record<string, any>) => (c.tenants["a-tenant-key-with-32-characters1"] = { slot: 3 })],
+    ["a named tenant on an excluded numbered slot", (c: Record<string, any>) => ((c.numberedTenants.exclude = [12]), (c.tenants.gamma = { slot: 12 }))],
+    ["VLAN 4094 exactly", (c: Record<string, any>) => ((c.network.vlanBase = 4080), (c.numberedTenants.count = 0), (c.tenants.beta.slot = 14))],
+    ["VNC port 6001, just above Proxmox's range", (c: Record<string, any>) => (c.network.vncDisplayBase = 100)],
+    ["VNC port 60051, just above migration", (c: Record<string, any>) => ((c.network.vncDisplayBase = 54150), (c.numberedTenants.count = 0))],
+    ["tableBase 100 with slots below 153", (c: Record<string, any>) => (c.network.tableBase = 100)],
+    ["a publicIp override in the second pool", (c: Record<string, any>) => (c.tenants.beta.publicIp = "198.51.100.77")],
+    ["infrastructure addresses set by hand", (c: Record<string, any>) => (c.network.infraPublicIps = { host: "198.51.100.250", vpn1: "198.51.100.251" })],
+  ])("accepts %s", (_name, mutate) => {
+    expect(() => buildPlan(withChange(baseConfig(), mutate), "test")).not.toThrow();
+  });
+
+  it("hand-set infrastructure addresses move the tenant addresses down", () => {
+    const p = buildPlan(withChange(baseConfig(), (c) => (c.network.infraPublicIps = { host: "198.51.100.250", vpn1: "198.51.100.251" })), "test");
+    expect([p.host.publicIp, p.servers[0].publicIp, p.servers[1].publicIp, p.services.publicIp]).toEqual(["198.51.100.250", "198.51.100.251", "192.0.2.2", "192.0.2.3"]);
+    expect(p.tenants[0].publicIp).toBe("192.0.2.4");
+  });
+});
