@@ -1,0 +1,44 @@
+#!/bin/bash
+# Apply tenant acme on vpn1 (stack golden); rendered by librerouter-hosting, do not edit.
+set -euo pipefail
+umask 077
+export LC_ALL=C
+
+CHANGED=()
+lr_write() {
+  local tmp
+  mkdir -p "${1%/*}"
+  tmp=$(mktemp "$1.lrtmp.XXXXXX")
+  base64 -d >"$tmp"
+  chown "$3" "$tmp"
+  chmod "$2" "$tmp"
+  if cmp -s "$tmp" "$1"; then
+    rm -f "$tmp"
+    chown "$3" "$1"
+    chmod "$2" "$1"
+  else
+    mv -f "$tmp" "$1"
+    CHANGED+=("$1")
+  fi
+}
+
+lr_write '/etc/librerouter/tenants/acme.env' 0640 root:root <<'LR_B64'
+IyBhY21lIG9uIHZwbjEgKHN0YWNrIGdvbGRlbik7IHJlYWQgYnkgbHItZGF0YXBsYW5lLCByZW5k
+ZXJlZCwgZG8gbm90IGVkaXQuCkxSX0tFWT1hY21lCkxSX1NMT1Q9MQpMUl9MSU5LPXZsMTAxCkxS
+X1ZMQU49MTAxCkxSX0xBTl9BRERSPTEwLjAuMS4yLzI0CkxSX0xBTl9ORVQ9MTAuMC4xLjAvMjQK
+TFJfUk9VVEVSPTEwLjAuMS4xCkxSX1RBQkxFPTEwMDEKTFJfVEFCTEVfTkFNRT1sYjEKTFJfVFVO
+MT0xMC4yNTUuMC4yCkxSX1BSRUYxPTEwMzMKTFJfVFVOMj0xMC4yNTUuNjQuMgpMUl9QUkVGMj0x
+MjU5MApMUl9WTkNfUE9SVD02MDAxCg==
+LR_B64
+'/etc/librerouter/lr-dataplane' apply acme
+lr_write '/etc/openvpn/server/pins/acme' 0640 root:nogroup <<'LR_B64'
+M2YwYzZiMWU5YTdkNGMyYjhlNWYxYTBkNmMzYjllN2YyYTRkOGMxYjVlOWYzYTdkMGM2YjJlOGY0
+YTFkNWM5Ygo=
+LR_B64
+lr_write '/etc/openvpn/server/ccd-udp/acme' 0640 root:nogroup <<'LR_B64'
+aWZjb25maWctcHVzaCAxMC4yNTUuMC4yIDI1NS4yNTUuMTkyLjAK
+LR_B64
+lr_write '/etc/openvpn/server/ccd-tcp/acme' 0640 root:nogroup <<'LR_B64'
+aWZjb25maWctcHVzaCAxMC4yNTUuNjQuMiAyNTUuMjU1LjE5Mi4wCg==
+LR_B64
+printf '%s on %s: applied, %s files changed\n' acme vpn1 "${#CHANGED[@]}"

@@ -1,0 +1,41 @@
+#!/bin/bash
+# Apply tenant coop-sur on vpn1 (stack golden); rendered by librerouter-hosting, do not edit.
+set -euo pipefail
+umask 077
+export LC_ALL=C
+
+CHANGED=()
+lr_write() {
+  local tmp
+  mkdir -p "${1%/*}"
+  tmp=$(mktemp "$1.lrtmp.XXXXXX")
+  base64 -d >"$tmp"
+  chown "$3" "$tmp"
+  chmod "$2" "$tmp"
+  if cmp -s "$tmp" "$1"; then
+    rm -f "$tmp"
+    chown "$3" "$1"
+    chmod "$2" "$1"
+  else
+    mv -f "$tmp" "$1"
+    CHANGED+=("$1")
+  fi
+}
+
+lr_write '/etc/librerouter/tenants/coop-sur.env' 0640 root:root <<'LR_B64'
+IyBjb29wLXN1ciBvbiB2cG4xIChzdGFjayBnb2xkZW4pOyByZWFkIGJ5IGxyLWRhdGFwbGFuZSwg
+cmVuZGVyZWQsIGRvIG5vdCBlZGl0LgpMUl9LRVk9Y29vcC1zdXIKTFJfU0xPVD0yCkxSX0xJTks9
+dmwxMDIKTFJfVkxBTj0xMDIKTFJfTEFOX0FERFI9MTAuMC4yLjIvMjQKTFJfTEFOX05FVD0xMC4w
+LjIuMC8yNApMUl9ST1VURVI9MTAuMC4yLjEKTFJfVEFCTEU9MTAwMgpMUl9UQUJMRV9OQU1FPWxi
+MgpMUl9UVU4xPTEwLjI1NS4wLjMKTFJfUFJFRjE9MTAzNApMUl9UVU4yPTEwLjI1NS42NC4zCkxS
+X1BSRUYyPTEyNTkxCkxSX1ZOQ19QT1JUPTYwMDIK
+LR_B64
+'/etc/librerouter/lr-dataplane' apply coop-sur
+rm -f '/etc/openvpn/server/pins/coop-sur'
+lr_write '/etc/openvpn/server/ccd-udp/coop-sur' 0640 root:nogroup <<'LR_B64'
+aWZjb25maWctcHVzaCAxMC4yNTUuMC4zIDI1NS4yNTUuMTkyLjAK
+LR_B64
+lr_write '/etc/openvpn/server/ccd-tcp/coop-sur' 0640 root:nogroup <<'LR_B64'
+aWZjb25maWctcHVzaCAxMC4yNTUuNjQuMyAyNTUuMjU1LjE5Mi4wCg==
+LR_B64
+printf '%s on %s: applied, %s files changed\n' coop-sur vpn1 "${#CHANGED[@]}"
