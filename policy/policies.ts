@@ -7,13 +7,11 @@ import type { Policies, ReportViolation, ResourceValidationArgs, ResourceValidat
 import {
   CAPACITY_OUTPUTS,
   capacityViolations,
-  type ConsoleOptions,
+  consoleViolations,
   plaintextSecretViolations,
   snippetContentViolations,
   snippetModeViolations,
   tenantVmViolations,
-  vncListenerViolations,
-  vncPasswordViolations,
 } from "./rules";
 
 export const VM = "proxmoxve:index/vmLegacy:VmLegacy";
@@ -23,25 +21,14 @@ const SECRET_TYPES = new Set([VM, FILE, "command:remote:Command", "command:local
 
 const report = (messages: string[], reportViolation: ReportViolation) => messages.forEach((m) => reportViolation(m));
 
-export const noPublicVnc: ResourceValidationPolicy = {
-  name: "vnc-no-public-listener",
-  description: "No VNC listener on a public or wildcard address: tenant consoles bind the host's management address.",
+/** No VNC listener on a public or wildcard address, and every console has password auth (render/vnc.ts). */
+export const vncConsoleSafe: ResourceValidationPolicy = {
+  name: "vnc-console-safe",
+  description: "No VNC listener on a public or wildcard address, and every console has password auth: VM args pass render/vnc.ts assertConsoleSafe.",
   enforcementLevel: "mandatory",
-  configSchema: { properties: { managementCidr: { type: "string", description: "Consoles must listen inside this network (network.management.cidr)" } } },
   validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
     if (args.type !== VM) return;
-    const config = args.getConfig<ConsoleOptions>();
-    report(vncListenerViolations(args.props.kvmArguments, config), reportViolation);
-  },
-};
-
-export const vncPassword: ResourceValidationPolicy = {
-  name: "vnc-password-auth",
-  description: "Every VNC console has password auth (password-secret from a file, or password=on).",
-  enforcementLevel: "mandatory",
-  validateResource: (args, reportViolation) => {
-    if (args.type !== VM) return;
-    report(vncPasswordViolations(args.props.kvmArguments), reportViolation);
+    report(consoleViolations(args.props.kvmArguments), reportViolation);
   },
 };
 
@@ -97,4 +84,4 @@ export const stackFitsProfile: StackValidationPolicy = {
 };
 
 /** Every policy of the pack, in the order reports list them. */
-export const policies: Policies = [noPublicVnc, vncPassword, tenantVmSafe, vncSnippetMode, noPlaintextSecret, stackFitsProfile];
+export const policies: Policies = [vncConsoleSafe, tenantVmSafe, vncSnippetMode, noPlaintextSecret, stackFitsProfile];

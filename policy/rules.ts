@@ -3,84 +3,25 @@
  * messages (empty = compliant). `policy/index.ts` only wires them to resource types. No `@pulumi/*` import.
  * Messages never quote a secret value.
  */
-import ipaddr from "ipaddr.js";
-import { isCidr, contains, ipToInt, isIpv4, parseCidr } from "../config/net";
-import { parseQemuArgs, type VncDisplay } from "./qemu-args";
-
-/** Policy config: when the management network is given, consoles must listen inside it. */
-export interface ConsoleOptions {
-  /** e.g. "192.168.100.0/24" (`network.management.cidr`); without it any private address passes. */
-  readonly managementCidr?: string;
-}
+import { assertConsoleSafe } from "../render/vnc";
 
 const show = (v: unknown): string => (v === undefined ? "nothing" : JSON.stringify(v));
 
-/** Why a listen host is not acceptable, or undefined when it is a private (management) address. */
-function hostProblem(host: string, opts: ConsoleOptions): string | undefined {
-  if (host === "") return "listens on every address (no host given)";
-  if (!ipaddr.isValid(host)) return `listens on host name "${host}", which cannot be checked`;
-  const addr = ipaddr.process(host);
-  const range = addr.range();
-  if (range === "unspecified") return `listens on every address (${host})`;
-  if (addr.kind() === "ipv4" && range !== "private") return `listens on ${range === "unicast" ? "public" : range} address ${host}`;
-  if (addr.kind() === "ipv6" && range !== "uniqueLocal") return `listens on ${range === "unicast" ? "public" : range} address ${host}`;
-  if (opts.managementCidr && isCidr(opts.managementCidr)) {
-    if (!isIpv4(host) || !contains(parseCidr(opts.managementCidr), ipToInt(host))) return `listens on ${host}, outside the management network ${opts.managementCidr}`;
-  }
-  return undefined;
-}
-
-/** The host of a `websocket=host:port` setting, if it names one (otherwise it shares the display's host). */
-function websocketHost(d: VncDisplay): string | undefined {
-  const ws = d.settings.get("websocket");
-  const m = ws === undefined ? null : /^(?:\[([^\]]*)\]|([^:]*)):\d+$/.exec(ws);
-  return m ? (m[1] ?? m[2]) : undefined;
-}
-
 /**
- * "No VNC listener on a public or wildcard address": every TCP `-vnc` in a VM's args binds a private
- * address (inside `managementCidr` when given). Unix sockets and `none` open no port.
+ * "No VNC listener on a public or wildcard address" and "every console has password auth", in one check:
+ * `assertConsoleSafe` from render/vnc.ts, the validator the renderer itself applies to every tenant's args,
+ * so the policy and the deployed args cannot disagree. It refuses wildcard, host-name and public listeners,
+ * websocket/reverse/port-range settings, debug servers, a `-vnc` without `password-secret` naming a
+ * file-backed `-object secret` (or `password=on`): QEMU would offer security type None, an open console.
  */
-export function vncListenerViolations(kvmArguments: string | undefined, opts: ConsoleOptions = {}): string[] {
-  const out: string[] = [];
-  for (const d of parseQemuArgs(kvmArguments).vnc) {
-    if (d.kind !== "tcp") continue;
-    if (d.display === undefined) {
-      out.push(`VNC display "${d.raw}" is not in host:display form; bind it to the host's management address`);
-      continue;
-    }
-    const problem = hostProblem(d.host, opts);
-    if (problem) out.push(`VNC display "${d.raw}" ${problem}; bind it to the host's management address`);
-    const ws = websocketHost(d);
-    const wsProblem = ws === undefined ? undefined : hostProblem(ws, opts);
-    if (wsProblem) out.push(`VNC display "${d.raw}" opens a websocket that ${wsProblem}`);
+export function consoleViolations(kvmArguments: string | undefined): string[] {
+  if (kvmArguments === undefined || kvmArguments === "") return [];
+  try {
+    assertConsoleSafe(kvmArguments);
+    return [];
+  } catch (e) {
+    return [(e as Error).message];
   }
-  return out;
-}
-
-/**
- * "Every console has password auth": a TCP `-vnc` without `password=on` or `password-secret` offers
- * security type None (verified on QEMU 7.2). `password-secret` must name an `-object secret` of the
- * same args that reads a file; both settings together stop QEMU from starting.
- */
-export function vncPasswordViolations(kvmArguments: string | undefined): string[] {
-  const { vnc, secrets } = parseQemuArgs(kvmArguments);
-  const out: string[] = [];
-  for (const d of vnc.filter((x) => x.kind === "tcp")) {
-    const flag = d.settings.get("password");
-    const on = flag !== undefined && ["on", "yes", "true"].includes(flag);
-    const secretId = d.settings.get("password-secret");
-    if (on && secretId !== undefined) {
-      out.push(`VNC display "${d.raw}" sets both password=on and password-secret; QEMU refuses to start with both`);
-    } else if (secretId !== undefined) {
-      const obj = secrets.find((s) => s.id === secretId);
-      if (!obj) out.push(`VNC display "${d.raw}" uses password-secret=${secretId} but the args define no -object secret,id=${secretId}`);
-      else if (obj.file === undefined && !obj.inline) out.push(`-object secret,id=${secretId} has neither file= nor data=; QEMU cannot read the VNC password`);
-    } else if (!on) {
-      out.push(`VNC display "${d.raw}" has no password: add password-secret=<id> (or password=on); without it QEMU offers security type None, an open console`);
-    }
-  }
-  return out;
 }
 
 /** The parent component types in a URN (`urn:pulumi:stack::project::A$B$type::name` → [A, B]). */
@@ -148,6 +89,9 @@ export function snippetContentViolations(f: SnippetInputs): string[] {
   return [`VNC password snippet "${name}" must hold exactly 8 characters and no newline (QEMU reads it raw and uses 8 bytes); got ${data.length} characters`];
 }
 
+/** `-object secret,…,data=…` (QEMU also accepts `--object`); group 1 is the id when given. */
+const INLINE_SECRET = /(?:^|\s)--?object\s+secret,(?=\S*\bdata=)(?:\S*?\bid=([^,\s]+))?\S*/g;
+
 /** PEM private keys and OpenVPN static (tls-crypt) keys: text that must only travel as a secret. */
 export const KEY_MATERIAL = /-----BEGIN (?:[A-Z0-9 ]+ )?PRIVATE KEY-----|-----BEGIN OpenVPN Static key V1-----/;
 
@@ -161,9 +105,10 @@ export const KEY_MATERIAL = /-----BEGIN (?:[A-Z0-9 ]+ )?PRIVATE KEY-----|-----BE
  */
 export function plaintextSecretViolations(type: string, props: Record<string, unknown>, additionalSecretOutputs: readonly string[] = []): string[] {
   const out: string[] = [];
-  if (type === "proxmoxve:index/vmLegacy:VmLegacy") {
-    for (const s of parseQemuArgs(typeof props.kvmArguments === "string" ? props.kvmArguments : undefined).secrets) {
-      if (s.inline) out.push(`-object secret,id=${s.id} carries its value inline (data=): it lands in the VM config and the process list; use file=<root-only snippet>`);
+  if (type === "proxmoxve:index/vmLegacy:VmLegacy" && typeof props.kvmArguments === "string") {
+    // Any inline secret object, even one no display uses (the console check only sees referenced ones).
+    for (const m of props.kvmArguments.matchAll(INLINE_SECRET)) {
+      out.push(`-object secret,id=${m[1] ?? "?"} carries its value inline (data=): it lands in the VM config and the process list; use file=<root-only snippet>`);
     }
   }
   if (type === "command:remote:Command" || type === "command:local:Command") {

@@ -82,16 +82,15 @@ test("a compliant tenant VM: no diagnostics", async () => {
     name: "lr-acme",
     protection: true,
     clone: { vmId: 9000, full: false },
-    kvmArguments: "-object secret,id=vncpw-tenant,file=/var/lib/vz/snippets/vnc-acme.pw -vnc 192.168.100.10:101,id=tenant,password-secret=vncpw-tenant",
+    kvmArguments: "-object secret,id=vncpw-acme,file=/var/lib/vz/snippets/vnc-1001.pw -vnc 192.168.100.10:101,id=tenant,password-secret=vncpw-acme",
   };
   expect(await analyze(VM, "tenant-acme-vm", props, "librerouter:tenant:Tenant")).toEqual([]);
 }, 30_000);
 
-test("the seed's console (0.0.0.0, no password) on an unprotected full clone: four mandatory violations", async () => {
+test("the seed's console (0.0.0.0, no password) on an unprotected full clone: three mandatory violations", async () => {
   const props = { name: "lr-acme", protection: false, clone: { vmId: 9000, full: true }, kvmArguments: "-vnc 0.0.0.0:3149" };
   expect(await analyze(VM, "tenant-acme-vm", props, "librerouter:tenant:Tenant")).toEqual([
-    { policy: "vnc-no-public-listener", level: MANDATORY, message: expect.stringContaining('VNC display "0.0.0.0:3149" listens on every address (0.0.0.0)') },
-    { policy: "vnc-password-auth", level: MANDATORY, message: expect.stringContaining('VNC display "0.0.0.0:3149" has no password') },
+    { policy: "vnc-console-safe", level: MANDATORY, message: expect.stringContaining("console args: -vnc 0.0.0.0:3149 listens on 0.0.0.0; use the host's management address") },
     { policy: "tenant-vm-protected-linked-clone", level: MANDATORY, message: expect.stringContaining('tenant VM "lr-acme" must have protection: true') },
     { policy: "tenant-vm-protected-linked-clone", level: MANDATORY, message: expect.stringContaining('tenant VM "lr-acme" must be a linked clone (clone.full: false); got clone.full: true') },
   ]);

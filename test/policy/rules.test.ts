@@ -1,107 +1,42 @@
-/** The policy pack's pure checks (policy/rules.ts, policy/qemu-args.ts): exact messages, good and bad inputs. */
-import { parseQemuArgs, parseVnc, splitArgs } from "../../policy/qemu-args";
+/** The policy pack's pure checks (policy/rules.ts): exact messages, good and bad inputs. */
 import {
   capacityViolations,
+  consoleViolations,
   isTenantVm,
   parentTypes,
   plaintextSecretViolations,
   snippetContentViolations,
   snippetModeViolations,
   tenantVmViolations,
-  vncListenerViolations,
-  vncPasswordViolations,
 } from "../../policy/rules";
 
 /** What the Tenant component passes (DESIGN §5, verified on QEMU 7.2). */
-const GOOD = "-object secret,id=vncpw-tenant,file=/var/lib/vz/snippets/vnc-acme.pw -vnc 192.168.100.10:101,id=tenant,password-secret=vncpw-tenant";
-const SECRET = "-object secret,id=vncpw-tenant,file=/var/lib/vz/snippets/vnc-acme.pw";
+const GOOD = "-object secret,id=vncpw-acme,file=/var/lib/vz/snippets/vnc-1001.pw -vnc 192.168.100.10:101,id=tenant,password-secret=vncpw-acme";
 
-describe("qemu args", () => {
-  test("split like Proxmox: whitespace, quotes group a word", () => {
-    expect(splitArgs(` -vnc  '192.168.100.10:1,id=a' "x y"\tz `)).toEqual(["-vnc", "192.168.100.10:1,id=a", "x y", "z"]);
-  });
-
-  test("the tenant's display and secret object", () => {
-    const a = parseQemuArgs(GOOD);
-    expect(a.secrets).toEqual([{ id: "vncpw-tenant", file: "/var/lib/vz/snippets/vnc-acme.pw", inline: false }]);
-    expect(a.vnc.map((d) => ({ ...d, settings: Object.fromEntries(d.settings) }))).toEqual([
-      { raw: "192.168.100.10:101,id=tenant,password-secret=vncpw-tenant", kind: "tcp", host: "192.168.100.10", display: 101, settings: { id: "tenant", "password-secret": "vncpw-tenant" } },
-    ]);
+describe("VNC console: no public or wildcard listener, password auth (render/vnc.ts assertConsoleSafe)", () => {
+  test("the management address with a file-backed password passes; so do password=on, unix sockets and no args", () => {
+    expect(consoleViolations(GOOD)).toEqual([]);
+    expect(consoleViolations("-vnc 192.168.100.10:1,id=tenant,password=on")).toEqual([]);
+    expect(consoleViolations("-vnc unix:/run/t.vnc")).toEqual([]);
+    expect(consoleViolations(undefined)).toEqual([]);
+    expect(consoleViolations("")).toEqual([]);
   });
 
   test.each([
-    ["[fd00::10]:5,password", { kind: "tcp", host: "fd00::10", display: 5, settings: { password: "on" } }],
-    [":7", { kind: "tcp", host: "", display: 7, settings: {} }],
-    ["unix:/run/x.vnc,password=on", { kind: "unix", host: "/run/x.vnc", display: undefined, settings: { password: "on" } }],
-    ["none", { kind: "none", host: "", display: undefined, settings: {} }],
-    ["localhost:3", { kind: "tcp", host: "localhost", display: 3, settings: {} }],
-  ])("-vnc %s", (raw, want) => {
-    const d = parseVnc(raw);
-    expect({ kind: d.kind, host: d.host, display: d.display, settings: Object.fromEntries(d.settings) }).toEqual(want);
-  });
-
-  test("--vnc is the same option; a trailing -vnc without a value is ignored", () => {
-    expect(parseQemuArgs("--vnc 10.0.0.1:1 -vnc").vnc.map((d) => d.host)).toEqual(["10.0.0.1"]);
-  });
-});
-
-describe("no VNC listener on a public or wildcard address", () => {
-  test("the management address passes; so do unix sockets, none, and no args at all", () => {
-    expect(vncListenerViolations(GOOD)).toEqual([]);
-    expect(vncListenerViolations(GOOD, { managementCidr: "192.168.100.0/24" })).toEqual([]);
-    expect(vncListenerViolations("-vnc unix:/run/t.vnc -vnc none")).toEqual([]);
-    expect(vncListenerViolations(undefined)).toEqual([]);
-    expect(vncListenerViolations("-vnc [fd12::1]:4,password")).toEqual([]);
-  });
-
-  test.each([
-    ["-vnc 0.0.0.0:3149,password=on", 'VNC display "0.0.0.0:3149,password=on" listens on every address (0.0.0.0); bind it to the host\'s management address'],
-    ["-vnc :3149,password=on", 'VNC display ":3149,password=on" listens on every address (no host given); bind it to the host\'s management address'],
-    ["-vnc [::]:1,password=on", 'VNC display "[::]:1,password=on" listens on every address (::); bind it to the host\'s management address'],
-    ["-vnc 192.0.2.10:101,password=on", 'VNC display "192.0.2.10:101,password=on" listens on reserved address 192.0.2.10; bind it to the host\'s management address'],
-    ["-vnc 8.8.8.8:1,password=on", 'VNC display "8.8.8.8:1,password=on" listens on public address 8.8.8.8; bind it to the host\'s management address'],
-    ["-vnc [2001:4860::1]:1,password=on", 'VNC display "[2001:4860::1]:1,password=on" listens on public address 2001:4860::1; bind it to the host\'s management address'],
-    ["-vnc 127.0.0.1:1,password=on", 'VNC display "127.0.0.1:1,password=on" listens on loopback address 127.0.0.1; bind it to the host\'s management address'],
-    ["-vnc pve1.example.net:1,password=on", 'VNC display "pve1.example.net:1,password=on" listens on host name "pve1.example.net", which cannot be checked; bind it to the host\'s management address'],
-    ["-vnc 192.168.100.10,password=on", 'VNC display "192.168.100.10,password=on" is not in host:display form; bind it to the host\'s management address'],
+    ["-vnc 0.0.0.0:3149,password=on", "console args: -vnc 0.0.0.0:3149 listens on 0.0.0.0; use the host's management address"],
+    ["-vnc :3149,password=on", "console args: -vnc :3149 listens on every address; use the host's management address"],
+    ["-vnc [::]:1,password=on", "console args: -vnc [::]:1 listens on [::]; use the host's management address"],
+    ["-vnc 198.51.100.7:101,password=on", "console args: -vnc 198.51.100.7:101 listens on 198.51.100.7; use the host's management address"],
+    ["-vnc 192.168.100.10:101,id=tenant", "console args: -vnc 192.168.100.10:101 has no password-secret= (QEMU would offer security type None)"],
+    ["-vnc 192.168.100.10:101,password-secret=pw", "console args: -vnc 192.168.100.10:101 names password-secret=pw but no -object secret,id=pw is given"],
+    ["-object secret,id=pw,data=Ab3xY9zq -vnc 192.168.100.10:101,password-secret=pw", "console args: secret pw must come from file=, not data= (it would sit in the VM config)"],
   ])("%s", (args, message) => {
-    expect(vncListenerViolations(args)).toEqual([message]);
+    expect(consoleViolations(args)).toEqual([message]);
   });
 
-  test("with the management network configured, another private address is refused", () => {
-    expect(vncListenerViolations("-vnc 10.0.0.1:101,password=on", { managementCidr: "192.168.100.0/24" })).toEqual([
-      'VNC display "10.0.0.1:101,password=on" listens on 10.0.0.1, outside the management network 192.168.100.0/24; bind it to the host\'s management address',
-    ]);
-  });
-
-  test("a websocket with its own host is checked like the display", () => {
-    expect(vncListenerViolations("-vnc 192.168.100.10:1,password=on,websocket=0.0.0.0:5701")).toEqual([
-      'VNC display "192.168.100.10:1,password=on,websocket=0.0.0.0:5701" opens a websocket that listens on every address (0.0.0.0)',
-    ]);
-    expect(vncListenerViolations("-vnc 192.168.100.10:1,password=on,websocket=on")).toEqual([]);
-  });
-
-  test("every display is checked, not only the first", () => {
-    expect(vncListenerViolations(`${GOOD} -vnc 0.0.0.0:2,password=on`)).toHaveLength(1);
-  });
-});
-
-describe("every console has password auth", () => {
-  test("password-secret with a file, or password=on, passes", () => {
-    expect(vncPasswordViolations(GOOD)).toEqual([]);
-    expect(vncPasswordViolations("-vnc 192.168.100.10:1,id=tenant,password=on")).toEqual([]);
-    expect(vncPasswordViolations("-vnc 192.168.100.10:1,password")).toEqual([]);
-    expect(vncPasswordViolations("-vnc unix:/run/t.vnc")).toEqual([]);
-  });
-
-  test.each([
-    ["-vnc 192.168.100.10:1,id=tenant", 'VNC display "192.168.100.10:1,id=tenant" has no password: add password-secret=<id> (or password=on); without it QEMU offers security type None, an open console'],
-    ["-vnc 192.168.100.10:1,password=off", 'VNC display "192.168.100.10:1,password=off" has no password: add password-secret=<id> (or password=on); without it QEMU offers security type None, an open console'],
-    [`${SECRET} -vnc 192.168.100.10:1,password=on,password-secret=vncpw-tenant`, 'VNC display "192.168.100.10:1,password=on,password-secret=vncpw-tenant" sets both password=on and password-secret; QEMU refuses to start with both'],
-    ["-vnc 192.168.100.10:1,password-secret=vncpw-tenant", 'VNC display "192.168.100.10:1,password-secret=vncpw-tenant" uses password-secret=vncpw-tenant but the args define no -object secret,id=vncpw-tenant'],
-    ["-object secret,id=s -vnc 192.168.100.10:1,password-secret=s", "-object secret,id=s has neither file= nor data=; QEMU cannot read the VNC password"],
-  ])("%s", (args, message) => {
-    expect(vncPasswordViolations(args)).toEqual([message]);
+  test("the seed's recipe (0.0.0.0, no password) is refused; the message never carries a password", () => {
+    expect(consoleViolations("-vnc 0.0.0.0:3149")).toEqual(["console args: -vnc 0.0.0.0:3149 listens on 0.0.0.0; use the host's management address"]);
+    expect(consoleViolations("-object secret,id=pw,data=Ab3xY9zq -vnc 192.168.100.10:1,password-secret=pw").join()).not.toContain("Ab3xY9zq");
   });
 });
 
@@ -183,9 +118,12 @@ describe("no secret in plain text", () => {
     expect(plaintextSecretViolations("proxmoxve:index/fileLegacy:FileLegacy", { contentType: "snippets", fileMode: "0600", sourceRaw: { fileName: "k.pem", data: KEY } })).toEqual([]);
   });
 
-  test("an inline secret object in VM args", () => {
-    expect(plaintextSecretViolations(VM, { kvmArguments: "-object secret,id=vncpw,data=Ab3#xY9z -vnc 192.168.100.10:1,password-secret=vncpw" })).toEqual([
+  test("an inline secret object in VM args, even one no display uses", () => {
+    expect(plaintextSecretViolations(VM, { kvmArguments: `-object secret,id=vncpw,data=Ab3#xY9z ${GOOD}` })).toEqual([
       "-object secret,id=vncpw carries its value inline (data=): it lands in the VM config and the process list; use file=<root-only snippet>",
+    ]);
+    expect(plaintextSecretViolations(VM, { kvmArguments: "--object secret,data=Ab3#xY9z,id=s2" })).toEqual([
+      "-object secret,id=s2 carries its value inline (data=): it lands in the VM config and the process list; use file=<root-only snippet>",
     ]);
   });
 
