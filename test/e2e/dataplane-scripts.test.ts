@@ -1,0 +1,200 @@
+/**
+ * The rendered setup script, tenant scripts and lr-dataplane, run for real (root) in network namespaces:
+ *   ca, cb ─ sw (bridge) ─ tun-udp ┐            ┌ vl101 ─ lr1 (10.0.1.1, "internet" 10.99.99.99 → "lr1")
+ *   ct ──────────────────── tun-tcp ┤   vpn    ├ vl102 ─ lr2 (10.0.2.1, same address → "lr2")
+ *                                   └          └ eth2 ─ host 192.168.100.10 (:6001 "vnc-acme", :6002 "vnc-coop")
+ * Veths stand in for tun devices and VLAN links (no 8021q on this kernel); clients use /32 + onlink like a tun.
+ */
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { dataplaneToolPath } from "../../render/dataplane";
+import { renderHostConsoleFirewall } from "../../render/host-console";
+import type { ServerLayout } from "../../render/layout";
+import { ipRuleShowLine, serverRules } from "../../render/routing";
+import { renderServerSetupScript } from "../../render/server-setup";
+import { renderTenantApplyScript, renderTenantDeleteScript } from "../../render/tenant-scripts";
+import { twoTenantPlan } from "../render/dataplane/fixture";
+
+const P = `lrt-dp-${process.pid}`;
+const NS = { vpn: `${P}-vpn`, sw: `${P}-sw`, ca: `${P}-ca`, cb: `${P}-cb`, ct: `${P}-ct`, lr1: `${P}-lr1`, lr2: `${P}-lr2`, host: `${P}-host` };
+const DIR = `/tmp/${P}`;
+const layout: ServerLayout = { openvpnDir: `${DIR}/openvpn`, runDir: `${DIR}/run`, stateDir: `${DIR}/state`, confDir: `${DIR}/conf`, systemdDir: `${DIR}/systemd`, ifaces: { public: "eth0", trunk: "eth1", mgmt: "eth2" } };
+const plan = twoTenantPlan();
+const server = plan.servers[0];
+const [acme, coop] = plan.tenants;
+const procs: ChildProcess[] = [];
+
+function sh(ns: string, script: string, input?: string): { code: number; out: string; err: string } {
+  const r = spawnSync("ip", ["netns", "exec", ns, "bash", "-c", script], { input, encoding: "utf8", timeout: 30_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+function must(ns: string, script: string, input?: string): string {
+  const r = sh(ns, script, input);
+  if (r.code !== 0) throw new Error(`${ns}: ${script.slice(0, 80)} → ${r.code}\n${r.err}`);
+  return r.out;
+}
+function bg(ns: string, args: string[]): void {
+  procs.push(spawn("ip", ["netns", "exec", ns, ...args], { stdio: "ignore" }));
+}
+/** One TCP exchange from `ns` bound to `src`; "" when it does not connect in 1 s. */
+function probe(ns: string, src: string, dst: string, port: number): string {
+  return sh(ns, `/usr/bin/socat -T1 - TCP:${dst}:${port},bind=${src},connect-timeout=1 </dev/null 2>/dev/null`).out.trim();
+}
+function state(): { rules: string; routes: string; ipt: string } {
+  return {
+    rules: must(NS.vpn, "ip -N rule show"),
+    routes: must(NS.vpn, "ip -4 route show table all | grep -v 'table local' || true"),
+    ipt: must(NS.vpn, "iptables-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[0:0]/'"),
+  };
+}
+const expectedRules = (tenants: typeof plan.tenants) => ["0:\tfrom all lookup 255", ...serverRules({ ...plan, tenants }, server).map(ipRuleShowLine), ""].join("\n");
+const tool = (args: string) => must(NS.vpn, `${dataplaneToolPath(layout)} ${args}`);
+
+beforeAll(() => {
+  for (const ns of Object.values(NS)) spawnSync("ip", ["netns", "add", ns]);
+  mkdirSync(`/etc/netns/${NS.vpn}/iproute2/rt_tables.d`, { recursive: true });
+  const link = (a: string, ia: string, b: string, ib: string) => spawnSync("ip", ["link", "add", ia, "netns", a, "type", "veth", "peer", "name", ib, "netns", b]);
+  link(NS.vpn, "tun-udp", NS.sw, "up0");
+  link(NS.ca, "c0", NS.sw, "pa");
+  link(NS.cb, "c0", NS.sw, "pb");
+  link(NS.vpn, "tun-tcp", NS.ct, "c0");
+  link(NS.vpn, "vl101", NS.lr1, "lan");
+  link(NS.vpn, "vl102", NS.lr2, "lan");
+  link(NS.vpn, "eth2", NS.host, "mgmt");
+  must(NS.vpn, "ip link add eth1 type veth peer name eth1p && for i in lo tun-udp tun-tcp eth1 eth1p eth2; do ip link set $i up; done; ip addr add 10.255.0.1/18 dev tun-udp; ip addr add 10.255.64.1/18 dev tun-tcp; ip addr add 192.168.100.11/24 dev eth2");
+  must(NS.sw, "ip link add br0 type bridge && for i in lo br0 up0 pa pb; do ip link set $i up; done; for i in up0 pa pb; do ip link set $i master br0; done");
+  const client = (ns: string, ip: string, gw: string) => must(ns, `ip link set lo up; ip link set c0 up; ip addr add ${ip}/32 dev c0; ip route add ${gw} dev c0; ip route add default via ${gw} dev c0 onlink`);
+  client(NS.ca, acme.tunnelIps["vpn1-udp"], "10.255.0.1");
+  client(NS.cb, coop.tunnelIps["vpn1-udp"], "10.255.0.1");
+  client(NS.ct, acme.tunnelIps["vpn1-tcp"], "10.255.64.1");
+  for (const [ns, t, name] of [[NS.lr1, acme, "lr1"], [NS.lr2, coop, "lr2"]] as const) {
+    must(ns, `ip link set lo up; ip link set lan up; ip addr add ${t.routerIp}/24 dev lan; ip addr add 10.99.99.99/32 dev lo`);
+    bg(ns, ["/usr/bin/socat", "TCP-LISTEN:8080,fork,reuseaddr", `SYSTEM:echo ${name}`]);
+  }
+  must(NS.host, "ip link set lo up; ip link set mgmt up; ip addr add 192.168.100.10/24 dev mgmt");
+  bg(NS.host, ["/usr/bin/socat", "TCP-LISTEN:6001,bind=192.168.100.10,fork,reuseaddr", "SYSTEM:echo vnc-acme"]);
+  bg(NS.host, ["/usr/bin/socat", "TCP-LISTEN:6002,bind=192.168.100.10,fork,reuseaddr", "SYSTEM:echo vnc-coop"]);
+  bg(NS.cb, ["/usr/bin/socat", `TCP-LISTEN:8080,bind=${coop.tunnelIps["vpn1-udp"]},fork,reuseaddr`, "SYSTEM:echo coop-client"]);
+  mkdirSync(`${DIR}/run`, { recursive: true });
+  bg(NS.vpn, ["/usr/bin/socat", "-u", `UNIX-LISTEN:${DIR}/run/udp.sock,fork`, `OPEN:${DIR}/mgmt-udp.log,creat,append`]);
+  const setup = renderServerSetupScript(plan, server, layout, [{ path: `${layout.openvpnDir}/pki/server.key`, mode: "0600", content: "-----BEGIN PRIVATE KEY-----\nE2ESECRET\n-----END PRIVATE KEY-----\n" }]);
+  const out = must(NS.vpn, "LR_SERVICES=none bash -s", setup);
+  if (out.includes("E2ESECRET")) throw new Error("the setup script printed the key");
+  for (const t of plan.tenants) must(NS.vpn, "bash -s", renderTenantApplyScript(plan, server, t, layout, { udp: "ccd udp\n", tcp: "ccd tcp\n" }, t.hardwareId));
+});
+
+afterAll(() => {
+  for (const p of procs) p.kill("SIGKILL");
+  for (const ns of Object.values(NS)) spawnSync("ip", ["netns", "del", ns]);
+  rmSync(`/etc/netns/${NS.vpn}`, { recursive: true, force: true });
+  rmSync(DIR, { recursive: true, force: true });
+});
+
+describe("lr-dataplane in a namespace", () => {
+  let applied: ReturnType<typeof state>;
+
+  it("installs exactly the planned rules, tables, names and chains", () => {
+    applied = state();
+    expect(applied.rules).toBe(expectedRules(plan.tenants));
+    expect(must(NS.vpn, "ip -4 route show table 1001; ip -4 route show table 1002").split("\n").map((l) => l.trim())).toEqual([
+      "default via 10.0.1.1 dev vl101",
+      "10.0.1.0/24 dev vl101 scope link src 10.0.1.2",
+      "default via 10.0.2.1 dev vl102",
+      "10.0.2.0/24 dev vl102 scope link src 10.0.2.2",
+      "",
+    ]);
+    expect(readFileSync(`/etc/netns/${NS.vpn}/iproute2/rt_tables.d/librerouter.conf`, "utf8")).toBe("# librerouter tenant routing tables (lr-dataplane vpn1); rendered, do not edit.\n1001 lb1\n1002 lb2\n");
+    expect(applied.ipt.split("*nat")[1]).toBe(`
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:LR-DNAT - [0:0]
+:LR-NAT - [0:0]
+-A PREROUTING -i tun-tcp -p tcp -m tcp --dport 5900 -j LR-DNAT
+-A PREROUTING -i tun-udp -p tcp -m tcp --dport 5900 -j LR-DNAT
+-A POSTROUTING -j LR-NAT
+-A LR-DNAT -s 10.255.0.2/32 -d 10.255.0.1/32 -i tun-udp -p tcp -m tcp --dport 5900 -m comment --comment "lr:acme" -j DNAT --to-destination 192.168.100.10:6001
+-A LR-DNAT -s 10.255.64.2/32 -d 10.255.64.1/32 -i tun-tcp -p tcp -m tcp --dport 5900 -m comment --comment "lr:acme" -j DNAT --to-destination 192.168.100.10:6001
+-A LR-DNAT -s 10.255.0.3/32 -d 10.255.0.1/32 -i tun-udp -p tcp -m tcp --dport 5900 -m comment --comment "lr:coop-sur" -j DNAT --to-destination 192.168.100.10:6002
+-A LR-DNAT -s 10.255.64.3/32 -d 10.255.64.1/32 -i tun-tcp -p tcp -m tcp --dport 5900 -m comment --comment "lr:coop-sur" -j DNAT --to-destination 192.168.100.10:6002
+-A LR-NAT -s 10.255.0.0/16 -m devgroup --dst-group 0x4c52 -j MASQUERADE
+-A LR-NAT -s 10.255.0.0/16 -o eth2 -j MASQUERADE
+COMMIT
+`);
+    expect(applied.ipt).toContain(":FORWARD DROP [0:0]\n");
+    expect(applied.ipt).toContain("\n-A FORWARD -j LR-FWD\n-A LR-FWD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A LR-FWD -i tun-udp -m devgroup --dst-group 0x4c52 -j ACCEPT\n");
+    expect(tool("status")).toBe("server vpn1: rules at 77 prefs, skeleton 70/70\nacme (slot 1): ok\ncoop-sur (slot 2): ok\n");
+  });
+
+  it("routes each tenant to its own router only, and its console to its own VNC port only", () => {
+    expect(probe(NS.ca, acme.tunnelIps["vpn1-udp"], "10.99.99.99", 8080)).toBe("lr1");
+    expect(probe(NS.cb, coop.tunnelIps["vpn1-udp"], "10.99.99.99", 8080)).toBe("lr2");
+    expect(probe(NS.ct, acme.tunnelIps["vpn1-tcp"], "10.99.99.99", 8080)).toBe("lr1");
+    expect(probe(NS.ca, acme.tunnelIps["vpn1-udp"], "10.255.0.1", 5900)).toBe("vnc-acme");
+    expect(probe(NS.cb, coop.tunnelIps["vpn1-udp"], "10.255.0.1", 5900)).toBe("vnc-coop");
+    expect(probe(NS.ct, acme.tunnelIps["vpn1-tcp"], "10.255.64.1", 5900)).toBe("vnc-acme");
+    // Negative: another tenant's LAN, tunnel IP, console port, and the VPN server's address on its link.
+    expect(probe(NS.ca, acme.tunnelIps["vpn1-udp"], "10.0.2.1", 8080)).toBe("");
+    expect(probe(NS.ca, acme.tunnelIps["vpn1-udp"], coop.tunnelIps["vpn1-udp"], 8080)).toBe("");
+    expect(probe(NS.ca, acme.tunnelIps["vpn1-udp"], "192.168.100.10", 6002)).toBe("");
+    expect(probe(NS.ca, acme.tunnelIps["vpn1-udp"], "10.0.2.2", 22)).toBe("");
+    // Control: the same listener answers when asked from its own namespace.
+    expect(probe(NS.cb, coop.tunnelIps["vpn1-udp"], coop.tunnelIps["vpn1-udp"], 8080)).toBe("coop-client");
+  });
+
+  it("apply twice and base again change nothing", () => {
+    for (const t of plan.tenants) must(NS.vpn, "bash -s", renderTenantApplyScript(plan, server, t, layout, { udp: "ccd udp\n", tcp: "ccd tcp\n" }, t.hardwareId));
+    tool("base");
+    expect(state()).toEqual(applied);
+  });
+
+  it("after flushing rules, routes and iptables, apply-all restores the exact state", () => {
+    must(NS.vpn, "ip rule flush; ip rule add pref 32766 lookup main; ip rule add pref 32767 lookup default; ip route flush table 1001; ip route flush table 1002; iptables -F; iptables -X; iptables -t nat -F; iptables -t nat -X; iptables -P FORWARD ACCEPT");
+    expect(state().rules).toBe("0:\tfrom all lookup 255\n32766:\tfrom all lookup 254\n32767:\tfrom all lookup 253\n");
+    tool("apply-all");
+    expect(state()).toEqual(applied);
+  });
+
+  it("delete removes every trace of one tenant, kills its sessions, and leaves the other tenant exactly as it was", () => {
+    const out = must(NS.vpn, "bash -s", renderTenantDeleteScript(plan, server, coop, layout));
+    expect(out).toBe("coop-sur on vpn1: deleted\n");
+    const after = state();
+    expect(after.rules).toBe(expectedRules([acme]));
+    expect(after.routes).not.toMatch(/1002|vl102/);
+    expect(after.ipt).not.toContain("coop-sur");
+    expect(after.ipt.replace(/\n-A LR-DNAT [^\n]*lr:coop-sur[^\n]*/g, "")).toBe(applied.ipt.replace(/\n-A LR-DNAT [^\n]*lr:coop-sur[^\n]*/g, ""));
+    expect(after.routes).toBe(applied.routes.split("\n").filter((l) => !/vl102/.test(l)).join("\n"));
+    expect(must(NS.vpn, "ip -4 -o addr show dev vl102; ip -d link show dev vl102 | grep -o 'group [a-z0-9]*'")).toBe("group default\n");
+    expect(readFileSync(`/etc/netns/${NS.vpn}/iproute2/rt_tables.d/librerouter.conf`, "utf8")).toBe("# librerouter tenant routing tables (lr-dataplane vpn1); rendered, do not edit.\n1001 lb1\n");
+    expect(sh(NS.vpn, `ls ${DIR}/conf/tenants ${DIR}/openvpn/ccd-udp ${DIR}/openvpn/ccd-tcp ${DIR}/openvpn/pins`).out).toBe(
+      `${DIR}/conf/tenants:\nacme.env\n\n${DIR}/openvpn/ccd-tcp:\nacme\n\n${DIR}/openvpn/ccd-udp:\nacme\n\n${DIR}/openvpn/pins:\nacme\n`,
+    );
+    expect(readFileSync(`${DIR}/mgmt-udp.log`, "utf8")).toBe("kill coop-sur\nquit\n");
+    expect(probe(NS.ca, acme.tunnelIps["vpn1-udp"], "10.99.99.99", 8080)).toBe("lr1");
+    expect(probe(NS.cb, coop.tunnelIps["vpn1-udp"], "10.99.99.99", 8080)).toBe("");
+    expect(tool("status")).toBe("server vpn1: rules at 75 prefs, skeleton 70/70\nacme (slot 1): ok\n");
+    // Deleting again is a no-op apart from the session kill.
+    must(NS.vpn, "bash -s", renderTenantDeleteScript(plan, server, coop, layout));
+    expect(state()).toEqual(after);
+  });
+});
+
+describe("host console firewall", () => {
+  it("lets only the VPN servers reach the consoles; apply twice = same; delete = gone", () => {
+    const fw = renderHostConsoleFirewall(plan, { snippetsDir: `${DIR}/snippets`, confDir: `${DIR}/hostconf` });
+    must(NS.vpn, "ip addr add 192.168.100.50/24 dev eth2");
+    expect(probe(NS.vpn, "192.168.100.50", "192.168.100.10", 6001)).toBe("vnc-acme");
+    must(NS.host, "bash -s apply", fw);
+    const saved = must(NS.host, "iptables-save -t filter | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[0:0]/'");
+    expect(saved).toContain("\n-A INPUT -p tcp -m tcp --dport 6001:6002 -j LR-CONSOLE\n-A LR-CONSOLE -s 192.168.100.11/32 -d 192.168.100.10/32 -j ACCEPT\n-A LR-CONSOLE -s 192.168.100.12/32 -d 192.168.100.10/32 -j ACCEPT\n-A LR-CONSOLE -j DROP\n");
+    expect(probe(NS.vpn, "192.168.100.11", "192.168.100.10", 6001)).toBe("vnc-acme");
+    expect(probe(NS.vpn, "192.168.100.50", "192.168.100.10", 6001)).toBe("");
+    expect(probe(NS.ca, acme.tunnelIps["vpn1-udp"], "10.255.0.1", 5900)).toBe("vnc-acme");
+    must(NS.host, "bash -s apply", fw);
+    expect(must(NS.host, "iptables-save -t filter | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[0:0]/'")).toBe(saved);
+    must(NS.host, "bash -s delete", fw);
+    expect(must(NS.host, "iptables-save -t filter | grep -c LR-CONSOLE || true")).toBe("0\n");
+    expect(probe(NS.vpn, "192.168.100.50", "192.168.100.10", 6001)).toBe("vnc-acme");
+  });
+});
