@@ -4,7 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { InstanceId, Plan, ServerName, TenantPlan } from "../plan/types";
 import type { HostLayout, ServerLayout } from "../render/layout";
 import { renderLauncher } from "../render/launcher";
@@ -74,10 +74,17 @@ export class Lab {
     return t;
   }
 
-  /** Path inside the run directory (created). */
+  /** A file path inside the run directory (its parent directory is created). */
   path(...parts: string[]): string {
     const p = join(this.dir, ...parts);
-    mkdirSync(join(p, ".."), { recursive: true, mode: 0o755 });
+    mkdirSync(dirname(p), { recursive: true, mode: 0o755 });
+    return p;
+  }
+
+  /** A directory inside the run directory (created). */
+  dirPath(...parts: string[]): string {
+    const p = join(this.dir, ...parts);
+    mkdirSync(p, { recursive: true, mode: 0o755 });
     return p;
   }
 
@@ -96,7 +103,7 @@ export class Lab {
     });
     this.plan = labPlan(tenants, this.hardwareId);
     this.ns = await this.step(`topology (${this.plan.tenants.length} tenants, ${4 + 2 * this.plan.tenants.length + 1} namespaces)`, () =>
-      buildTopology(this.plan, this.netns, this.procs, this.layouts, this.path("logs", ".")),
+      buildTopology(this.plan, this.netns, this.procs, this.layouts, this.dirPath("logs")),
     );
     this.pki = await this.step("pki (CA, 2 servers, clients)", async () => {
       const pki = await createPki(this.plan);

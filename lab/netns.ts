@@ -41,6 +41,29 @@ export class Netns {
     return ns;
   }
 
+  /** Creates several namespaces with one `ip -batch` (same setup as `add` for each). */
+  async addMany(roles: readonly string[]): Promise<string[]> {
+    const names = roles.map((r) => this.name(r));
+    const r = await run(["ip", "-batch", "-"], { input: names.map((n) => `netns add ${n}\n`).join("") });
+    // Record what exists even on failure, so cleanup removes it.
+    const list = (await run(["ip", "netns", "list"])).stdout;
+    for (const n of names) if (new RegExp(`^${n}( |$)`, "m").test(list)) this.created.push(n);
+    if (r.code !== 0) throw new Error(`ip netns add failed: ${r.stderr.trim()}`);
+    for (const ns of names) {
+      const etc = `/etc/netns/${ns}/iproute2`;
+      mkdirSync(etc, { recursive: true });
+      if (existsSync("/etc/iproute2")) cpSync("/etc/iproute2", etc, { recursive: true });
+      mkdirSync(`${etc}/rt_tables.d`, { recursive: true });
+    }
+    return names;
+  }
+
+  /** Runs `ip -batch` lines in namespace `ns` (or the root namespace for veth creation across namespaces). */
+  async batch(ns: string | undefined, lines: readonly string[]): Promise<void> {
+    if (!lines.length) return;
+    await must(ns ? ["ip", "-n", ns, "-batch", "-"] : ["ip", "-batch", "-"], { input: lines.join("\n") + "\n" });
+  }
+
   /** A veth pair with one end in each namespace, both up. */
   async veth(nsA: string, ifA: string, nsB: string, ifB: string): Promise<void> {
     await must(["ip", "link", "add", "name", ifA, "netns", nsA, "type", "veth", "peer", "name", ifB, "netns", nsB]);

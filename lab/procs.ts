@@ -60,6 +60,8 @@ export class Procs {
 
   /** Starts `argv` in namespace `ns` with stdout+stderr appended to `log`; waits for `opts.ready` if given. */
   async start(name: string, ns: string, argv: readonly string[], log: string, opts: StartOptions = {}): Promise<Proc> {
+    // A restarted process appends to the same log: readiness only counts what it writes from here on.
+    const offset = readLog(log).length;
     const fd = openSync(log, "a");
     const full = inNs(ns, argv);
     const child = spawn(full[0], full.slice(1), { stdio: ["ignore", fd, fd], detached: true });
@@ -70,7 +72,7 @@ export class Procs {
     child.on("error", (e) => (proc.exited = `error ${e.message}`));
     child.unref();
     this.all.push(proc);
-    if (opts.ready) await waitForLog(log, opts.ready, opts.timeoutMs ?? 10_000, proc);
+    if (opts.ready) await waitForLog(log, opts.ready, opts.timeoutMs ?? 10_000, proc, offset);
     return proc;
   }
 

@@ -45,8 +45,11 @@ export function tenantTraces(state: DataplaneState, layout: ServerLayout, tenant
   const found: string[] = [];
   const ips = Object.values(tenant.tunnelIps);
   const needles = [...ips.map((ip) => new RegExp(`(^|[^\\d.])${ip.replace(/\./g, "\\.")}([^\\d.]|$)`)), new RegExp(`\\b${tenant.link}\\b`), new RegExp(`\\b(table|lookup) (${tenant.table.id}|${tenant.table.name})\\b`), new RegExp(`\\b${tenant.privateCidr.replace(/[./]/g, "\\$&")}\\b`)];
+  // The lab's veth stays after delete (in production the VLAN link goes), so the kernel's own IPv6
+  // link-local and multicast routes on it are not the tenant's.
+  const kernelV6 = /\b(fe80::|ff00::\/8)/;
   for (const k of ["rules", "routes", "iptables"] as const) {
-    for (const line of state[k].split("\n")) if (needles.some((n) => n.test(line))) found.push(`${k}: ${line.trim()}`);
+    for (const line of state[k].split("\n")) if (!kernelV6.test(line) && needles.some((n) => n.test(line))) found.push(`${k}: ${line.trim()}`);
   }
   const p = openvpnFilePaths(layout);
   const files = [...instances.map((i) => ccdPath(layout, i, tenant)), `${p.pinsDir}/${tenant.key}`, `${layout.confDir}/tenants/${tenant.key}.env`];

@@ -7,9 +7,12 @@
  *   host  — management bridge with the host's mgmt IP; runs QEMU (VNC consoles) and the console firewall.
  *   lr<s> — a tenant's LibreRouter: bridge with the router IP over both VPN servers' links, and a marker
  *           "internet" address on lo that answers with the tenant key.
- *   c<s>  — a tenant's end-user client behind the wan; x — an outsider (stolen bundle, unknown certificate).
+ *   c<s>  — a tenant's end-user client behind the wan.
+ *   x     — an outsider: behind the wan (stolen bundle, unknown certificate) and on the management network
+ *           with the services VM's address (not a VPN server: the host console firewall must refuse it).
+ * Links and addresses go in one `ip -batch` per namespace (a few hundred ip calls would take seconds).
  */
-import type { Plan, ServerName, TenantPlan } from "../plan/types";
+import type { Plan, ServerName } from "../plan/types";
 import type { ServerLayout } from "../render/layout";
 import type { Netns } from "./netns";
 import type { Procs } from "./procs";
@@ -32,7 +35,7 @@ export interface Namespaces {
   readonly vpn1: string;
   readonly vpn2: string;
   readonly host: string;
-  /** The outsider (stolen bundle / unknown certificate). */
+  /** The outsider (stolen bundle / unknown certificate / non-VPN management address). */
   readonly x: string;
   readonly lr: Readonly<Record<string, string>>;
   readonly c: Readonly<Record<string, string>>;
@@ -44,71 +47,84 @@ export function namespaceNames(netns: Netns, plan: Plan): Namespaces {
   return { wan: netns.name("wan"), vpn1: netns.name("vpn1"), vpn2: netns.name("vpn2"), host: netns.name("host"), x: netns.name("x"), lr: by("lr"), c: by("c") };
 }
 
-function prefixOf(cidr: string): number {
-  return Number(cidr.split("/")[1]);
+/** ip -batch lines per namespace, plus the veth pairs (created from the root namespace). */
+class Batches {
+  readonly veths: string[] = [];
+  readonly perNs = new Map<string, string[]>();
+
+  in(ns: string, ...lines: string[]): void {
+    const l = this.perNs.get(ns) ?? [];
+    l.push(...lines);
+    this.perNs.set(ns, l);
+  }
+
+  veth(nsA: string, ifA: string, nsB: string, ifB: string): void {
+    this.veths.push(`link add name ${ifA} netns ${nsA} type veth peer name ${ifB} netns ${nsB}`);
+    this.in(nsA, `link set ${ifA} up`);
+    this.in(nsB, `link set ${ifB} up`);
+  }
+
+  bridge(ns: string, name: string, members: readonly string[]): void {
+    this.in(ns, `link add ${name} type bridge`, `link set ${name} up`, ...members.map((m) => `link set ${m} master ${name}`));
+  }
 }
 
 /** Creates every namespace, link, address and route, and the marker responders. */
 export async function buildTopology(plan: Plan, netns: Netns, procs: Procs, layouts: Record<ServerName, ServerLayout>, logDir: string): Promise<Namespaces> {
   const ns = namespaceNames(netns, plan);
-  await netns.add("wan");
-  await netns.add("host");
-  await netns.add("x");
-  for (const s of plan.servers) await netns.add(s.name);
-  for (const t of plan.tenants) {
-    await netns.add(`lr${t.slot}`);
-    await netns.add(`c${t.slot}`);
-  }
+  await netns.addMany(["wan", "host", "x", ...plan.servers.map((s) => s.name), ...plan.tenants.flatMap((t) => [`lr${t.slot}`, `c${t.slot}`])]);
+  const b = new Batches();
+  for (const n of netns.created) b.in(n, "link set lo up");
 
   // wan: the public pools' gateways on one bridge with both VPN servers' public interfaces.
   const pub = plan.publicPools[0];
-  const wanPorts = plan.servers.map((s) => `p-${s.name}`);
-  for (const s of plan.servers) await netns.veth(ns.wan, `p-${s.name}`, ns[s.name], layouts[s.name].ifaces.public);
-  await netns.bridge(ns.wan, "br0", wanPorts);
-  for (const p of plan.publicPools) await netns.addr(ns.wan, "br0", `${p.gateway}/${p.prefix}`);
-  await netns.sysctl(ns.wan, "net.ipv4.ip_forward", 1);
-  await netns.addr(ns.wan, "lo", `${MARKER_IP}/32`);
-  await procs.start("wan-leak-marker", ns.wan, ["socat", `TCP-LISTEN:${MARKER_PORT},reuseaddr,fork`, "EXEC:/bin/echo LEAK-wan"], `${logDir}/wan-marker.log`);
+  for (const s of plan.servers) b.veth(ns.wan, `p-${s.name}`, ns[s.name], layouts[s.name].ifaces.public);
+  b.bridge(ns.wan, "br0", plan.servers.map((s) => `p-${s.name}`));
+  for (const p of plan.publicPools) b.in(ns.wan, `addr add ${p.gateway}/${p.prefix} dev br0`);
+  b.in(ns.wan, `addr add ${MARKER_IP}/32 dev lo`);
 
-  // Management network: host bridge with the host's mgmt IP; each VPN server's mgmt interface on it.
-  const mgmtPorts = plan.servers.map((s) => `m-${s.name}`);
-  for (const s of plan.servers) await netns.veth(ns.host, `m-${s.name}`, ns[s.name], layouts[s.name].ifaces.mgmt);
-  await netns.bridge(ns.host, "vmbr2", mgmtPorts);
-  await netns.addr(ns.host, "vmbr2", `${plan.host.mgmtIp}/${plan.mgmt.prefix}`);
+  // Management network: host bridge with the host's mgmt IP; each VPN server's mgmt interface on it, and
+  // the outsider with the services VM's address.
+  for (const s of plan.servers) b.veth(ns.host, `m-${s.name}`, ns[s.name], layouts[s.name].ifaces.mgmt);
+  b.veth(ns.host, "m-x", ns.x, "mgmt");
+  b.bridge(ns.host, "vmbr2", [...plan.servers.map((s) => `m-${s.name}`), "m-x"]);
+  b.in(ns.host, `addr add ${plan.host.mgmtIp}/${plan.mgmt.prefix} dev vmbr2`);
+  b.in(ns.x, `addr add ${plan.services.mgmtIp}/${plan.mgmt.prefix} dev mgmt`);
 
   for (const s of plan.servers) {
-    const n = ns[s.name];
-    await netns.addr(n, layouts[s.name].ifaces.public, `${s.publicIp}/${pub.prefix}`);
-    await netns.route(n, "default", "via", pub.gateway);
-    await netns.addr(n, layouts[s.name].ifaces.mgmt, `${s.mgmtIp}/${plan.mgmt.prefix}`);
+    const l = layouts[s.name].ifaces;
+    b.in(ns[s.name], `addr add ${s.publicIp}/${pub.prefix} dev ${l.public}`, `route add default via ${pub.gateway}`, `addr add ${s.mgmtIp}/${plan.mgmt.prefix} dev ${l.mgmt}`);
   }
 
-  for (const t of plan.tenants) await tenantPlumbing(plan, t, netns, procs, ns, logDir);
+  for (const t of plan.tenants) {
+    const lr = ns.lr[t.key];
+    const c = ns.c[t.key];
+    // LibreRouter: one L2 segment (the tenant's VLAN) shared with both VPN servers.
+    for (const s of plan.servers) b.veth(ns[s.name], t.link, lr, `v-${s.name}`);
+    b.bridge(lr, "br0", plan.servers.map((s) => `v-${s.name}`));
+    b.in(lr, `addr add ${t.routerIp}/${t.privateCidr.split("/")[1]} dev br0`, `addr add ${MARKER_IP}/32 dev lo`);
+    // End-user client behind the wan.
+    const cn = clientNet(t.slot);
+    b.veth(ns.wan, `c${t.slot}`, c, "eth0");
+    b.in(ns.wan, `addr add ${cn.gw}/${cn.prefix} dev c${t.slot}`);
+    b.in(c, `addr add ${cn.ip}/${cn.prefix} dev eth0`, `route add default via ${cn.gw}`);
+  }
 
   // The outsider sits behind the wan like any client.
-  await netns.veth(ns.wan, "x", ns.x, "eth0");
-  await netns.addr(ns.wan, "x", `${OUTSIDER.gw}/${OUTSIDER.prefix}`);
-  await netns.addr(ns.x, "eth0", `${OUTSIDER.ip}/${OUTSIDER.prefix}`);
-  await netns.route(ns.x, "default", "via", OUTSIDER.gw);
+  b.veth(ns.wan, "x", ns.x, "eth0");
+  b.in(ns.wan, `addr add ${OUTSIDER.gw}/${OUTSIDER.prefix} dev x`);
+  b.in(ns.x, `addr add ${OUTSIDER.ip}/${OUTSIDER.prefix} dev eth0`, `route add default via ${OUTSIDER.gw}`);
+
+  await netns.batch(undefined, b.veths);
+  await Promise.all([...b.perNs].map(([n, lines]) => netns.batch(n, lines)));
+  await netns.sysctl(ns.wan, "net.ipv4.ip_forward", 1);
+
+  const marker = (name: string, where: string, reply: string) =>
+    procs.start(name, where, ["socat", `TCP-LISTEN:${MARKER_PORT},reuseaddr,fork`, `EXEC:/bin/echo ${reply}`], `${logDir}/${name}.log`);
+  await marker("marker-wan", ns.wan, "LEAK-wan");
+  for (const t of plan.tenants) {
+    await marker(`marker-lr-${t.key}`, ns.lr[t.key], t.key);
+    await procs.start(`echo-c-${t.key}`, ns.c[t.key], ["socat", `TCP-LISTEN:${CLIENT_PORT},reuseaddr,fork`, `EXEC:/bin/echo client-${t.key}`], `${logDir}/echo-c-${t.key}.log`);
+  }
   return ns;
-}
-
-async function tenantPlumbing(plan: Plan, t: TenantPlan, netns: Netns, procs: Procs, ns: Namespaces, logDir: string): Promise<void> {
-  const lr = ns.lr[t.key];
-  const c = ns.c[t.key];
-  // LibreRouter: one L2 segment (the tenant's VLAN) shared with both VPN servers.
-  const members = plan.servers.map((s) => `v-${s.name}`);
-  for (const s of plan.servers) await netns.veth(ns[s.name], t.link, lr, `v-${s.name}`);
-  await netns.bridge(lr, "br0", members);
-  await netns.addr(lr, "br0", `${t.routerIp}/${prefixOf(t.privateCidr)}`);
-  await netns.addr(lr, "lo", `${MARKER_IP}/32`);
-  await procs.start(`lr-marker-${t.key}`, lr, ["socat", `TCP-LISTEN:${MARKER_PORT},reuseaddr,fork`, `EXEC:/bin/echo ${t.key}`], `${logDir}/lr-${t.key}-marker.log`);
-
-  // End-user client behind the wan.
-  const cn = clientNet(t.slot);
-  await netns.veth(ns.wan, `c${t.slot}`, c, "eth0");
-  await netns.addr(ns.wan, `c${t.slot}`, `${cn.gw}/${cn.prefix}`);
-  await netns.addr(c, "eth0", `${cn.ip}/${cn.prefix}`);
-  await netns.route(c, "default", "via", cn.gw);
-  await procs.start(`client-echo-${t.key}`, c, ["socat", `TCP-LISTEN:${CLIENT_PORT},reuseaddr,fork`, `EXEC:/bin/echo client-${t.key}`], `${logDir}/c-${t.key}-echo.log`);
 }

@@ -1,0 +1,265 @@
+/**
+ * The lab's checks. Each acts on a running Lab, throws with a precise message when the data plane does
+ * not behave, and returns a one-line detail. They run in this order (later ones change state and
+ * restore it); `npm run lab` prints them as a table and test/e2e/lab.test.ts runs each as a test.
+ */
+import { createHash } from "node:crypto";
+import type { TenantPlan } from "../plan/types";
+import { connectCount, pushedAddress, startClient, waitForConnection } from "./clients";
+import { must, sleep } from "./exec";
+import type { Lab } from "./lab";
+import { secs } from "./lab";
+import { outsiderAttempt } from "./outsider";
+import { pings, tcpFetch, tcpOpens } from "./probe";
+import { readLog } from "./procs";
+import { rfbInNamespace } from "./rfb";
+import { applyTenant, deleteTenant, instanceLog, killServer, liveSessions, runDataplane, simulateReboot, startServer } from "./servers";
+import { diffState, snapshot, tenantTraces } from "./state";
+import { CLIENT_PORT, MARKER_IP, MARKER_PORT } from "./topology";
+
+export interface Check {
+  readonly id: string;
+  readonly title: string;
+  run(lab: Lab): Promise<string>;
+}
+
+function fail(msg: string): never {
+  throw new Error(msg);
+}
+
+/** Asserts the tenant's client reaches its own router's marker (and nothing else answers). */
+async function reachesOwnMarker(lab: Lab, t: TenantPlan): Promise<void> {
+  const r = await tcpFetch(lab.ns.c[t.key], MARKER_IP, MARKER_PORT);
+  if (r.text !== t.key) fail(`${t.key}: internet marker ${MARKER_IP}:${MARKER_PORT} answered ${r.detail}, expected "${t.key}" (its own LibreRouter)`);
+}
+
+async function stopClient(lab: Lab, t: TenantPlan): Promise<void> {
+  const p = lab.clients.get(t.key);
+  if (p) await lab.procs.stop(p, 3000);
+  lab.clients.delete(t.key);
+}
+
+const others = (lab: Lab, t: TenantPlan) => lab.plan.tenants.filter((o) => o.key !== t.key);
+
+export const CHECKS: readonly Check[] = [
+  {
+    id: "udp-fixed-ip",
+    title: "tunnel over UDP with the tenant's fixed IP",
+    async run(lab) {
+      const out: string[] = [];
+      for (const t of lab.plan.tenants) {
+        const log = lab.clients.get(t.key)?.log ?? fail(`${t.key}: client not running`);
+        const ip = pushedAddress(log);
+        if (ip !== t.tunnelIps["vpn1-udp"]) fail(`${t.key}: tunnel IP ${ip || "(none)"}, plan says ${t.tunnelIps["vpn1-udp"]} (vpn1-udp)`);
+        if (!/UDPv4 link remote: \[AF_INET\]/.test(readLog(log))) fail(`${t.key}: not connected over UDP`);
+        await reachesOwnMarker(lab, t);
+        out.push(`${t.key}=${ip}`);
+      }
+      return out.join(" ");
+    },
+  },
+  {
+    id: "isolation",
+    title: "tenant traffic reaches only its own router",
+    async run(lab) {
+      // Negative probes wait for their timeout, so they run in parallel.
+      const probes: Promise<void>[] = [];
+      for (const t of lab.plan.tenants) {
+        await reachesOwnMarker(lab, t);
+        for (const o of others(lab, t)) {
+          // Control: the target answers when asked from where it should (else the negative proves nothing).
+          const ctl = await tcpFetch(lab.ns.vpn1, o.routerIp, MARKER_PORT);
+          if (ctl.text !== o.key) fail(`control: vpn1 cannot reach ${o.key}'s router ${o.routerIp}:${MARKER_PORT} (${ctl.detail})`);
+          probes.push(
+            tcpFetch(lab.ns.c[t.key], o.routerIp, MARKER_PORT, 1500).then((r) => {
+              if (r.ok) fail(`${t.key} reached ${o.key}'s network: ${o.routerIp}:${MARKER_PORT} answered ${r.detail}`);
+            }),
+          );
+          for (const id of ["vpn1-udp", "vpn1-tcp", "vpn2-udp", "vpn2-tcp"] as const) {
+            probes.push(
+              tcpFetch(lab.ns.c[t.key], o.tunnelIps[id], CLIENT_PORT, 1500).then((x) => {
+                if (x.ok) fail(`${t.key} reached ${o.key}'s tunnel IP ${o.tunnelIps[id]} (${x.detail})`);
+              }),
+            );
+          }
+        }
+      }
+      await Promise.all(probes);
+      return `${lab.plan.tenants.length} markers answer their own tenant; ${probes.length} cross-tenant probes refused`;
+    },
+  },
+  {
+    id: "console-own",
+    title: "console at gateway:5900 reaches own QEMU; password required; type None never offered",
+    async run(lab) {
+      const out: string[] = [];
+      for (const t of lab.plan.tenants) {
+        const gw = lab.plan.instances.find((i) => i.id === "vpn1-udp")!.gateway;
+        const pw = lab.vncPasswords.get(t.key) ?? fail(`${t.key}: no VNC password`);
+        const ok = await rfbInNamespace(lab.ns.c[t.key], gw, 5900, pw);
+        if (ok.result !== "OK") fail(`${t.key}: RFB with its password gave ${ok.result} ${ok.reason ?? ""}`);
+        if (!ok.serverInit?.name.includes(t.vmName)) fail(`${t.key}: console is "${ok.serverInit?.name}", not ${t.vmName}'s`);
+        if (ok.securityTypes.includes(1)) fail(`${t.key}: console offers security type None: ${JSON.stringify(ok.securityTypes)}`);
+        const bad = await rfbInNamespace(lab.ns.c[t.key], gw, 5900, pw === "wrongpw1" ? "wrongpw2" : "wrongpw1");
+        if (bad.result !== "FAILED") fail(`${t.key}: RFB with a wrong password gave ${bad.result}, expected FAILED`);
+        out.push(`${t.key}: ${JSON.stringify(ok.securityTypes)} OK "${ok.serverInit.name}", wrong pw FAILED`);
+      }
+      return out.join("; ");
+    },
+  },
+  {
+    id: "console-others",
+    title: "other tenants' and the host's console ports unreachable from the tunnel",
+    async run(lab) {
+      const host = lab.plan.host.mgmtIp;
+      const probes: Promise<void>[] = [];
+      const refused = (ns: string, ip: string, port: number, who: string) =>
+        probes.push(
+          tcpOpens(ns, ip, port, 1500).then((open) => {
+            if (open) fail(`${who} opened ${ip}:${port}`);
+          }),
+        );
+      for (const t of lab.plan.tenants) {
+        if (!(await tcpOpens(lab.ns.vpn1, host, t.vnc.port))) fail(`control: vpn1 cannot open the host console port ${host}:${t.vnc.port}`);
+        for (const o of lab.plan.tenants) {
+          refused(lab.ns.c[t.key], host, o.vnc.port, `${t.key} (directly)`);
+          for (const inst of lab.plan.instances.filter((i) => i.server === "vpn1")) refused(lab.ns.c[t.key], inst.gateway, o.vnc.port, t.key);
+        }
+        refused(lab.ns.x, host, t.vnc.port, `the management outsider (${lab.plan.services.mgmtIp})`);
+      }
+      await Promise.all(probes);
+      return `${probes.length} direct console probes refused (vpn1 itself reaches every console)`;
+    },
+  },
+  {
+    id: "unknown-cert",
+    title: "certificate from the right CA without a ccd file is refused",
+    async run(lab) {
+      const t = lab.plan.tenants[0];
+      const a = await outsiderAttempt(lab, "intruder", t, await lab.pki.issueClient("intruder"), lab.hardwareId);
+      if (a.connected) fail("a certificate without a ccd file got a tunnel");
+      if (!a.authFailed) fail(`expected AUTH_FAILED, client log:\n${readLog(a.log).slice(-800)}`);
+      // Either the auth hook (no ccd file: not a tenant) or ccd-exclusive refuses it; the server must say which.
+      const srv = readLog(instanceLog(lab, "vpn1-udp"));
+      const by = /lr-auth: cn=intruder REJECT: ([^\n]*)/.exec(srv)?.[1] ?? (/client-config-dir authentication failed for common name 'intruder'/.test(srv) ? "ccd-exclusive" : "");
+      if (!by) fail("vpn1-udp logged no refusal for 'intruder'");
+      return `AUTH_FAILED after ${secs(a.ms)} (${by})`;
+    },
+  },
+  {
+    id: "wrong-hwid",
+    title: "wrong hardware ID refused; the real session with the same certificate stays up (P1)",
+    async run(lab) {
+      const t = lab.plan.tenants[0];
+      const real = lab.clients.get(t.key) ?? fail(`${t.key}: client not running`);
+      const before = connectCount(real.log);
+      const wrong = createHash("sha256").update("another machine").digest("hex");
+      const a = await outsiderAttempt(lab, "stolen", t, lab.clientCerts.get(t.key)!, wrong);
+      if (a.connected) fail("the stolen bundle with a wrong hardware ID got a tunnel");
+      if (!a.authFailed) fail(`expected AUTH_FAILED, client log:\n${readLog(a.log).slice(-800)}`);
+      const srv = readLog(instanceLog(lab, "vpn1-udp"));
+      if (!new RegExp(`lr-auth: cn=${t.key} REJECT`).test(srv)) fail(`vpn1-udp did not log the hook's REJECT for ${t.key}`);
+      if (/will cause previous active sessions by this client to be dropped/.test(srv)) fail("the server dropped the real session for the stolen one (P1)");
+      await sleep(300);
+      if (connectCount(real.log) !== before || !/Initialization Sequence Completed/.test(readLog(real.log))) fail(`${t.key}'s real session reconnected`);
+      await reachesOwnMarker(lab, t);
+      return `AUTH_FAILED after ${secs(a.ms)}; real session untouched`;
+    },
+  },
+  {
+    id: "tcp-fallback",
+    title: "UDP dropped at the wan: the same bundle falls back to TCP/443 with the fixed TCP IP",
+    async run(lab) {
+      const t = lab.plan.tenants[0];
+      const drop = ["-p", "udp", "--dport", String(lab.plan.config.vpn.udpPort), "-j", "DROP"];
+      await stopClient(lab, t);
+      await must(["iptables", "-I", "FORWARD", ...drop], { ns: lab.ns.wan });
+      try {
+        const t0 = Date.now();
+        const p = await startClient(lab, t, 40_000);
+        const ms = Date.now() - t0;
+        const ip = pushedAddress(p.log);
+        if (ip !== t.tunnelIps["vpn1-tcp"]) fail(`over TCP ${t.key} got ${ip || "(none)"}, plan says ${t.tunnelIps["vpn1-tcp"]} (vpn1-tcp)`);
+        await reachesOwnMarker(lab, t);
+        const gw = lab.plan.instances.find((i) => i.id === "vpn1-tcp")!.gateway;
+        const rfb = await rfbInNamespace(lab.ns.c[t.key], gw, 5900, lab.vncPasswords.get(t.key));
+        if (rfb.result !== "OK") fail(`console over TCP at ${gw}:5900 gave ${rfb.result}`);
+        return `${t.key} on vpn1-tcp ${ip} after ${secs(ms)}; marker and console OK`;
+      } finally {
+        await must(["iptables", "-D", "FORWARD", ...drop], { ns: lab.ns.wan });
+        await stopClient(lab, t);
+        await startClient(lab, t);
+      }
+    },
+  },
+  {
+    id: "failover",
+    title: "vpn1 killed (SIGKILL): the client is back through vpn2 within 30 s",
+    async run(lab) {
+      const t = lab.plan.tenants[0];
+      const p = lab.clients.get(t.key) ?? fail(`${t.key}: client not running`);
+      const n = connectCount(p.log);
+      const t0 = Date.now();
+      await killServer(lab, "vpn1");
+      try {
+        await waitForConnection(p, n + 1, 30_000).catch((e: Error) => fail(`no reconnect within 30 s: ${e.message.split("\n")[0]}`));
+        const ip = pushedAddress(p.log);
+        if (ip !== t.tunnelIps["vpn2-udp"]) fail(`after failover ${t.key} has ${ip}, plan says ${t.tunnelIps["vpn2-udp"]} (vpn2-udp)`);
+        await reachesOwnMarker(lab, t);
+        const ms = Date.now() - t0;
+        lab.timings.push(["failover", ms]);
+        return `${t.key} back on vpn2-udp ${ip} after ${secs(ms)} (marker reached)`;
+      } finally {
+        await startServer(lab, "vpn1");
+      }
+    },
+  },
+  {
+    id: "reboot-reapply",
+    title: "vpn1 rules flushed (reboot): lr-dataplane apply-all restores them exactly",
+    async run(lab) {
+      const before = await snapshot(lab.ns.vpn1);
+      await simulateReboot(lab, "vpn1");
+      const flushed = await snapshot(lab.ns.vpn1);
+      if (!diffState(before, flushed).length) fail("the simulated reboot changed nothing");
+      const t0 = Date.now();
+      await runDataplane(lab, "vpn1", "apply-all");
+      const ms = Date.now() - t0;
+      const diff = diffState(before, await snapshot(lab.ns.vpn1));
+      if (diff.length) fail(`state after apply-all differs:\n${diff.slice(0, 20).join("\n")}`);
+      for (const t of lab.plan.tenants) if (!(await pings(lab.ns.vpn1, t.routerIp))) fail(`vpn1 cannot ping ${t.key}'s router after apply-all`);
+      return `apply-all ${secs(ms)}; rules, routes and iptables identical`;
+    },
+  },
+  {
+    id: "apply-twice",
+    title: "tenant apply twice leaves identical rules, routes and iptables",
+    async run(lab) {
+      const before = await snapshot(lab.ns.vpn1);
+      for (let i = 0; i < 2; i++) for (const t of lab.plan.tenants) await applyTenant(lab, "vpn1", t);
+      const diff = diffState(before, await snapshot(lab.ns.vpn1));
+      if (diff.length) fail(`state changed:\n${diff.slice(0, 20).join("\n")}`);
+      return `${lab.plan.tenants.length} tenants applied twice; no change`;
+    },
+  },
+  {
+    id: "delete-clean",
+    title: "delete kills the live session and leaves nothing of the tenant; apply brings it back exactly",
+    async run(lab) {
+      const t = lab.plan.tenants[lab.plan.tenants.length - 1];
+      const before = await snapshot(lab.ns.vpn1);
+      const inst = lab.plan.instances.filter((i) => i.server === "vpn1");
+      if (!tenantTraces(before, lab.layouts.vpn1, t, inst).length) fail("control: no trace of the tenant before delete");
+      if (!(await liveSessions(lab, "vpn1", "udp")).includes(t.key)) fail(`control: vpn1-udp lists no live session of ${t.key}`);
+      await deleteTenant(lab, "vpn1", t);
+      const live = await liveSessions(lab, "vpn1", "udp");
+      if (live.includes(t.key)) fail(`${t.key}'s live session on vpn1-udp survived the delete`);
+      const traces = tenantTraces(await snapshot(lab.ns.vpn1), lab.layouts.vpn1, t, inst);
+      if (traces.length) fail(`left after delete:\n${traces.join("\n")}`);
+      await applyTenant(lab, "vpn1", t);
+      const diff = diffState(before, await snapshot(lab.ns.vpn1));
+      if (diff.length) fail(`state after re-apply differs:\n${diff.slice(0, 20).join("\n")}`);
+      return `${t.key}: session killed; no rule, route, DNAT, ccd, env or pin left; re-apply identical`;
+    },
+  },
+];

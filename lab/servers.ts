@@ -1,0 +1,152 @@
+/**
+ * The two VPN servers in their namespaces, driven only by rendered text: the setup script (with the OpenVPN
+ * configs, hooks and PKI as its files, LR_SERVICES=none so it starts nothing), the tenant apply/delete scripts,
+ * and `lr-dataplane`. The lab itself only starts openvpn (systemd's job in production) and simulates reboots.
+ */
+import { writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import type { Proto, ServerName, TenantPlan } from "../plan/types";
+import { renderCcd } from "../render/ccd";
+import { dataplaneToolPath } from "../render/dataplane";
+import { renderAuthVerifyHook, renderConnectHook, renderDisconnectHook } from "../render/hooks";
+import { openvpnFilePaths, renderServerConfig } from "../render/openvpn-server";
+import { renderServerSetupScript, SetupFile } from "../render/server-setup";
+import { renderTenantApplyScript, renderTenantDeleteScript } from "../render/tenant-scripts";
+import { must, run } from "./exec";
+import type { Lab } from "./lab";
+import type { Proc } from "./procs";
+
+function serverPlan(lab: Lab, name: ServerName) {
+  return lab.plan.servers.find((s) => s.name === name)!;
+}
+
+/** What the server-level command hands the setup script: instance configs, hooks, CA, server cert/key, tls-crypt key. */
+export function serverFiles(lab: Lab, name: ServerName): SetupFile[] {
+  const layout = lab.layouts[name];
+  const p = openvpnFilePaths(layout);
+  const server = serverPlan(lab, name);
+  const cert = lab.pki.servers[name];
+  return [
+    ...server.instances.map((i) => ({ path: p.configs[i.proto], mode: "0644", content: renderServerConfig(lab.plan, i, layout) })),
+    { path: p.authVerifyHook, mode: "0750", content: renderAuthVerifyHook(lab.plan, layout) },
+    { path: p.connectHook, mode: "0750", content: renderConnectHook(lab.plan) },
+    { path: p.disconnectHook, mode: "0750", content: renderDisconnectHook(lab.plan) },
+    { path: p.caCert, mode: "0644", content: lab.pki.caPem },
+    { path: p.serverCert, mode: "0644", content: cert.certPem },
+    { path: p.serverKey, mode: "0600", content: cert.keyPem },
+    { path: p.tlsCryptKey, mode: "0600", content: lab.pki.tlsCryptKey },
+  ];
+}
+
+/** Runs a rendered script with bash inside the server's namespace (script kept in the run dir, 0700: it may hold keys). */
+async function runScript(lab: Lab, name: ServerName, file: string, text: string, env: Record<string, string> = {}): Promise<string> {
+  const path = lab.path(name, "scripts", file);
+  writeFileSync(path, text, { mode: 0o700 });
+  return must(["env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), "bash", path], { ns: lab.ns[name] });
+}
+
+/** Rendered setup script, then every tenant's rendered apply script. */
+export async function setupServer(lab: Lab, name: ServerName): Promise<void> {
+  const server = serverPlan(lab, name);
+  await runScript(lab, name, "setup.sh", renderServerSetupScript(lab.plan, server, lab.layouts[name], serverFiles(lab, name)), { LR_SERVICES: "none" });
+  for (const t of lab.plan.tenants) await applyTenant(lab, name, t);
+}
+
+/** The tenant's rendered apply script on one server (ccd files from renderCcd, pin = the tenant's hardwareId). */
+export async function applyTenant(lab: Lab, name: ServerName, t: TenantPlan): Promise<void> {
+  const server = serverPlan(lab, name);
+  const [udp, tcp] = server.instances;
+  const ccd = { udp: renderCcd(lab.plan, t, udp), tcp: renderCcd(lab.plan, t, tcp) };
+  await runScript(lab, name, `apply-${t.key}.sh`, renderTenantApplyScript(lab.plan, server, t, lab.layouts[name], ccd, t.hardwareId));
+}
+
+export async function deleteTenant(lab: Lab, name: ServerName, t: TenantPlan): Promise<void> {
+  await runScript(lab, name, `delete-${t.key}.sh`, renderTenantDeleteScript(lab.plan, serverPlan(lab, name), t, lab.layouts[name]));
+}
+
+/** `lr-dataplane <args>` as installed by the setup script. */
+export function runDataplane(lab: Lab, name: ServerName, ...args: string[]): Promise<string> {
+  return must([dataplaneToolPath(lab.layouts[name]), ...args], { ns: lab.ns[name] });
+}
+
+export function instanceLog(lab: Lab, id: string): string {
+  return lab.logFile(`openvpn-${id}`);
+}
+
+/** Starts one OpenVPN instance (what `openvpn-server@<proto>` does) and waits for it to serve. */
+export async function startInstance(lab: Lab, name: ServerName, proto: Proto): Promise<Proc> {
+  const id = `${name}-${proto}` as const;
+  const conf = openvpnFilePaths(lab.layouts[name]).configs[proto];
+  const proc = await lab.procs.start(`openvpn-${id}`, lab.ns[name], ["openvpn", "--config", conf], instanceLog(lab, id), { ready: /Initialization Sequence Completed/ });
+  lab.servers.set(id, proc);
+  return proc;
+}
+
+/** Both instances of a server. */
+export async function startServer(lab: Lab, name: ServerName): Promise<void> {
+  for (const inst of serverPlan(lab, name).instances) await startInstance(lab, name, inst.proto);
+}
+
+/** SIGKILL both instances (a crash: no exit notification reaches the clients). */
+export async function killServer(lab: Lab, name: ServerName): Promise<void> {
+  for (const inst of serverPlan(lab, name).instances) {
+    const p = lab.servers.get(inst.id);
+    if (p) await lab.procs.kill(p);
+    lab.servers.delete(inst.id);
+  }
+}
+
+/**
+ * What a reboot of the VPN VM loses: every ip rule (the kernel's defaults come back), the tenant tables,
+ * the IPv4 addresses on the tenant links (IPv6 link-local ones come back by themselves), all iptables state,
+ * and the sysctls. Files on disk stay. (In production the VLAN links vanish too; the lab's veths are not ours.)
+ */
+export async function simulateReboot(lab: Lab, name: ServerName): Promise<void> {
+  const ns = lab.ns[name];
+  const ip = (...a: string[]) => must(["ip", ...a], { ns });
+  // `ip rule flush` removes a bounded number per call with many rules (P8): repeat until only local is left.
+  for (let i = 0; i < 10; i++) {
+    await run(["ip", "rule", "flush"], { ns });
+    if ((await ip("rule", "show")).trim().split("\n").length <= 1) break;
+  }
+  await ip("rule", "add", "pref", "32766", "lookup", "main");
+  await ip("rule", "add", "pref", "32767", "lookup", "default");
+  for (const t of lab.plan.tenants) {
+    await ip("route", "flush", "table", String(t.table.id));
+    await ip("-4", "addr", "flush", "dev", t.link);
+    await ip("link", "set", "dev", t.link, "group", "0");
+  }
+  await must(["iptables-restore"], { ns, input: "*filter\nCOMMIT\n*nat\nCOMMIT\n" });
+  for (const c of ["INPUT", "FORWARD", "OUTPUT"]) await must(["iptables", "-P", c, "ACCEPT"], { ns });
+  await must(["sysctl", "-qw", "net.ipv4.ip_forward=0", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"], { ns });
+}
+
+/** Common names with a live session on an instance, from `status 2` on its management socket. */
+export function liveSessions(lab: Lab, name: ServerName, proto: Proto, timeoutMs = 3000): Promise<string[]> {
+  const sock = openvpnFilePaths(lab.layouts[name]).managementSockets[proto];
+  return new Promise((resolve, reject) => {
+    const c = connect(sock);
+    let buf = "";
+    let asked = false;
+    const timer = setTimeout(() => {
+      c.destroy();
+      reject(new Error(`no status from ${sock} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    c.on("data", (d: Buffer) => {
+      buf += d.toString();
+      if (!asked && buf.includes(">INFO:")) {
+        asked = true;
+        c.write("status 2\n");
+      }
+      if (/\nEND\r?\n/.test(buf)) {
+        clearTimeout(timer);
+        c.end("quit\n");
+        resolve(buf.split("\n").filter((l) => l.startsWith("CLIENT_LIST,")).map((l) => l.split(",")[1]));
+      }
+    });
+    c.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
