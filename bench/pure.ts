@@ -1,0 +1,118 @@
+/**
+ * `npm run bench` (part 2): the functional core alone, for 500 tenants: buildPlan, then every renderer for
+ * every tenant and both servers (what a `pulumi up` renders). Median of several in-process runs after a
+ * warm-up. Prints a table, writes bench/out/pure.json. Goal (reported, not asserted): ≤ 250 ms.
+ *
+ *   tsx bench/pure.ts [--stack full] [--tenants 500] [--runs 9]
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { readStackFile } from "../config/load";
+import { buildPlan } from "../plan/build";
+import type { Plan } from "../plan/types";
+import { renderCcd } from "../render/ccd";
+import { renderClientBundle } from "../render/client-bundle";
+import { renderDataplaneTool, renderDataplaneUnit } from "../render/dataplane";
+import { renderAuthVerifyHook, renderConnectHook, renderDisconnectHook } from "../render/hooks";
+import { hostConsoleFirewallScripts } from "../render/host-console";
+import { PRODUCTION_HOST_LAYOUT, PRODUCTION_SERVER_LAYOUT } from "../render/layout";
+import { renderLauncher } from "../render/launcher";
+import { renderServerConfig, serverConfigPath } from "../render/openvpn-server";
+import { reverseZones } from "../render/reverse-dns";
+import { renderServerSetupScript } from "../render/server-setup";
+import { renderTenantApplyScript, renderTenantDeleteScript } from "../render/tenant-scripts";
+import { renderKvmArguments } from "../render/vnc";
+import { goalLine, median, table } from "./report";
+
+const ROOT = join(__dirname, "..");
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+
+/** Stand-ins for the PKI outputs the client bundle embeds (shape only; the renderers do not parse them). */
+const CREDS = {
+  caPem: "-----BEGIN CERTIFICATE-----\nBENCHCA\n-----END CERTIFICATE-----\n",
+  certPem: "-----BEGIN CERTIFICATE-----\nBENCHCERT\n-----END CERTIFICATE-----\n",
+  keyPem: "-----BEGIN PRIVATE KEY-----\nBENCHKEY\n-----END PRIVATE KEY-----\n",
+  tlsCryptKey: "-----BEGIN OpenVPN Static key V1-----\n" + "0123456789abcdef".repeat(32).replace(/(.{32})/g, "$1\n") + "-----END OpenVPN Static key V1-----\n",
+};
+
+interface Totals {
+  files: number;
+  bytes: number;
+}
+
+/** Every rendered text of one plan; returns how many and how big (so nothing is optimised away). */
+function renderAll(plan: Plan): Totals {
+  const t: Totals = { files: 0, bytes: 0 };
+  const add = (text: string) => {
+    t.files++;
+    t.bytes += text.length;
+  };
+  const layout = PRODUCTION_SERVER_LAYOUT;
+  const hooks = [renderAuthVerifyHook(plan, layout), renderConnectHook(plan), renderDisconnectHook(plan)];
+  for (const server of plan.servers) {
+    const configs = server.instances.map((i) => ({ path: serverConfigPath(layout, i), mode: "0644", content: renderServerConfig(plan, i, layout) }));
+    const tool = renderDataplaneTool(plan, server, layout);
+    const unit = renderDataplaneUnit(server, layout);
+    const files = [...configs, ...hooks.map((content, i) => ({ path: `/bench/hook-${i}`, mode: "0755", content })), { path: "/bench/tool", mode: "0755", content: tool }, { path: "/bench/unit", mode: "0644", content: unit }];
+    add(renderServerSetupScript(plan, server, layout, files));
+    for (const f of files) add(f.content);
+  }
+  const host = hostConsoleFirewallScripts(plan, PRODUCTION_HOST_LAYOUT);
+  add(host.apply);
+  add(host.delete);
+  for (const z of reverseZones(plan)) add(JSON.stringify(z));
+  for (const tenant of plan.tenants) {
+    add(renderKvmArguments(plan, tenant, PRODUCTION_HOST_LAYOUT));
+    add(renderClientBundle(plan, tenant, CREDS));
+    add(renderLauncher(plan, tenant));
+    for (const server of plan.servers) {
+      const [udp, tcp] = server.instances;
+      const ccd = { udp: renderCcd(plan, tenant, udp), tcp: renderCcd(plan, tenant, tcp) };
+      add(ccd.udp);
+      add(ccd.tcp);
+      add(renderTenantApplyScript(plan, server, tenant, layout, ccd, tenant.hardwareId));
+      add(renderTenantDeleteScript(plan, server, tenant, layout));
+    }
+  }
+  return t;
+}
+
+function main(): void {
+  const stack = arg("stack", "full");
+  const tenants = Number(arg("tenants", "500"));
+  const runs = Number(arg("runs", "9"));
+  const base = readStackFile(ROOT, stack) as Record<string, unknown> & { numberedTenants?: Record<string, unknown> };
+  const raw = { ...base, numberedTenants: { ...base.numberedTenants, count: tenants } };
+
+  const once = () => {
+    const t0 = performance.now();
+    const plan = buildPlan(raw, stack);
+    const t1 = performance.now();
+    const totals = renderAll(plan);
+    const t2 = performance.now();
+    return { planMs: t1 - t0, renderMs: t2 - t1, totalMs: t2 - t0, totals, tenants: plan.tenants.length };
+  };
+  once(); // warm-up: module init and JIT
+  const samples = Array.from({ length: runs }, once);
+  const m = { planMs: median(samples.map((s) => s.planMs)), renderMs: median(samples.map((s) => s.renderMs)), totalMs: median(samples.map((s) => s.totalMs)) };
+  const { totals } = samples[0];
+  const goal = goalLine(`plan + render, ${samples[0].tenants} tenants`, m.totalMs, 250, "≤ms");
+  const out = [
+    `Functional core: buildPlan + every renderer (stack ${stack}, ${samples[0].tenants} tenants, median of ${runs} runs after a warm-up)`,
+    table(
+      ["step", "median ms", "min ms", "max ms"],
+      (["planMs", "renderMs", "totalMs"] as const).map((k) => [k.replace("Ms", ""), m[k].toFixed(1), Math.min(...samples.map((s) => s[k])).toFixed(1), Math.max(...samples.map((s) => s[k])).toFixed(1)]),
+    ),
+    `rendered ${totals.files} texts, ${(totals.bytes / 1024 / 1024).toFixed(1)} MiB`,
+    "",
+    table(["goal", "measured", "limit", "met"], [[goal.name, goal.measured, goal.limit, goal.met ? "yes" : "NO"]]),
+  ].join("\n");
+  process.stdout.write(`${out}\n`);
+  mkdirSync(join(ROOT, "bench/out"), { recursive: true });
+  writeFileSync(join(ROOT, "bench/out/pure.json"), `${JSON.stringify({ stack, tenants: samples[0].tenants, runs, node: process.version, median: m, totals, samples, goal }, null, 2)}\n`);
+}
+
+main();
