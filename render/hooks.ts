@@ -4,7 +4,9 @@
  *
  * Pin contract: `<openvpnDir>/pins/<cn>` (ops, from `tenants.<key>.hardwareId`) wins over
  * `<stateDir>/enrolled/<cn>` (first use). Content is one line: 64 lowercase hex digits (compared with the
- * launcher's `UV_HWID`) or a MAC `xx:xx:xx:xx:xx:xx` (compared with OpenVPN's `IV_HWADDR`).
+ * launcher's `UV_HWID`) or a MAC `xx:xx:xx:xx:xx:xx` (compared with OpenVPN's `IV_HWADDR`). A common name with
+ * no ccd file in either instance is refused before it could enrol, so the tenant delete script must remove the
+ * ccd files, `pins/<cn>` and `enrolled/<cn>` (a reused key then starts unpinned).
  */
 import type { Plan } from "../plan/types";
 import type { ServerLayout } from "./layout";
