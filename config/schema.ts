@@ -146,7 +146,7 @@ export const vpnSchema = z
     /** Seconds a client waits on one remote before the next (UDP→TCP fallback time). */
     serverPollTimeout: int(1, 120).default(5),
     /** [interval, timeout] in seconds (OpenVPN `keepalive`); the timeout must be at least twice the interval. */
-    keepalive: z.tuple([int(1, 3600), int(2, 7200)], { error: "must be [interval, timeout] in seconds, e.g. [10, 30]" }).default([10, 30]),
+    keepalive: z.tuple([int(1, 3600), int(2, 7200)], { error: "must be [interval, timeout] in seconds, e.g. [5, 15]" }).default([5, 15]),
     udp: instanceTuning.default({ tunMtu: 1500, mssfix: 1450 }),
     tcp: instanceTuning.default({ tunMtu: 1500, mssfix: 1450 }),
     /** Server VMs: VMIDs and sizes. */

@@ -262,7 +262,7 @@ function checkInfra(cfg: StackConfig, err: Err): void {
     else seen.set(v, k);
   }
   if (cfg.template.createFromImage && !cfg.template.imageUrl) err("template.imageUrl", "is required when template.createFromImage is true; set the URL of the LibreRouter cloud image");
-  if (cfg.vpn.keepalive[1] < 2 * cfg.vpn.keepalive[0]) err("vpn.keepalive", `got [${cfg.vpn.keepalive.join(", ")}]; the timeout must be at least twice the interval, e.g. [10, 30]`);
+  if (cfg.vpn.keepalive[1] < 2 * cfg.vpn.keepalive[0]) err("vpn.keepalive", `got [${cfg.vpn.keepalive.join(", ")}]; the timeout must be at least twice the interval, e.g. [5, 15]`);
   if (cfg.vpn.renewBeforeDays >= cfg.vpn.clientCertValidityDays) err("vpn.renewBeforeDays", `got ${cfg.vpn.renewBeforeDays}; must be below vpn.clientCertValidityDays (${cfg.vpn.clientCertValidityDays})`);
   const d = cfg.tenantDefaults.memory;
   if (d.minMb > d.maxMb) err("tenantDefaults.memory", `balloon minimum ${d.minMb} MiB is above maximum ${d.maxMb} MiB; set minMb ≤ maxMb`);

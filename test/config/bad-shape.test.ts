@@ -129,7 +129,7 @@ const rows: Row[] = [
       c.vpn = { keepalive: [20, 30] };
     },
     [
-      "vpn.keepalive: got [20, 30]; the timeout must be at least twice the interval, e.g. [10, 30]",
+      "vpn.keepalive: got [20, 30]; the timeout must be at least twice the interval, e.g. [5, 15]",
     ],
   ],
   [
@@ -138,7 +138,7 @@ const rows: Row[] = [
       c.vpn = { keepalive: [10] };
     },
     [
-      "vpn.keepalive: got [10]; must be [interval, timeout] in seconds, e.g. [10, 30]",
+      "vpn.keepalive: got [10]; must be [interval, timeout] in seconds, e.g. [5, 15]",
     ],
   ],
   [

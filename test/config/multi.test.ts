@@ -52,7 +52,7 @@ describe("several problems at once", () => {
         'stack "test": config has 8 problems (nothing was created):',
         "  - librerouter-hosting:network.publicPools.1.cidr: got \"192.0.2.128/25\"; overlaps network.publicPools.0 192.0.2.0/24; every pool must be distinct",
         "  - librerouter-hosting:services.vmid: got 201; already used by vpn.vmids.1; every VM needs its own VMID",
-        "  - librerouter-hosting:vpn.keepalive: got [30, 30]; the timeout must be at least twice the interval, e.g. [10, 30]",
+        "  - librerouter-hosting:vpn.keepalive: got [30, 30]; the timeout must be at least twice the interval, e.g. [5, 15]",
         '  - librerouter-hosting:tenants.beta.slot: got 1; slot already used by tenant "acme"; every tenant needs its own slot, pick a free one',
         '  - librerouter-hosting:tenants.gamma.publicIp: got "192.0.2.1"; that is the gateway of network.publicPools.0 (192.0.2.0/24); pick a free address of network.publicPools',
         '  - librerouter-hosting:tenants.gamma.slot: got 3; VMID network.vmidBase + slot = 1003 is taken by template.vmid; change network.vmidBase (now 1000) or template.vmid, or choose another slot for tenant "gamma"',
@@ -74,7 +74,7 @@ describe("several problems at once", () => {
       [
         'stack "test": config has 3 problems (nothing was created):',
         '  - librerouter-hosting:network.tunnelSupernet: got "10.255.0.0/24"; must be /22 or larger so each of the 4 VPN instances gets at least a /24',
-        "  - librerouter-hosting:vpn.keepalive: got [30, 30]; the timeout must be at least twice the interval, e.g. [10, 30]",
+        "  - librerouter-hosting:vpn.keepalive: got [30, 30]; the timeout must be at least twice the interval, e.g. [5, 15]",
         '  - librerouter-hosting:tenants.beta.slot: got 1; slot already used by tenant "acme"; every tenant needs its own slot, pick a free one',
       ].join("\n"),
     );

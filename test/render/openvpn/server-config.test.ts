@@ -51,7 +51,7 @@ describe("renderServerConfig", () => {
       "tls-version-min 1.2",
       "remote-cert-tls client",
       "data-ciphers AES-256-GCM:CHACHA20-POLY1305",
-      "keepalive 10 30",
+      "keepalive 5 15",
       "tun-mtu 1500",
       "mssfix 1450",
       "disable-dco",
@@ -71,11 +71,11 @@ describe("renderServerConfig", () => {
   });
 
   it("takes keepalive and per-instance MTU/mssfix from config", () => {
-    const tuned = twoTenantPlan({ keepalive: [5, 15], udp: { tunMtu: 1400, mssfix: 1360 } });
+    const tuned = twoTenantPlan({ keepalive: [8, 24], udp: { tunMtu: 1400, mssfix: 1360 } });
     const udp = options(renderServerConfig(tuned, tuned.instances.find((i) => i.id === "vpn1-udp")!, L));
     const tcp = options(renderServerConfig(tuned, tuned.instances.find((i) => i.id === "vpn1-tcp")!, L));
-    expect(udp.filter((l) => /^(keepalive|tun-mtu|mssfix) /.test(l))).toEqual(["keepalive 5 15", "tun-mtu 1400", "mssfix 1360"]);
-    expect(tcp.filter((l) => /^(keepalive|tun-mtu|mssfix) /.test(l))).toEqual(["keepalive 5 15", "tun-mtu 1500", "mssfix 1450"]);
+    expect(udp.filter((l) => /^(keepalive|tun-mtu|mssfix) /.test(l))).toEqual(["keepalive 8 24", "tun-mtu 1400", "mssfix 1360"]);
+    expect(tcp.filter((l) => /^(keepalive|tun-mtu|mssfix) /.test(l))).toEqual(["keepalive 8 24", "tun-mtu 1500", "mssfix 1450"]);
   });
 
   it("names the config file after the proto (Debian's openvpn-server@<proto> unit)", () => {
