@@ -247,19 +247,29 @@ export const CHECKS: readonly Check[] = [
     title: "delete kills the live session and leaves nothing of the tenant; apply brings it back exactly",
     async run(lab) {
       const t = lab.plan.tenants[lab.plan.tenants.length - 1];
-      const before = await snapshot(lab.ns.vpn1);
-      const inst = lab.plan.instances.filter((i) => i.server === "vpn1");
-      if (!tenantTraces(before, lab.layouts.vpn1, t, inst).length) fail("control: no trace of the tenant before delete");
-      if (!(await liveSessions(lab, "vpn1", "udp")).includes(t.key)) fail(`control: vpn1-udp lists no live session of ${t.key}`);
-      await deleteTenant(lab, "vpn1", t);
-      const live = await liveSessions(lab, "vpn1", "udp");
-      if (live.includes(t.key)) fail(`${t.key}'s live session on vpn1-udp survived the delete`);
-      const traces = tenantTraces(await snapshot(lab.ns.vpn1), lab.layouts.vpn1, t, inst);
-      if (traces.length) fail(`left after delete:\n${traces.join("\n")}`);
-      await applyTenant(lab, "vpn1", t);
-      const diff = diffState(before, await snapshot(lab.ns.vpn1));
-      if (diff.length) fail(`state after re-apply differs:\n${diff.slice(0, 20).join("\n")}`);
-      return `${t.key}: session killed; no rule, route, DNAT, ccd, env or pin left; re-apply identical`;
+      const servers = lab.plan.servers.map((s) => s.name);
+      const sessions = async () => (await Promise.all(lab.plan.instances.map(async (i) => ((await liveSessions(lab, i.server, i.proto)).includes(t.key) ? [i.id] : [])))).flat();
+      const before = Object.fromEntries(await Promise.all(servers.map(async (n) => [n, await snapshot(lab.ns[n])] as const)));
+      for (const n of servers) {
+        const inst = lab.plan.instances.filter((i) => i.server === n);
+        if (!tenantTraces(before[n], lab.layouts[n], t, inst).length) fail(`control: no trace of ${t.key} on ${n} before delete`);
+      }
+      const live = await sessions();
+      if (!live.length) fail(`control: ${t.key} has no live session on any instance`);
+      for (const n of servers) await deleteTenant(lab, n, t);
+      const still = await sessions();
+      if (still.length) fail(`${t.key}'s live session survived the delete on ${still.join(", ")}`);
+      for (const n of servers) {
+        const inst = lab.plan.instances.filter((i) => i.server === n);
+        const traces = tenantTraces(await snapshot(lab.ns[n]), lab.layouts[n], t, inst);
+        if (traces.length) fail(`left on ${n} after delete:\n${traces.join("\n")}`);
+      }
+      for (const n of servers) {
+        await applyTenant(lab, n, t);
+        const diff = diffState(before[n], await snapshot(lab.ns[n]));
+        if (diff.length) fail(`${n} after re-apply differs:\n${diff.slice(0, 20).join("\n")}`);
+      }
+      return `${t.key} on both servers: session on ${live.join(", ")} killed; no rule, route, DNAT, ccd, env or pin left; re-apply identical`;
     },
   },
 ];

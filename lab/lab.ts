@@ -13,6 +13,7 @@ import { labHostLayout, labServerLayout } from "./layout";
 import { Netns, runPrefix } from "./netns";
 import { createPki, Issued, LabPki } from "./pki";
 import { Proc, Procs } from "./procs";
+import { startReaper } from "./reaper";
 import { labPlan } from "./stack";
 import { buildTopology, Namespaces } from "./topology";
 
@@ -50,6 +51,10 @@ export class Lab {
   readonly clients = new Map<string, Proc>();
   readonly qemus = new Map<string, Proc>();
   private down = false;
+  private tearing?: Promise<void>;
+  private stopReaper?: () => void;
+  /** Steps still running (a Ctrl-C teardown waits for them so nothing is created behind its back). */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(readonly opts: LabOptions = {}) {
     this.dir = resolve(opts.baseDir ?? join(__dirname, "..", ".lab"), this.netns.prefix);
@@ -60,8 +65,16 @@ export class Lab {
 
   /** Runs `fn` as a named step: prints `[lab] <name> 0.03s` and records the time. */
   async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (this.down) throw new Error(`lab is shutting down: not starting step ${name}`);
     const t0 = Date.now();
-    const out = await fn();
+    const p = fn();
+    this.inFlight.add(p);
+    let out: T;
+    try {
+      out = await p;
+    } finally {
+      this.inFlight.delete(p);
+    }
     const ms = Date.now() - t0;
     this.timings.push([name, ms]);
     this.log(`[lab] ${name} ${secs(ms)}`);
@@ -91,6 +104,7 @@ export class Lab {
   /** Plans, builds the topology and issues the PKI. Servers, consoles and clients are started by the caller (./bringup.ts). */
   async prepare(): Promise<void> {
     mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+    this.stopReaper = startReaper(this.netns.prefix, this.dir);
     const tenants = this.opts.tenants ?? 2;
     this.hardwareId = await this.step("launcher hardware id", async () => {
       // The ID does not depend on the plan: render the launcher once with a placeholder pin and ask it.
@@ -118,18 +132,26 @@ export class Lab {
   }
 
   /** Stops every process, deletes every namespace and (unless kept) the run directory. Safe to call twice. */
-  async teardown(keepFiles = false): Promise<void> {
-    if (this.down) return;
+  teardown(keepFiles = false): Promise<void> {
+    this.tearing ??= this.doTeardown(keepFiles);
+    return this.tearing;
+  }
+
+  private async doTeardown(keepFiles: boolean): Promise<void> {
     this.down = true;
+    this.netns.closed = true;
+    this.procs.closed = true;
+    await Promise.allSettled([...this.inFlight]);
     await this.procs.stopAll(1000);
     const problems = await this.netns.cleanup();
     if (!keepFiles) rmSync(this.dir, { recursive: true, force: true });
+    this.stopReaper?.();
     for (const p of problems) this.log(`[lab] cleanup: ${p}`);
   }
 
   /** Synchronous last resort for process exit: SIGKILL our processes, delete our namespaces and files. */
   teardownSync(): void {
-    if (this.down) return;
+    if (this.tearing) return;
     this.down = true;
     this.procs.killAllSync();
     for (const ns of [...this.netns.created].reverse()) {
@@ -141,5 +163,6 @@ export class Lab {
       rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
     }
     rmSync(this.dir, { recursive: true, force: true });
+    this.stopReaper?.();
   }
 }

@@ -81,6 +81,10 @@ async function main(): Promise<number> {
       }
     }
   } catch (e) {
+    if (stopping) {
+      await lab.teardown();
+      return 130;
+    }
     failed++;
     rows.push(["bring-up", "FAIL", secs(Date.now() - t0), (e as Error).message.split("\n")[0]]);
     console.error(`[lab] bring-up failed: ${(e as Error).stack ?? e}`);
@@ -95,6 +99,7 @@ async function main(): Promise<number> {
     await new Promise<never>(() => undefined);
   }
   await lab.teardown();
+  if (stopping) return 130;
   return failed ? 1 : 0;
 }
 

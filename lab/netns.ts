@@ -15,8 +15,14 @@ export function runPrefix(): string {
 }
 
 export class Netns {
-  /** Namespaces created by this run, in creation order. */
+  /** Namespaces created (or being created) by this run, in creation order. */
   readonly created: string[] = [];
+  /** Set by cleanup: no namespace may be created after it started. */
+  closed = false;
+
+  private open(): void {
+    if (this.closed) throw new Error("lab is shutting down");
+  }
 
   constructor(readonly prefix: string) {}
 
@@ -30,9 +36,11 @@ export class Netns {
    * so named routing tables written by the tools stay inside this namespace (P9). ip_forward stays 0 (P10).
    */
   async add(role: string): Promise<string> {
+    this.open();
     const ns = this.name(role);
-    await must(["ip", "netns", "add", ns]);
+    // Recorded before it exists, so a cleanup racing with this call still deletes it.
     this.created.push(ns);
+    await must(["ip", "netns", "add", ns]);
     const etc = `/etc/netns/${ns}/iproute2`;
     mkdirSync(etc, { recursive: true });
     if (existsSync("/etc/iproute2")) cpSync("/etc/iproute2", etc, { recursive: true });
@@ -43,11 +51,10 @@ export class Netns {
 
   /** Creates several namespaces with one `ip -batch` (same setup as `add` for each). */
   async addMany(roles: readonly string[]): Promise<string[]> {
+    this.open();
     const names = roles.map((r) => this.name(r));
+    this.created.push(...names);
     const r = await run(["ip", "-batch", "-"], { input: names.map((n) => `netns add ${n}\n`).join("") });
-    // Record what exists even on failure, so cleanup removes it.
-    const list = (await run(["ip", "netns", "list"])).stdout;
-    for (const n of names) if (new RegExp(`^${n}( |$)`, "m").test(list)) this.created.push(n);
     if (r.code !== 0) throw new Error(`ip netns add failed: ${r.stderr.trim()}`);
     for (const ns of names) {
       const etc = `/etc/netns/${ns}/iproute2`;
@@ -93,6 +100,7 @@ export class Netns {
 
   /** Deletes every namespace of this run (their veths and bridges go with them) and their /etc/netns dirs. */
   async cleanup(): Promise<string[]> {
+    this.closed = true;
     const problems: string[] = [];
     for (const ns of [...this.created].reverse()) {
       const r = await run(["ip", "netns", "del", ns]);

@@ -57,9 +57,12 @@ export function tail(path: string, lines = 15): string {
 
 export class Procs {
   readonly all: Proc[] = [];
+  /** Set by stopAll: nothing may start after teardown began. */
+  closed = false;
 
   /** Starts `argv` in namespace `ns` with stdout+stderr appended to `log`; waits for `opts.ready` if given. */
   async start(name: string, ns: string, argv: readonly string[], log: string, opts: StartOptions = {}): Promise<Proc> {
+    if (this.closed) throw new Error(`lab is shutting down: not starting ${name}`);
     // A restarted process appends to the same log: readiness only counts what it writes from here on.
     const offset = readLog(log).length;
     const fd = openSync(log, "a");
@@ -104,11 +107,13 @@ export class Procs {
 
   /** Stops every process this run started, newest first. */
   async stopAll(graceMs = 1500): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.all].reverse().map((p) => this.stop(p, graceMs)));
   }
 
   /** Synchronous last resort (process 'exit' handler): SIGKILL whatever is still running. */
   killAllSync(): void {
+    this.closed = true;
     for (const p of this.all) {
       try {
         process.kill(p.pid, "SIGKILL");
