@@ -1,0 +1,67 @@
+/**
+ * Shared services outside the tenant VMs (the seed's "banks, dns and other services"): one VM with a DNS
+ * resolver for the tenants and the authoritative reverse-DNS zones of the public pools (BIND).
+ */
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as pulumi from "@pulumi/pulumi";
+import type { Plan } from "../plan/types";
+import { type ConnectionArgs, guestConnection } from "./connections";
+import { publicIpConfig, subnetIpConfig } from "./guest-network";
+import { remoteScript } from "./remote-script";
+import { servicesScripts } from "./services-script";
+
+export interface CommonServicesArgs {
+  readonly plan: Plan;
+  /** VMID of the Debian 12 cloud-init template to clone (`template.serverVmid`). */
+  readonly templateVmId: pulumi.Input<number>;
+  /** Bridge names from the ProxmoxHost (public and management are used). */
+  readonly bridges: { readonly public: string; readonly management: string };
+  /** SSH to the Proxmox host; the VM is reached through it at its management address. */
+  readonly hostConnection: ConnectionArgs;
+  /** OpenSSH public key cloud-init installs for root. */
+  readonly sshPublicKey: pulumi.Input<string>;
+  /** Host resources the VM needs first. */
+  readonly dependsOn?: readonly pulumi.Resource[];
+}
+
+export class CommonServices extends pulumi.ComponentResource {
+  public readonly vm: proxmoxve.VmLegacy;
+  public readonly setup: pulumi.Resource;
+
+  constructor(name: string, args: CommonServicesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("librerouter:services:CommonServices", name, {}, opts);
+    const { plan } = args;
+    const cfg = plan.config;
+    this.vm = new proxmoxve.VmLegacy(
+      `${name}-vm`,
+      {
+        nodeName: plan.host.node,
+        vmId: plan.services.vmid,
+        name: `lr-services-${plan.stack}`,
+        description: `librerouter-hosting ${plan.stack}: DNS resolver and reverse-DNS zones`,
+        clone: { vmId: args.templateVmId, full: true, datastoreId: cfg.proxmox.datastore },
+        cpu: { cores: cfg.services.cores, type: "x86-64-v2-AES" },
+        memory: { dedicated: cfg.services.memoryMb },
+        networkDevices: [
+          { bridge: args.bridges.public, model: "virtio" },
+          { bridge: args.bridges.management, model: "virtio" },
+        ],
+        initialization: {
+          datastoreId: cfg.proxmox.datastore,
+          ipConfigs: [{ ipv4: publicIpConfig(plan, plan.services.publicIp) }, { ipv4: subnetIpConfig(plan.services.mgmtIp, plan.mgmt.cidr) }],
+          userAccount: { username: "root", keys: [args.sshPublicKey] },
+        },
+        onBoot: true,
+        started: true,
+      },
+      { parent: this, dependsOn: [...(args.dependsOn ?? [])] },
+    );
+    const script = servicesScripts(plan);
+    this.setup = remoteScript(
+      `${name}-setup`,
+      { connection: guestConnection(args.hostConnection, plan.services.mgmtIp), apply: script.apply, delete: script.delete },
+      { parent: this, dependsOn: [this.vm] },
+    );
+    this.registerOutputs({ publicIp: plan.services.publicIp });
+  }
+}

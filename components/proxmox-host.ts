@@ -1,0 +1,63 @@
+/**
+ * The Proxmox host: the private and management bridges, and the console firewall that lets only the VPN
+ * servers reach the tenants' VNC ports on the host's management address.
+ */
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as pulumi from "@pulumi/pulumi";
+import type { Plan } from "../plan/types";
+import { hostConsoleFirewallScripts } from "../render/host-console";
+import { type HostLayout, PRODUCTION_HOST_LAYOUT } from "../render/layout";
+import type { ConnectionArgs } from "./connections";
+import { remoteScript } from "./remote-script";
+
+/** The production host layout with the snippets directory of the configured snippets storage. */
+export function hostLayoutFor(plan: Plan): HostLayout {
+  return { ...PRODUCTION_HOST_LAYOUT, snippetsDir: plan.config.proxmox.snippetsPath };
+}
+
+export interface ProxmoxHostArgs {
+  readonly plan: Plan;
+  /** Where the host keeps snippets and its firewall script. */
+  readonly layout: HostLayout;
+  /** SSH to the host (root, `sshPrivateKey`). */
+  readonly connection: ConnectionArgs;
+}
+
+export class ProxmoxHost extends pulumi.ComponentResource {
+  /** Bridge names the VMs attach to: public (the installer's), private (VLAN-aware trunk), management. */
+  public readonly bridges: { readonly public: string; readonly private: string; readonly management: string };
+  public readonly privateBridge: proxmoxve.network.linux.Bridge;
+  public readonly managementBridge: proxmoxve.network.linux.Bridge;
+  public readonly consoleFirewall: pulumi.Resource;
+  /** Everything a VM on this host needs before it starts. */
+  public readonly ready: readonly pulumi.Resource[];
+
+  constructor(name: string, args: ProxmoxHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("librerouter:host:ProxmoxHost", name, {}, opts);
+    const { plan } = args;
+    const net = plan.config.network;
+    const node = plan.host.node;
+    // The public bridge is the installer's vmbr0: it holds the host's own uplink and address, so it is used by
+    // name and never managed here (creating it fails, replacing it would cut the host off).
+    this.bridges = { public: net.publicBridge, private: net.privateBridge, management: net.managementBridge };
+    // No ports: tenant VMs and the VPN servers share this host, so the trunk never leaves it.
+    this.privateBridge = new proxmoxve.network.linux.Bridge(
+      `${name}-private-bridge`,
+      { nodeName: node, name: net.privateBridge, vlanAware: true, comment: "librerouter tenant VLANs (VPN server trunk)" },
+      { parent: this },
+    );
+    this.managementBridge = new proxmoxve.network.linux.Bridge(
+      `${name}-mgmt-bridge`,
+      { nodeName: node, name: net.managementBridge, address: `${plan.host.mgmtIp}/${plan.mgmt.prefix}`, comment: "librerouter management: VNC consoles, SSH to guests" },
+      { parent: this },
+    );
+    const fw = hostConsoleFirewallScripts(plan, args.layout);
+    this.consoleFirewall = remoteScript(
+      `${name}-console-firewall`,
+      { connection: args.connection, apply: fw.apply, delete: fw.delete },
+      { parent: this, dependsOn: [this.managementBridge] },
+    );
+    this.ready = [this.privateBridge, this.managementBridge, this.consoleFirewall];
+    this.registerOutputs({ bridges: this.bridges });
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The program's only contact with `pulumi.Config`: gathers the `librerouter-hosting:*` keys into the raw
+ * object the pure `plan/` layer validates, plus the two secrets, and turns a ConfigError into one clean
+ * message (no stack trace, nothing created).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "../config/errors";
+import { NAMESPACE } from "../config/load";
+import { stackSchema } from "../config/schema";
+import { compileStack } from "../plan/compile";
+import type { Plan } from "../plan/types";
+import type { CapacityReport } from "../sizing/capacity";
+
+/** What the program needs from config: the validated plan and the secrets it must never print. */
+export interface StackInputs {
+  readonly plan: Plan;
+  /** The capacity report of the stack's profile (no FAIL line: `compileStack` refuses those). */
+  readonly capacity: CapacityReport;
+  readonly proxmoxPassword: pulumi.Output<string>;
+  readonly sshPrivateKey: pulumi.Output<string>;
+}
+
+/**
+ * Pulumi stores a top-level scalar as its text (`profile: minimal` → "minimal") and structured values as
+ * JSON, so a value is JSON when it parses and its raw text otherwise. `getObject` alone would throw on
+ * a plain string such as the profile name.
+ */
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Every top-level key of the stack schema that is set, as the raw object `buildPlan` validates. */
+export function readRawConfig(config: pulumi.Config = new pulumi.Config(NAMESPACE)): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(stackSchema.shape)) {
+    const text = config.get(key);
+    if (text !== undefined) raw[key] = parseValue(text);
+  }
+  return raw;
+}
+
+/**
+ * Reads and validates the stack's config and checks it against the profile's hardware. A config or capacity problem becomes a `RunError` carrying the ConfigError's
+ * message (every issue, naming key, value and fix): Pulumi prints it without a stack trace, and it is thrown
+ * before any resource is declared, so nothing is created.
+ */
+export function loadStack(stack: string = pulumi.getStack()): StackInputs {
+  const config = new pulumi.Config(NAMESPACE);
+  const raw = readRawConfig(config);
+  let compiled: ReturnType<typeof compileStack>;
+  try {
+    compiled = compileStack(raw, stack);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+    throw e;
+  }
+  return {
+    ...compiled,
+    proxmoxPassword: config.requireSecret("proxmoxPassword"),
+    sshPrivateKey: config.requireSecret("sshPrivateKey"),
+  };
+}
+
+/** The stack output about capacity: the verdict and one row per resource, no free text beyond the notes. */
+export function capacitySummary(report: CapacityReport): {
+  verdict: string;
+  profile: string;
+  tenants: number;
+  lines: { resource: string; needed: number; available: number; unit: string; status: string }[];
+} {
+  return {
+    verdict: report.verdict,
+    profile: report.profile,
+    tenants: report.tenants,
+    lines: report.lines.map((l) => ({ resource: l.resource, needed: l.needed, available: l.available, unit: l.unit, status: l.status })),
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * One tenant, keyed by its stable tenant key: its LibreRouter VM (linked clone), its VNC console password,
+ * its client certificate and bundle, and its state on each VPN server. Exactly 8 custom resources:
+ * RandomPassword, FileLegacy (VNC password snippet), VmLegacy, PrivateKey, CertRequest, LocallySignedCert,
+ * and one remote Command per VPN server.
+ */
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { InstanceId, Plan, TenantPlan } from "../plan/types";
+import { renderCcd } from "../render/ccd";
+import { renderClientBundle } from "../render/client-bundle";
+import type { HostLayout, ServerLayout } from "../render/layout";
+import { renderLauncher } from "../render/launcher";
+import { CLIENT_USES, clientCommonName, clientRenewHours, clientValidityHours } from "../render/pki-profile";
+import { renderTenantApplyScript, renderTenantDeleteScript } from "../render/tenant-scripts";
+import { renderKvmArguments, vncPasswordFileName } from "../render/vnc";
+import type { OpenVpnServer } from "./openvpn-server";
+import { publicIpConfig, subnetIpConfig } from "./guest-network";
+import type { Pki } from "./pki";
+import { remoteScript } from "./remote-script";
+
+export interface TenantArgs {
+  readonly plan: Plan;
+  /** This tenant's slice of the plan (VMID, VLAN, addresses, VNC display). */
+  readonly tenant: TenantPlan;
+  /** VMID of the LibreRouter template to link-clone. */
+  readonly templateVmId: pulumi.Input<number>;
+  readonly pki: Pki;
+  /** Both VPN servers: the tenant's command on each runs after that server's setup. */
+  readonly servers: readonly OpenVpnServer[];
+  /** Bridge names from the ProxmoxHost. */
+  readonly bridges: { readonly public: string; readonly private: string };
+  /** Where the host keeps the VNC password snippets (must be the `proxmox.snippetsDatastore` directory). */
+  readonly hostLayout: HostLayout;
+  /** File locations on the VPN servers. */
+  readonly serverLayout: ServerLayout;
+  /** Resources the VM needs first (bridges, template). */
+  readonly dependsOn?: readonly pulumi.Resource[];
+}
+
+export class Tenant extends pulumi.ComponentResource {
+  public readonly key: string;
+  public readonly publicIp: string;
+  public readonly privateSubnet: string;
+  public readonly vlan: number;
+  /** `<instance gateway>:5900` per VPN instance: reachable only through this tenant's own tunnel. */
+  public readonly consoles: Readonly<Record<InstanceId, string>>;
+  public readonly vm: proxmoxve.VmLegacy;
+  /** Secret: exactly 8 characters (VNC uses 8 bytes). */
+  public readonly vncPassword: pulumi.Output<string>;
+  /** Secret: the inline `.ovpn` (holds the client private key). */
+  public readonly clientBundle: pulumi.Output<string>;
+  /** The `lr-connect` launcher (not secret, but handed out with the bundle). */
+  public readonly launcher: string;
+
+  constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("librerouter:tenant:Tenant", name, {}, opts);
+    const { plan, tenant: t } = args;
+    const cfg = plan.config;
+    this.key = t.key;
+    this.publicIp = t.publicIp;
+    this.privateSubnet = t.privateCidr;
+    this.vlan = t.vlan;
+    this.consoles = Object.fromEntries(plan.instances.map((i) => [i.id, `${i.gateway}:5900`])) as Record<InstanceId, string>;
+
+    const password = new random.RandomPassword(
+      `${name}-vnc-password`,
+      { length: 8, special: true, overrideSpecial: "!#%+-=_", minLower: 1, minUpper: 1, minNumeric: 1 },
+      { parent: this },
+    );
+    this.vncPassword = pulumi.secret(password.result);
+    // QEMU reads the file raw: the data is the password and nothing else (a newline would become part of it).
+    const pwFile = new proxmoxve.FileLegacy(
+      `${name}-vnc-pw`,
+      {
+        nodeName: plan.host.node,
+        datastoreId: cfg.proxmox.snippetsDatastore,
+        contentType: "snippets",
+        fileMode: "0600",
+        sourceRaw: { data: this.vncPassword, fileName: vncPasswordFileName(t) },
+      },
+      { parent: this },
+    );
+
+    this.vm = new proxmoxve.VmLegacy(
+      `${name}-vm`,
+      {
+        nodeName: plan.host.node,
+        vmId: t.vmid,
+        name: t.vmName,
+        description: `librerouter-hosting ${plan.stack}: tenant ${t.key} (slot ${t.slot})`,
+        tags: ["librerouter", `slot-${t.slot}`],
+        clone: { vmId: args.templateVmId, full: false },
+        cpu: { cores: t.cores },
+        memory: { dedicated: t.memory.maxMb, floating: t.memory.minMb },
+        disks: [{ interface: "scsi0", size: t.diskGb, datastoreId: cfg.proxmox.datastore }],
+        networkDevices: [
+          { bridge: args.bridges.public, model: "virtio" },
+          { bridge: args.bridges.private, model: "virtio", vlanId: t.vlan },
+        ],
+        initialization: {
+          datastoreId: cfg.proxmox.datastore,
+          ipConfigs: [{ ipv4: publicIpConfig(plan, t.publicIp) }, { ipv4: subnetIpConfig(t.routerIp, t.privateCidr) }],
+          // The common-services resolver answers the public pools (components/services-script.ts).
+          dns: { servers: [plan.services.publicIp] },
+        },
+        kvmArguments: renderKvmArguments(plan, t, args.hostLayout),
+        // User data lives in the VM: Proxmox refuses to delete it until an operator lifts this.
+        protection: true,
+        onBoot: true,
+        started: true,
+      },
+      // QEMU refuses to start when the password file is missing.
+      { parent: this, dependsOn: [pwFile, ...(args.dependsOn ?? [])] },
+    );
+
+    const client = args.pki.issue(
+      name,
+      { commonName: clientCommonName(t), allowedUses: CLIENT_USES, validityHours: clientValidityHours(plan), renewHours: clientRenewHours(plan) },
+      { parent: this },
+    );
+    this.clientBundle = pulumi.secret(
+      pulumi
+        .all([args.pki.caCertPem, client.certPem, client.privateKeyPem, args.pki.tlsCryptKey])
+        .apply(([caPem, certPem, keyPem, tlsCryptKey]) => renderClientBundle(plan, t, { caPem, certPem, keyPem, tlsCryptKey })),
+    );
+    this.launcher = renderLauncher(plan, t);
+
+    for (const vpn of args.servers) {
+      const s = vpn.server;
+      const [udp, tcp] = [s.instances.find((i) => i.proto === "udp"), s.instances.find((i) => i.proto === "tcp")];
+      if (!udp || !tcp) throw new Error(`${s.name} lacks a udp or tcp instance in the plan`);
+      const ccd = { udp: renderCcd(plan, t, udp), tcp: renderCcd(plan, t, tcp) };
+      remoteScript(
+        `${name}-${s.name}`,
+        {
+          connection: vpn.connection,
+          apply: renderTenantApplyScript(plan, s, t, args.serverLayout, ccd, t.hardwareId),
+          delete: renderTenantDeleteScript(plan, s, t, args.serverLayout),
+        },
+        { parent: this, dependsOn: [vpn.setup] },
+      );
+    }
+    this.registerOutputs({ publicIp: this.publicIp, privateSubnet: this.privateSubnet, vlan: this.vlan, consoles: this.consoles });
+  }
+}

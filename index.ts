@@ -1,0 +1,76 @@
+/**
+ * librerouter-hosting: config → plan → provider → components → outputs. Table of contents only; every
+ * address comes from plan/, every file from render/, every resource from components/.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CommonServices } from "./components/common-services";
+import { hostConnection, sshPublicKey } from "./components/connections";
+import { OpenVpnServer } from "./components/openvpn-server";
+import { Pki } from "./components/pki";
+import { ProxmoxHost, hostLayoutFor } from "./components/proxmox-host";
+import { proxmoxProvider } from "./components/provider";
+import { capacitySummary, loadStack } from "./components/stack-config";
+import { Tenant } from "./components/tenant";
+import { VmTemplate } from "./components/vm-template";
+import { PRODUCTION_SERVER_LAYOUT } from "./render/layout";
+
+const { plan, capacity, proxmoxPassword, sshPrivateKey } = loadStack();
+const opts = { provider: proxmoxProvider("proxmox", { plan, password: proxmoxPassword, sshPrivateKey }) };
+const ssh = hostConnection(plan, sshPrivateKey);
+const hostLayout = hostLayoutFor(plan);
+
+const host = new ProxmoxHost("host", { plan, layout: hostLayout, connection: ssh }, opts);
+const template = new VmTemplate("template", { plan }, opts);
+const pki = new Pki("pki", { plan }, opts);
+const guestKey = sshPublicKey(sshPrivateKey);
+
+const servers = plan.servers.map(
+  (server) =>
+    new OpenVpnServer(
+      server.name,
+      {
+        plan,
+        server,
+        templateVmId: plan.config.template.serverVmid,
+        pki,
+        bridges: host.bridges,
+        hostConnection: ssh,
+        sshPublicKey: guestKey,
+        layout: PRODUCTION_SERVER_LAYOUT,
+        dependsOn: host.ready,
+      },
+      opts,
+    ),
+);
+
+new CommonServices("services", { plan, templateVmId: plan.config.template.serverVmid, bridges: host.bridges, hostConnection: ssh, sshPublicKey: guestKey, dependsOn: host.ready }, opts);
+
+const tenants = plan.tenants.map(
+  (tenant) =>
+    new Tenant(
+      `tenant-${tenant.key}`,
+      {
+        plan,
+        tenant,
+        templateVmId: template.vmId,
+        pki,
+        servers,
+        bridges: host.bridges,
+        hostLayout,
+        serverLayout: PRODUCTION_SERVER_LAYOUT,
+        dependsOn: [...host.ready, ...template.resources],
+      },
+      opts,
+    ),
+);
+
+/** Per tenant key: where its router is and how its console is reached (through its own VPN only). */
+export const tenantInfo = Object.fromEntries(
+  tenants.map((t) => [t.key, { publicIp: t.publicIp, privateSubnet: t.privateSubnet, vlan: t.vlan, consoles: t.consoles }]),
+);
+/** Per tenant key, secret: the VNC password, the client bundle and its launcher. `pulumi stack output --show-secrets`. */
+export const tenantSecrets = pulumi.secret(
+  Object.fromEntries(tenants.map((t) => [t.key, { vncPassword: t.vncPassword, clientBundle: t.clientBundle, launcher: t.launcher }])),
+);
+export const capacityReport = capacitySummary(capacity);
+export const vpnServers = Object.fromEntries(servers.map((s) => [s.server.name, { hostname: s.server.hostname, publicIp: s.server.publicIp }]));

@@ -1,0 +1,181 @@
+/**
+ * Runs the Pulumi program (index.ts) under `pulumi.runtime.setMocks` with a stack's config and records every
+ * resource registration. Each run loads a fresh copy of the program AND of @pulumi/pulumi (jest.isolateModules),
+ * so runs do not share mock state.
+ *
+ * What the mocks stand in for: the engine marks `additionalSecretOutputs` secret; the mock monitor does not,
+ * so `mockState` wraps exactly the fields @pulumi/tls and @pulumi/random list there (privateKeyPem…, result,
+ * hex/base64). Provider outputs are the inputs echoed back plus deterministic fake PEMs/passwords derived from
+ * the resource name, so two runs of the same config produce identical inputs.
+ */
+import { createHash } from "node:crypto";
+import { NAMESPACE } from "../../config/load";
+
+/** The engine's wire marker for a secret value (`@pulumi/pulumi/runtime/rpc` specialSigKey / specialSecretSig). */
+export const SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface Recorded {
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  /** Inputs as the engine receives them: secrets are `{[SIG_KEY]: SECRET_SIG, value}` wrappers. */
+  readonly inputs: Record<string, unknown>;
+  readonly provider: string;
+}
+
+export interface ExportedValue {
+  readonly value: unknown;
+  readonly secret: boolean;
+}
+
+export interface ProgramRun {
+  readonly resources: readonly Recorded[];
+  /** Stack outputs (index.ts exports), resolved. */
+  readonly outputs: Readonly<Record<string, ExportedValue>>;
+  /** The error the program threw while loading, if any. */
+  readonly error?: Error;
+}
+
+export const FAKE_SECRETS = {
+  proxmoxPassword: "mock-root-pw-Zq81",
+  sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nbW9jay1vcHMta2V5LW5vdC1yZWFs\n-----END OPENSSH PRIVATE KEY-----\n",
+};
+export const FAKE_SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockOpsKeyForTests ops@librerouter";
+
+const hex = (s: string, n: number) => {
+  let out = "";
+  for (let i = 0; out.length < n; i++) out += createHash("sha256").update(`${s}#${i}`).digest("hex");
+  return out.slice(0, n);
+};
+/** 8 printable characters, stable per resource name (stands in for random.RandomPassword.result). */
+export function fakePassword(name: string): string {
+  const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+  const h = createHash("sha256").update(name).digest();
+  return Array.from(h.subarray(0, 8), (b) => alphabet[b % alphabet.length]).join("");
+}
+export const fakeKeyPem = (name: string) => `-----BEGIN PRIVATE KEY-----\nMOCKKEY${hex(name, 32)}\n-----END PRIVATE KEY-----\n`;
+const fakeCertPem = (name: string) => `-----BEGIN CERTIFICATE-----\nMOCKCERT${hex(name, 32)}\n-----END CERTIFICATE-----\n`;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function mockState(pulumi: any, type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const s = (v: string) => pulumi.secret(v);
+  switch (type) {
+    case "tls:index/privateKey:PrivateKey":
+      return { ...inputs, privateKeyPem: s(fakeKeyPem(name)), privateKeyOpenssh: s(fakeKeyPem(name)), privateKeyPemPkcs8: s(fakeKeyPem(name)), publicKeyPem: `PUBLIC ${name}` };
+    case "tls:index/certRequest:CertRequest":
+      return { ...inputs, certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\n${hex(name, 32)}\n-----END CERTIFICATE REQUEST-----\n` };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { ...inputs, certPem: fakeCertPem(name) };
+    case "random:index/randomPassword:RandomPassword":
+      return { ...inputs, result: s(fakePassword(name)), bcryptHash: s("$2a$10$mock") };
+    case "random:index/randomBytes:RandomBytes": {
+      const h = hex(name, 512);
+      return { ...inputs, hex: s(h), base64: s(Buffer.from(h, "hex").toString("base64")) };
+    }
+    default:
+      return { ...inputs };
+  }
+}
+
+/** Config as the Pulumi CLI hands it to a program: top-level strings raw, everything else JSON. */
+export function toPulumiConfig(raw: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) out[`${NAMESPACE}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  out[`${NAMESPACE}:proxmoxPassword`] = FAKE_SECRETS.proxmoxPassword;
+  out[`${NAMESPACE}:sshPrivateKey`] = FAKE_SECRETS.sshPrivateKey;
+  return out;
+}
+
+/** Runs index.ts for `stack` with `raw` as its `librerouter-hosting:*` config. */
+export async function runProgram(stack: string, raw: Record<string, unknown>): Promise<ProgramRun> {
+  const resources: Recorded[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let pulumi: any;
+  let program: Record<string, unknown> = {};
+  let error: Error | undefined;
+  // The SDK captures a stack trace for every resource and every internal promise; under Jest each frame goes
+  // through source-map-support, which made a 500-tenant run take minutes. Native, shallow traces while the
+  // program runs (restored below); failures still carry their message.
+  const saved = { prepare: Error.prepareStackTrace, limit: Error.stackTraceLimit };
+  delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+  Error.stackTraceLimit = 0;
+  jest.isolateModules(() => {
+    pulumi = require("@pulumi/pulumi");
+    pulumi.runtime.setMocks(
+      {
+        newResource(a: { type: string; name: string; inputs: Record<string, unknown>; custom?: boolean; provider?: string }) {
+          resources.push({ type: a.type, name: a.name, custom: a.custom ?? true, inputs: a.inputs, provider: a.provider ?? "" });
+          return { id: `${a.name}-id`, state: mockState(pulumi, a.type, a.name, a.inputs) };
+        },
+        call(a: { token: string; inputs: Record<string, unknown> }) {
+          if (a.token === "tls:index/getPublicKey:getPublicKey") return { publicKeyOpenssh: `${FAKE_SSH_PUBLIC_KEY}\n`, algorithm: "ED25519" };
+          throw new Error(`unexpected invoke ${a.token}`);
+        },
+      },
+      "librerouter-hosting",
+      stack,
+      false,
+    );
+    pulumi.runtime.setAllConfig(toPulumiConfig(raw), [`${NAMESPACE}:proxmoxPassword`, `${NAMESPACE}:sshPrivateKey`]);
+    try {
+      program = require("../../index");
+    } catch (e) {
+      error = e as Error;
+    }
+  });
+  const outputs: Record<string, ExportedValue> = {};
+  for (const [k, v] of Object.entries(program)) {
+    const o = pulumi.output(v);
+    const [value, secret] = await Promise.all([new Promise((resolve) => o.apply(resolve)), o.isSecret]);
+    outputs[k] = { value, secret };
+  }
+  await pulumi.runtime.waitForRPCs();
+  Error.prepareStackTrace = saved.prepare;
+  Error.stackTraceLimit = saved.limit;
+  return { resources, outputs, ...(error ? { error } : {}) };
+}
+
+/** True for the engine's secret wrapper. */
+export function isSecret(v: unknown): v is { value: unknown } {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** The value with every secret wrapper removed (to assert on inputs that are legitimately secret). */
+export function reveal(v: unknown): unknown {
+  if (isSecret(v)) return reveal(v.value);
+  if (Array.isArray(v)) return v.map(reveal);
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+  return v;
+}
+
+/** Every string reachable WITHOUT passing through a secret wrapper, with its path. */
+export function plainStrings(v: unknown, path = ""): { path: string; text: string }[] {
+  if (isSecret(v)) return [];
+  if (typeof v === "string") return [{ path, text: v }];
+  if (Array.isArray(v)) return v.flatMap((x, i) => plainStrings(x, `${path}[${i}]`));
+  if (typeof v === "object" && v !== null) return Object.entries(v).flatMap(([k, x]) => plainStrings(x, path ? `${path}.${k}` : k));
+  return [];
+}
+
+/** Number of resources per type token. */
+export function countByType(resources: readonly Recorded[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of resources) out[r.type] = (out[r.type] ?? 0) + 1;
+  return out;
+}
+
+export function byName(resources: readonly Recorded[], name: string): Recorded {
+  const found = resources.filter((r) => r.name === name);
+  if (found.length !== 1) throw new Error(`expected exactly one resource named ${name}, found ${found.length}`);
+  return found[0];
+}
+
+/** Files a rendered script writes with `lr_write` (render/dataplane-shell.ts), decoded: path → mode and content. */
+export function writtenFiles(script: string): Map<string, { mode: string; content: string }> {
+  const out = new Map<string, { mode: string; content: string }>();
+  const re = /lr_write '([^']+)' (0[0-7]{3}) \S+ <<'LR_B64'\n([A-Za-z0-9+/=\n]*?)LR_B64/g;
+  for (const m of script.matchAll(re)) out.set(m[1], { mode: m[2], content: Buffer.from(m[3].replace(/\n/g, ""), "base64").toString("utf8") });
+  return out;
+}

@@ -1,0 +1,302 @@
+/**
+ * The Pulumi program under mocks, for each of the three stacks: exact resource counts per type, names from
+ * tenant keys, key inputs, secrets kept secret, and policy-style checks.
+ *
+ * What mocks cannot prove: parentage and URNs (the mock monitor does not report a resource's parent, so "each
+ * tenant owns exactly its 8 resources" is checked by name, not by URN), aliases and URN stability across
+ * releases, the engine's own secret marking of `additionalSecretOutputs` (harness.ts mimics it for
+ * @pulumi/tls and @pulumi/random), replace-vs-update decisions, and anything the Proxmox API or SSH would
+ * say. Those need `pulumi preview` against a real engine (the CI preview job).
+ */
+import { readStackFile } from "../../config/load";
+import { buildPlan } from "../../plan/build";
+import { renderCcd } from "../../render/ccd";
+import { PRODUCTION_SERVER_LAYOUT } from "../../render/layout";
+import { FAKE_SECRETS, FAKE_SSH_PUBLIC_KEY, ProgramRun, Recorded, byName, countByType, fakeKeyPem, fakePassword, plainStrings, reveal, runProgram, writtenFiles } from "./harness";
+
+const ROOT = `${__dirname}/../..`;
+/** Custom resources each Tenant component declares (see components/tenant.ts). */
+const PER_TENANT_SUFFIXES = ["vnc-password", "vnc-pw", "vm", "key", "csr", "cert", "vpn1", "vpn2"];
+
+/** Exact count per type for a stack with `n` tenants and an existing template (no template resources). */
+function expectedCounts(n: number): Record<string, number> {
+  return {
+    "pulumi:providers:proxmoxve": 1,
+    "librerouter:host:ProxmoxHost": 1,
+    "proxmoxve:network/linux/bridge:Bridge": 2,
+    "librerouter:template:VmTemplate": 1,
+    "librerouter:pki:Pki": 1,
+    "tls:index/selfSignedCert:SelfSignedCert": 1,
+    "random:index/randomBytes:RandomBytes": 1,
+    "librerouter:vpn:OpenVpnServer": 2,
+    "librerouter:services:CommonServices": 1,
+    "librerouter:tenant:Tenant": n,
+    // tenants + 2 VPN servers + services
+    "proxmoxve:index/vmLegacy:VmLegacy": n + 3,
+    "proxmoxve:index/fileLegacy:FileLegacy": n,
+    "random:index/randomPassword:RandomPassword": n,
+    // tenants + 2 servers + the CA
+    "tls:index/privateKey:PrivateKey": n + 3,
+    "tls:index/certRequest:CertRequest": n + 2,
+    "tls:index/locallySignedCert:LocallySignedCert": n + 2,
+    // 2 per tenant + host firewall + 2 server setups + services setup
+    "command:remote:Command": 2 * n + 4,
+  };
+}
+
+const STACKS = [
+  { stack: "minimal", tenants: 50 },
+  { stack: "prod", tenants: 500 },
+  { stack: "full", tenants: 500 },
+] as const;
+
+const runs = new Map<string, ProgramRun>();
+const seconds = new Map<string, number>();
+
+beforeAll(async () => {
+  for (const { stack } of STACKS) {
+    const t0 = Date.now();
+    runs.set(stack, await runProgram(stack, readStackFile(ROOT, stack)));
+    seconds.set(stack, (Date.now() - t0) / 1000);
+  }
+  // Reported, not asserted: performance goals are benchmarks, not timed tests.
+  process.stdout.write(`program under mocks: ${[...seconds].map(([s, t]) => `${s} ${t.toFixed(1)} s`).join(", ")}\n`);
+}, 300_000);
+
+describe.each(STACKS)("stack $stack", ({ stack, tenants }) => {
+  const run = () => runs.get(stack) as ProgramRun;
+  const plan = buildPlan(readStackFile(ROOT, stack), stack);
+
+  test("loads without error", () => {
+    expect(run().error).toBeUndefined();
+    expect(plan.tenants).toHaveLength(tenants);
+  });
+
+  test("exact resource count per type (8 custom resources per tenant + 19 fixed)", () => {
+    expect(countByType(run().resources)).toEqual(expectedCounts(tenants));
+    expect(run().resources.filter((r) => r.custom)).toHaveLength(8 * tenants + 19);
+  });
+
+  test("every tenant's resources are named from its key, exactly once each", () => {
+    const names = new Set(run().resources.map((r) => r.name));
+    expect(names.size).toBe(run().resources.length);
+    for (const t of plan.tenants) {
+      expect(names.has(`tenant-${t.key}`)).toBe(true);
+      for (const suffix of PER_TENANT_SUFFIXES) expect(names.has(`tenant-${t.key}-${suffix}`)).toBe(true);
+    }
+  });
+
+  test("every custom resource uses the one explicit proxmox provider or its own package's default", () => {
+    for (const r of run().resources.filter((x) => x.custom && x.type.startsWith("proxmoxve:"))) {
+      expect(r.provider).toMatch(/::pulumi:providers:proxmoxve::proxmox::/);
+    }
+  });
+
+  test("no plain input anywhere holds a private key, a password or the SSH key", () => {
+    const secrets = [
+      "PRIVATE KEY",
+      FAKE_SECRETS.proxmoxPassword,
+      ...plan.tenants.map((t) => fakePassword(`tenant-${t.key}-vnc-password`)),
+    ];
+    const leaks = run().resources.flatMap((r) =>
+      plainStrings(r.inputs)
+        .filter((s) => secrets.some((x) => s.text.includes(x)))
+        .map((s) => `${r.name}.${s.path}`),
+    );
+    expect(leaks).toEqual([]);
+  });
+
+  test("policy: VNC listens only on the host's management address, always with a password secret", () => {
+    const vms = run().resources.filter((r) => r.type === "proxmoxve:index/vmLegacy:VmLegacy" && r.inputs.kvmArguments !== undefined);
+    expect(vms).toHaveLength(tenants);
+    for (const vm of vms) {
+      const args = String(vm.inputs.kvmArguments);
+      const vnc = [...args.matchAll(/-vnc ([^ ,]+)(\S*)/g)];
+      expect(vnc).toHaveLength(1);
+      expect(vnc[0][1]).toBe(`${plan.host.mgmtIp}:${plan.tenants.find((t) => t.vmid === vm.inputs.vmId)?.vnc.display}`);
+      // The password comes from a file-backed secret object holding the VM's own snippet.
+      const secretId = /,password-secret=([^ ,]+)/.exec(vnc[0][2])?.[1];
+      expect(args).toContain(`-object secret,id=${secretId},file=${plan.config.proxmox.snippetsPath}/vnc-${vm.inputs.vmId}.pw`);
+    }
+  });
+
+  test("policy: every tenant VM is a protected linked clone of the template", () => {
+    for (const t of plan.tenants) {
+      const vm = byName(run().resources, `tenant-${t.key}-vm`).inputs;
+      expect(vm.protection).toBe(true);
+      expect(vm.clone).toEqual({ vmId: plan.config.template.vmid, full: false });
+    }
+  });
+
+  test("outputs: tenant info is plain and keyed by tenant key; passwords and bundles are secret", () => {
+    const info = run().outputs.tenantInfo;
+    expect(info.secret).toBe(false);
+    expect(Object.keys(info.value as object).sort()).toEqual(plan.tenants.map((t) => t.key).sort());
+    const secrets = run().outputs.tenantSecrets;
+    expect(secrets.secret).toBe(true);
+    const sample = plan.tenants[0];
+    const s = (secrets.value as Record<string, { vncPassword: string; clientBundle: string; launcher: string }>)[sample.key];
+    expect(s.vncPassword).toBe(fakePassword(`tenant-${sample.key}-vnc-password`));
+    expect(s.clientBundle).toContain(fakeKeyPem(`tenant-${sample.key}-key`).trimEnd());
+    expect(s.launcher.startsWith("#!/bin/sh")).toBe(true);
+    expect(JSON.stringify(info.value)).not.toContain(s.vncPassword);
+    expect(run().outputs.capacityReport.secret).toBe(false);
+  });
+});
+
+describe("stack minimal: key inputs", () => {
+  const run = () => runs.get("minimal") as ProgramRun;
+  const get = (name: string): Recorded => byName(run().resources, name);
+
+  test("tenant acme's VM", () => {
+    const vm = get("tenant-acme-vm").inputs;
+    expect({
+      nodeName: vm.nodeName,
+      vmId: vm.vmId,
+      name: vm.name,
+      clone: vm.clone,
+      memory: vm.memory,
+      cpu: vm.cpu,
+      disks: vm.disks,
+      networkDevices: vm.networkDevices,
+      initialization: vm.initialization,
+      kvmArguments: vm.kvmArguments,
+      protection: vm.protection,
+    }).toEqual({
+      nodeName: "pve1",
+      vmId: 1001,
+      name: "lr-acme",
+      clone: { vmId: 9000, full: false },
+      memory: { dedicated: 2048, floating: 512 },
+      cpu: { cores: 1 },
+      disks: [{ interface: "scsi0", size: 32, datastoreId: "local-lvm" }],
+      networkDevices: [
+        { bridge: "vmbr0", model: "virtio" },
+        { bridge: "vmbr1", model: "virtio", vlanId: 101 },
+      ],
+      initialization: {
+        datastoreId: "local-lvm",
+        ipConfigs: [{ ipv4: { address: "192.0.2.6/24", gateway: "192.0.2.1" } }, { ipv4: { address: "10.0.1.1/24" } }],
+        dns: { servers: ["192.0.2.5"] },
+      },
+      kvmArguments: "-object secret,id=vncpw-acme,file=/var/lib/vz/snippets/vnc-1001.pw -vnc 192.168.100.10:101,id=tenant,password-secret=vncpw-acme",
+      protection: true,
+    });
+  });
+
+  test("tenant acme's VNC password snippet: 0600, exactly the 8-char password, secret", () => {
+    const f = get("tenant-acme-vnc-pw").inputs;
+    expect(reveal(f)).toEqual({
+      nodeName: "pve1",
+      datastoreId: "local",
+      contentType: "snippets",
+      fileMode: "0600",
+      sourceRaw: { data: fakePassword("tenant-acme-vnc-password"), fileName: "vnc-1001.pw" },
+    });
+    // The secret data makes the whole sourceRaw block secret on the wire (fileName included).
+    expect(plainStrings(f.sourceRaw)).toEqual([]);
+    expect(get("tenant-acme-vnc-password").inputs).toMatchObject({ length: 8 });
+  });
+
+  test("tenant acme's client certificate: clientAuth, early renewal, CN = key", () => {
+    expect(get("tenant-acme-csr").inputs.subject).toEqual({ commonName: "acme" });
+    expect(get("tenant-acme-cert").inputs).toMatchObject({
+      allowedUses: ["digital_signature", "key_agreement", "client_auth"],
+      validityPeriodHours: 825 * 24,
+      earlyRenewalHours: 30 * 24,
+    });
+    expect(get("tenant-acme-key").inputs).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+  });
+
+  test("tenant acme's command on vpn1: apply and delete on stdin, re-run in place, through the host", () => {
+    const c = get("tenant-acme-vpn1").inputs;
+    expect({ create: c.create, update: c.update, delete: c.delete }).toEqual({ create: "bash -s apply", update: "bash -s apply", delete: "bash -s delete" });
+    const stdin = String(c.stdin);
+    const plan = buildPlan(readStackFile(ROOT, "minimal"), "minimal");
+    const acme = plan.tenants[0];
+    const files = writtenFiles(stdin);
+    const dir = PRODUCTION_SERVER_LAYOUT.openvpnDir;
+    expect(files.get(`${dir}/ccd-udp/acme`)).toEqual({ mode: "0640", content: renderCcd(plan, acme, plan.instances[0]) });
+    expect(files.get(`${dir}/ccd-udp/acme`)?.content).toContain("ifconfig-push 10.255.0.2 255.255.192.0\n");
+    expect(files.get(`${dir}/ccd-tcp/acme`)?.content).toContain("ifconfig-push 10.255.64.2 255.255.192.0\n");
+    expect(files.get(`${dir}/pins/acme`)).toEqual({ mode: "0640", content: "3f0c6b1e9a7d4c2b8e5f1a0d6c3b9e7f2a4d8c1b5e9f3a7d0c6b2e8f4a1d5c9b\n" });
+    // The delete script rides along: it removes the ccd files first.
+    expect(stdin).toMatch(/cat >"\$d\/delete" <<'__LIBREROUTER_SCRIPT_END__'\n#!\/bin\/bash\n# Delete tenant acme on vpn1/);
+    expect(c.triggers).toEqual([require("node:crypto").createHash("sha256").update(stdin).digest("hex")]);
+    expect(reveal(c.connection)).toMatchObject({
+      host: "192.168.100.11",
+      user: "root",
+      privateKey: FAKE_SECRETS.sshPrivateKey,
+      proxy: { host: "pve-minimal.example.net", user: "root", privateKey: FAKE_SECRETS.sshPrivateKey },
+    });
+  });
+
+  test("vpn1's VM: full clone of the Debian template, public / trunk of the tenant VLANs / management", () => {
+    const vm = get("vpn1-vm").inputs;
+    expect({ vmId: vm.vmId, clone: vm.clone, networkDevices: vm.networkDevices, initialization: vm.initialization, memory: vm.memory }).toEqual({
+      vmId: 200,
+      clone: { vmId: 9001, full: true, datastoreId: "local-lvm" },
+      networkDevices: [
+        { bridge: "vmbr0", model: "virtio" },
+        { bridge: "vmbr1", model: "virtio", trunks: "101-150" },
+        { bridge: "vmbr2", model: "virtio" },
+      ],
+      initialization: {
+        datastoreId: "local-lvm",
+        ipConfigs: [{ ipv4: { address: "192.0.2.3/24", gateway: "192.0.2.1" } }, {}, { ipv4: { address: "192.168.100.11/24" } }],
+        userAccount: { username: "root", keys: [FAKE_SSH_PUBLIC_KEY] },
+      },
+      memory: { dedicated: 1024 },
+    });
+  });
+
+  test("vpn1's setup command: one secret script with both instances, hooks and PKI; no logging", () => {
+    const c = get("vpn1-setup").inputs;
+    expect(c.stdin).toMatchObject({ value: expect.any(String) });
+    expect(plainStrings(c.stdin)).toEqual([]);
+    expect(plainStrings(c.triggers)).toEqual([]);
+    expect(c.logging).toBe("none");
+    const script = String(reveal(c.stdin));
+    const dir = PRODUCTION_SERVER_LAYOUT.openvpnDir;
+    for (const path of [`${dir}/udp.conf`, `${dir}/tcp.conf`, `${dir}/hooks/auth-verify.sh`, `${dir}/pki/server.key`, `${dir}/pki/tls-crypt.key`]) {
+      expect(script).toContain(path);
+    }
+    const files = writtenFiles(script);
+    expect(files.get(`${dir}/pki/server.key`)).toEqual({ mode: "0600", content: fakeKeyPem("vpn1-key") });
+    expect(files.get(`${dir}/pki/tls-crypt.key`)?.mode).toBe("0600");
+    expect(files.get(`${dir}/pki/tls-crypt.key`)?.content).toMatch(/^-----BEGIN OpenVPN Static key V1-----\n([0-9a-f]{32}\n){16}-----END OpenVPN Static key V1-----\n$/);
+    expect(files.get(`${dir}/udp.conf`)?.content).toContain("proto udp4\n");
+    expect(files.get(`${dir}/tcp.conf`)?.content).toContain("proto tcp4-server\n");
+    expect(get("vpn1-csr").inputs.subject).toEqual({ commonName: "lr-vpn1" });
+    expect(get("vpn1-cert").inputs.allowedUses).toEqual(["digital_signature", "key_agreement", "server_auth"]);
+  });
+
+  test("the provider: root@pam with the secret password, SSH with the secret key", () => {
+    const p = get("proxmox");
+    expect(p.type).toBe("pulumi:providers:proxmoxve");
+    expect(plainStrings(p.inputs).some((s) => s.text.includes(FAKE_SECRETS.proxmoxPassword) || s.text.includes("PRIVATE KEY"))).toBe(false);
+    const revealed = reveal(p.inputs) as Record<string, unknown>;
+    expect(revealed.endpoint).toBe("https://pve-minimal.example.net:8006/");
+    expect(revealed.username).toBe("root@pam");
+    expect(revealed.password).toBe(FAKE_SECRETS.proxmoxPassword);
+    expect(JSON.stringify(revealed.ssh)).toContain("BEGIN OPENSSH PRIVATE KEY");
+  });
+
+  test("the services command: BIND with the reverse zones of both pools, through the host", () => {
+    const c = get("services-setup").inputs;
+    const files = writtenFiles(String(c.stdin));
+    expect([...files.keys()].sort()).toEqual([
+      "/etc/bind/librerouter/100.51.198.in-addr.arpa.zone",
+      "/etc/bind/librerouter/2.0.192.in-addr.arpa.zone",
+      "/etc/bind/named.conf.librerouter",
+      "/etc/bind/named.conf.options",
+    ]);
+    expect(files.get("/etc/bind/librerouter/2.0.192.in-addr.arpa.zone")?.content).toContain("6\tIN\tPTR\tacme.tenants.minimal.example.net.\n");
+    expect(reveal(c.connection)).toMatchObject({ host: "192.168.100.13", proxy: { host: "pve-minimal.example.net" } });
+  });
+
+  test("the bridges: VLAN-aware private trunk, management with the host's address", () => {
+    expect(get("host-private-bridge").inputs).toMatchObject({ nodeName: "pve1", name: "vmbr1", vlanAware: true });
+    expect(get("host-mgmt-bridge").inputs).toMatchObject({ nodeName: "pve1", name: "vmbr2", address: "192.168.100.10/24" });
+  });
+});

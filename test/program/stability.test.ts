@@ -1,0 +1,101 @@
+/**
+ * The program's contract towards config changes: removing a tenant touches no other tenant's resources, and a
+ * bad config stops the program with the config error's own message before anything is declared.
+ * (Mocks see inputs, not URNs: that names and inputs are equal is proved here; that the engine therefore
+ * computes a no-op diff for the other tenants is the engine's rule, not re-proved.)
+ */
+import { RunError } from "@pulumi/pulumi";
+import { ConfigError } from "../../config/errors";
+import { readStackFile } from "../../config/load";
+import { compileStack } from "../../plan/compile";
+import { ProgramRun, Recorded, runProgram, writtenFiles } from "./harness";
+
+const ROOT = `${__dirname}/../..`;
+
+function byNameMap(rs: readonly Recorded[]): Map<string, Recorded> {
+  return new Map(rs.map((r) => [`${r.type}::${r.name}`, r]));
+}
+
+describe("removing tenant coop-sur from the minimal stack", () => {
+  let before: ProgramRun;
+  let after: ProgramRun;
+  beforeAll(async () => {
+    const raw = readStackFile(ROOT, "minimal");
+    const without = structuredClone(raw) as { tenants: Record<string, unknown> };
+    delete without.tenants["coop-sur"];
+    before = await runProgram("minimal", raw);
+    after = await runProgram("minimal", without);
+  }, 120_000);
+
+  test("both runs load", () => {
+    expect(before.error).toBeUndefined();
+    expect(after.error).toBeUndefined();
+  });
+
+  test("exactly coop-sur's component and its 8 resources disappear", () => {
+    const a = byNameMap(after.resources);
+    const gone = [...byNameMap(before.resources).keys()].filter((k) => !a.has(k)).map((k) => k.split("::").pop());
+    expect(gone.sort()).toEqual(
+      ["tenant-coop-sur", ...["vnc-password", "vnc-pw", "vm", "key", "csr", "cert", "vpn1", "vpn2"].map((s) => `tenant-coop-sur-${s}`)].sort(),
+    );
+    expect(after.resources.length).toBe(before.resources.length - 9);
+  });
+
+  test("every other tenant's resources keep their names and inputs", () => {
+    const b = byNameMap(before.resources);
+    const others = after.resources.filter((r) => r.name.startsWith("tenant-"));
+    expect(others).toHaveLength(49 * 9);
+    for (const r of others) expect(r.inputs).toEqual(b.get(`${r.type}::${r.name}`)?.inputs);
+  });
+
+  test("outside the tenants only the VPN servers' trunk VLAN list and the reverse zone's PTR change", () => {
+    const b = byNameMap(before.resources);
+    const changed = after.resources
+      .filter((r) => !r.name.startsWith("tenant-"))
+      .filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(b.get(`${r.type}::${r.name}`)?.inputs))
+      .map((r) => r.name);
+    expect(changed.sort()).toEqual(["services-setup", "vpn1-vm", "vpn2-vm"]);
+    const zone = (run: ProgramRun) =>
+      (writtenFiles(String(byNameMap(run.resources).get("command:remote:Command::services-setup")?.inputs.stdin)).get("/etc/bind/librerouter/2.0.192.in-addr.arpa.zone")?.content ?? "").split("\n");
+    const [z0, z1] = [zone(before), zone(after)];
+    expect(z0.filter((l) => !z1.includes(l))).toEqual([expect.stringMatching(/IN\tSOA\t/), "7\tIN\tPTR\tcoop-sur.tenants.minimal.example.net."]);
+    expect(z1.filter((l) => !z0.includes(l))).toEqual([expect.stringMatching(/IN\tSOA\t/)]);
+    const trunks = (r: Recorded) => (r.inputs.networkDevices as { trunks?: string }[])[1].trunks;
+    expect(trunks(b.get("proxmoxve:index/vmLegacy:VmLegacy::vpn1-vm") as Recorded)).toBe("101-150");
+    expect(trunks(byNameMap(after.resources).get("proxmoxve:index/vmLegacy:VmLegacy::vpn1-vm") as Recorded)).toBe("101;103-150");
+  });
+});
+
+describe("a bad config", () => {
+  test("stops with the ConfigError's message as a RunError (no stack trace) and declares nothing", async () => {
+    const raw = readStackFile(ROOT, "minimal") as { tenants: Record<string, { slot: number }> };
+    raw.tenants["coop-sur"].slot = 1;
+    let expected = "";
+    try {
+      compileStack(raw, "minimal");
+    } catch (e) {
+      expected = (e as ConfigError).message;
+    }
+    expect(expected).toMatch(/^stack "minimal": config has 1 problem \(nothing was created\):\n {2}- librerouter-hosting:tenants\.coop-sur\.slot: /);
+    const run = await runProgram("minimal", raw);
+    expect(run.error?.message).toBe(expected);
+    expect(RunError.isInstance(run.error)).toBe(true);
+    expect(run.resources).toEqual([]);
+  });
+
+  test("over capacity is refused the same way", async () => {
+    const raw = readStackFile(ROOT, "prod") as { hardware: { ramGb: number } };
+    raw.hardware.ramGb = 64;
+    let expected = "";
+    try {
+      compileStack(raw, "prod");
+    } catch (e) {
+      expected = (e as ConfigError).message;
+    }
+    expect(expected).toMatch(/^stack "prod": config has \d+ problems? \(nothing was created\):/);
+    const run = await runProgram("prod", raw);
+    expect(run.error?.message).toBe(expected);
+    expect(RunError.isInstance(run.error)).toBe(true);
+    expect(run.resources).toEqual([]);
+  });
+});
