@@ -99,3 +99,27 @@ describe("a bad config", () => {
     expect(run.resources).toEqual([]);
   });
 });
+
+describe("template.createFromImage", () => {
+  test("adds the image download and a template VM; tenants clone it and wait for it", async () => {
+    const raw = readStackFile(ROOT, "minimal") as Record<string, unknown>;
+    raw.template = { vmid: 9000, createFromImage: true, imageUrl: "https://images.example.net/librerouter-1.5.img" };
+    const run = await runProgram("minimal", raw);
+    expect(run.error).toBeUndefined();
+    const map = byNameMap(run.resources);
+    expect(map.get("proxmoxve:download/file:File::template-image")?.inputs).toEqual({
+      nodeName: "pve1",
+      datastoreId: "local",
+      contentType: "import",
+      url: "https://images.example.net/librerouter-1.5.img",
+    });
+    expect(map.get("proxmoxve:index/vmLegacy:VmLegacy::template-vm")?.inputs).toMatchObject({
+      vmId: 9000,
+      template: true,
+      started: false,
+      disks: [{ interface: "scsi0", importFrom: "template-image-id", datastoreId: "local-lvm" }],
+    });
+    expect(map.get("proxmoxve:index/vmLegacy:VmLegacy::tenant-acme-vm")?.inputs.clone).toEqual({ vmId: 9000, full: false });
+    expect(run.resources.filter((r) => r.custom)).toHaveLength(8 * 50 + 19 + 2);
+  });
+});
