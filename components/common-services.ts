@@ -8,7 +8,7 @@ import type { Plan } from "../plan/types";
 import { type ConnectionArgs, guestConnection } from "./connections";
 import { publicIpConfig, subnetIpConfig } from "./guest-network";
 import { remoteScript } from "./remote-script";
-import { servicesScripts } from "./services-script";
+import { servicesScripts } from "../render/services";
 
 export interface CommonServicesArgs {
   readonly plan: Plan;

@@ -6,19 +6,12 @@ import * as A from "../plan/alloc";
 import type { Plan } from "../plan/types";
 
 /**
- * Proxmox `trunks` for the tenants' VLANs, consecutive ids folded into ranges ("101-148;150"), so the VPN
- * server's trunk NIC carries exactly the tenant VLANs and nothing else on the private bridge.
+ * Proxmox `trunks` of the VPN servers' private NIC: every VLAN a tenant slot can map to (vlanBase + 1 … 4094),
+ * not the current tenants' list. vmbr1 carries nothing but tenant VLANs, so the wider range exposes nothing,
+ * and adding or removing a tenant then never rewrites (and re-plugs) the NIC every other tenant's traffic uses.
  */
-export function vlanTrunks(vlans: readonly number[]): string {
-  const sorted = [...new Set(vlans)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
-    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(";");
+export function vlanTrunkRange(plan: Plan): string {
+  return `${plan.config.network.vlanBase + 1}-4094`;
 }
 
 /** cloud-init `ipv4` of an address in one of the public pools: `<ip>/<pool prefix>` and the pool's gateway. */

@@ -13,7 +13,7 @@ import { openvpnFilePaths, renderServerConfig } from "../render/openvpn-server";
 import { SERVER_RENEW_HOURS, SERVER_USES, SERVER_VALIDITY_HOURS, serverCommonName } from "../render/pki-profile";
 import { renderServerSetupScript, type SetupFile } from "../render/server-setup";
 import { type ConnectionArgs, guestConnection } from "./connections";
-import { publicIpConfig, subnetIpConfig, vlanTrunks } from "./guest-network";
+import { publicIpConfig, subnetIpConfig, vlanTrunkRange } from "./guest-network";
 import type { Pki } from "./pki";
 import { remoteScript } from "./remote-script";
 
@@ -64,7 +64,7 @@ export class OpenVpnServer extends pulumi.ComponentResource {
         // Order fixes the guest's eth0/eth1/eth2 = layout.ifaces public/trunk/mgmt.
         networkDevices: [
           { bridge: args.bridges.public, model: "virtio" },
-          { bridge: args.bridges.private, model: "virtio", trunks: vlanTrunks(plan.tenants.map((t) => t.vlan)) },
+          { bridge: args.bridges.private, model: "virtio", trunks: vlanTrunkRange(plan) },
           { bridge: args.bridges.management, model: "virtio" },
         ],
         initialization: {

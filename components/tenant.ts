@@ -102,7 +102,7 @@ export class Tenant extends pulumi.ComponentResource {
         initialization: {
           datastoreId: cfg.proxmox.datastore,
           ipConfigs: [{ ipv4: publicIpConfig(plan, t.publicIp) }, { ipv4: subnetIpConfig(t.routerIp, t.privateCidr) }],
-          // The common-services resolver answers the public pools (components/services-script.ts).
+          // The common-services resolver answers the public pools (render/services.ts).
           dns: { servers: [plan.services.publicIp] },
         },
         kvmArguments: renderKvmArguments(plan, t, args.hostLayout),

@@ -69,6 +69,17 @@ function levelWidths(bits: number): number[] {
 
 /** The routing layout of `server` for `plan`. Throws if a tenant is outside what the tree covers. */
 export function routingLayout(plan: Plan, server: ServerPlan): RoutingLayout {
+  // Every tenant's env file asks for the layout; computing it walks all tenants, so once per plan and server.
+  let byServer = layoutCache.get(plan);
+  if (!byServer) layoutCache.set(plan, (byServer = new Map()));
+  let layout = byServer.get(server.name);
+  if (!layout) byServer.set(server.name, (layout = computeLayout(plan, server)));
+  return layout;
+}
+
+const layoutCache = new WeakMap<Plan, Map<string, RoutingLayout>>();
+
+function computeLayout(plan: Plan, server: ServerPlan): RoutingLayout {
   const prefix = server.instances[0].prefix;
   const bits = Math.min(32 - prefix, MAX_TREE_BITS);
   const widths = levelWidths(bits);

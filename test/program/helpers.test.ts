@@ -3,22 +3,19 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { publicIpConfig, subnetIpConfig, vlanTrunks } from "../../components/guest-network";
+import { publicIpConfig, subnetIpConfig, vlanTrunkRange } from "../../components/guest-network";
 import { dispatchScript, sha256 } from "../../components/remote-script";
-import { renderBindOptions, servicesScripts } from "../../components/services-script";
+import { renderBindOptions, servicesScripts } from "../../render/services";
 import { shellcheck } from "../tools/shellcheck";
 import { readStackFile } from "../../config/load";
 import { buildPlan } from "../../plan/build";
 
-describe("vlanTrunks", () => {
-  test.each([
-    [[101, 102, 103], "101-103"],
-    [[101, 103, 104, 105, 200], "101;103-105;200"],
-    [[150, 101, 102, 102], "101-102;150"],
-    [[7], "7"],
-    [[], ""],
-  ])("%j → %s", (vlans, expected) => {
-    expect(vlanTrunks(vlans)).toBe(expected);
+describe("vlanTrunkRange", () => {
+  test("covers every VLAN a slot can take, from vlanBase + 1 to 4094, whatever the tenants are", () => {
+    const plan = buildPlan(readStackFile(`${__dirname}/../..`, "minimal"), "minimal");
+    expect(vlanTrunkRange(plan)).toBe("101-4094");
+    const moved = buildPlan({ ...readStackFile(`${__dirname}/../..`, "minimal"), network: { ...(readStackFile(`${__dirname}/../..`, "minimal").network as object), vlanBase: 2000 } }, "minimal");
+    expect(vlanTrunkRange(moved)).toBe("2001-4094");
   });
 });
 

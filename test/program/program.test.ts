@@ -238,7 +238,7 @@ describe("stack minimal: key inputs", () => {
       clone: { vmId: 9001, full: true, datastoreId: "local-lvm" },
       networkDevices: [
         { bridge: "vmbr0", model: "virtio" },
-        { bridge: "vmbr1", model: "virtio", trunks: "101-150" },
+        { bridge: "vmbr1", model: "virtio", trunks: "101-4094" },
         { bridge: "vmbr2", model: "virtio" },
       ],
       initialization: {

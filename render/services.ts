@@ -1,11 +1,11 @@
 /**
  * The common-services VM's apply/delete scripts: BIND as the tenants' resolver and as the authoritative server
  * of the reverse zones of the public pools (zone text from render/reverse-dns.ts). Pure text, no `@pulumi/*`;
- * it lives beside its only user until render/ adopts it.
+ * rendered here so the lab and tests can run it like every other script.
  */
 import type { Plan } from "../plan/types";
-import { LR_WRITE_FN, shq, writeFile } from "../render/dataplane-shell";
-import { reverseZones } from "../render/reverse-dns";
+import { LR_WRITE_FN, shq, writeFile } from "./dataplane-shell";
+import { reverseZones } from "./reverse-dns";
 
 export const BIND_DIR = "/etc/bind";
 export const ZONE_DIR = `${BIND_DIR}/librerouter`;
