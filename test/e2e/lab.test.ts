@@ -10,6 +10,7 @@ import { Lab } from "../../lab/lab";
 import { alive } from "../../lab/procs";
 
 const lines: string[] = [];
+const results: string[] = [];
 const lab = new Lab({ tenants: 2, log: (l) => lines.push(l) });
 let upError: Error | undefined;
 
@@ -21,7 +22,11 @@ beforeAll(async () => {
   }
 }, 120_000);
 
-afterAll(() => lab.teardown(), 60_000);
+afterAll(async () => {
+  // The measured figures (bring-up steps, failover seconds, …) belong in the CI log.
+  process.stdout.write(`${[...lines, ...results].join("\n")}\n`);
+  await lab.teardown();
+}, 60_000);
 
 describe("lab data plane", () => {
   it("comes up: topology, PKI, consoles, 4 OpenVPN instances, every client connected", () => {
@@ -34,7 +39,9 @@ describe("lab data plane", () => {
   for (const check of CHECKS) {
     it(`${check.id}: ${check.title}`, async () => {
       if (upError) throw new Error(`bring-up failed: ${upError.message}`);
-      await check.run(lab);
+      const t0 = Date.now();
+      const detail = await check.run(lab);
+      results.push(`[lab] ${check.id} PASS ${((Date.now() - t0) / 1000).toFixed(2)}s: ${detail}`);
     }, 90_000);
   }
 
