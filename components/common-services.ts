@@ -37,7 +37,7 @@ export class CommonServices extends pulumi.ComponentResource {
       {
         nodeName: plan.host.node,
         vmId: plan.services.vmid,
-        name: `lr-services-${plan.stack}`,
+        name: `infra-services-${plan.stack}`,
         description: `librerouter-hosting ${plan.stack}: DNS resolver and reverse-DNS zones`,
         clone: { vmId: args.templateVmId, full: true, datastoreId: cfg.proxmox.datastore },
         cpu: { cores: cfg.services.cores, type: "x86-64-v2-AES" },

@@ -56,7 +56,7 @@ export class OpenVpnServer extends pulumi.ComponentResource {
       {
         nodeName: plan.host.node,
         vmId: server.vmid,
-        name: `lr-${server.name}-${plan.stack}`,
+        name: `infra-${server.name}-${plan.stack}`,
         description: `librerouter-hosting ${plan.stack}: OpenVPN ${server.name} (${server.hostname})`,
         clone: { vmId: args.templateVmId, full: true, datastoreId: cfg.proxmox.datastore },
         cpu: { cores: cfg.vpn.cores, type: "x86-64-v2-AES" },

@@ -31,8 +31,8 @@ export function parentTypes(urn: string): string[] {
 }
 
 /**
- * Tenant VMs are named `lr-<tenant key>` (plan/build.ts). The VPN servers are `lr-vpn1-<stack>` too, so a
- * VM under any other librerouter component (OpenVpnServer, VmTemplate, …) is infrastructure, not a tenant.
+ * Tenant VMs are named `lr-<tenant key>` (plan/build.ts); infrastructure VMs `infra-<role>-<stack>`. A VM under
+ * any other librerouter component (OpenVpnServer, VmTemplate, …) is infrastructure whatever its name.
  */
 export function isTenantVm(name: unknown, urn: string): boolean {
   if (typeof name !== "string" || !name.startsWith("lr-")) return false;

@@ -68,7 +68,7 @@ test("VM policies ignore other resource types", async () => {
   for (const p of [vncConsoleSafe, tenantVmSafe]) expect(await violations(p, file)).toEqual([]);
 });
 
-test("tenant-vm-protected-linked-clone: unprotected full clone; the VPN servers (lr-vpn1-<stack>) are exempt", async () => {
+test("tenant-vm-protected-linked-clone: unprotected full clone; VPN server VMs are exempt whatever their name", async () => {
   expect(await violations(tenantVmSafe, tenantVm({ protection: false, clone: { vmId: 9000, full: true } }))).toEqual([
     'tenant VM "lr-acme" must have protection: true (it holds the tenant\'s data); got false',
     'tenant VM "lr-acme" must be a linked clone (clone.full: false); got clone.full: true (the provider\'s default is a full clone)',

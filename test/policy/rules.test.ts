@@ -49,7 +49,7 @@ describe("tenant VMs are protected linked clones", () => {
     expect(parentTypes("urn:pulumi:s::p::proxmoxve:index/vmLegacy:VmLegacy::x")).toEqual([]);
   });
 
-  test("lr-<key> VMs are tenants unless a non-tenant component owns them (the VPN servers are lr-vpn1-<stack>)", () => {
+  test("lr-<key> VMs are tenants unless a non-tenant component owns them (a VPN server VM is not a tenant whatever its name)", () => {
     expect(isTenantVm("lr-acme", TENANT_URN)).toBe(true);
     expect(isTenantVm("lr-acme", "urn:pulumi:s::p::proxmoxve:index/vmLegacy:VmLegacy::x")).toBe(true);
     expect(isTenantVm("lr-vpn1-prod", VPN_URN)).toBe(false);
