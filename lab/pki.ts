@@ -3,7 +3,7 @@
  * render/pki-profile.ts (algorithm, curve, key usages, EKU, validity, common names) that the Pulumi
  * `Pki` component uses, so openvpn accepting these certificates is evidence about production's.
  */
-import "./reflect-shim";
+import "reflect-metadata"; // tsyringe (inside @peculiar/x509) needs the Reflect metadata polyfill
 import { randomBytes, webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 import {
