@@ -7,11 +7,10 @@
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import type { Plan, ServerPlan } from "../plan/types";
-import { renderAuthVerifyHook, renderConnectHook, renderDisconnectHook } from "../render/hooks";
 import type { ServerLayout } from "../render/layout";
-import { openvpnFilePaths, renderServerConfig } from "../render/openvpn-server";
 import { SERVER_RENEW_HOURS, SERVER_USES, SERVER_VALIDITY_HOURS, serverCommonName } from "../render/pki-profile";
-import { renderServerSetupScript, type SetupFile } from "../render/server-setup";
+import { serverFiles } from "../render/server-files";
+import { renderServerSetupScript } from "../render/server-setup";
 import { type ConnectionArgs, guestConnection } from "./connections";
 import { publicIpConfig, subnetIpConfig, vlanTrunkRange } from "./guest-network";
 import type { Pki } from "./pki";
@@ -83,25 +82,11 @@ export class OpenVpnServer extends pulumi.ComponentResource {
       { commonName: serverCommonName(server.name), allowedUses: SERVER_USES, validityHours: SERVER_VALIDITY_HOURS, renewHours: SERVER_RENEW_HOURS },
       { parent: this },
     );
-    const paths = openvpnFilePaths(layout);
-    // Everything but the key material is known now; the script is rendered once the PEMs resolve, and is a
-    // secret because it carries server.key and the tls-crypt key.
-    const plainFiles: SetupFile[] = [
-      ...server.instances.map((inst) => ({ path: paths.configs[inst.proto], mode: "0644", content: renderServerConfig(plan, inst, layout) })),
-      { path: paths.authVerifyHook, mode: "0755", content: renderAuthVerifyHook(plan, layout) },
-      { path: paths.connectHook, mode: "0755", content: renderConnectHook(plan) },
-      { path: paths.disconnectHook, mode: "0755", content: renderDisconnectHook(plan) },
-    ];
+    // The script is rendered once the PEMs resolve, and is a secret: it carries server.key and the tls-crypt key.
     const script = pulumi
       .all([args.pki.caCertPem, cert.certPem, cert.privateKeyPem, args.pki.tlsCryptKey])
-      .apply(([ca, crt, key, tlsCrypt]) =>
-        renderServerSetupScript(plan, server, layout, [
-          ...plainFiles,
-          { path: paths.caCert, mode: "0644", content: ca },
-          { path: paths.serverCert, mode: "0644", content: crt },
-          { path: paths.serverKey, mode: "0600", content: key },
-          { path: paths.tlsCryptKey, mode: "0600", content: tlsCrypt },
-        ]),
+      .apply(([caPem, certPem, keyPem, tlsCryptKey]) =>
+        renderServerSetupScript(plan, server, layout, serverFiles(plan, server, layout, { caPem, certPem, keyPem, tlsCryptKey })),
       );
     this.setup = remoteScript(`${name}-setup`, { connection: this.connection, apply: pulumi.secret(script), secret: true }, { parent: this, dependsOn: [this.vm] });
     this.registerOutputs({ vmId: this.vm.vmId, publicIp: server.publicIp, mgmtIp: server.mgmtIp });

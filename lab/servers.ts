@@ -8,8 +8,8 @@ import { connect } from "node:net";
 import type { Proto, ServerName, TenantPlan } from "../plan/types";
 import { renderCcd } from "../render/ccd";
 import { dataplaneToolPath } from "../render/dataplane";
-import { renderAuthVerifyHook, renderConnectHook, renderDisconnectHook } from "../render/hooks";
-import { openvpnFilePaths, renderServerConfig } from "../render/openvpn-server";
+import { openvpnFilePaths } from "../render/openvpn-server";
+import { serverFiles } from "../render/server-files";
 import { renderServerSetupScript, SetupFile } from "../render/server-setup";
 import { renderTenantApplyScript, renderTenantDeleteScript } from "../render/tenant-scripts";
 import { must, run } from "./exec";
@@ -20,22 +20,11 @@ function serverPlan(lab: Lab, name: ServerName) {
   return lab.plan.servers.find((s) => s.name === name)!;
 }
 
-/** What the server-level command hands the setup script: instance configs, hooks, CA, server cert/key, tls-crypt key. */
-export function serverFiles(lab: Lab, name: ServerName): SetupFile[] {
-  const layout = lab.layouts[name];
-  const p = openvpnFilePaths(layout);
-  const server = serverPlan(lab, name);
+/** The same file list the OpenVpnServer component hands the setup script, with the lab's PKI. */
+export function labServerFiles(lab: Lab, name: ServerName): SetupFile[] {
   const cert = lab.pki.servers[name];
-  return [
-    ...server.instances.map((i) => ({ path: p.configs[i.proto], mode: "0644", content: renderServerConfig(lab.plan, i, layout) })),
-    { path: p.authVerifyHook, mode: "0750", content: renderAuthVerifyHook(lab.plan, layout) },
-    { path: p.connectHook, mode: "0750", content: renderConnectHook(lab.plan) },
-    { path: p.disconnectHook, mode: "0750", content: renderDisconnectHook(lab.plan) },
-    { path: p.caCert, mode: "0644", content: lab.pki.caPem },
-    { path: p.serverCert, mode: "0644", content: cert.certPem },
-    { path: p.serverKey, mode: "0600", content: cert.keyPem },
-    { path: p.tlsCryptKey, mode: "0600", content: lab.pki.tlsCryptKey },
-  ];
+  const secrets = { caPem: lab.pki.caPem, certPem: cert.certPem, keyPem: cert.keyPem, tlsCryptKey: lab.pki.tlsCryptKey };
+  return serverFiles(lab.plan, serverPlan(lab, name), lab.layouts[name], secrets);
 }
 
 /** Runs a rendered script with bash inside the server's namespace (script kept in the run dir, 0700: it may hold keys). */
@@ -48,7 +37,7 @@ async function runScript(lab: Lab, name: ServerName, file: string, text: string,
 /** Rendered setup script, then every tenant's rendered apply script. */
 export async function setupServer(lab: Lab, name: ServerName): Promise<void> {
   const server = serverPlan(lab, name);
-  await runScript(lab, name, "setup.sh", renderServerSetupScript(lab.plan, server, lab.layouts[name], serverFiles(lab, name)), { LR_SERVICES: "none" });
+  await runScript(lab, name, "setup.sh", renderServerSetupScript(lab.plan, server, lab.layouts[name], labServerFiles(lab, name)), { LR_SERVICES: "none" });
   for (const t of lab.plan.tenants) await applyTenant(lab, name, t);
 }
 
