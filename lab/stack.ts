@@ -15,8 +15,9 @@ export function labTenantKey(slot: number): string {
 
 /**
  * A lab stack with `tenants` tenants on slots 1…n, each pinned to `hardwareId` (what the rendered launcher
- * prints on this machine: all lab clients run on one machine, so they share it). Shorter keepalive
- * than production's [10, 30] so a dead server is noticed in seconds (the failover check measures it).
+ * prints on this machine: all lab clients run on one machine, so they share it). The VPN timings
+ * (keepalive, server-poll-timeout) are production's defaults, so the failover and fallback checks
+ * measure what tenants will see.
  */
 export function labStack(tenants: number, hardwareId: string): StackInput {
   if (!Number.isInteger(tenants) || tenants < 1 || tenants > 500) throw new Error(`--tenants must be 1…500, got ${tenants}`);
@@ -34,7 +35,6 @@ export function labStack(tenants: number, hardwareId: string): StackInput {
       ],
       reverseDnsDomain: "tenants.lab.invalid",
     },
-    vpn: { keepalive: [2, 10], serverPollTimeout: 3 },
     tenants: Object.fromEntries(entries),
   };
 }
