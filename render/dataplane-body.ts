@@ -1,45 +1,48 @@
 /**
- * The static part of \`lr-dataplane\` (bash): env parsing, the skeleton diff, the batched tenant apply, delete,
- * status. renderDataplaneTool puts the server's constants and its rendered rule lists in front of it.
- * Kept as one template so shellcheck and the e2e tests see exactly what ships. Pure text.
+ * The static part of `lr-dataplane` (bash): env parsing, the skeleton diff, the tenants' ip batch, the
+ * subcommands. renderDataplaneTool puts the server's constants and its rendered rule lists in front of it,
+ * DATAPLANE_SHARED (firewall, names file) in the middle. Kept as templates so shellcheck and the e2e tests
+ * see exactly what ships. Pure text.
+ *
+ * Cost model (what keeps apply-all linear and apply/delete near-constant): every env file is read once, with
+ * no fork; ip and iptables changes go out as one batch / one restore; bash string appends and `$(…)` in a loop
+ * are avoided (the first copies the whole string each time, the second forks); large command outputs are
+ * split in memory. A single tenant's apply/delete reads only its own rules (`ip rule show pref`), its own
+ * DNAT rules and names-file line, and takes a lock so parallel tenant commands cannot interleave.
  */
-export const DATAPLANE_BODY = `die() { printf 'lr-dataplane: %s\\n' "$*" >&2; exit 1; }
+import { DATAPLANE_SHARED } from "./dataplane-shared";
+
+const HEAD = `die() { printf 'lr-dataplane: %s\\n' "$*" >&2; exit 1; }
 usage() { printf 'usage: lr-dataplane base | apply <key> | delete <key> | apply-all | status\\n' >&2; exit 2; }
 
-NL=$'\\n'
-IPV4='^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$'
-
 # check <kind> <value>: the env file is data, never code; every value must look like what it claims to be.
-check() {
-  case $1 in
-    name) [[ $2 =~ ^[a-z][a-z0-9-]{0,31}$ ]] ;;
-    ifname) [[ $2 =~ ^[a-zA-Z0-9][a-zA-Z0-9._-]{0,14}$ ]] ;;
-    int) [[ $2 =~ ^[0-9]{1,10}$ ]] ;;
-    ip) [[ $2 =~ $IPV4 ]] ;;
-    cidr) [[ \${2%/*} =~ $IPV4 && \${2#*/} =~ ^([0-9]|[12][0-9]|3[0-2])$ && $2 == */* ]] ;;
-    *) return 1 ;;
-  esac
-}
+check() { [[ -n \${KIND_RE[$1]:-} && $2 =~ \${KIND_RE[$1]} ]]; }
 
-# load_env <file>: sets T_<FIELD> for every field of the tenant's env file, or dies.
+# load_env <file>: sets T_<FIELD> for every field of the tenant's env file, or dies. A file shaped as rendered
+# is checked by one match against ENV_RE; any other shape field by field (the same checks, with the reason).
 load_env() {
-  local f=$1 k v kind n=0
+  local f=$1 c='' k v kind n=0
   local -A seen=()
-  T_KEY='' T_SLOT='' T_LINK='' T_VLAN='' T_LAN_ADDR='' T_LAN_NET='' T_ROUTER='' T_TABLE='' T_TABLE_NAME=''
-  T_TUN1='' T_PREF1='' T_TUN2='' T_PREF2='' T_VNC_PORT=''
-  while IFS= read -r k || [[ -n $k ]]; do
-    [[ -z $k || $k == '#'* ]] && continue
-    v=\${k#*=}
-    k=\${k%%=*}
-    kind=\${ENV_KIND[$k]:-}
-    [[ -n $kind ]] || die "$f: unknown field \${k@Q}"
-    check "$kind" "$v" || die "$f: $k=\${v@Q} is not a valid $kind"
-    [[ -z \${seen[$k]:-} ]] || die "$f: $k given twice"
-    seen[$k]=1
-    printf -v "T_\${k#LR_}" '%s' "$v"
-    n=$((n + 1))
-  done <"$f"
-  [[ $n -eq \${#ENV_KIND[@]} ]] || die "$f: expected \${#ENV_KIND[@]} fields, found $n"
+  IFS= read -r -d '' c <"$f" || true
+  if [[ $c =~ $ENV_RE ]]; then
+    env_match
+  else
+    T_KEY='' T_SLOT='' T_LINK='' T_VLAN='' T_LAN_ADDR='' T_LAN_NET='' T_ROUTER='' T_TABLE='' T_TABLE_NAME=''
+    T_TUN1='' T_PREF1='' T_TUN2='' T_PREF2='' T_VNC_PORT=''
+    while IFS= read -r k || [[ -n $k ]]; do
+      [[ -z $k || $k == '#'* ]] && continue
+      v=\${k#*=}
+      k=\${k%%=*}
+      kind=\${ENV_KIND[$k]:-}
+      [[ -n $kind ]] || die "$f: unknown field \${k@Q}"
+      check "$kind" "$v" || die "$f: $k=\${v@Q} is not a valid $kind"
+      [[ -z \${seen[$k]:-} ]] || die "$f: $k given twice"
+      seen[$k]=1
+      printf -v "T_\${k#LR_}" '%s' "$v"
+      n=$((n + 1))
+    done <"$f"
+    [[ $n -eq \${#ENV_KIND[@]} ]] || die "$f: expected \${#ENV_KIND[@]} fields, found $n"
+  fi
   [[ \${f##*/} == "$T_KEY.env" ]] || die "$f: LR_KEY $T_KEY does not match the file name"
 }
 
@@ -52,43 +55,60 @@ list_envs() {
   done
 }
 
-# read_rules: RULE_BODY[pref] / RULE_COUNT[pref] from \`ip -N rule show\` (bodies without "[unresolved]").
+# lock: one lr-dataplane at a time changes the data plane (tenant commands may run in parallel).
+lock() {
+  exec 9>>"$LOCK"
+  "$FLOCK" -w 300 9 || die "$LOCK: still held by another lr-dataplane after 300 s"
+}
+
+# read_rules [pref…]: RULE_BODY[pref] / RULE_COUNT[pref] from \`ip -N rule show\`, only at the given prefs when
+# there are any (bodies without "[unresolved]").
 read_rules() {
   local line pref body out
   RULE_BODY=() RULE_COUNT=()
-  out=$("$IP" -N rule show)
-  while IFS= read -r line; do
+  if (($#)); then
+    printf -v out 'rule show pref %s\\n' "$@"
+    out=$("$IP" -N -batch - <<<"$out")
+  else
+    out=$("$IP" -N rule show)
+  fi
+  split_lines "$out"
+  for line in "\${LINES[@]}"; do
     pref=\${line%%:*}
     body=\${line#*:}
     body=\${body#"\${body%%[![:space:]]*}"}
     body=\${body% \\[unresolved\\]}
     RULE_BODY[$pref]=$body
     RULE_COUNT[$pref]=$((\${RULE_COUNT[$pref]:-0} + 1))
-  done <<<"$out"
+  done
 }
 
-# rule_batch <pref> <body>: ip -batch lines that leave exactly one rule <body> at <pref>.
-rule_batch() {
+# want_rule <pref> <body>: ip -batch lines (in B) that leave exactly one rule <body> at <pref>.
+want_rule() {
   local i
   if [[ \${RULE_COUNT[$1]:-0} -eq 1 && \${RULE_BODY[$1]} == "$2" ]]; then return 0; fi
-  for ((i = 0; i < \${RULE_COUNT[$1]:-0}; i++)); do printf 'rule del pref %s\\n' "$1"; done
-  printf 'rule add pref %s %s\\n' "$1" "$2"
+  for ((i = 0; i < \${RULE_COUNT[$1]:-0}; i++)); do B+=("rule del pref $1"); done
+  B+=("rule add pref $1 $2")
 }
 
+# run_batch: the lines in B through one \`ip -batch\`, then B is empty.
 run_batch() {
-  [[ -z $1 ]] || "$IP" -batch - <<<"$1"
+  local text
+  ((\${#B[@]})) || return 0
+  printf -v text '%s\\n' "\${B[@]}"
+  B=()
+  "$IP" -batch - <<<"$text"
 }
 
 # The routing skeleton: install what is missing, remove what is stale, keep what is right (no churn).
 apply_skeleton() {
   local -A want=() add=()
-  local order=() pref body args batch='' i
+  local order=() pref body args i
   while IFS='|' read -r pref args body; do
     want[$pref]=$body
     add[$pref]=$args
     order+=("$pref")
   done <<<"$SKELETON"
-  read_rules
   for pref in "\${!RULE_BODY[@]}"; do
     ((pref >= PREF_MIN && pref <= PREF_END)) || continue
     if [[ -n \${want[$pref]:-} ]]; then
@@ -96,55 +116,49 @@ apply_skeleton() {
     elif [[ \${RULE_BODY[$pref]} =~ ^from\\ [0-9.]+\\ lookup\\ ([0-9]+)$ && \${BASH_REMATCH[1]} != 254 ]]; then
       continue # a tenant's host rule: \`apply\`/\`delete\` own those
     fi
-    for ((i = 0; i < RULE_COUNT[$pref]; i++)); do batch+="rule del pref $pref$NL"; done
-    unset "RULE_COUNT[$pref]"
+    for ((i = 0; i < RULE_COUNT[$pref]; i++)); do B+=("rule del pref $pref"); done
+    unset "RULE_COUNT[$pref]" "RULE_BODY[$pref]"
   done
   for pref in "\${order[@]}"; do
-    [[ -n \${RULE_COUNT[$pref]:-} ]] || batch+="rule add pref $pref \${add[$pref]}$NL"
+    [[ -n \${RULE_COUNT[$pref]:-} ]] || B+=("rule add pref $pref \${add[$pref]}")
   done
-  run_batch "$batch"
+  run_batch
 }
 
-# Everything built from ALL env files, rebuilt whole so it never depends on apply order: the rt_tables names
-# and the iptables chains (one atomic iptables-restore; the jumps into them are added once).
-apply_shared() {
-  local f saved dnat='' rt="# librerouter tenant routing tables (lr-dataplane $SERVER); rendered, do not edit.$NL"
+# tenant_lines: ip -batch lines (in B) for the tenant in T_*: its link, address, table and host rules.
+# A link exists when the kernel shows its IPv4 settings (no fork, unlike \`ip link show\`).
+tenant_lines() {
+  [[ -d /proc/sys/net/ipv4/conf/$T_LINK ]] || B+=("link add link $TRUNK name $T_LINK type vlan id $T_VLAN")
+  B+=("link set dev $T_LINK group $LINK_GROUP up" "address replace $T_LAN_ADDR dev $T_LINK")
+  B+=("route replace $T_LAN_NET dev $T_LINK src \${T_LAN_ADDR%/*} table $T_TABLE" "route replace default via $T_ROUTER dev $T_LINK table $T_TABLE")
+  want_rule "$T_PREF1" "from $T_TUN1 lookup $T_TABLE"
+  want_rule "$T_PREF2" "from $T_TUN2 lookup $T_TABLE"
+  LINKS+=("$T_LINK")
+}
+
+# tenant_dnat: DNAT_WANT = the tenant's two console DNAT rules, as iptables -S lists them.
+tenant_dnat() {
+  DNAT_WANT=(
+    "-A LR-DNAT -s $T_TUN1/32 -d $GW1/32 -i $DEV1 -p tcp -m tcp --dport 5900 -m comment --comment \\"lr:$T_KEY\\" -j DNAT --to-destination $HOST_MGMT:$T_VNC_PORT"
+    "-A LR-DNAT -s $T_TUN2/32 -d $GW2/32 -i $DEV2 -p tcp -m tcp --dport 5900 -m comment --comment \\"lr:$T_KEY\\" -j DNAT --to-destination $HOST_MGMT:$T_VNC_PORT"
+  )
+}
+
+# load_all [tenants]: every env file, read once: DNAT (rules in env file order) and RT (names by table id);
+# with "tenants", also every tenant's ip batch lines (B) and links (LINKS). Two tenants on one table is an error.
+load_all() {
+  local f
+  local -A owner=()
   list_envs
   for f in "\${ENV_FILES[@]}"; do
     load_env "$f"
-    rt+="$T_TABLE $T_TABLE_NAME$NL"
-    dnat+="-A LR-DNAT -s $T_TUN1/32 -d $GW1/32 -i $DEV1 -p tcp -m tcp --dport 5900 -m comment --comment lr:$T_KEY -j DNAT --to-destination $HOST_MGMT:$T_VNC_PORT$NL"
-    dnat+="-A LR-DNAT -s $T_TUN2/32 -d $GW2/32 -i $DEV2 -p tcp -m tcp --dport 5900 -m comment --comment lr:$T_KEY -j DNAT --to-destination $HOST_MGMT:$T_VNC_PORT$NL"
+    [[ -z \${owner[$T_TABLE]:-} ]] || die "$f: table $T_TABLE is also \${owner[$T_TABLE]}'s"
+    owner[$T_TABLE]=$T_KEY
+    RT[10#$T_TABLE]="$T_TABLE $T_TABLE_NAME"
+    tenant_dnat
+    DNAT+=("\${DNAT_WANT[@]}")
+    if [[ \${1:-} == tenants ]]; then tenant_lines; fi
   done
-  "$IPT_RESTORE" --noflush <<<"$FILTER_RULES$NL*nat$NL:LR-DNAT - [0:0]$NL:LR-NAT - [0:0]$NL$dnat$NAT_RULES\${NL}COMMIT"
-  saved=$("$IPT_SAVE")
-  jump "$saved" filter INPUT -j LR-IN
-  jump "$saved" filter FORWARD -j LR-FWD
-  jump "$saved" nat PREROUTING -i "$DEV1" -p tcp -m tcp --dport 5900 -j LR-DNAT
-  jump "$saved" nat PREROUTING -i "$DEV2" -p tcp -m tcp --dport 5900 -j LR-DNAT
-  jump "$saved" nat POSTROUTING -j LR-NAT
-  [[ $saved == *"$NL:FORWARD DROP "* ]] || "$IPT" -P FORWARD DROP
-  write_file "$RT_TABLES" "$rt"
-}
-
-# jump <iptables-save output> <table> <chain> <rule…>: the rule first in <chain>, once. Each iptables call
-# costs ~0.1 s with nf_tables, so the saved text answers first and \\\`-C\\\` only when it does not know.
-jump() {
-  local saved=$1 t=$2 c=$3
-  shift 3
-  [[ $NL$saved$NL == *"$NL-A $c $*$NL"* ]] && return 0
-  "$IPT" -t "$t" -C "$c" "$@" 2>/dev/null || "$IPT" -t "$t" -I "$c" 1 "$@"
-}
-
-# write_file <path> <content>: atomic, and untouched when already equal.
-write_file() {
-  local tmp
-  [[ -f $1 && $(<"$1")$NL == "$2" ]] && return 0
-  mkdir -p "\${1%/*}"
-  tmp=$(mktemp "$1.XXXXXX")
-  printf '%s' "$2" >"$tmp"
-  chmod 0644 "$tmp"
-  mv -f "$tmp" "$1"
 }
 
 # Strict reverse-path filtering: a reply injected on another tenant's link, or a packet to another tenant's
@@ -155,54 +169,61 @@ set_sysctls() {
   for f in /proc/sys/net/ipv4/conf/*/rp_filter; do printf '1' >"$f"; done
 }
 
-cmd_base() {
+# rp_links: strict mode on the links in LINKS (a link made just now may have got another value from udev).
+rp_links() {
+  local name
+  for name in "\${LINKS[@]}"; do printf '1' >"/proc/sys/net/ipv4/conf/$name/rp_filter"; done
+}
+`;
+
+const COMMANDS = `cmd_base() {
+  lock
   set_sysctls
-  apply_skeleton
-  apply_shared
-}
-
-# apply_tenants <env file…>: links, addresses, tables and host rules in one ip batch.
-apply_tenants() {
-  local -A links=()
-  local f name batch='' applied=() out
-  out=$("$IP" -o link show)
-  while read -r _ name _; do
-    name=\${name%:}
-    links[\${name%@*}]=1
-  done <<<"$out"
   read_rules
-  for f in "$@"; do
-    load_env "$f"
-    [[ -n \${links[$T_LINK]:-} ]] || batch+="link add link $TRUNK name $T_LINK type vlan id $T_VLAN$NL"
-    batch+="link set dev $T_LINK group $LINK_GROUP up$NL"
-    batch+="address replace $T_LAN_ADDR dev $T_LINK$NL"
-    batch+="route replace $T_LAN_NET dev $T_LINK src \${T_LAN_ADDR%/*} table $T_TABLE$NL"
-    batch+="route replace default via $T_ROUTER dev $T_LINK table $T_TABLE$NL"
-    batch+=$(rule_batch "$T_PREF1" "from $T_TUN1 lookup $T_TABLE")$NL
-    batch+=$(rule_batch "$T_PREF2" "from $T_TUN2 lookup $T_TABLE")$NL
-    applied+=("$T_LINK")
-  done
-  run_batch "$batch"
-  for name in "\${applied[@]}"; do printf '1' >"/proc/sys/net/ipv4/conf/$name/rp_filter"; done
+  apply_skeleton
+  load_all
+  apply_firewall
+  write_rt
 }
 
+# tenant_env <key>: TENANT_FILE = the key's env file path (the key checked first).
 tenant_env() {
   check name "$1" || die "not a tenant key: \${1@Q}"
-  printf '%s/%s.env' "$TENANTS_DIR" "$1"
+  TENANT_FILE=$TENANTS_DIR/$1.env
 }
 
 cmd_apply() {
-  local f
-  f=$(tenant_env "$1")
-  [[ -f $f ]] || die "no $f: write it first (the tenant apply script does)"
-  apply_tenants "$f"
-  apply_shared
+  tenant_env "$1"
+  [[ -f $TENANT_FILE ]] || die "no $TENANT_FILE: write it first (the tenant apply script does)"
+  lock
+  load_env "$TENANT_FILE"
+  read_rules "$T_PREF1" "$T_PREF2"
+  tenant_lines
+  run_batch
+  rp_links
+  if dnat_list; then
+    tenant_dnat
+    dnat_tenant "$T_KEY" "\${DNAT_WANT[@]}"
+    rt_tenant "$T_TABLE" "$T_TABLE_NAME"
+  else
+    # No LR-DNAT: the firewall was never set up, or was flushed; build all of it, as base does.
+    load_all
+    apply_firewall
+    write_rt
+  fi
 }
 
+# Firewall and names first, then the links: a tenant link is never up before the chains that fence it.
 cmd_apply_all() {
-  cmd_base
-  list_envs
-  if [[ \${#ENV_FILES[@]} -gt 0 ]]; then apply_tenants "\${ENV_FILES[@]}"; fi
+  lock
+  set_sysctls
+  read_rules
+  apply_skeleton
+  load_all tenants
+  apply_firewall
+  write_rt
+  run_batch
+  rp_links
 }
 
 # kill_sessions <key>: drop live sessions of <key> through each instance's management socket.
@@ -215,63 +236,83 @@ kill_sessions() {
 }
 
 cmd_delete() {
-  local f batch='' p ip out
-  f=$(tenant_env "$1")
+  local p ip out
+  tenant_env "$1"
+  lock
   kill_sessions "$1"
-  if [[ -f $f ]]; then
-    load_env "$f"
-    read_rules
+  if [[ -f $TENANT_FILE ]]; then
+    load_env "$TENANT_FILE"
+    read_rules "$T_PREF1" "$T_PREF2"
     for p in "$T_PREF1:$T_TUN1" "$T_PREF2:$T_TUN2"; do
       ip=\${p#*:}
       p=\${p%%:*}
-      [[ \${RULE_BODY[$p]:-} == "from $ip lookup $T_TABLE" ]] && batch+="rule del pref $p from $ip lookup $T_TABLE$NL"
+      [[ \${RULE_BODY[$p]:-} == "from $ip lookup $T_TABLE" ]] && B+=("rule del pref $p from $ip lookup $T_TABLE")
     done
-    batch+="route flush table $T_TABLE$NL"
-    if "$IP" link show dev "$T_LINK" >/dev/null 2>&1; then
-      out=$("$IP" -d -o link show dev "$T_LINK")
+    B+=("route flush table $T_TABLE")
+    if out=$("$IP" -d -o link show dev "$T_LINK" 2>/dev/null); then
       if [[ $out == *" vlan protocol "* ]]; then
-        batch+="link del dev $T_LINK$NL"
+        B+=("link del dev $T_LINK")
       else
         # Not ours (the lab's veth): give it back without our address and group.
         out=$("$IP" -o addr show dev "$T_LINK" to "\${T_LAN_ADDR%/*}/32")
-        [[ -z $out ]] || batch+="address del $T_LAN_ADDR dev $T_LINK$NL"
-        batch+="link set dev $T_LINK group 0$NL"
+        [[ -z $out ]] || B+=("address del $T_LAN_ADDR dev $T_LINK")
+        B+=("link set dev $T_LINK group 0")
       fi
     fi
-    run_batch "$batch"
-    rm -f "$f"
+    run_batch
+    rt_tenant "$T_TABLE"
+    rm -f "$TENANT_FILE"
   fi
-  apply_shared
+  if dnat_list; then dnat_tenant "$1"; fi
 }
 
+# status: one listing each of rules, default routes, addresses and LR-DNAT, then every tenant checked in memory.
 cmd_status() {
-  local f rc=0 missing n=0 have=0 pref body out
+  local f l t rc=0 missing n=0 ok=0 pref body out
+  local -A defaults=() addrs=() dnat=()
   read_rules
   while IFS='|' read -r pref _ body; do
     n=$((n + 1))
-    if [[ \${RULE_BODY[$pref]:-} == "$body" ]]; then have=$((have + 1)); fi
+    if [[ \${RULE_BODY[$pref]:-} == "$body" ]]; then ok=$((ok + 1)); fi
   done <<<"$SKELETON"
-  printf 'server %s: rules at %s prefs, skeleton %s/%s\\n' "$SERVER" "\${#RULE_BODY[@]}" "$have" "$n"
-  [[ $have -eq $n ]] || rc=1
+  printf 'server %s: rules at %s prefs, skeleton %s/%s\\n' "$SERVER" "\${#RULE_BODY[@]}" "$ok" "$n"
+  [[ $ok -eq $n ]] || rc=1
+  out=$("$IP" -N -4 route show table all exact 0/0)
+  split_lines "$out"
+  for l in "\${LINES[@]}"; do
+    [[ $l == *' table '* ]] || continue
+    t=\${l##* table }
+    defaults[\${t%% *}]=1
+  done
+  out=$("$IP" -o -4 addr show)
+  split_lines "$out"
+  for l in "\${LINES[@]}"; do
+    l=\${l#*: }
+    t=\${l#* inet }
+    addrs["\${l%% *} \${t%%/*}"]=1
+  done
+  dnat_list || DNAT_NOW=''
+  split_lines "$DNAT_NOW"
+  for l in "\${LINES[@]}"; do dnat[$l]=1; done
   list_envs
   for f in "\${ENV_FILES[@]}"; do
     load_env "$f"
+    tenant_dnat
     missing=''
     [[ \${RULE_BODY[$T_PREF1]:-} == "from $T_TUN1 lookup $T_TABLE" ]] || missing+=" rule:$T_TUN1"
     [[ \${RULE_BODY[$T_PREF2]:-} == "from $T_TUN2 lookup $T_TABLE" ]] || missing+=" rule:$T_TUN2"
-    out=$("$IP" route show table "$T_TABLE" default 2>/dev/null || true)
-    [[ -n $out ]] || missing+=" route:default"
-    out=$("$IP" -o addr show dev "$T_LINK" to "\${T_LAN_ADDR%/*}/32" 2>/dev/null || true)
-    [[ -n $out ]] || missing+=" link:$T_LINK"
-    "$IPT" -t nat -C LR-DNAT -s "$T_TUN1/32" -d "$GW1/32" -i "$DEV1" -p tcp -m tcp --dport 5900 -m comment --comment "lr:$T_KEY" -j DNAT --to-destination "$HOST_MGMT:$T_VNC_PORT" 2>/dev/null || missing+=" dnat:$DEV1"
-    "$IPT" -t nat -C LR-DNAT -s "$T_TUN2/32" -d "$GW2/32" -i "$DEV2" -p tcp -m tcp --dport 5900 -m comment --comment "lr:$T_KEY" -j DNAT --to-destination "$HOST_MGMT:$T_VNC_PORT" 2>/dev/null || missing+=" dnat:$DEV2"
+    [[ -n \${defaults[$T_TABLE]:-} ]] || missing+=" route:default"
+    [[ -n \${addrs["$T_LINK \${T_LAN_ADDR%/*}"]:-} ]] || missing+=" link:$T_LINK"
+    [[ -n \${dnat[\${DNAT_WANT[0]}]:-} ]] || missing+=" dnat:$DEV1"
+    [[ -n \${dnat[\${DNAT_WANT[1]}]:-} ]] || missing+=" dnat:$DEV2"
     if [[ -z $missing ]]; then printf '%s (slot %s): ok\\n' "$T_KEY" "$T_SLOT"; else printf '%s (slot %s): missing%s\\n' "$T_KEY" "$T_SLOT" "$missing"; rc=1; fi
   done
   return "$rc"
 }
 
 declare -A RULE_BODY=() RULE_COUNT=()
-ENV_FILES=()
+declare -a RT=()
+ENV_FILES=() LINES=() B=() LINKS=() DNAT=() DNAT_WANT=() DNAT_NOW='' TENANT_FILE=''
 case \${1:-} in
   base) [[ $# -eq 1 ]] || usage; cmd_base ;;
   apply) [[ $# -eq 2 ]] || usage; cmd_apply "$2" ;;
@@ -281,3 +322,8 @@ case \${1:-} in
   *) usage ;;
 esac
 `;
+
+/** Everything after the server's constants. */
+export const DATAPLANE_BODY = `${HEAD}
+${DATAPLANE_SHARED}
+${COMMANDS}`;

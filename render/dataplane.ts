@@ -6,7 +6,7 @@
 import { isCidr, isIpv4 } from "../config/net";
 import type { Plan, ServerPlan } from "../plan/types";
 import { DATAPLANE_BODY } from "./dataplane-body";
-import { ENV_FIELDS } from "./dataplane-env";
+import { ENV_FIELDS, KIND_RE, envFileRegex } from "./dataplane-env";
 import type { ServerLayout } from "./layout";
 import { openvpnFilePaths } from "./openvpn-server";
 import { PREF, ipRuleArgs, ipRuleShowLine, routingLayout, skeletonRules } from "./routing";
@@ -22,6 +22,7 @@ export const BIN = {
   iptablesRestore: "/usr/sbin/iptables-restore",
   iptablesSave: "/usr/sbin/iptables-save",
   sysctl: "/usr/sbin/sysctl",
+  flock: "/usr/bin/flock",
   socat: "/usr/bin/socat",
   timeout: "/usr/bin/timeout",
 } as const;
@@ -38,6 +39,23 @@ const SAFE_WORD = /^[A-Za-z0-9._:/@-]+$/;
 /** Throws unless every value is a plain word (no shell or iptables syntax can hide in it). */
 export function assertWords(what: string, values: readonly string[]): void {
   for (const v of values) if (!SAFE_WORD.test(v)) throw new Error(`${what}: ${JSON.stringify(v)} is not a plain word`);
+}
+
+/** `<confDir>/.lr-dataplane.lock`: held by every lr-dataplane command that changes something. */
+export function dataplaneLockPath(layout: ServerLayout): string {
+  return `${layout.confDir}/.lr-dataplane.lock`;
+}
+
+/** The env file's kinds, ENV_RE (one match for a file shaped as rendered) and env_match (its fields from BASH_REMATCH). */
+function envParsing(): string {
+  const { regex, index } = envFileRegex();
+  for (const re of Object.values(KIND_RE)) if (/['"$`]/.test(re)) throw new Error(`a kind regex holds a quote or $: ${re}`);
+  const bashRe = regex.replace(/\\n/g, "${NL}").replace(/\$$/, "\\$");
+  const assign = ENV_FIELDS.map(([k]) => `${k.replace(/^LR_/, "T_")}=\${BASH_REMATCH[${index[k]}]}`).join(" ");
+  return `declare -A ENV_KIND=(${ENV_FIELDS.map(([k, kind]) => `[${k}]=${kind}`).join(" ")})
+declare -A KIND_RE=(${Object.entries(KIND_RE).map(([kind, re]) => `[${kind}]='^(${re})$'`).join(" ")})
+ENV_RE="${bashRe}"
+env_match() { ${assign}; }`;
 }
 
 /** Lines as one single-quoted bash word (they never hold a quote: rules and iptables lines only). */
@@ -125,8 +143,12 @@ DEV2=${i2.dev}
 GW2=${i2.gateway}
 SOCK2=${socks[i2.proto]}
 PREF_MIN=${PREF.notFrom}
+FLOCK=${BIN.flock}
+LOCK=${dataplaneLockPath(layout)}
 PREF_END=${PREF.end}
-declare -A ENV_KIND=(${ENV_FIELDS.map(([k, kind]) => `[${k}]=${kind}`).join(" ")})
+RT_HEADER="# librerouter tenant routing tables (lr-dataplane $SERVER); rendered, do not edit."
+NL=$'\\n'
+${envParsing()}
 
 # The routing skeleton (${skeleton.length} rules; pool offsets 0–${routing.limit} of ${server.instances.map((i) => i.cidr).join(" and ")}),
 # in install order: END first, leaves before the rules that jump to them. "<pref>|<ip rule add args>|<ip -N rule show>".

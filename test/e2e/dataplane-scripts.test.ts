@@ -6,7 +6,7 @@
  * Veths stand in for tun devices and VLAN links (no 8021q on this kernel); clients use /32 + onlink like a tun.
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dataplaneToolPath } from "../../render/dataplane";
 import { renderHostConsoleFirewall } from "../../render/host-console";
 import type { ServerLayout } from "../../render/layout";
@@ -177,6 +177,50 @@ COMMIT
     // Deleting again is a no-op apart from the session kill.
     must(NS.vpn, "bash -s", renderTenantDeleteScript(plan, server, coop, layout));
     expect(state()).toEqual(after);
+  });
+
+  it("apply/delete in any order, or at once, give the state apply-all gives (DNAT rules and names in place)", () => {
+    const apply = (t: typeof acme) => must(NS.vpn, "bash -s", renderTenantApplyScript(plan, server, t, layout, { udp: "ccd udp\n", tcp: "ccd tcp\n" }, t.hardwareId));
+    apply(coop);
+    expect(state()).toEqual(applied);
+    // The first tenant out and back in: its DNAT rules go back before coop-sur's, its name line before lb2.
+    must(NS.vpn, "bash -s", renderTenantDeleteScript(plan, server, acme, layout));
+    expect(state().ipt).not.toContain("lr:acme");
+    expect(readFileSync(`/etc/netns/${NS.vpn}/iproute2/rt_tables.d/librerouter.conf`, "utf8")).toBe("# librerouter tenant routing tables (lr-dataplane vpn1); rendered, do not edit.\n1002 lb2\n");
+    apply(acme);
+    expect(state()).toEqual(applied);
+    expect(readFileSync(`/etc/netns/${NS.vpn}/iproute2/rt_tables.d/librerouter.conf`, "utf8")).toBe("# librerouter tenant routing tables (lr-dataplane vpn1); rendered, do not edit.\n1001 lb1\n1002 lb2\n");
+    // Both deleted, then both applied at the same time (the lock serialises them).
+    for (const t of plan.tenants) must(NS.vpn, "bash -s", renderTenantDeleteScript(plan, server, t, layout));
+    expect(state().rules).toBe(expectedRules([]));
+    for (const t of plan.tenants) must(NS.vpn, "bash -s", renderTenantApplyScript(plan, server, t, layout, { udp: "ccd udp\n", tcp: "ccd tcp\n" }, t.hardwareId).replace(/^.*lr-dataplane' apply .*$/m, ""));
+    tool(`apply coop-sur & ${dataplaneToolPath(layout)} apply acme & wait`);
+    expect(state()).toEqual(applied);
+    expect(tool("status")).toBe("server vpn1: rules at 77 prefs, skeleton 70/70\nacme (slot 1): ok\ncoop-sur (slot 2): ok\n");
+  });
+
+  it("apply with the firewall flushed builds all of it, as base does", () => {
+    must(NS.vpn, "iptables -F; iptables -X; iptables -t nat -F; iptables -t nat -X; iptables -P FORWARD ACCEPT");
+    expect(sh(NS.vpn, `${dataplaneToolPath(layout)} status`).out).toBe("server vpn1: rules at 77 prefs, skeleton 70/70\nacme (slot 1): missing dnat:tun-udp dnat:tun-tcp\ncoop-sur (slot 2): missing dnat:tun-udp dnat:tun-tcp\n");
+    tool("apply coop-sur");
+    expect(state()).toEqual(applied);
+  });
+
+  it("reads an env file in another shape field by field, and refuses a bad value with its reason, changing nothing", () => {
+    const env = `${DIR}/conf/tenants/acme.env`;
+    const text = readFileSync(env, "utf8");
+    const reordered = text.replace(/^(LR_SLOT=.*\n)(LR_LINK=.*\n)/m, "$2\n# comment between fields\n$1").replace(/\n$/, "");
+    expect(reordered).not.toBe(text);
+    writeFileSync(env, reordered);
+    tool("apply acme");
+    expect(state()).toEqual(applied);
+    writeFileSync(env, text.replace("LR_ROUTER=10.0.1.1", "LR_ROUTER=10.0.1.256"));
+    const r = sh(NS.vpn, `${dataplaneToolPath(layout)} apply acme`);
+    expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: `lr-dataplane: ${env}: LR_ROUTER='10.0.1.256' is not a valid ip\n` });
+    writeFileSync(env, text.replace("LR_KEY=acme", "LR_KEY=coop-sur"));
+    expect(sh(NS.vpn, `${dataplaneToolPath(layout)} apply acme`).err).toBe(`lr-dataplane: ${env}: LR_KEY coop-sur does not match the file name\n`);
+    writeFileSync(env, text);
+    expect(state()).toEqual(applied);
   });
 });
 
