@@ -144,21 +144,40 @@ tenant_dnat() {
   )
 }
 
+# each_env <function>: for every env file, in order, T_* set and checked, then <function>. One grep checks every
+# line of every file (bash would compile a regex per value); files it passes are split without a regex, any
+# other file goes through load_env, which dies with the reason or reads an unusual but valid shape.
+each_env() {
+  local f c out
+  local -A bad=()
+  list_envs
+  ((\${#ENV_FILES[@]})) || return 0
+  out=$("$GREP" -vlxaE "$LINE_RE" "\${ENV_FILES[@]}") || [[ $? -eq 1 ]] || die "cannot read the env files in $TENANTS_DIR"
+  split_lines "$out"
+  for f in "\${LINES[@]}"; do bad[$f]=1; done
+  for f in "\${ENV_FILES[@]}"; do
+    c=''
+    if [[ -z \${bad[$f]:-} ]]; then IFS= read -r -d '' c <"$f" || true; fi
+    if [[ -z $c ]] || ! env_split "$c" || [[ \${f##*/} != "$T_KEY.env" ]]; then load_env "$f"; fi
+    "$1" "$f"
+  done
+}
+
 # load_all [tenants]: every env file, read once: DNAT (rules in env file order) and RT (names by table id);
 # with "tenants", also every tenant's ip batch lines (B) and links (LINKS). Two tenants on one table is an error.
 load_all() {
-  local f
-  local -A owner=()
-  list_envs
-  for f in "\${ENV_FILES[@]}"; do
-    load_env "$f"
-    [[ -z \${owner[$T_TABLE]:-} ]] || die "$f: table $T_TABLE is also \${owner[$T_TABLE]}'s"
-    owner[$T_TABLE]=$T_KEY
-    RT[10#$T_TABLE]="$T_TABLE $T_TABLE_NAME"
-    tenant_dnat
-    DNAT+=("\${DNAT_WANT[@]}")
-    if [[ \${1:-} == tenants ]]; then tenant_lines; fi
-  done
+  TABLE_OWNER=()
+  LOAD_TENANTS=\${1:-}
+  each_env load_one
+}
+
+load_one() {
+  [[ -z \${TABLE_OWNER[$T_TABLE]:-} ]] || die "$1: table $T_TABLE is also \${TABLE_OWNER[$T_TABLE]}'s"
+  TABLE_OWNER[$T_TABLE]=$T_KEY
+  RT[10#$T_TABLE]="$T_TABLE $T_TABLE_NAME"
+  tenant_dnat
+  DNAT+=("\${DNAT_WANT[@]}")
+  if [[ $LOAD_TENANTS == tenants ]]; then tenant_lines; fi
 }
 
 # Strict reverse-path filtering: a reply injected on another tenant's link, or a packet to another tenant's
@@ -268,8 +287,7 @@ cmd_delete() {
 
 # status: one listing each of rules, default routes, addresses and LR-DNAT, then every tenant checked in memory.
 cmd_status() {
-  local f l t rc=0 missing n=0 ok=0 pref body out
-  local -A defaults=() addrs=() dnat=()
+  local l t rc=0 n=0 ok=0 pref body out
   read_rules
   while IFS='|' read -r pref _ body; do
     n=$((n + 1))
@@ -282,37 +300,40 @@ cmd_status() {
   for l in "\${LINES[@]}"; do
     [[ $l == *' table '* ]] || continue
     t=\${l##* table }
-    defaults[\${t%% *}]=1
+    HAS_DEFAULT[\${t%% *}]=1
   done
   out=$("$IP" -o -4 addr show)
   split_lines "$out"
   for l in "\${LINES[@]}"; do
     l=\${l#*: }
     t=\${l#* inet }
-    addrs["\${l%% *} \${t%%/*}"]=1
+    HAS_ADDR["\${l%% *} \${t%%/*}"]=1
   done
   dnat_list || DNAT_NOW=''
   split_lines "$DNAT_NOW"
-  for l in "\${LINES[@]}"; do dnat[$l]=1; done
-  list_envs
-  for f in "\${ENV_FILES[@]}"; do
-    load_env "$f"
-    tenant_dnat
-    missing=''
-    [[ \${RULE_BODY[$T_PREF1]:-} == "from $T_TUN1 lookup $T_TABLE" ]] || missing+=" rule:$T_TUN1"
-    [[ \${RULE_BODY[$T_PREF2]:-} == "from $T_TUN2 lookup $T_TABLE" ]] || missing+=" rule:$T_TUN2"
-    [[ -n \${defaults[$T_TABLE]:-} ]] || missing+=" route:default"
-    [[ -n \${addrs["$T_LINK \${T_LAN_ADDR%/*}"]:-} ]] || missing+=" link:$T_LINK"
-    [[ -n \${dnat[\${DNAT_WANT[0]}]:-} ]] || missing+=" dnat:$DEV1"
-    [[ -n \${dnat[\${DNAT_WANT[1]}]:-} ]] || missing+=" dnat:$DEV2"
-    if [[ -z $missing ]]; then printf '%s (slot %s): ok\\n' "$T_KEY" "$T_SLOT"; else printf '%s (slot %s): missing%s\\n' "$T_KEY" "$T_SLOT" "$missing"; rc=1; fi
-  done
+  for l in "\${LINES[@]}"; do HAS_DNAT[$l]=1; done
+  STATUS_RC=$rc
+  each_env status_one
+  return "$STATUS_RC"
+}
+
+# status_one: one tenant's line, from the listings cmd_status made.
+status_one() {
+  local missing=''
+  tenant_dnat
+  [[ \${RULE_BODY[$T_PREF1]:-} == "from $T_TUN1 lookup $T_TABLE" ]] || missing+=" rule:$T_TUN1"
+  [[ \${RULE_BODY[$T_PREF2]:-} == "from $T_TUN2 lookup $T_TABLE" ]] || missing+=" rule:$T_TUN2"
+  [[ -n \${HAS_DEFAULT[$T_TABLE]:-} ]] || missing+=" route:default"
+  [[ -n \${HAS_ADDR["$T_LINK \${T_LAN_ADDR%/*}"]:-} ]] || missing+=" link:$T_LINK"
+  [[ -n \${HAS_DNAT[\${DNAT_WANT[0]}]:-} ]] || missing+=" dnat:$DEV1"
+  [[ -n \${HAS_DNAT[\${DNAT_WANT[1]}]:-} ]] || missing+=" dnat:$DEV2"
+  if [[ -z $missing ]]; then printf '%s (slot %s): ok\\n' "$T_KEY" "$T_SLOT"; else printf '%s (slot %s): missing%s\\n' "$T_KEY" "$T_SLOT" "$missing"; STATUS_RC=1; fi
   return "$rc"
 }
 
-declare -A RULE_BODY=() RULE_COUNT=()
+declare -A RULE_BODY=() RULE_COUNT=() TABLE_OWNER=() HAS_DEFAULT=() HAS_ADDR=() HAS_DNAT=()
 declare -a RT=()
-ENV_FILES=() LINES=() B=() LINKS=() DNAT=() DNAT_WANT=() DNAT_NOW='' TENANT_FILE=''
+ENV_FILES=() LINES=() B=() LINKS=() DNAT=() DNAT_WANT=() DNAT_NOW='' TENANT_FILE='' LOAD_TENANTS='' STATUS_RC=0
 case \${1:-} in
   base) [[ $# -eq 1 ]] || usage; cmd_base ;;
   apply) [[ $# -eq 2 ]] || usage; cmd_apply "$2" ;;

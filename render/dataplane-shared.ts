@@ -56,26 +56,23 @@ dnat_list() {
 }
 
 # dnat_tenant <key> [rule…]: LR-DNAT (as listed in DNAT_NOW) holds exactly <rule…> for <key>, none without, at
-# the place a rebuild puts them (env file order); other tenants' rules stay. One iptables-restore, if any.
+# the place a rebuild puts them (env file order); other tenants' rules stay. At most one iptables-restore.
+# awk reads the listing (a bash loop over thousands of rules costs more than all the rest of an apply):
+# its first line is "<rules of other tenants sorting before key> <first> <last rule number of key>", then key's rules.
 dnat_tenant() {
-  local key=$1 l k i=0 at=0 last=0 before=0 have=() cmds=() a b pos
+  local key=$1 l before at last have=() cmds=() a b pos
   shift
-  split_lines "$DNAT_NOW"
-  for l in "\${LINES[@]}"; do
-    [[ $l == '-A '* ]] || continue
-    i=$((i + 1))
-    k=\${l#*--comment }
-    k=\${k%% *}
-    k=\${k//\\"/}
-    k=\${k#lr:}
-    if [[ $k == "$key" ]]; then
-      have+=("$l")
-      ((at)) || at=$i
-      last=$i
-    elif [[ $k.env < $key.env ]]; then
-      before=$((before + 1))
-    fi
-  done
+  # shellcheck disable=SC2016 # the $ are awk's
+  a=$("$AWK" -v key="$key" '
+    /^-A / {
+      i++; k = ""
+      if (match($0, /--comment "?lr:[a-z0-9-]+/)) { k = substr($0, RSTART, RLENGTH); sub(/.*lr:/, "", k) }
+      if (k == key) { n++; if (!at) at = i; last = i; have[n] = $0 } else if (k ".env" < key ".env") before++
+    }
+    END { print before + 0, at + 0, last + 0; for (j = 1; j <= n; j++) print have[j] }' <<<"$DNAT_NOW")
+  split_lines "$a"
+  read -r before at last <<<"\${LINES[0]}"
+  have=("\${LINES[@]:1}")
   if [[ \${#have[@]} -eq $# ]]; then
     (($#)) || return 0
     printf -v a '%s\\n' "\${have[@]}"
@@ -100,22 +97,18 @@ write_rt() {
 }
 
 # rt_tenant <table> [<name>]: the names file with the line "<table> <name>" (none without a name), in table
-# order, and no other line for that table or name; the other lines as they are.
+# order, and no other line for that table or name; the other lines as they are (awk: no bash loop per line).
 rt_tenant() {
-  local t=$1 name=\${2:-} old='' l id placed='' out=("$RT_HEADER") text
+  local old='' text
   if [[ -f $RT_TABLES ]]; then IFS= read -r -d '' old <"$RT_TABLES" || true; fi
-  split_lines "$old"
-  for l in "\${LINES[@]}"; do
-    id=\${l%% *}
-    [[ -n $id && $id != *[!0-9]* && $id != "$t" && \${l#* } != "$name" ]] || continue
-    if [[ -n $name && -z $placed ]] && ((10#$id > 10#$t)); then
-      out+=("$t $name")
-      placed=1
-    fi
-    out+=("$l")
-  done
-  if [[ -n $name && -z $placed ]]; then out+=("$t $name"); fi
-  printf -v text '%s\\n' "\${out[@]}"
-  write_file "$RT_TABLES" "$text"
+  # shellcheck disable=SC2016 # the $ are awk's
+  text=$("$AWK" -v t="$1" -v name="\${2:-}" -v head="$RT_HEADER" '
+    BEGIN { print head }
+    $1 ~ /^[0-9]+$/ && $1 + 0 != t + 0 && $2 != name {
+      if (name != "" && !done && $1 + 0 > t + 0) { print t " " name; done = 1 }
+      print
+    }
+    END { if (name != "" && !done) print t " " name }' <<<"$old")
+  write_file "$RT_TABLES" "$text$NL"
 }
 `;

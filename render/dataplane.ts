@@ -23,6 +23,8 @@ export const BIN = {
   iptablesSave: "/usr/sbin/iptables-save",
   sysctl: "/usr/sbin/sysctl",
   flock: "/usr/bin/flock",
+  grep: "/usr/bin/grep",
+  awk: "/usr/bin/awk",
   socat: "/usr/bin/socat",
   timeout: "/usr/bin/timeout",
 } as const;
@@ -52,10 +54,21 @@ function envParsing(): string {
   for (const re of Object.values(KIND_RE)) if (/['"$`]/.test(re)) throw new Error(`a kind regex holds a quote or $: ${re}`);
   const bashRe = regex.replace(/\\n/g, "${NL}").replace(/\$$/, "\\$");
   const assign = ENV_FIELDS.map(([k]) => `${k.replace(/^LR_/, "T_")}=\${BASH_REMATCH[${index[k]}]}`).join(" ");
+  const lineRe = ["#.*", ...ENV_FIELDS.map(([k, kind]) => `${k}=(${KIND_RE[kind]})`)].join("|");
+  const split = ENV_FIELDS.map(([k]) => `  [[ $c == "${k}="*"$NL"* ]] || return 1\n  c=\${c#${k}=}\n  ${k.replace(/^LR_/, "T_")}=\${c%%"$NL"*}\n  c=\${c#*"$NL"}`).join("\n");
   return `declare -A ENV_KIND=(${ENV_FIELDS.map(([k, kind]) => `[${k}]=${kind}`).join(" ")})
 declare -A KIND_RE=(${Object.entries(KIND_RE).map(([kind, re]) => `[${kind}]='^(${re})$'`).join(" ")})
 ENV_RE="${bashRe}"
-env_match() { ${assign}; }`;
+# Any valid env file line (grep -x checks thousands of files in one pass; bash would compile a regex per check).
+LINE_RE='${lineRe}'
+env_match() { ${assign}; }
+# env_split <text>: T_<FIELD> from a file shaped as rendered, values NOT checked (LINE_RE did); fails on another shape.
+env_split() {
+  local c=$1
+  while [[ $c == '#'*"$NL"* ]]; do c=\${c#*"$NL"}; done
+${split}
+  [[ -z $c ]]
+}`;
 }
 
 /** Lines as one single-quoted bash word (they never hold a quote: rules and iptables lines only). */
@@ -144,6 +157,8 @@ GW2=${i2.gateway}
 SOCK2=${socks[i2.proto]}
 PREF_MIN=${PREF.notFrom}
 FLOCK=${BIN.flock}
+GREP=${BIN.grep}
+AWK=${BIN.awk}
 LOCK=${dataplaneLockPath(layout)}
 PREF_END=${PREF.end}
 RT_HEADER="# librerouter tenant routing tables (lr-dataplane $SERVER); rendered, do not edit."

@@ -217,6 +217,9 @@ COMMIT
     writeFileSync(env, text.replace("LR_ROUTER=10.0.1.1", "LR_ROUTER=10.0.1.256"));
     const r = sh(NS.vpn, `${dataplaneToolPath(layout)} apply acme`);
     expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: `lr-dataplane: ${env}: LR_ROUTER='10.0.1.256' is not a valid ip\n` });
+    // apply-all checks every file with one grep, then sends the failing one through the same field-by-field reader.
+    const all = sh(NS.vpn, `${dataplaneToolPath(layout)} apply-all`);
+    expect({ code: all.code, err: all.err }).toEqual({ code: 1, err: `lr-dataplane: ${env}: LR_ROUTER='10.0.1.256' is not a valid ip\n` });
     writeFileSync(env, text.replace("LR_KEY=acme", "LR_KEY=coop-sur"));
     expect(sh(NS.vpn, `${dataplaneToolPath(layout)} apply acme`).err).toBe(`lr-dataplane: ${env}: LR_KEY coop-sur does not match the file name\n`);
     writeFileSync(env, text);

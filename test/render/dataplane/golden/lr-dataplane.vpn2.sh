@@ -32,6 +32,8 @@ GW2=10.255.192.1
 SOCK2=/run/openvpn-server/tcp.sock
 PREF_MIN=100
 FLOCK=/usr/bin/flock
+GREP=/usr/bin/grep
+AWK=/usr/bin/awk
 LOCK=/etc/librerouter/.lr-dataplane.lock
 PREF_END=32000
 RT_HEADER="# librerouter tenant routing tables (lr-dataplane $SERVER); rendered, do not edit."
@@ -39,7 +41,71 @@ NL=$'\n'
 declare -A ENV_KIND=([LR_KEY]=name [LR_SLOT]=int [LR_LINK]=ifname [LR_VLAN]=int [LR_LAN_ADDR]=cidr [LR_LAN_NET]=cidr [LR_ROUTER]=ip [LR_TABLE]=int [LR_TABLE_NAME]=name [LR_TUN1]=ip [LR_PREF1]=int [LR_TUN2]=ip [LR_PREF2]=int [LR_VNC_PORT]=int)
 declare -A KIND_RE=([name]='^([a-z][a-z0-9-]{0,31})$' [ifname]='^([a-zA-Z0-9][a-zA-Z0-9._-]{0,14})$' [int]='^([0-9]{1,10})$' [ip]='^(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))$' [cidr]='^(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))$')
 ENV_RE="^(#[^${NL}]*${NL})*LR_KEY=([a-z][a-z0-9-]{0,31})${NL}LR_SLOT=([0-9]{1,10})${NL}LR_LINK=([a-zA-Z0-9][a-zA-Z0-9._-]{0,14})${NL}LR_VLAN=([0-9]{1,10})${NL}LR_LAN_ADDR=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))${NL}LR_LAN_NET=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))${NL}LR_ROUTER=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))${NL}LR_TABLE=([0-9]{1,10})${NL}LR_TABLE_NAME=([a-z][a-z0-9-]{0,31})${NL}LR_TUN1=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))${NL}LR_PREF1=([0-9]{1,10})${NL}LR_TUN2=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))${NL}LR_PREF2=([0-9]{1,10})${NL}LR_VNC_PORT=([0-9]{1,10})${NL}\$"
+# Any valid env file line (grep -x checks thousands of files in one pass; bash would compile a regex per check).
+LINE_RE='#.*|LR_KEY=([a-z][a-z0-9-]{0,31})|LR_SLOT=([0-9]{1,10})|LR_LINK=([a-zA-Z0-9][a-zA-Z0-9._-]{0,14})|LR_VLAN=([0-9]{1,10})|LR_LAN_ADDR=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))|LR_LAN_NET=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))|LR_ROUTER=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))|LR_TABLE=([0-9]{1,10})|LR_TABLE_NAME=([a-z][a-z0-9-]{0,31})|LR_TUN1=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))|LR_PREF1=([0-9]{1,10})|LR_TUN2=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))|LR_PREF2=([0-9]{1,10})|LR_VNC_PORT=([0-9]{1,10})'
 env_match() { T_KEY=${BASH_REMATCH[2]} T_SLOT=${BASH_REMATCH[3]} T_LINK=${BASH_REMATCH[4]} T_VLAN=${BASH_REMATCH[5]} T_LAN_ADDR=${BASH_REMATCH[6]} T_LAN_NET=${BASH_REMATCH[11]} T_ROUTER=${BASH_REMATCH[16]} T_TABLE=${BASH_REMATCH[20]} T_TABLE_NAME=${BASH_REMATCH[21]} T_TUN1=${BASH_REMATCH[22]} T_PREF1=${BASH_REMATCH[26]} T_TUN2=${BASH_REMATCH[27]} T_PREF2=${BASH_REMATCH[31]} T_VNC_PORT=${BASH_REMATCH[32]}; }
+# env_split <text>: T_<FIELD> from a file shaped as rendered, values NOT checked (LINE_RE did); fails on another shape.
+env_split() {
+  local c=$1
+  while [[ $c == '#'*"$NL"* ]]; do c=${c#*"$NL"}; done
+  [[ $c == "LR_KEY="*"$NL"* ]] || return 1
+  c=${c#LR_KEY=}
+  T_KEY=${c%%"$NL"*}
+  c=${c#*"$NL"}
+  [[ $c == "LR_SLOT="*"$NL"* ]] || return 1
+  c=${c#LR_SLOT=}
+  T_SLOT=${c%%"$NL"*}
+  c=${c#*"$NL"}
+  [[ $c == "LR_LINK="*"$NL"* ]] || return 1
+  c=${c#LR_LINK=}
+  T_LINK=${c%%"$NL"*}
+  c=${c#*"$NL"}
+  [[ $c == "LR_VLAN="*"$NL"* ]] || return 1
+  c=${c#LR_VLAN=}
+  T_VLAN=${c%%"$NL"*}
+  c=${c#*"$NL"}
+  [[ $c == "LR_LAN_ADDR="*"$NL"* ]] || return 1
+  c=${c#LR_LAN_ADDR=}
+  T_LAN_ADDR=${c%%"$NL"*}
+  c=${c#*"$NL"}
+  [[ $c == "LR_LAN_NET="*"$NL"* ]] || return 1
+  c=${c#LR_LAN_NET=}
+  T_LAN_NET=${c%%"$NL"*}
+  c=${c#*"$NL"}
+  [[ $c == "LR_ROUTER="*"$NL"* ]] || return 1
+  c=${c#LR_ROUTER=}
+  T_ROUTER=${c%%"$NL"*}
+  c=${c#*"$NL"}
+  [[ $c == "LR_TABLE="*"$NL"* ]] || return 1
+  c=${c#LR_TABLE=}
+  T_TABLE=${c%%"$NL"*}
+  c=${c#*"$NL"}
+  [[ $c == "LR_TABLE_NAME="*"$NL"* ]] || return 1
+  c=${c#LR_TABLE_NAME=}
+  T_TABLE_NAME=${c%%"$NL"*}
+  c=${c#*"$NL"}
+  [[ $c == "LR_TUN1="*"$NL"* ]] || return 1
+  c=${c#LR_TUN1=}
+  T_TUN1=${c%%"$NL"*}
+  c=${c#*"$NL"}
+  [[ $c == "LR_PREF1="*"$NL"* ]] || return 1
+  c=${c#LR_PREF1=}
+  T_PREF1=${c%%"$NL"*}
+  c=${c#*"$NL"}
+  [[ $c == "LR_TUN2="*"$NL"* ]] || return 1
+  c=${c#LR_TUN2=}
+  T_TUN2=${c%%"$NL"*}
+  c=${c#*"$NL"}
+  [[ $c == "LR_PREF2="*"$NL"* ]] || return 1
+  c=${c#LR_PREF2=}
+  T_PREF2=${c%%"$NL"*}
+  c=${c#*"$NL"}
+  [[ $c == "LR_VNC_PORT="*"$NL"* ]] || return 1
+  c=${c#LR_VNC_PORT=}
+  T_VNC_PORT=${c%%"$NL"*}
+  c=${c#*"$NL"}
+  [[ -z $c ]]
+}
 
 # The routing skeleton (70 rules; pool offsets 0–63 of 10.255.128.0/18 and 10.255.192.0/18),
 # in install order: END first, leaves before the rules that jump to them. "<pref>|<ip rule add args>|<ip -N rule show>".
@@ -272,21 +338,40 @@ tenant_dnat() {
   )
 }
 
+# each_env <function>: for every env file, in order, T_* set and checked, then <function>. One grep checks every
+# line of every file (bash would compile a regex per value); files it passes are split without a regex, any
+# other file goes through load_env, which dies with the reason or reads an unusual but valid shape.
+each_env() {
+  local f c out
+  local -A bad=()
+  list_envs
+  ((${#ENV_FILES[@]})) || return 0
+  out=$("$GREP" -vlxaE "$LINE_RE" "${ENV_FILES[@]}") || [[ $? -eq 1 ]] || die "cannot read the env files in $TENANTS_DIR"
+  split_lines "$out"
+  for f in "${LINES[@]}"; do bad[$f]=1; done
+  for f in "${ENV_FILES[@]}"; do
+    c=''
+    if [[ -z ${bad[$f]:-} ]]; then IFS= read -r -d '' c <"$f" || true; fi
+    if [[ -z $c ]] || ! env_split "$c" || [[ ${f##*/} != "$T_KEY.env" ]]; then load_env "$f"; fi
+    "$1" "$f"
+  done
+}
+
 # load_all [tenants]: every env file, read once: DNAT (rules in env file order) and RT (names by table id);
 # with "tenants", also every tenant's ip batch lines (B) and links (LINKS). Two tenants on one table is an error.
 load_all() {
-  local f
-  local -A owner=()
-  list_envs
-  for f in "${ENV_FILES[@]}"; do
-    load_env "$f"
-    [[ -z ${owner[$T_TABLE]:-} ]] || die "$f: table $T_TABLE is also ${owner[$T_TABLE]}'s"
-    owner[$T_TABLE]=$T_KEY
-    RT[10#$T_TABLE]="$T_TABLE $T_TABLE_NAME"
-    tenant_dnat
-    DNAT+=("${DNAT_WANT[@]}")
-    if [[ ${1:-} == tenants ]]; then tenant_lines; fi
-  done
+  TABLE_OWNER=()
+  LOAD_TENANTS=${1:-}
+  each_env load_one
+}
+
+load_one() {
+  [[ -z ${TABLE_OWNER[$T_TABLE]:-} ]] || die "$1: table $T_TABLE is also ${TABLE_OWNER[$T_TABLE]}'s"
+  TABLE_OWNER[$T_TABLE]=$T_KEY
+  RT[10#$T_TABLE]="$T_TABLE $T_TABLE_NAME"
+  tenant_dnat
+  DNAT+=("${DNAT_WANT[@]}")
+  if [[ $LOAD_TENANTS == tenants ]]; then tenant_lines; fi
 }
 
 # Strict reverse-path filtering: a reply injected on another tenant's link, or a packet to another tenant's
@@ -355,26 +440,23 @@ dnat_list() {
 }
 
 # dnat_tenant <key> [rule…]: LR-DNAT (as listed in DNAT_NOW) holds exactly <rule…> for <key>, none without, at
-# the place a rebuild puts them (env file order); other tenants' rules stay. One iptables-restore, if any.
+# the place a rebuild puts them (env file order); other tenants' rules stay. At most one iptables-restore.
+# awk reads the listing (a bash loop over thousands of rules costs more than all the rest of an apply):
+# its first line is "<rules of other tenants sorting before key> <first> <last rule number of key>", then key's rules.
 dnat_tenant() {
-  local key=$1 l k i=0 at=0 last=0 before=0 have=() cmds=() a b pos
+  local key=$1 l before at last have=() cmds=() a b pos
   shift
-  split_lines "$DNAT_NOW"
-  for l in "${LINES[@]}"; do
-    [[ $l == '-A '* ]] || continue
-    i=$((i + 1))
-    k=${l#*--comment }
-    k=${k%% *}
-    k=${k//\"/}
-    k=${k#lr:}
-    if [[ $k == "$key" ]]; then
-      have+=("$l")
-      ((at)) || at=$i
-      last=$i
-    elif [[ $k.env < $key.env ]]; then
-      before=$((before + 1))
-    fi
-  done
+  # shellcheck disable=SC2016 # the $ are awk's
+  a=$("$AWK" -v key="$key" '
+    /^-A / {
+      i++; k = ""
+      if (match($0, /--comment "?lr:[a-z0-9-]+/)) { k = substr($0, RSTART, RLENGTH); sub(/.*lr:/, "", k) }
+      if (k == key) { n++; if (!at) at = i; last = i; have[n] = $0 } else if (k ".env" < key ".env") before++
+    }
+    END { print before + 0, at + 0, last + 0; for (j = 1; j <= n; j++) print have[j] }' <<<"$DNAT_NOW")
+  split_lines "$a"
+  read -r before at last <<<"${LINES[0]}"
+  have=("${LINES[@]:1}")
   if [[ ${#have[@]} -eq $# ]]; then
     (($#)) || return 0
     printf -v a '%s\n' "${have[@]}"
@@ -399,23 +481,19 @@ write_rt() {
 }
 
 # rt_tenant <table> [<name>]: the names file with the line "<table> <name>" (none without a name), in table
-# order, and no other line for that table or name; the other lines as they are.
+# order, and no other line for that table or name; the other lines as they are (awk: no bash loop per line).
 rt_tenant() {
-  local t=$1 name=${2:-} old='' l id placed='' out=("$RT_HEADER") text
+  local old='' text
   if [[ -f $RT_TABLES ]]; then IFS= read -r -d '' old <"$RT_TABLES" || true; fi
-  split_lines "$old"
-  for l in "${LINES[@]}"; do
-    id=${l%% *}
-    [[ -n $id && $id != *[!0-9]* && $id != "$t" && ${l#* } != "$name" ]] || continue
-    if [[ -n $name && -z $placed ]] && ((10#$id > 10#$t)); then
-      out+=("$t $name")
-      placed=1
-    fi
-    out+=("$l")
-  done
-  if [[ -n $name && -z $placed ]]; then out+=("$t $name"); fi
-  printf -v text '%s\n' "${out[@]}"
-  write_file "$RT_TABLES" "$text"
+  # shellcheck disable=SC2016 # the $ are awk's
+  text=$("$AWK" -v t="$1" -v name="${2:-}" -v head="$RT_HEADER" '
+    BEGIN { print head }
+    $1 ~ /^[0-9]+$/ && $1 + 0 != t + 0 && $2 != name {
+      if (name != "" && !done && $1 + 0 > t + 0) { print t " " name; done = 1 }
+      print
+    }
+    END { if (name != "" && !done) print t " " name }' <<<"$old")
+  write_file "$RT_TABLES" "$text$NL"
 }
 
 cmd_base() {
@@ -510,8 +588,7 @@ cmd_delete() {
 
 # status: one listing each of rules, default routes, addresses and LR-DNAT, then every tenant checked in memory.
 cmd_status() {
-  local f l t rc=0 missing n=0 ok=0 pref body out
-  local -A defaults=() addrs=() dnat=()
+  local l t rc=0 n=0 ok=0 pref body out
   read_rules
   while IFS='|' read -r pref _ body; do
     n=$((n + 1))
@@ -524,37 +601,40 @@ cmd_status() {
   for l in "${LINES[@]}"; do
     [[ $l == *' table '* ]] || continue
     t=${l##* table }
-    defaults[${t%% *}]=1
+    HAS_DEFAULT[${t%% *}]=1
   done
   out=$("$IP" -o -4 addr show)
   split_lines "$out"
   for l in "${LINES[@]}"; do
     l=${l#*: }
     t=${l#* inet }
-    addrs["${l%% *} ${t%%/*}"]=1
+    HAS_ADDR["${l%% *} ${t%%/*}"]=1
   done
   dnat_list || DNAT_NOW=''
   split_lines "$DNAT_NOW"
-  for l in "${LINES[@]}"; do dnat[$l]=1; done
-  list_envs
-  for f in "${ENV_FILES[@]}"; do
-    load_env "$f"
-    tenant_dnat
-    missing=''
-    [[ ${RULE_BODY[$T_PREF1]:-} == "from $T_TUN1 lookup $T_TABLE" ]] || missing+=" rule:$T_TUN1"
-    [[ ${RULE_BODY[$T_PREF2]:-} == "from $T_TUN2 lookup $T_TABLE" ]] || missing+=" rule:$T_TUN2"
-    [[ -n ${defaults[$T_TABLE]:-} ]] || missing+=" route:default"
-    [[ -n ${addrs["$T_LINK ${T_LAN_ADDR%/*}"]:-} ]] || missing+=" link:$T_LINK"
-    [[ -n ${dnat[${DNAT_WANT[0]}]:-} ]] || missing+=" dnat:$DEV1"
-    [[ -n ${dnat[${DNAT_WANT[1]}]:-} ]] || missing+=" dnat:$DEV2"
-    if [[ -z $missing ]]; then printf '%s (slot %s): ok\n' "$T_KEY" "$T_SLOT"; else printf '%s (slot %s): missing%s\n' "$T_KEY" "$T_SLOT" "$missing"; rc=1; fi
-  done
+  for l in "${LINES[@]}"; do HAS_DNAT[$l]=1; done
+  STATUS_RC=$rc
+  each_env status_one
+  return "$STATUS_RC"
+}
+
+# status_one: one tenant's line, from the listings cmd_status made.
+status_one() {
+  local missing=''
+  tenant_dnat
+  [[ ${RULE_BODY[$T_PREF1]:-} == "from $T_TUN1 lookup $T_TABLE" ]] || missing+=" rule:$T_TUN1"
+  [[ ${RULE_BODY[$T_PREF2]:-} == "from $T_TUN2 lookup $T_TABLE" ]] || missing+=" rule:$T_TUN2"
+  [[ -n ${HAS_DEFAULT[$T_TABLE]:-} ]] || missing+=" route:default"
+  [[ -n ${HAS_ADDR["$T_LINK ${T_LAN_ADDR%/*}"]:-} ]] || missing+=" link:$T_LINK"
+  [[ -n ${HAS_DNAT[${DNAT_WANT[0]}]:-} ]] || missing+=" dnat:$DEV1"
+  [[ -n ${HAS_DNAT[${DNAT_WANT[1]}]:-} ]] || missing+=" dnat:$DEV2"
+  if [[ -z $missing ]]; then printf '%s (slot %s): ok\n' "$T_KEY" "$T_SLOT"; else printf '%s (slot %s): missing%s\n' "$T_KEY" "$T_SLOT" "$missing"; STATUS_RC=1; fi
   return "$rc"
 }
 
-declare -A RULE_BODY=() RULE_COUNT=()
+declare -A RULE_BODY=() RULE_COUNT=() TABLE_OWNER=() HAS_DEFAULT=() HAS_ADDR=() HAS_DNAT=()
 declare -a RT=()
-ENV_FILES=() LINES=() B=() LINKS=() DNAT=() DNAT_WANT=() DNAT_NOW='' TENANT_FILE=''
+ENV_FILES=() LINES=() B=() LINKS=() DNAT=() DNAT_WANT=() DNAT_NOW='' TENANT_FILE='' LOAD_TENANTS='' STATUS_RC=0
 case ${1:-} in
   base) [[ $# -eq 1 ]] || usage; cmd_base ;;
   apply) [[ $# -eq 2 ]] || usage; cmd_apply "$2" ;;
