@@ -5,10 +5,11 @@
  * see exactly what ships. Pure text.
  *
  * Cost model (what keeps apply-all linear and apply/delete near-constant): every env file is read once, with
- * no fork; ip and iptables changes go out as one batch / one restore; bash string appends and `$(…)` in a loop
- * are avoided (the first copies the whole string each time, the second forks); large command outputs are
- * split in memory. A single tenant's apply/delete reads only its own rules (`ip rule show pref`), its own
- * DNAT rules and names-file line, and takes a lock so parallel tenant commands cannot interleave.
+ * no fork, and all of them checked by one grep; ip and iptables changes go out as one batch / one restore;
+ * bash string appends, `$(…)` and regex matches in a loop are avoided (a copy of the whole string, a fork, a
+ * regex compile each time); large outputs are split in memory or handed to awk. A single tenant's
+ * apply/delete reads only its own rules (`ip rule show pref`), edits only its own DNAT rules and names-file
+ * line (awk finds their place), and takes a lock so parallel tenant commands cannot interleave.
  */
 import { DATAPLANE_SHARED } from "./dataplane-shared";
 
