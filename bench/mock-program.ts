@@ -13,6 +13,8 @@ export interface Registration {
   readonly name: string;
   readonly urn: string;
   readonly custom: boolean;
+  /** URN of the parent ("" for the stack itself). */
+  readonly parent: string;
   /** Inputs as the engine receives them (only when recorded with `inputs: true`). */
   readonly inputs?: Record<string, unknown>;
   readonly additionalSecretOutputs: readonly string[];
@@ -80,7 +82,7 @@ export function installMocks(stack: string, raw: Record<string, unknown>, into: 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const rpc = require("@pulumi/pulumi/runtime/rpc");
   const original = MockMonitor.prototype.registerResource;
-  type Req = { getType(): string; getName(): string; getCustom(): boolean; getObject(): unknown; getAdditionalsecretoutputsList(): string[] };
+  type Req = { getType(): string; getName(): string; getCustom(): boolean; getParent(): string; getObject(): unknown; getAdditionalsecretoutputsList(): string[] };
   type Res = { getUrn(): string };
   MockMonitor.prototype.registerResource = function (req: Req, cb: (err: unknown, res?: Res) => void) {
     return original.call(this, req, (err: unknown, res?: Res) => {
@@ -90,6 +92,7 @@ export function installMocks(stack: string, raw: Record<string, unknown>, into: 
           name: req.getName(),
           urn: res.getUrn(),
           custom: req.getCustom(),
+          parent: req.getParent(),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
           ...(opts.inputs ? { inputs: rpc.deserializeProperties(req.getObject(), true) } : {}),
         });

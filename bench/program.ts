@@ -1,33 +1,44 @@
 /**
  * `npm run bench` (part 1): evaluates the Pulumi program (index.ts) under Pulumi's mock monitor for 50 and
  * 500 tenants, each run in a fresh child process so time and peak RSS belong to that run alone, and next to
- * each the SDK floor measured the same way: a trivial program registering the same number of
- * ComponentResources and mocked custom resources. Prints a table, writes bench/out/program.json.
- * Goals (reported, not asserted): ≤ 8 resources per tenant, ≤ 1.2× the floor, time(500)/time(50) ≤ 11.
+ * each three SDK floors measured the same way (bench/floor.ts): `floor` (the same number of components and
+ * trivial RandomId resources), `typed` (the same SDK classes in the same numbers, minimal inputs) and
+ * `replay` (the program's exact registrations and inputs, no program logic). Runs are interleaved so a busy
+ * machine slows all kinds alike; wall and CPU time are both reported. Prints a table, writes
+ * bench/out/program.json. Goals (reported, not asserted): ≤ 8 custom resources per tenant, ≤ 1.2× the floor,
+ * time(500)/time(50) ≤ 11.
  *
- *   tsx bench/program.ts [--stack full] [--runs 3]
+ *   tsx bench/program.ts [--stack full] [--runs 3] [--sizes 50,500]
+ *   tsx bench/program.ts --child program --tenants 500 [--record /tmp/regs.json]   (one run, one JSON line)
+ *   tsx bench/program.ts --child floor|typed|replay …                                (see childArgs below)
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readStackFile } from "../config/load";
 import type { Registration } from "./mock-program";
 import { goalLine, median, table } from "./report";
 
 const ROOT = join(__dirname, "..");
-const SIZES = [50, 500] as const;
-/** Provider SDKs the program uses: loaded before the clock starts in both the program and the floor. */
+/** Provider SDKs the program uses: loaded before the clock starts in the program and every floor. */
 const SDKS = ["@pulumi/pulumi", "@muhlba91/pulumi-proxmoxve", "@pulumi/tls", "@pulumi/random", "@pulumi/command"];
+const KINDS = ["program", "floor", "typed", "replay"] as const;
+type Kind = (typeof KINDS)[number];
 
 interface Sample {
-  readonly kind: "program" | "floor";
+  readonly kind: Kind;
   readonly tenants: number;
   readonly wallMs: number;
+  /** User + system CPU of the child while the clock ran (less sensitive than wall to a busy machine). */
+  readonly cpuMs: number;
   /** Peak resident set of the whole child process (process.resourceUsage().maxRSS), MiB. */
   readonly maxRssMb: number;
   readonly resources: number;
   readonly components: number;
   readonly customs: number;
+  /** Custom resources per type token. */
+  readonly customsByType: Record<string, number>;
 }
 
 const arg = (name: string, dflt: string) => {
@@ -35,28 +46,49 @@ const arg = (name: string, dflt: string) => {
   return i >= 0 ? process.argv[i + 1] : dflt;
 };
 
-/** Child: one program evaluation, one JSON line on stdout. */
+/** Child: one evaluation, one JSON line on stdout. */
 async function child(): Promise<void> {
-  const kind = arg("child", "program") as Sample["kind"];
+  const kind = arg("child", "program") as Kind;
   const tenants = Number(arg("tenants", "50"));
   const stack = arg("stack", "full");
+  const record = arg("record", "");
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   for (const m of SDKS) require(m);
+  const replayed = kind === "replay" ? (JSON.parse(readFileSync(arg("replay", ""), "utf8")) as Registration[]) : [];
+  const floor = kind === "program" ? undefined : await import("./floor");
+  const mocks = await import("./mock-program");
   const regs: Registration[] = [];
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   if (kind === "program") {
-    const { installMocks, settle } = await import("./mock-program");
     const raw = readStackFile(ROOT, stack) as Record<string, unknown> & { numberedTenants?: Record<string, unknown> };
-    installMocks(stack, { ...raw, numberedTenants: { ...raw.numberedTenants, count: tenants } }, regs);
+    mocks.installMocks(stack, { ...raw, numberedTenants: { ...raw.numberedTenants, count: tenants } }, regs, { inputs: record !== "" });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    await settle(require("../index"));
+    await mocks.settle(require("../index"));
+  } else if (kind === "floor") {
+    await floor!.floorProgram(Number(arg("components", "1")), Number(arg("customs", "0")), regs);
+  } else if (kind === "typed") {
+    await floor!.typedFloorProgram(Number(arg("components", "1")), JSON.parse(arg("types", "{}")) as Record<string, number>, regs);
   } else {
-    const { floorProgram } = await import("./floor");
-    await floorProgram(Number(arg("components", "1")), Number(arg("customs", "0")), regs);
+    await floor!.replayFloorProgram(replayed, regs);
   }
+  const cpu = process.cpuUsage(c0);
   const wallMs = performance.now() - t0;
+  if (record) writeFileSync(record, JSON.stringify(regs));
   const components = regs.filter((r) => !r.custom).length;
-  const sample: Sample = { kind, tenants, wallMs, maxRssMb: process.resourceUsage().maxRSS / 1024, resources: regs.length, components, customs: regs.length - components };
+  const customsByType: Record<string, number> = {};
+  for (const r of regs) if (r.custom) customsByType[r.type] = (customsByType[r.type] ?? 0) + 1;
+  const sample: Sample = {
+    kind,
+    tenants,
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    resources: regs.length,
+    components,
+    customs: regs.length - components,
+    customsByType,
+  };
   process.stdout.write(`${JSON.stringify(sample)}\n`);
 }
 
@@ -67,51 +99,84 @@ function spawnChild(args: string[]): Sample {
   return JSON.parse(line) as Sample;
 }
 
-/** Median of `runs` samples (time and RSS each their own median; counts must agree). */
-function measure(runs: number, args: string[]): Sample {
-  const samples = Array.from({ length: runs }, () => spawnChild(args));
+/** Median of the samples (time and RSS each their own median; counts must agree). */
+function summarize(samples: readonly Sample[]): Sample {
   if (new Set(samples.map((s) => s.resources)).size !== 1) throw new Error(`resource count differs between runs: ${samples.map((s) => s.resources).join(", ")}`);
-  return { ...samples[0], wallMs: median(samples.map((s) => s.wallMs)), maxRssMb: median(samples.map((s) => s.maxRssMb)) };
+  return {
+    ...samples[0],
+    wallMs: median(samples.map((s) => s.wallMs)),
+    cpuMs: median(samples.map((s) => s.cpuMs)),
+    maxRssMb: median(samples.map((s) => s.maxRssMb)),
+  };
+}
+
+/** All kinds for one size: one untimed recording run of the program, then `runs` rounds of every kind. */
+function measureSize(stack: string, n: number, runs: number): Record<Kind, Sample> {
+  const recordFile = join(tmpdir(), `lr-bench-regs-${process.pid}-${n}.json`);
+  try {
+    const shape = spawnChild(["--child", "program", "--tenants", String(n), "--stack", stack, "--record", recordFile]);
+    const childArgs: Record<Kind, string[]> = {
+      program: ["--child", "program", "--tenants", String(n), "--stack", stack],
+      floor: ["--child", "floor", "--tenants", String(n), "--components", String(shape.components), "--customs", String(shape.customs)],
+      typed: ["--child", "typed", "--tenants", String(n), "--components", String(shape.components), "--types", JSON.stringify(shape.customsByType)],
+      replay: ["--child", "replay", "--tenants", String(n), "--replay", recordFile],
+    };
+    const samples: Record<Kind, Sample[]> = { program: [], floor: [], typed: [], replay: [] };
+    for (let i = 0; i < runs; i++) for (const k of KINDS) samples[k].push(spawnChild(childArgs[k]));
+    const out = Object.fromEntries(KINDS.map((k) => [k, summarize(samples[k])])) as Record<Kind, Sample>;
+    for (const k of KINDS) {
+      if (out[k].resources !== shape.resources) throw new Error(`${k} registered ${out[k].resources} resources, the program ${shape.resources}`);
+    }
+    return out;
+  } finally {
+    rmSync(recordFile, { force: true });
+  }
 }
 
 function parent(): void {
   const stack = arg("stack", "full");
   const runs = Number(arg("runs", "3"));
-  const rows: { program: Sample; floor: Sample }[] = [];
-  for (const n of SIZES) {
-    const program = measure(runs, ["--child", "program", "--tenants", String(n), "--stack", stack]);
-    const floor = measure(runs, ["--child", "floor", "--tenants", String(n), "--components", String(program.components), "--customs", String(program.customs)]);
-    rows.push({ program, floor });
+  const sizes = arg("sizes", "50,500").split(",").map(Number);
+  const rows = sizes.map((n) => measureSize(stack, n, runs));
+  const ratio = (r: Record<Kind, Sample>, k: Kind, f: "wallMs" | "cpuMs" | "maxRssMb") => r.program[f] / r[k][f];
+  // On a shared machine wall time swings with other load; CPU time is printed next to each time goal.
+  const goals = rows.flatMap((r) => [
+    goalLine(`time vs floor, ${r.program.tenants} tenants (cpu ${ratio(r, "floor", "cpuMs").toFixed(2)}×)`, ratio(r, "floor", "wallMs"), 1.2, "≤×"),
+    goalLine(`peak RSS vs floor, ${r.program.tenants} tenants`, ratio(r, "floor", "maxRssMb"), 1.2, "≤×"),
+    // The same registrations and inputs without the program: what the program's own work costs.
+    goalLine(`time vs replay floor, ${r.program.tenants} tenants (cpu ${ratio(r, "replay", "cpuMs").toFixed(2)}×)`, ratio(r, "replay", "wallMs"), 1.2, "≤×"),
+    goalLine(`peak RSS vs replay floor, ${r.program.tenants} tenants`, ratio(r, "replay", "maxRssMb"), 1.2, "≤×"),
+  ]);
+  const extra: string[] = [];
+  if (rows.length >= 2) {
+    const [small, large] = [rows[0].program, rows[rows.length - 1].program];
+    const added = large.tenants - small.tenants;
+    // Custom resources are what the providers create; each tenant also registers its Tenant component.
+    const perTenant = (large.customs - small.customs) / added;
+    goals.unshift(goalLine("custom resources per added tenant", perTenant, 8, "≤"));
+    goals.push(goalLine(`time(${large.tenants}) / time(${small.tenants}) (cpu ${(large.cpuMs / small.cpuMs).toFixed(2)}×)`, large.wallMs / small.wallMs, 11, "≤×"));
+    extra.push(`registrations per added tenant (custom + components): ${((large.resources - small.resources) / added).toFixed(2)}`);
   }
-  const [small, large] = rows;
-  const added = large.program.tenants - small.program.tenants;
-  // Custom resources are what the providers create; each tenant also registers its Tenant component.
-  const perTenant = (large.program.customs - small.program.customs) / added;
-  const registrationsPerTenant = (large.program.resources - small.program.resources) / added;
-  const goals = [
-    goalLine("custom resources per added tenant", perTenant, 8, "≤"),
-    ...rows.flatMap(({ program, floor }) => [
-      goalLine(`time vs floor, ${program.tenants} tenants`, program.wallMs / floor.wallMs, 1.2, "≤×"),
-      goalLine(`peak RSS vs floor, ${program.tenants} tenants`, program.maxRssMb / floor.maxRssMb, 1.2, "≤×"),
-    ]),
-    goalLine("time(500) / time(50)", large.program.wallMs / small.program.wallMs, 11, "≤×"),
-  ];
   const out = [
-    `Pulumi program under mocks (stack ${stack} with numberedTenants.count changed; median of ${runs} fresh processes each)`,
+    `Pulumi program under mocks (stack ${stack} with numberedTenants.count changed; median of ${runs} fresh processes each, kinds interleaved)`,
     table(
-      ["tenants", "run", "wall ms", "peak RSS MiB", "resources", "components", "custom", "res/tenant"],
-      rows.flatMap(({ program, floor }) =>
-        [program, floor].map((s) => [s.tenants, s.kind, s.wallMs.toFixed(0), s.maxRssMb.toFixed(0), s.resources, s.components, s.customs, (s.resources / s.tenants).toFixed(2)]),
+      ["tenants", "run", "wall ms", "cpu ms", "peak RSS MiB", "resources", "components", "custom", "wall / program"],
+      rows.flatMap((r) =>
+        KINDS.map((k) => {
+          const s = r[k];
+          return [s.tenants, s.kind, s.wallMs.toFixed(0), s.cpuMs.toFixed(0), s.maxRssMb.toFixed(0), s.resources, s.components, s.customs, (s.wallMs / r.program.wallMs).toFixed(2)];
+        }),
       ),
     ),
-    `registrations per added tenant (custom + components): ${registrationsPerTenant.toFixed(2)}`,
+    ...extra,
+    "floor: trivial RandomId resources; typed: the program's SDK classes, minimal inputs; replay: the program's registrations and inputs, no program logic",
     "",
     "Goals",
     table(["goal", "measured", "limit", "met"], goals.map((g) => [g.name, g.measured, g.limit, g.met ? "yes" : "NO"])),
   ].join("\n");
   process.stdout.write(`${out}\n`);
   mkdirSync(join(ROOT, "bench/out"), { recursive: true });
-  writeFileSync(join(ROOT, "bench/out/program.json"), `${JSON.stringify({ stack, runs, node: process.version, rows, customResourcesPerAddedTenant: perTenant, registrationsPerAddedTenant: registrationsPerTenant, goals }, null, 2)}\n`);
+  writeFileSync(join(ROOT, "bench/out/program.json"), `${JSON.stringify({ stack, runs, node: process.version, rows, goals }, null, 2)}\n`);
 }
 
 if (process.argv.includes("--child")) {

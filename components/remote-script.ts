@@ -56,7 +56,12 @@ export interface RemoteScriptArgs {
  * script re-runs in place: a replacement would run the new apply and THEN the old delete, undoing it.
  */
 export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
-  const stdin = pulumi.all([args.apply, args.delete ?? "exit 0\n"]).apply(([a, d]) => dispatchScript(a, d));
+  const del = args.delete ?? "exit 0\n";
+  // Plain texts (every tenant command) give plain stdin and trigger: the same values on the wire, without three
+  // Outputs per command for the SDK to resolve. Only a script that waits on Outputs (PEMs) goes through apply.
+  const stdin: pulumi.Input<string> =
+    typeof args.apply === "string" && typeof del === "string" ? dispatchScript(args.apply, del) : pulumi.all([args.apply, del]).apply(([a, d]) => dispatchScript(a, d));
+  const trigger = typeof stdin === "string" ? sha256(stdin) : pulumi.output(stdin).apply(sha256);
   const secret = args.secret ?? false;
   return new command.remote.Command(
     name,
@@ -66,7 +71,7 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
       update: "bash -s apply",
       delete: "bash -s delete",
       stdin: secret ? pulumi.secret(stdin) : stdin,
-      triggers: [stdin.apply(sha256)],
+      triggers: [trigger],
       addPreviousOutputInEnv: false,
       ...(secret ? { logging: command.types.enums.remote.Logging.None } : {}),
     },

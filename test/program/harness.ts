@@ -103,6 +103,9 @@ export async function runProgram(stack: string, raw: Record<string, unknown>): P
   Error.stackTraceLimit = 0;
   jest.isolateModules(() => {
     pulumi = require("@pulumi/pulumi");
+    // Every resource's source position comes from a full-depth stack trace (Resource.callsites sets
+    // Error.stackTraceLimit to Infinity); the mock monitor ignores it. No positions in this private copy.
+    pulumi.Resource.callsites = () => [];
     pulumi.runtime.setMocks(
       {
         newResource(a: { type: string; name: string; inputs: Record<string, unknown>; custom?: boolean; provider?: string }) {

@@ -98,9 +98,11 @@ describe.each(STACKS)("stack $stack", ({ stack, tenants }) => {
       FAKE_SECRETS.proxmoxPassword,
       ...plan.tenants.map((t) => fakePassword(`tenant-${t.key}-vnc-password`)),
     ];
+    // One alternation of the literal secrets instead of secrets × strings `includes` calls (500 tenants).
+    const anySecret = new RegExp(secrets.map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"));
     const leaks = run().resources.flatMap((r) =>
       plainStrings(r.inputs)
-        .filter((s) => secrets.some((x) => s.text.includes(x)))
+        .filter((s) => anySecret.test(s.text))
         .map((s) => `${r.name}.${s.path}`),
     );
     expect(leaks).toEqual([]);
