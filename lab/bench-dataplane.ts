@@ -3,7 +3,7 @@
  * data plane (`lr-dataplane` from the rendered setup script: `base`, then `apply-all` over N tenants' env files,
  * i.e. the routing tree of render/routing.ts plus the real firewall/NAT), for 1, 500 and 2,000 tenants, and the
  * seed's linear layout (one `from <tunnel ip> lookup <table>` rule per tenant and instance) as the baseline.
- * src (stands in for the tun side, with the LAST tenant's UDP tunnel IP) → gw → sink (that tenant's router,
+ * src (stands in for the tun side, with the LAST tenant's UDP tunnel IP, or the first with BENCH_TARGET=first) → gw → sink (that tenant's router,
  * serving 198.18.0.1). Offloads off (tun-like), iperf3 TCP and 64-byte UDP packet rate, median of 3.
  * A benchmark, not a test: prints ratios and writes bench/out/dataplane.json.
  */
@@ -25,6 +25,8 @@ const SINK_IP = "198.18.0.1";
 const RUNS = 3;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const SIZES = (process.env.BENCH_TENANTS ?? "1,500,2000").split(",").map(Number);
+/** Which tenant sends: `last` (longest rule walk, the default) or `first` (shortest: isolates costs other than the walk). */
+const TARGET = process.env.BENCH_TARGET === "first" ? "first" : "last";
 
 /** A stack with `n` numbered tenants and a public pool large enough for them. */
 function benchStack(n: number): StackInput {
@@ -78,7 +80,7 @@ async function linearRules(gw: string, plan: Plan): Promise<void> {
 async function scenario(n: number, base: string): Promise<Record<string, Sample & { rules: number }>> {
   const plan = buildPlan(benchStack(n), `bench${n}`);
   const server = plan.servers[0];
-  const target = plan.tenants[plan.tenants.length - 1];
+  const target = TARGET === "first" ? plan.tenants[0] : plan.tenants[plan.tenants.length - 1];
   const udp = server.instances[0];
   const netns = new Netns(runPrefix());
   const procs = new Procs();
