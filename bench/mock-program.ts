@@ -4,9 +4,8 @@
  * `additionalSecretOutputs`. Provider outputs are the inputs echoed back plus fake PEMs/passwords, enough
  * for the program to render everything. One program per process (or per jest module registry).
  */
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { NAMESPACE } from "../config/load";
+import { SECRET_CONFIG_KEYS, fakeCall, fakeOutputs, toPulumiConfig } from "./fakes";
 
 export interface Registration {
   readonly type: string;
@@ -20,57 +19,12 @@ export interface Registration {
   readonly additionalSecretOutputs: readonly string[];
 }
 
-const hex = (s: string, n: number) => {
-  let out = "";
-  for (let i = 0; out.length < n; i++) out += createHash("sha256").update(`${s}#${i}`).digest("hex");
-  return out.slice(0, n);
-};
-const pem = (label: string, name: string) => `-----BEGIN ${label}-----\nMOCK${hex(name, 40)}\n-----END ${label}-----\n`;
-const password = (name: string) => Array.from(createHash("sha256").update(name).digest().subarray(0, 8), (b) => "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"[b % 57]).join("");
-
-/** What the providers would add to the inputs; secret where the provider marks them secret. */
-function fakeOutputs(type: string, name: string): Record<string, unknown> {
-  const s = (v: string) => pulumi.secret(v);
-  switch (type) {
-    case "tls:index/privateKey:PrivateKey":
-      return { privateKeyPem: s(pem("PRIVATE KEY", name)), privateKeyOpenssh: s(pem("OPENSSH PRIVATE KEY", name)), privateKeyPemPkcs8: s(pem("PRIVATE KEY", name)), publicKeyPem: pem("PUBLIC KEY", name) };
-    case "tls:index/certRequest:CertRequest":
-      return { certRequestPem: pem("CERTIFICATE REQUEST", name) };
-    case "tls:index/selfSignedCert:SelfSignedCert":
-    case "tls:index/locallySignedCert:LocallySignedCert":
-      return { certPem: pem("CERTIFICATE", name) };
-    case "random:index/randomPassword:RandomPassword":
-      return { result: s(password(name)), bcryptHash: s("$2a$10$mock") };
-    case "random:index/randomBytes:RandomBytes": {
-      const h = hex(name, 512);
-      return { hex: s(h), base64: s(Buffer.from(h, "hex").toString("base64")) };
-    }
-    default:
-      return {};
-  }
-}
-
-export const FAKE_SSH_PRIVATE_KEY = pem("OPENSSH PRIVATE KEY", "ops");
-const FAKE_SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockBenchKey ops@librerouter";
-
-/** Config as the Pulumi CLI hands it to a program (top-level strings raw, the rest JSON), with fake secrets. */
-export function pulumiConfig(raw: Record<string, unknown>): { config: Record<string, string>; secretKeys: string[] } {
-  const config: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) config[`${NAMESPACE}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  config[`${NAMESPACE}:proxmoxPassword`] = "mock-root-pw";
-  config[`${NAMESPACE}:sshPrivateKey`] = FAKE_SSH_PRIVATE_KEY;
-  return { config, secretKeys: [`${NAMESPACE}:proxmoxPassword`, `${NAMESPACE}:sshPrivateKey`] };
-}
-
 /** Installs the mocks; every registration lands in `into`. Call once per process, before loading the program. */
 export function installMocks(stack: string, raw: Record<string, unknown>, into: Registration[], opts: { inputs?: boolean } = {}): void {
   pulumi.runtime.setMocks(
     {
-      newResource: (a) => ({ id: `${a.name}-id`, state: { ...a.inputs, ...fakeOutputs(a.type, a.name) } }),
-      call: (a) => {
-        if (a.token === "tls:index/getPublicKey:getPublicKey") return { publicKeyOpenssh: `${FAKE_SSH_PUBLIC_KEY}\n`, algorithm: "ED25519" };
-        throw new Error(`unexpected invoke ${a.token}`);
-      },
+      newResource: (a) => ({ id: `${a.name}-id`, state: { ...a.inputs, ...fakeOutputs(pulumi.secret, a.type, a.name) } }),
+      call: (a) => fakeCall(a.token),
     },
     "librerouter-hosting",
     stack,
@@ -100,8 +54,7 @@ export function installMocks(stack: string, raw: Record<string, unknown>, into: 
       cb(err, res);
     });
   };
-  const { config, secretKeys } = pulumiConfig(raw);
-  pulumi.runtime.setAllConfig(config, secretKeys);
+  pulumi.runtime.setAllConfig(toPulumiConfig(raw), SECRET_CONFIG_KEYS);
 }
 
 /** Resolves every export of a loaded program (its stack outputs) and waits until all registrations are done. */

@@ -4,12 +4,11 @@
  * so runs do not share mock state.
  *
  * What the mocks stand in for: the engine marks `additionalSecretOutputs` secret; the mock monitor does not,
- * so `mockState` wraps exactly the fields @pulumi/tls and @pulumi/random list there (privateKeyPem…, result,
+ * so `fakeOutputs` (bench/fakes.ts) wraps exactly the fields @pulumi/tls and @pulumi/random list there (privateKeyPem…, result,
  * hex/base64). Provider outputs are the inputs echoed back plus deterministic fake PEMs/passwords derived from
  * the resource name, so two runs of the same config produce identical inputs.
  */
-import { createHash } from "node:crypto";
-import { NAMESPACE } from "../../config/load";
+import { SECRET_CONFIG_KEYS, fakeCall, fakeOutputs, toPulumiConfig } from "../../bench/fakes";
 
 /** The engine's wire marker for a secret value (`@pulumi/pulumi/runtime/rpc` specialSigKey / specialSecretSig). */
 export const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -37,56 +36,7 @@ export interface ProgramRun {
   readonly error?: Error;
 }
 
-export const FAKE_SECRETS = {
-  proxmoxPassword: "mock-root-pw-Zq81",
-  sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nbW9jay1vcHMta2V5LW5vdC1yZWFs\n-----END OPENSSH PRIVATE KEY-----\n",
-};
-export const FAKE_SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockOpsKeyForTests ops@librerouter";
-
-const hex = (s: string, n: number) => {
-  let out = "";
-  for (let i = 0; out.length < n; i++) out += createHash("sha256").update(`${s}#${i}`).digest("hex");
-  return out.slice(0, n);
-};
-/** 8 printable characters, stable per resource name (stands in for random.RandomPassword.result). */
-export function fakePassword(name: string): string {
-  const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-  const h = createHash("sha256").update(name).digest();
-  return Array.from(h.subarray(0, 8), (b) => alphabet[b % alphabet.length]).join("");
-}
-export const fakeKeyPem = (name: string) => `-----BEGIN PRIVATE KEY-----\nMOCKKEY${hex(name, 32)}\n-----END PRIVATE KEY-----\n`;
-const fakeCertPem = (name: string) => `-----BEGIN CERTIFICATE-----\nMOCKCERT${hex(name, 32)}\n-----END CERTIFICATE-----\n`;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function mockState(pulumi: any, type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-  const s = (v: string) => pulumi.secret(v);
-  switch (type) {
-    case "tls:index/privateKey:PrivateKey":
-      return { ...inputs, privateKeyPem: s(fakeKeyPem(name)), privateKeyOpenssh: s(fakeKeyPem(name)), privateKeyPemPkcs8: s(fakeKeyPem(name)), publicKeyPem: `PUBLIC ${name}` };
-    case "tls:index/certRequest:CertRequest":
-      return { ...inputs, certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\n${hex(name, 32)}\n-----END CERTIFICATE REQUEST-----\n` };
-    case "tls:index/selfSignedCert:SelfSignedCert":
-    case "tls:index/locallySignedCert:LocallySignedCert":
-      return { ...inputs, certPem: fakeCertPem(name) };
-    case "random:index/randomPassword:RandomPassword":
-      return { ...inputs, result: s(fakePassword(name)), bcryptHash: s("$2a$10$mock") };
-    case "random:index/randomBytes:RandomBytes": {
-      const h = hex(name, 512);
-      return { ...inputs, hex: s(h), base64: s(Buffer.from(h, "hex").toString("base64")) };
-    }
-    default:
-      return { ...inputs };
-  }
-}
-
-/** Config as the Pulumi CLI hands it to a program: top-level strings raw, everything else JSON. */
-export function toPulumiConfig(raw: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) out[`${NAMESPACE}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  out[`${NAMESPACE}:proxmoxPassword`] = FAKE_SECRETS.proxmoxPassword;
-  out[`${NAMESPACE}:sshPrivateKey`] = FAKE_SECRETS.sshPrivateKey;
-  return out;
-}
+export { FAKE_SECRETS, FAKE_SSH_PUBLIC_KEY, fakeKeyPem, fakePassword, toPulumiConfig } from "../../bench/fakes";
 
 /** Runs index.ts for `stack` with `raw` as its `librerouter-hosting:*` config. */
 export async function runProgram(stack: string, raw: Record<string, unknown>): Promise<ProgramRun> {
@@ -110,18 +60,15 @@ export async function runProgram(stack: string, raw: Record<string, unknown>): P
       {
         newResource(a: { type: string; name: string; inputs: Record<string, unknown>; custom?: boolean; provider?: string }) {
           resources.push({ type: a.type, name: a.name, custom: a.custom ?? true, inputs: a.inputs, provider: a.provider ?? "" });
-          return { id: `${a.name}-id`, state: mockState(pulumi, a.type, a.name, a.inputs) };
+          return { id: `${a.name}-id`, state: { ...a.inputs, ...fakeOutputs(pulumi.secret, a.type, a.name) } };
         },
-        call(a: { token: string; inputs: Record<string, unknown> }) {
-          if (a.token === "tls:index/getPublicKey:getPublicKey") return { publicKeyOpenssh: `${FAKE_SSH_PUBLIC_KEY}\n`, algorithm: "ED25519" };
-          throw new Error(`unexpected invoke ${a.token}`);
-        },
+        call: (a: { token: string }) => fakeCall(a.token),
       },
       "librerouter-hosting",
       stack,
       false,
     );
-    pulumi.runtime.setAllConfig(toPulumiConfig(raw), [`${NAMESPACE}:proxmoxPassword`, `${NAMESPACE}:sshPrivateKey`]);
+    pulumi.runtime.setAllConfig(toPulumiConfig(raw), SECRET_CONFIG_KEYS);
     try {
       program = require("../../index");
     } catch (e) {
