@@ -19,7 +19,7 @@ export interface OpenVpnFilePaths {
   readonly serverCert: string;
   readonly serverKey: string;
   readonly tlsCryptKey: string;
-  /** The three hooks, mode 0755 root: nobody executes them. */
+  /** The three hooks, 0750 root:nogroup (render/server-files.ts, server-setup.ts): nobody executes them. */
   readonly hooksDir: string;
   readonly authVerifyHook: string;
   readonly connectHook: string;
