@@ -7,6 +7,7 @@ import { CommonServices } from "./components/common-services";
 import { hostConnection, sshPublicKey } from "./components/connections";
 import { OpenVpnServer } from "./components/openvpn-server";
 import { Pki } from "./components/pki";
+import { proxmoxPreflight } from "./components/preflight";
 import { ProxmoxHost, hostLayoutFor } from "./components/proxmox-host";
 import { proxmoxProvider } from "./components/provider";
 import { capacitySummary, loadStack } from "./components/stack-config";
@@ -15,7 +16,9 @@ import { VmTemplate } from "./components/vm-template";
 import { PRODUCTION_SERVER_LAYOUT } from "./render/layout";
 
 const { plan, capacity, proxmoxPassword, sshPrivateKey } = loadStack();
-const opts = { provider: proxmoxProvider("proxmox", { plan, password: proxmoxPassword, sshPrivateKey }) };
+// Preflight reads the host through its own provider; the main provider (so every Proxmox resource) waits on its verdict.
+const preflight = proxmoxPreflight("proxmox-preflight", { plan, password: proxmoxPassword });
+const opts = { provider: proxmoxProvider("proxmox", { plan, password: proxmoxPassword, sshPrivateKey }, { dependsOn: preflight.passed }) };
 const ssh = hostConnection(plan, sshPrivateKey);
 const hostLayout = hostLayoutFor(plan);
 

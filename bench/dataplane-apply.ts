@@ -68,7 +68,7 @@ function scenario(n: number, ns: string, dir: string): Row {
   const plan = benchPlan(n + 1);
   const server = plan.servers[0];
   const [udp, tcp] = server.instances;
-  const layout: ServerLayout = { openvpnDir: `${dir}/openvpn`, runDir: `${dir}/run`, stateDir: `${dir}/state`, confDir: `${dir}/conf`, systemdDir: `${dir}/systemd`, ifaces: { public: "eth0", trunk: "eth1", mgmt: "eth2" } };
+  const layout: ServerLayout = { openvpnDir: `${dir}/openvpn`, runDir: `${dir}/run`, stateDir: `${dir}/state`, confDir: `${dir}/conf`, systemdDir: `${dir}/systemd`, networkLinkDir: `${dir}/systemd-network`, ifupdownDir: `${dir}/interfaces.d`, ifaces: { public: "eth0", trunk: "eth1", mgmt: "eth2" } };
   const tenants = plan.tenants.slice(0, n);
   const extra = plan.tenants[n];
   const exec = (...args: string[]) => must(["ip", "netns", "exec", ns, ...args]);

@@ -27,6 +27,10 @@ export function fakePassword(name: string): string {
   const h = createHash("sha256").update(name).digest();
   return Array.from(h.subarray(0, 8), (b) => alphabet[b % alphabet.length]).join("");
 }
+/** A MAC as Proxmox draws them (its BC:24:11 prefix), stable per name. */
+export const fakeMac = (name: string) => `BC:24:11:${fakeHex(name, 6).toUpperCase().match(/../g)?.join(":")}`;
+/** An ed25519 host key line, stable per name. */
+export const fakeHostKey = (name: string) => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${Buffer.from(fakeHex(name, 32), "hex").toString("base64").replace(/=+$/, "")}`;
 export const fakeKeyPem = (name: string) => `-----BEGIN PRIVATE KEY-----\nMOCKKEY${fakeHex(name, 32)}\n-----END PRIVATE KEY-----\n`;
 const fakeCertPem = (name: string) => `-----BEGIN CERTIFICATE-----\nMOCKCERT${fakeHex(name, 32)}\n-----END CERTIFICATE-----\n`;
 
@@ -34,8 +38,16 @@ const fakeCertPem = (name: string) => `-----BEGIN CERTIFICATE-----\nMOCKCERT${fa
  * What a provider adds to the inputs of a `type` resource; `secret` wraps the fields the provider lists in
  * `additionalSecretOutputs` (the engine marks them secret, the mock monitor does not).
  */
-export function fakeOutputs(secret: (v: string) => unknown, type: string, name: string): Record<string, unknown> {
+export function fakeOutputs(secret: (v: string) => unknown, type: string, name: string, inputs: Record<string, unknown> = {}): Record<string, unknown> {
   switch (type) {
+    // Proxmox draws a MAC for every NIC that has none (bpg reads it back into networkDevices[].macAddress).
+    case "proxmoxve:index/vmLegacy:VmLegacy": {
+      const nics = (inputs.networkDevices as Record<string, unknown>[] | undefined) ?? [];
+      return { networkDevices: nics.map((n, i) => ({ ...n, macAddress: n.macAddress ?? fakeMac(`${name}#${i}`) })) };
+    }
+    // The host's ssh-keyscan of a guest prints its ed25519 key (components/connections.ts guestHostKey).
+    case "command:remote:Command":
+      return { stdout: name.endsWith("-hostkey") ? `${fakeHostKey(name)}\n` : "", stderr: "" };
     case "tls:index/privateKey:PrivateKey":
       return { privateKeyPem: secret(fakeKeyPem(name)), privateKeyOpenssh: secret(fakeKeyPem(name)), privateKeyPemPkcs8: secret(fakeKeyPem(name)), publicKeyPem: `PUBLIC ${name}` };
     case "tls:index/certRequest:CertRequest":
@@ -54,16 +66,88 @@ export function fakeOutputs(secret: (v: string) => unknown, type: string, name: 
   }
 }
 
-/** The invoke the program makes: the OpenSSH public key of `sshPrivateKey`. */
-export function fakeCall(token: string): Record<string, unknown> {
+/** A Proxmox host as the preflight's data sources see it (components/preflight.ts). */
+export interface FakePve {
+  readonly release: string;
+  readonly nodes: readonly { readonly name: string; readonly online: boolean }[];
+  readonly datastores: readonly { readonly id: string; readonly type: string; readonly contentTypes: readonly string[]; readonly active?: boolean }[];
+  /** Guests of every node (one node here); `cdrom`: interface → file ID; `volumes`: volume IDs with their storage. */
+  readonly vms: readonly { readonly vmId: number; readonly name: string; readonly template: boolean; readonly cdrom: Readonly<Record<string, string>>; readonly volumes: readonly string[] }[];
+  /** When set, every Proxmox invoke fails with it (wrong endpoint, password or certificate). */
+  readonly apiError?: string;
+}
+
+/** A healthy PVE 8.4 node `pve1` (the node of all three stacks) with both templates on local-lvm, cloud-init included. */
+export const FAKE_PVE: FakePve = {
+  release: "8.4",
+  nodes: [{ name: "pve1", online: true }],
+  datastores: [
+    { id: "local", type: "dir", contentTypes: ["backup", "import", "iso", "snippets", "vztmpl"], active: true },
+    { id: "local-lvm", type: "lvmthin", contentTypes: ["images", "rootdir"], active: true },
+  ],
+  vms: [9000, 9001].map((id) => ({
+    vmId: id,
+    name: id === 9000 ? "librerouter-template" : "debian-12-cloudinit",
+    template: true,
+    cdrom: { ide2: `local-lvm:vm-${id}-cloudinit` },
+    volumes: [`local-lvm:base-${id}-disk-0`, `local-lvm:vm-${id}-cloudinit`],
+  })),
+};
+
+/** An invoke failure as the engine reports it (the SDK reads the gRPC error's `details`). */
+function invokeError(message: string): Error {
+  return Object.assign(new Error(message), { details: message });
+}
+
+/** The Proxmox data sources the preflight reads, answered from `pve` the way bpg answers them (errors included). */
+function fakeProxmoxCall(token: string, inputs: Record<string, unknown>, pve: FakePve): Record<string, unknown> {
+  if (pve.apiError) throw invokeError(pve.apiError);
+  const node = inputs.nodeName as string | undefined;
+  if (node !== undefined && !pve.nodes.some((n) => n.name === node)) throw invokeError(`error retrieving node ${node}: HTTP 500`);
+  switch (token) {
+    case "proxmoxve:index/getVersion:getVersion":
+      return { id: "version", release: pve.release, version: `${pve.release}.1`, repositoryId: "c1a4b6" };
+    case "proxmoxve:index/getNodesLegacy:getNodesLegacy":
+      return { id: "nodes", names: pve.nodes.map((n) => n.name), onlines: pve.nodes.map((n) => n.online) };
+    case "proxmoxve:index/getDatastores:getDatastores":
+      return { nodeName: node, datastores: pve.datastores.map((d) => ({ enabled: true, ...d, nodeName: node })) };
+    case "proxmoxve:index/getVmsLegacy:getVmsLegacy":
+      return { id: "vms", nodeName: node, vms: pve.vms.map((v) => ({ vmId: v.vmId, name: v.name, template: v.template, nodeName: node, status: "stopped", tags: [] })) };
+    case "proxmoxve:index/getVm:getVm": {
+      const vm = pve.vms.find((v) => v.vmId === inputs.id);
+      if (!vm) throw invokeError(`VM Not Found: VM with ID ${String(inputs.id)} was not found on node '${node}'`);
+      const cdrom = Object.fromEntries(Object.entries(vm.cdrom).map(([k, fileId]) => [k, { fileId }]));
+      return { id: vm.vmId, nodeName: node, name: vm.name, template: vm.template, status: "stopped", tags: [], ...(Object.keys(cdrom).length ? { cdrom } : {}) };
+    }
+    case "proxmoxve:index/getFiles:getFiles": {
+      const store = String(inputs.datastoreId);
+      const files = pve.vms.flatMap((v) => v.volumes.filter((id) => id.startsWith(`${store}:`)).map((id) => ({ id, vmid: v.vmId, contentType: "images", fileName: "", fileFormat: "raw", fileSize: 1 })));
+      return { nodeName: node, datastoreId: store, files };
+    }
+    default:
+      throw new Error(`unexpected invoke ${token}`);
+  }
+}
+
+/** The invokes the program makes: the OpenSSH public key of `sshPrivateKey`, and the preflight's reads of `pve`. */
+export function fakeCall(token: string, inputs: Record<string, unknown> = {}, pve: FakePve = FAKE_PVE): Record<string, unknown> {
   if (token === "tls:index/getPublicKey:getPublicKey") return { publicKeyOpenssh: `${FAKE_SSH_PUBLIC_KEY}\n`, algorithm: "ED25519" };
+  if (token.startsWith("proxmoxve:")) return fakeProxmoxCall(token, inputs, pve);
   throw new Error(`unexpected invoke ${token}`);
 }
 
-/** Config as the Pulumi CLI hands it to a program (top-level strings raw, the rest JSON), with the fake secrets. */
+/** The Proxmox host's pinned SSH key (`proxmox.sshHostKey`), which ops set per stack like the secrets (README step 4). */
+export const FAKE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockProxmoxHostKeyForTests";
+
+/**
+ * Config as the Pulumi CLI hands it to a program (top-level strings raw, the rest JSON), with the fake secrets and,
+ * unless the stack sets one, the fake host key: what an ops engineer's stack holds after README steps 3 and 4.
+ */
 export function toPulumiConfig(raw: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) out[`${NAMESPACE}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  const proxmox = raw.proxmox as Record<string, unknown> | undefined;
+  const withKey = proxmox && proxmox.sshHostKey === undefined ? { ...raw, proxmox: { ...proxmox, sshHostKey: FAKE_HOST_KEY } } : raw;
+  for (const [k, v] of Object.entries(withKey)) out[`${NAMESPACE}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   out[`${NAMESPACE}:proxmoxPassword`] = FAKE_SECRETS.proxmoxPassword;
   out[`${NAMESPACE}:sshPrivateKey`] = FAKE_SECRETS.sshPrivateKey;
   return out;

@@ -23,8 +23,8 @@ export interface Registration {
 export function installMocks(stack: string, raw: Record<string, unknown>, into: Registration[], opts: { inputs?: boolean } = {}): void {
   pulumi.runtime.setMocks(
     {
-      newResource: (a) => ({ id: `${a.name}-id`, state: { ...a.inputs, ...fakeOutputs(pulumi.secret, a.type, a.name) } }),
-      call: (a) => fakeCall(a.token),
+      newResource: (a) => ({ id: `${a.name}-id`, state: { ...a.inputs, ...fakeOutputs(pulumi.secret, a.type, a.name, a.inputs) } }),
+      call: (a) => fakeCall(a.token, a.inputs),
     },
     "librerouter-hosting",
     stack,

@@ -57,7 +57,7 @@ function renderAll(plan: Plan): Totals {
     const tool = renderDataplaneTool(plan, server, layout);
     const unit = renderDataplaneUnit(server, layout);
     const files = [...configs, ...hooks.map((content, i) => ({ path: `/bench/hook-${i}`, mode: "0755", content })), { path: "/bench/tool", mode: "0755", content: tool }, { path: "/bench/unit", mode: "0644", content: unit }];
-    add(renderServerSetupScript(plan, server, layout, files));
+    add(renderServerSetupScript(plan, server, layout, files, { trunkMac: "bc:24:11:00:00:01" }));
     for (const f of files) add(f.content);
   }
   const host = hostConsoleFirewallScripts(plan, PRODUCTION_HOST_LAYOUT);

@@ -2,10 +2,11 @@
  * Shared services outside the tenant VMs (the seed's "banks, dns and other services"): one VM with a DNS
  * resolver for the tenants and the authoritative reverse-DNS zones of the public pools (BIND).
  */
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import type * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import type { Plan } from "../plan/types";
-import { type ConnectionArgs, guestConnection } from "./connections";
+import { type ConnectionArgs, guestConnection, guestHostKey } from "./connections";
+import { infraVm, vmIdentity } from "./infra-vm";
 import { publicIpConfig, subnetIpConfig } from "./guest-network";
 import { remoteScript } from "./remote-script";
 import { servicesScripts } from "../render/services";
@@ -32,34 +33,31 @@ export class CommonServices extends pulumi.ComponentResource {
     super("librerouter:services:CommonServices", name, {}, opts);
     const { plan } = args;
     const cfg = plan.config;
-    this.vm = new proxmoxve.VmLegacy(
+    this.vm = infraVm(
       `${name}-vm`,
       {
-        nodeName: plan.host.node,
+        plan,
         vmId: plan.services.vmid,
         name: `infra-services-${plan.stack}`,
         description: `librerouter-hosting ${plan.stack}: DNS resolver and reverse-DNS zones`,
-        clone: { vmId: args.templateVmId, full: true, datastoreId: cfg.proxmox.datastore },
-        cpu: { cores: cfg.services.cores, type: "x86-64-v2-AES" },
-        memory: { dedicated: cfg.services.memoryMb },
+        templateVmId: args.templateVmId,
+        cores: cfg.services.cores,
+        memoryMb: cfg.services.memoryMb,
         networkDevices: [
           { bridge: args.bridges.public, model: "virtio" },
           { bridge: args.bridges.management, model: "virtio" },
         ],
-        initialization: {
-          datastoreId: cfg.proxmox.datastore,
-          ipConfigs: [{ ipv4: publicIpConfig(plan, plan.services.publicIp) }, { ipv4: subnetIpConfig(plan.services.mgmtIp, plan.mgmt.cidr) }],
-          userAccount: { username: "root", keys: [args.sshPublicKey] },
-        },
-        onBoot: true,
-        started: true,
+        ipConfigs: [{ ipv4: publicIpConfig(plan, plan.services.publicIp) }, { ipv4: subnetIpConfig(plan.services.mgmtIp, plan.mgmt.cidr) }],
+        sshPublicKey: args.sshPublicKey,
       },
       { parent: this, dependsOn: [...(args.dependsOn ?? [])] },
     );
+    const identity = vmIdentity(this.vm);
+    const hostKey = guestHostKey(`${name}-hostkey`, args.hostConnection, plan.services.mgmtIp, identity, { parent: this, dependsOn: [this.vm] });
     const script = servicesScripts(plan);
     this.setup = remoteScript(
       `${name}-setup`,
-      { connection: guestConnection(args.hostConnection, plan.services.mgmtIp), apply: script.apply, delete: script.delete },
+      { connection: guestConnection(args.hostConnection, plan.services.mgmtIp, hostKey), apply: script.apply, delete: script.delete, target: identity },
       { parent: this, dependsOn: [this.vm] },
     );
     this.registerOutputs({ publicIp: plan.services.publicIp });

@@ -5,15 +5,6 @@
 import * as A from "../plan/alloc";
 import type { Plan } from "../plan/types";
 
-/**
- * Proxmox `trunks` of the VPN servers' private NIC: every VLAN a tenant slot can map to (vlanBase + 1 … 4094),
- * not the current tenants' list. vmbr1 carries nothing but tenant VLANs, so the wider range exposes nothing,
- * and adding or removing a tenant then never rewrites (and re-plugs) the NIC every other tenant's traffic uses.
- */
-export function vlanTrunkRange(plan: Plan): string {
-  return `${plan.config.network.vlanBase + 1}-4094`;
-}
-
 /** cloud-init `ipv4` of an address in one of the public pools: `<ip>/<pool prefix>` and the pool's gateway. */
 export function publicIpConfig(plan: Plan, ip: string): { address: string; gateway: string } {
   const pool = A.poolOf(plan.config, ip);

@@ -4,15 +4,16 @@
  * its boot unit).
  * Per-tenant state is added by each Tenant's own command on this server.
  */
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import type * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import type { Plan, ServerPlan } from "../plan/types";
 import type { ServerLayout } from "../render/layout";
 import { SERVER_RENEW_HOURS, SERVER_USES, SERVER_VALIDITY_HOURS, serverCommonName } from "../render/pki-profile";
 import { serverFiles } from "../render/server-files";
 import { renderServerSetupScript } from "../render/server-setup";
-import { type ConnectionArgs, guestConnection } from "./connections";
-import { publicIpConfig, subnetIpConfig, vlanTrunkRange } from "./guest-network";
+import { type ConnectionArgs, guestConnection, guestHostKey } from "./connections";
+import { publicIpConfig, subnetIpConfig } from "./guest-network";
+import { infraVm, vmIdentity, vmMac } from "./infra-vm";
 import type { Pki } from "./pki";
 import { remoteScript } from "./remote-script";
 
@@ -40,55 +41,60 @@ export class OpenVpnServer extends pulumi.ComponentResource {
   public readonly vm: proxmoxve.VmLegacy;
   /** The setup command: every per-tenant command on this server runs after it. */
   public readonly setup: pulumi.Resource;
-  /** SSH to this server (through the host), shared by the per-tenant commands. */
+  /** SSH to this server (through the host, host key pinned), shared by the per-tenant commands. */
   public readonly connection: ConnectionArgs;
+  /** The VM's identity (net0 MAC): every command on this server carries it, so a rebuilt VM is provisioned again. */
+  public readonly identity: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: OpenVpnServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("librerouter:vpn:OpenVpnServer", name, {}, opts);
     const { plan, server, layout } = args;
     const cfg = plan.config;
     this.server = server;
-    this.connection = guestConnection(args.hostConnection, server.mgmtIp);
-
-    this.vm = new proxmoxve.VmLegacy(
+    this.vm = infraVm(
       `${name}-vm`,
       {
-        nodeName: plan.host.node,
+        plan,
         vmId: server.vmid,
         name: `infra-${server.name}-${plan.stack}`,
         description: `librerouter-hosting ${plan.stack}: OpenVPN ${server.name} (${server.hostname})`,
-        clone: { vmId: args.templateVmId, full: true, datastoreId: cfg.proxmox.datastore },
-        cpu: { cores: cfg.vpn.cores, type: "x86-64-v2-AES" },
-        memory: { dedicated: cfg.vpn.memoryMb },
-        // Order fixes the guest's eth0/eth1/eth2 = layout.ifaces public/trunk/mgmt.
+        templateVmId: args.templateVmId,
+        cores: cfg.vpn.cores,
+        memoryMb: cfg.vpn.memoryMb,
+        // Order fixes the guest's eth0/eth1/eth2 = layout.ifaces public/trunk/mgmt. The trunk has no `trunks`: bpg
+        // parses that field as `;`-separated integers and refuses a range (proxmoxtf/resource/vm/network/network.go),
+        // and on a VLAN-aware bridge PVE puts an untagged NIC without `trunks` into VLANs 2-4094
+        // (PVE::Network bridge_add_interface), so it never changes with the tenants.
         networkDevices: [
           { bridge: args.bridges.public, model: "virtio" },
-          { bridge: args.bridges.private, model: "virtio", trunks: vlanTrunkRange(plan) },
+          { bridge: args.bridges.private, model: "virtio" },
           { bridge: args.bridges.management, model: "virtio" },
         ],
-        initialization: {
-          datastoreId: cfg.proxmox.datastore,
-          ipConfigs: [{ ipv4: publicIpConfig(plan, server.publicIp) }, {}, { ipv4: subnetIpConfig(server.mgmtIp, plan.mgmt.cidr) }],
-          userAccount: { username: "root", keys: [args.sshPublicKey] },
-        },
-        onBoot: true,
-        started: true,
+        ipConfigs: [{ ipv4: publicIpConfig(plan, server.publicIp) }, {}, { ipv4: subnetIpConfig(server.mgmtIp, plan.mgmt.cidr) }],
+        sshPublicKey: args.sshPublicKey,
       },
       { parent: this, dependsOn: [...(args.dependsOn ?? [])] },
     );
+    this.identity = vmIdentity(this.vm);
+    const hostKey = guestHostKey(`${name}-hostkey`, args.hostConnection, server.mgmtIp, this.identity, { parent: this, dependsOn: [this.vm] });
+    this.connection = guestConnection(args.hostConnection, server.mgmtIp, hostKey);
 
     const cert = args.pki.issue(
       name,
       { commonName: serverCommonName(server.name), allowedUses: SERVER_USES, validityHours: SERVER_VALIDITY_HOURS, renewHours: SERVER_RENEW_HOURS },
       { parent: this },
     );
-    // The script is rendered once the PEMs resolve, and is a secret: it carries server.key and the tls-crypt key.
+    // The script is rendered once the PEMs and the trunk NIC's MAC (D5: the setup names it by MAC) resolve, and is a secret: it carries server.key and the tls-crypt key.
     const script = pulumi
-      .all([args.pki.caCertPem, cert.certPem, cert.privateKeyPem, args.pki.tlsCryptKey])
-      .apply(([caPem, certPem, keyPem, tlsCryptKey]) =>
-        renderServerSetupScript(plan, server, layout, serverFiles(plan, server, layout, { caPem, certPem, keyPem, tlsCryptKey })),
+      .all([args.pki.caCertPem, cert.certPem, cert.privateKeyPem, args.pki.tlsCryptKey, vmMac(this.vm, 1)])
+      .apply(([caPem, certPem, keyPem, tlsCryptKey, trunkMac]) =>
+        renderServerSetupScript(plan, server, layout, serverFiles(plan, server, layout, { caPem, certPem, keyPem, tlsCryptKey }), { trunkMac }),
       );
-    this.setup = remoteScript(`${name}-setup`, { connection: this.connection, apply: pulumi.secret(script), secret: true }, { parent: this, dependsOn: [this.vm] });
+    this.setup = remoteScript(
+      `${name}-setup`,
+      { connection: this.connection, apply: pulumi.secret(script), target: this.identity, secret: true },
+      { parent: this, dependsOn: [this.vm] },
+    );
     this.registerOutputs({ vmId: this.vm.vmId, publicIp: server.publicIp, mgmtIp: server.mgmtIp });
   }
 }

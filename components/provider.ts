@@ -11,8 +11,8 @@ export interface ProxmoxProviderArgs {
   readonly plan: Plan;
   /** Secret `proxmoxPassword` (root@pam). */
   readonly password: pulumi.Input<string>;
-  /** Secret `sshPrivateKey` (PEM) for snippet uploads as `proxmox.sshUser`. */
-  readonly sshPrivateKey: pulumi.Input<string>;
+  /** Secret `sshPrivateKey` (PEM) for snippet uploads as `proxmox.sshUser`; none for the read-only preflight provider. */
+  readonly sshPrivateKey?: pulumi.Input<string>;
 }
 
 /** `proxmoxve.Provider` named `name`, from the stack's `proxmox.*` config and the two secrets. */
@@ -25,7 +25,7 @@ export function proxmoxProvider(name: string, args: ProxmoxProviderArgs, opts?: 
       username: p.username,
       password: args.password,
       insecure: p.insecure,
-      ssh: { username: p.sshUser, privateKey: args.sshPrivateKey },
+      ...(args.sshPrivateKey === undefined ? {} : { ssh: { username: p.sshUser, privateKey: args.sshPrivateKey } }),
     },
     opts,
   );

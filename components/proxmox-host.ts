@@ -29,6 +29,9 @@ export class ProxmoxHost extends pulumi.ComponentResource {
   public readonly privateBridge: proxmoxve.network.linux.Bridge;
   public readonly managementBridge: proxmoxve.network.linux.Bridge;
   public readonly consoleFirewall: pulumi.Resource;
+  /** Proxmox's firewall switched on (policies ACCEPT) so per-VM filters take effect. */
+  public readonly datacenterFirewall: proxmoxve.cluster.FirewallLegacy;
+  public readonly nodeFirewall: proxmoxve.node.FirewallLegacy;
   /** Everything a VM on this host needs before it starts. */
   public readonly ready: readonly pulumi.Resource[];
 
@@ -51,13 +54,23 @@ export class ProxmoxHost extends pulumi.ComponentResource {
       { nodeName: node, name: net.managementBridge, address: `${plan.host.mgmtIp}/${plan.mgmt.prefix}`, comment: "librerouter management: VNC consoles, SSH to guests" },
       { parent: this },
     );
+    // Proxmox's firewall, on at datacenter and node level, so the tenants' per-VM anti-spoofing filters apply
+    // (tenant-firewall.ts; D13). Every policy ACCEPT: this enables the VM filters and changes nothing for the host's
+    // own traffic, which LR-CONSOLE guards. The legacy iptables backend (nftables off): our LR-CONSOLE chain is
+    // iptables, and an iptables ACCEPT does not override a drop of the opt-in nftables proxmox-firewall.
+    this.datacenterFirewall = new proxmoxve.cluster.FirewallLegacy(
+      `${name}-datacenter-firewall`,
+      { enabled: true, ebtables: true, inputPolicy: "ACCEPT", outputPolicy: "ACCEPT", forwardPolicy: "ACCEPT" },
+      { parent: this },
+    );
+    this.nodeFirewall = new proxmoxve.node.FirewallLegacy(`${name}-node-firewall`, { nodeName: node, enabled: true, nftables: false }, { parent: this, dependsOn: [this.datacenterFirewall] });
     const fw = hostConsoleFirewallScripts(plan, args.layout);
     this.consoleFirewall = remoteScript(
       `${name}-console-firewall`,
       { connection: args.connection, apply: fw.apply, delete: fw.delete },
-      { parent: this, dependsOn: [this.managementBridge] },
+      { parent: this, dependsOn: [this.managementBridge, this.nodeFirewall] },
     );
-    this.ready = [this.privateBridge, this.managementBridge, this.consoleFirewall];
+    this.ready = [this.privateBridge, this.managementBridge, this.consoleFirewall, this.datacenterFirewall, this.nodeFirewall];
     this.registerOutputs({ bridges: this.bridges });
   }
 }

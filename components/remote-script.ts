@@ -1,18 +1,12 @@
 /**
  * One `command.remote.Command` per (target, concern) from rendered script text: the scripts travel on stdin,
- * never on the command line, and the resource re-runs in place when their hash changes.
+ * never on the command line, and a changed stdin is an in-place update that runs the new apply.
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
 import type { ConnectionArgs } from "./connections";
 
 const END = "__LIBREROUTER_SCRIPT_END__";
-
-/** sha256 hex of a text (a trigger value; of a secret text it stays a secret Output). */
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
 
 function embed(name: string, script: string): string {
   if (script.split("\n").includes(END)) throw new Error(`remote script: the ${name} script contains the line ${END}`);
@@ -25,8 +19,10 @@ function embed(name: string, script: string): string {
  * engine replays the stdin stored at the last apply, i.e. the delete that matches what was applied. Each script
  * runs as its own file, so its shebang (sh or bash) is honoured; the private 0700 directory is removed on exit.
  */
-export function dispatchScript(apply: string, del: string): string {
+export function dispatchScript(apply: string, del: string, target?: string): string {
+  if (target !== undefined && !/^[\w.:/@-]+$/.test(target)) throw new Error(`remote script: target ${JSON.stringify(target)} is not a plain identifier`);
   return [
+    ...(target === undefined ? [] : [`# target: ${target}`]),
     "set -eu",
     "umask 077",
     'd=$(mktemp -d)',
@@ -47,21 +43,37 @@ export interface RemoteScriptArgs {
   readonly apply: pulumi.Input<string>;
   /** Removes exactly what `apply` added. Default: `exit 0` (nothing to undo, e.g. the VM goes with it). */
   readonly delete?: pulumi.Input<string>;
+  /**
+   * Identity of the machine the script runs on (a guest VM's net0 MAC, which Proxmox draws anew when the VM is
+   * re-created). It rides in stdin as a comment, so a rebuilt VM is an input change and its apply runs again
+   * (`dependsOn` alone does not propagate a replacement, D12). Default: none (the Proxmox host).
+   */
+  readonly target?: pulumi.Input<string | undefined>;
   /** The scripts hold secrets: no command output in the logs, stdout/stderr stored as secrets. Default false. */
   readonly secret?: boolean;
 }
 
 /**
- * A remote command running `apply` on create/update and `delete` on delete. `update` = `create`, so a changed
- * script re-runs in place: a replacement would run the new apply and THEN the old delete, undoing it.
+ * A remote command running `apply` on create/update and `delete` on delete.
+ *
+ * No `triggers`: @pulumi/command registers every Command with `replaceOnChanges: ["triggers[*]"]`
+ * (remote/command.js; provider `Triggers ... provider:"replaceOnChanges"`), and a replacement is
+ * create-before-delete, so it would run the new apply and THEN the old delete, undoing it (D1). A changed stdin is an
+ * ordinary input diff: the engine calls Update, which runs `update` (= apply) with the new stdin; Delete replays the
+ * stdin of the last apply, i.e. the delete that matches what was applied.
+ *
+ * Failure output: with `logging: None` the provider still puts stdout+stderr of a FAILED command into the error
+ * text (pulumi-command remote/commandOutputs.go), which reaches the console and the update log. So no script we ship
+ * prints a secret, not even on error: they print counts and paths only (D18).
  */
 export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
   const del = args.delete ?? "exit 0\n";
-  // Plain texts (every tenant command) give plain stdin and trigger: the same values on the wire, without three
-  // Outputs per command for the SDK to resolve. Only a script that waits on Outputs (PEMs) goes through apply.
-  const stdin: pulumi.Input<string> =
-    typeof args.apply === "string" && typeof del === "string" ? dispatchScript(args.apply, del) : pulumi.all([args.apply, del]).apply(([a, d]) => dispatchScript(a, d));
-  const trigger = typeof stdin === "string" ? sha256(stdin) : pulumi.output(stdin).apply(sha256);
+  // Plain texts give a plain stdin: the same value on the wire, without Outputs for the SDK to resolve. A script
+  // that waits on Outputs (PEMs, the VM's MAC) goes through apply.
+  const plain = typeof args.apply === "string" && typeof del === "string" && (args.target === undefined || typeof args.target === "string");
+  const stdin: pulumi.Input<string> = plain
+    ? dispatchScript(args.apply as string, del as string, args.target as string | undefined)
+    : pulumi.all([args.apply, del, args.target]).apply(([a, d, t]) => dispatchScript(a, d, t));
   const secret = args.secret ?? false;
   return new command.remote.Command(
     name,
@@ -71,7 +83,6 @@ export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.
       update: "bash -s apply",
       delete: "bash -s delete",
       stdin: secret ? pulumi.secret(stdin) : stdin,
-      triggers: [trigger],
       addPreviousOutputInEnv: false,
       ...(secret ? { logging: command.types.enums.remote.Logging.None } : {}),
     },

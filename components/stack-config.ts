@@ -4,6 +4,7 @@
  * message (no stack trace, nothing created).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { deployIssues, parallelFromEnv } from "../config/deploy-guards";
 import { ConfigError } from "../config/errors";
 import { NAMESPACE } from "../config/load";
 import { stackSchema } from "../config/schema";
@@ -44,7 +45,8 @@ export function readRawConfig(config: pulumi.Config = new pulumi.Config(NAMESPAC
 }
 
 /**
- * Reads and validates the stack's config and checks it against the profile's hardware. A config or capacity problem becomes a `RunError` carrying the ConfigError's
+ * Reads and validates the stack's config and checks it against the profile's hardware (and, for `up`, the
+ * deployment guards: bounded parallelism, pinned host key). A config or capacity problem becomes a `RunError` carrying the ConfigError's
  * message (every issue, naming key, value and fix): Pulumi prints it without a stack trace, and it is thrown
  * before any resource is declared, so nothing is created.
  */
@@ -54,6 +56,8 @@ export function loadStack(stack: string = pulumi.getStack()): StackInputs {
   let compiled: ReturnType<typeof compileStack>;
   try {
     compiled = compileStack(raw, stack);
+    const issues = deployIssues(compiled.plan.config, { dryRun: pulumi.runtime.isDryRun(), parallel: parallelFromEnv(process.env) });
+    if (issues.length) throw new ConfigError(issues, stack);
   } catch (e) {
     if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
     throw e;

@@ -1,8 +1,8 @@
 /**
  * One tenant, keyed by its stable tenant key: its LibreRouter VM (linked clone), its VNC console password,
- * its client certificate and bundle, and its state on each VPN server. Exactly 8 custom resources:
- * RandomPassword, FileLegacy (VNC password snippet), VmLegacy, PrivateKey, CertRequest, LocallySignedCert,
- * and one remote Command per VPN server.
+ * its client certificate and bundle, its anti-spoofing filter, and its state on each VPN server. Exactly 10 custom
+ * resources: RandomPassword, FileLegacy (VNC password snippet), VmLegacy, firewall IpsetLegacy and OptionsLegacy,
+ * PrivateKey, CertRequest, LocallySignedCert, and one remote Command per VPN server.
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
@@ -18,7 +18,9 @@ import { renderKvmArguments, vncPasswordFileName } from "../render/vnc";
 import type { OpenVpnServer } from "./openvpn-server";
 import { publicIpConfig, subnetIpConfig } from "./guest-network";
 import type { Pki } from "./pki";
+import { CLONE_RETRIES, VM_IGNORE_CHANGES } from "./infra-vm";
 import { remoteScript } from "./remote-script";
+import { tenantPublicFirewall } from "./tenant-firewall";
 
 export interface TenantArgs {
   readonly plan: Plan;
@@ -80,7 +82,9 @@ export class Tenant extends pulumi.ComponentResource {
         fileMode: "0600",
         sourceRaw: { data: this.vncPassword, fileName: vncPasswordFileName(t) },
       },
-      { parent: this },
+      // bpg's file resource is ForceNew on every field (proxmoxtf/resource/file.go) and writes the same path: a
+      // create-before-delete replacement (a rotated password) would end with the old resource deleting the new file.
+      { parent: this, deleteBeforeReplace: true },
     );
 
     this.vm = new proxmoxve.VmLegacy(
@@ -91,12 +95,16 @@ export class Tenant extends pulumi.ComponentResource {
         name: t.vmName,
         description: `librerouter-hosting ${plan.stack}: tenant ${t.key} (slot ${t.slot})`,
         tags: ["librerouter", `slot-${t.slot}`],
-        clone: { vmId: args.templateVmId, full: false },
+        clone: { vmId: args.templateVmId, full: false, retries: CLONE_RETRIES },
         cpu: { cores: t.cores },
         memory: { dedicated: t.memory.maxMb, floating: t.memory.minMb },
-        disks: [{ interface: "scsi0", size: t.diskGb, datastoreId: cfg.proxmox.datastore }],
+        // A cloned disk block resets every attribute it omits to bpg's schema default (discard=ignore, ssd=false):
+        // guest TRIM would never return space to the thin pool the linked-clone growth model counts on. The
+        // datastore is the template's (checked at preflight): another one makes bpg full-copy each linked clone.
+        disks: [{ interface: "scsi0", size: t.diskGb, datastoreId: cfg.proxmox.datastore, discard: "on", ssd: true }],
+        // net0's firewall bridge applies the anti-spoofing filters (tenant-firewall.ts).
         networkDevices: [
-          { bridge: args.bridges.public, model: "virtio" },
+          { bridge: args.bridges.public, model: "virtio", firewall: true },
           { bridge: args.bridges.private, model: "virtio", vlanId: t.vlan },
         ],
         initialization: {
@@ -104,6 +112,8 @@ export class Tenant extends pulumi.ComponentResource {
           ipConfigs: [{ ipv4: publicIpConfig(plan, t.publicIp) }, { ipv4: subnetIpConfig(t.routerIp, t.privateCidr) }],
           // The common-services resolver answers the public pools (render/services.ts).
           dns: { servers: [plan.services.publicIp] },
+          // No package upgrade at first boot: the router image is shipped as it is.
+          upgrade: false,
         },
         kvmArguments: renderKvmArguments(plan, t, args.hostLayout),
         // User data lives in the VM: Proxmox refuses to delete it until an operator lifts this.
@@ -111,9 +121,13 @@ export class Tenant extends pulumi.ComponentResource {
         onBoot: true,
         started: true,
       },
-      // QEMU refuses to start when the password file is missing.
-      { parent: this, dependsOn: [pwFile, ...(args.dependsOn ?? [])] },
+      // QEMU refuses to start when the password file is missing. `protect`: the engine refuses to delete or replace the
+      // VM before any step runs; Proxmox's own `protection` refuses only after bpg has stopped the VM (vmDelete runs
+      // EnsureStopped first), so on its own a removed tenant's router would be shut down and every later `up` fail.
+      { parent: this, dependsOn: [pwFile, ...(args.dependsOn ?? [])], protect: true, ignoreChanges: VM_IGNORE_CHANGES },
     );
+
+    tenantPublicFirewall(name, plan, t, { parent: this, dependsOn: [this.vm] });
 
     const client = args.pki.issue(
       name,
@@ -138,6 +152,7 @@ export class Tenant extends pulumi.ComponentResource {
           connection: vpn.connection,
           apply: renderTenantApplyScript(plan, s, t, args.serverLayout, ccd, t.hardwareId),
           delete: renderTenantDeleteScript(plan, s, t, args.serverLayout),
+          target: vpn.identity,
         },
         { parent: this, dependsOn: [vpn.setup] },
       );

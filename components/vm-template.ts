@@ -4,6 +4,7 @@
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
+import { importFileName } from "../config/image";
 import type { Plan } from "../plan/types";
 
 export interface VmTemplateArgs {
@@ -26,9 +27,11 @@ export class VmTemplate extends pulumi.ComponentResource {
       this.resources = [];
     } else {
       if (!t.imageUrl) throw new pulumi.RunError("librerouter-hosting:template.imageUrl: is required when template.createFromImage is true; set the URL of the LibreRouter cloud image");
+      // `import` content: Proxmox (8.4+) takes only a name ending in .qcow2/.raw/.vmdk and cannot decompress it.
+      // config/image.ts checked the name (plan/build.ts) and preflight the Import content type and the release.
       const image = new proxmoxve.download.File(
         `${name}-image`,
-        { nodeName: config.proxmox.node, datastoreId: config.proxmox.snippetsDatastore, contentType: "import", url: t.imageUrl },
+        { nodeName: config.proxmox.node, datastoreId: config.proxmox.snippetsDatastore, contentType: "import", url: t.imageUrl, fileName: importFileName(t) },
         { parent: this },
       );
       const vm = new proxmoxve.VmLegacy(

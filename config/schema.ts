@@ -11,7 +11,14 @@ const ipv4 = z.string().refine(isIpv4, { message: "must be a dotted IPv4 address
 const cidr = z.string().superRefine((s, ctx) => {
   if (!isCidr(s)) ctx.addIssue({ code: "custom", message: cidrProblem(s) });
 });
-const bridge = z.string().regex(/^[a-z][a-z0-9]{1,14}$/, { message: "must be a Linux bridge name such as vmbr1 (lowercase letters and digits, 2–15 characters)" });
+/** Proxmox's own rule for a bridge name (network/linux Bridge `name`: letters, digits, `_`, starting with a letter, ≤ 10). */
+const bridge = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{1,9}$/, { message: "must be a Proxmox bridge name such as vmbr1 (a letter, then letters, digits or _, 2–10 characters)" });
+/** An OpenSSH public host key as `ssh-keyscan` prints it, without the host name: `<type> <base64>`. */
+const sshHostKey = z
+  .string()
+  .regex(/^(?:ssh-ed25519|ecdsa-sha2-nistp(?:256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,2}$/, {
+    message: "must be the host's public key as `ssh-keyscan -t ed25519 <host>` prints it, without the host name: \"ssh-ed25519 AAAA…\"",
+  });
 
 /** What is wrong with a string that is not a CIDR, with the likely intended value when there is one. */
 function cidrProblem(s: string): string {
@@ -169,6 +176,8 @@ export const proxmoxSchema = z
     snippetsDatastore: z.string().min(1).default("local"),
     snippetsPath: z.string().startsWith("/", { message: "must be an absolute path such as /var/lib/vz/snippets" }).default("/var/lib/vz/snippets"),
     sshUser: z.string().min(1).default("root"),
+    /** The host's SSH key, pinned: the secret setup scripts go only to this host (and, through it, to the guests). */
+    sshHostKey: sshHostKey.optional(),
   })
   .strict();
 
@@ -178,6 +187,8 @@ export const templateSchema = z
     vmid: int(100, 999_999_999).default(9000),
     imageUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL of a cloud image, e.g. https://example.net/librerouter.qcow2" }).optional(),
     createFromImage: z.boolean().default(false),
+    /** Name the downloaded image is stored under (`import` content: .qcow2, .raw or .vmdk); default: the URL's file name. */
+    imageFileName: z.string().min(1).max(200).optional(),
     /** VMID of an existing Debian 12 cloud-init template; the VPN servers and the services VM are full clones of it. */
     serverVmid: int(100, 999_999_999).default(9001),
   })

@@ -16,7 +16,7 @@ import { dataplaneToolPath } from "../render/dataplane";
 import { renderTenantEnv, tenantEnvPath } from "../render/dataplane-env";
 import { renderServerSetupScript } from "../render/server-setup";
 import { must, run } from "./exec";
-import { labServerLayout } from "./layout";
+import { LAB_TRUNK, labServerLayout, labTrunkLines } from "./layout";
 import { Netns, runPrefix } from "./netns";
 import { Procs } from "./procs";
 import { startReaper } from "./reaper";
@@ -92,7 +92,7 @@ async function scenario(n: number, base: string): Promise<Record<string, Sample 
     const layout = labServerLayout(dir, "vpn1");
     // Links: tun stand-in, the target tenant's link to its router, and a veth pair inside gw for every other tenant.
     const veths = [`link add name ${udp.dev} netns ${gw} type veth peer name eth0 netns ${src}`, `link add name ${target.link} netns ${gw} type veth peer name eth0 netns ${sink}`];
-    const gwLines = [`link set lo up`, `link set ${udp.dev} up`, `addr add ${udp.gateway}/${udp.prefix} dev ${udp.dev}`];
+    const gwLines = [...labTrunkLines("vpn1"), `link set lo up`, `link set ${udp.dev} up`, `addr add ${udp.gateway}/${udp.prefix} dev ${udp.dev}`];
     for (const t of plan.tenants) if (t !== target) gwLines.push(`link add ${t.link} type veth peer name p${t.slot}`, `link set p${t.slot} up`);
     await netns.batch(undefined, veths);
     await netns.batch(gw, gwLines);
@@ -103,7 +103,7 @@ async function scenario(n: number, base: string): Promise<Record<string, Sample 
     }
     const t0 = Date.now();
     const setup = join(dir, "setup.sh");
-    writeFileSync(setup, renderServerSetupScript(plan, server, layout, []), { mode: 0o700 });
+    writeFileSync(setup, renderServerSetupScript(plan, server, layout, [], { trunkMac: LAB_TRUNK.mac.vpn1 }), { mode: 0o700 });
     await must(["env", "LR_SERVICES=none", "bash", setup], { ns: gw });
     for (const t of plan.tenants) {
       const f = tenantEnvPath(layout, t);

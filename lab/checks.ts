@@ -4,6 +4,8 @@
  * restore it); `npm run lab` prints them as a table and test/e2e/lab.test.ts runs each as a test.
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { HOST_FIREWALL_UNIT } from "../render/host-console";
 import type { TenantPlan } from "../plan/types";
 import { connectCount, pushedAddress, startClient, waitForConnection } from "./clients";
 import { must, sleep } from "./exec";
@@ -216,7 +218,7 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: "reboot-reapply",
-    title: "vpn1 rules flushed (reboot): lr-dataplane apply-all restores them exactly",
+    title: "vpn1 and host rules flushed (reboot): lr-dataplane apply-all and the host's boot unit restore them exactly",
     async run(lab) {
       const before = await snapshot(lab.ns.vpn1);
       await simulateReboot(lab, "vpn1");
@@ -228,7 +230,20 @@ export const CHECKS: readonly Check[] = [
       const diff = diffState(before, await snapshot(lab.ns.vpn1));
       if (diff.length) fail(`state after apply-all differs:\n${diff.slice(0, 20).join("\n")}`);
       for (const t of lab.plan.tenants) if (!(await pings(lab.ns.vpn1, t.routerIp))) fail(`vpn1 cannot ping ${t.key}'s router after apply-all`);
-      return `apply-all ${secs(ms)}; rules, routes and iptables identical`;
+      // The host: every rule gone, then what its boot unit runs (ExecStart, read from the installed unit).
+      const host = lab.ns.host;
+      const port = lab.plan.tenants[0].vnc.port;
+      const hostBefore = await snapshot(host);
+      for (const t of ["iptables", "ip6tables"]) for (const op of ["-F", "-X"]) await must([t, op], { ns: host });
+      if (!(await tcpOpens(lab.ns.x, lab.plan.host.mgmtIp, port))) fail("control: with the host's rules flushed the outsider should reach the console port");
+      const unit = readFileSync(`${lab.hostLayout.systemdDir}/${HOST_FIREWALL_UNIT}`, "utf8");
+      const exec = /^ExecStart=(.+)$/m.exec(unit)?.[1] ?? fail(`no ExecStart in ${HOST_FIREWALL_UNIT}`);
+      await must(exec.split(" "), { ns: host });
+      const hostDiff = diffState(hostBefore, await snapshot(host));
+      if (hostDiff.length) fail(`host state after its boot unit differs:\n${hostDiff.slice(0, 20).join("\n")}`);
+      if (await tcpOpens(lab.ns.x, lab.plan.host.mgmtIp, port, 1500)) fail("the outsider reaches the console port after the host's boot unit");
+      if (!(await tcpOpens(lab.ns.vpn1, lab.plan.host.mgmtIp, port))) fail("vpn1 lost the console port after the host's boot unit");
+      return `apply-all ${secs(ms)}; rules, routes and iptables identical; host boot unit: console closed again except to the VPN servers`;
     },
   },
   {

@@ -7,7 +7,7 @@ import { randomInt } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { TenantPlan } from "../plan/types";
-import { renderHostConsoleFirewall } from "../render/host-console";
+import { hostConsoleFirewallScripts } from "../render/host-console";
 import { renderKvmArguments } from "../render/vnc";
 import { must, run, sleep } from "./exec";
 import type { Lab } from "./lab";
@@ -61,9 +61,9 @@ export async function startConsole(lab: Lab, tenant: TenantPlan): Promise<Proc> 
   return proc;
 }
 
-/** Runs the rendered host console firewall in the host namespace. */
+/** Runs the host firewall's install script (what the host's remote command runs) in the host namespace, no systemd. */
 export async function applyHostFirewall(lab: Lab): Promise<void> {
-  const file = lab.path("host", "console-firewall.sh");
-  writeFileSync(file, renderHostConsoleFirewall(lab.plan, lab.hostLayout), { mode: 0o755 });
-  await must(["bash", file], { ns: lab.ns.host });
+  const file = lab.path("host", "console-firewall-install.sh");
+  writeFileSync(file, hostConsoleFirewallScripts(lab.plan, lab.hostLayout).apply, { mode: 0o700 });
+  await must(["env", "LR_SERVICES=none", "bash", file], { ns: lab.ns.host });
 }

@@ -14,6 +14,7 @@ import { renderServerSetupScript, SetupFile } from "../render/server-setup";
 import { renderTenantApplyScript, renderTenantDeleteScript } from "../render/tenant-scripts";
 import { must, run } from "./exec";
 import type { Lab } from "./lab";
+import { LAB_TRUNK } from "./layout";
 import type { Proc } from "./procs";
 
 function serverPlan(lab: Lab, name: ServerName) {
@@ -37,7 +38,8 @@ async function runScript(lab: Lab, name: ServerName, file: string, text: string,
 /** Rendered setup script, then every tenant's rendered apply script. */
 export async function setupServer(lab: Lab, name: ServerName): Promise<void> {
   const server = serverPlan(lab, name);
-  await runScript(lab, name, "setup.sh", renderServerSetupScript(lab.plan, server, lab.layouts[name], labServerFiles(lab, name)), { LR_SERVICES: "none" });
+  const nics = { trunkMac: LAB_TRUNK.mac[name] };
+  await runScript(lab, name, "setup.sh", renderServerSetupScript(lab.plan, server, lab.layouts[name], labServerFiles(lab, name), nics), { LR_SERVICES: "none" });
   for (const t of lab.plan.tenants) await applyTenant(lab, name, t);
 }
 

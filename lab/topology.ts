@@ -15,6 +15,7 @@
 import type { Plan, ServerName } from "../plan/types";
 import type { ServerLayout } from "../render/layout";
 import type { Netns } from "./netns";
+import { labTrunkLines } from "./layout";
 import type { Procs } from "./procs";
 
 /** The "internet" address every LibreRouter serves (and the wan serves as LEAK). RFC 2544 benchmark block. */
@@ -87,12 +88,14 @@ export async function buildTopology(plan: Plan, netns: Netns, procs: Procs, layo
   // the outsider with the services VM's address.
   for (const s of plan.servers) b.veth(ns.host, `m-${s.name}`, ns[s.name], layouts[s.name].ifaces.mgmt);
   b.veth(ns.host, "m-x", ns.x, "mgmt");
-  b.bridge(ns.host, "vmbr2", [...plan.servers.map((s) => `m-${s.name}`), "m-x"]);
-  b.in(ns.host, `addr add ${plan.host.mgmtIp}/${plan.mgmt.prefix} dev vmbr2`);
+  const mgmtBridge = plan.config.network.managementBridge;
+  b.bridge(ns.host, mgmtBridge, [...plan.servers.map((s) => `m-${s.name}`), "m-x"]);
+  b.in(ns.host, `addr add ${plan.host.mgmtIp}/${plan.mgmt.prefix} dev ${mgmtBridge}`);
   b.in(ns.x, `addr add ${plan.services.mgmtIp}/${plan.mgmt.prefix} dev mgmt`);
 
   for (const s of plan.servers) {
     const l = layouts[s.name].ifaces;
+    b.in(ns[s.name], ...labTrunkLines(s.name));
     b.in(ns[s.name], `addr add ${s.publicIp}/${pub.prefix} dev ${l.public}`, `route add default via ${pub.gateway}`, `addr add ${s.mgmtIp}/${plan.mgmt.prefix} dev ${l.mgmt}`);
   }
 

@@ -61,6 +61,35 @@ export const vlan = (cfg: StackConfig, slot: number): number => cfg.network.vlan
 export const tableId = (cfg: StackConfig, slot: number): number => cfg.network.tableBase + slot;
 export const vncDisplay = (cfg: StackConfig, slot: number): number => cfg.network.vncDisplayBase + slot;
 
+/** Ports a tenant console must not take: Proxmox's own VNC proxies (5900–6000), the API, migration. */
+export const RESERVED_PORTS: readonly [number, number, string][] = [
+  [5900, 6000, "Proxmox's own VNC consoles (5900–6000)"],
+  [8006, 8006, "the Proxmox API (8006)"],
+  [60000, 60050, "Proxmox live migration (60000–60050)"],
+];
+
+/**
+ * The highest slot any tenant can ever have under `cfg`: the tightest of the per-slot bounds buildPlan checks
+ * (private /24s, tunnel pools, VLAN ids, VNC ports, VMIDs, the schema's 65535). Resources sized for every slot
+ * up to it (the console firewall's port ranges, the VLAN trunk) never change when a tenant comes or goes.
+ */
+export function maxSlot(cfg: StackConfig): number {
+  const net = cfg.network;
+  return Math.min(65535, privateSlots(cfg) - 1, maxTunnelSlot(cfg), 4094 - net.vlanBase, 65535 - 5900 - net.vncDisplayBase, 999_999_999 - net.vmidBase);
+}
+
+/**
+ * Every port a tenant console can ever take under `cfg`, as inclusive ranges: 5900 + vncDisplayBase + 1 …
+ * 5900 + vncDisplayBase + maxSlot, without the reserved ports (buildPlan refuses a slot that lands on one).
+ */
+export function consolePortRanges(cfg: StackConfig): { lo: number; hi: number }[] {
+  let ranges = [{ lo: 5900 + cfg.network.vncDisplayBase + 1, hi: 5900 + cfg.network.vncDisplayBase + maxSlot(cfg) }];
+  for (const [rlo, rhi] of RESERVED_PORTS) {
+    ranges = ranges.flatMap((r) => [{ lo: r.lo, hi: Math.min(r.hi, rlo - 1) }, { lo: Math.max(r.lo, rhi + 1), hi: r.hi }]).filter((r) => r.lo <= r.hi);
+  }
+  return ranges;
+}
+
 export interface PublicAddressing {
   /** Host, VPN servers and common services. */
   readonly infra: { readonly host: string; readonly vpn1: string; readonly vpn2: string; readonly services: string };

@@ -1,16 +1,10 @@
 /** Config → validated config → plan. Every cross-field rule lives here; all problems are reported at once. */
 import { ConfigError, ConfigIssue, fromZod } from "../config/errors";
+import { templateImageIssue } from "../config/image";
 import { contains, formatCidr, intToIp, ipToInt, overlaps, parseCidr, size } from "../config/net";
 import { StackConfig, stackSchema } from "../config/schema";
 import * as A from "./alloc";
 import { Plan, ServerPlan, TenantPlan } from "./types";
-
-/** Ports a tenant console must not take: Proxmox's own VNC proxies (5900–6000), the API, migration. */
-const RESERVED_PORTS: readonly [number, number, string][] = [
-  [5900, 6000, "Proxmox's own VNC consoles (5900–6000)"],
-  [8006, 8006, "the Proxmox API (8006)"],
-  [60000, 60050, "Proxmox live migration (60000–60050)"],
-];
 
 interface TenantSeed {
   readonly key: string;
@@ -95,7 +89,7 @@ function planTenant(cfg: StackConfig, t: TenantSeed, publicIp: string, slotErr: 
   if (vmid > 999_999_999) bad("vmid-max", `VMID ${vmid} is above Proxmox's 999999999`, "lower network.vmidBase");
   const display = A.vncDisplay(cfg, t.slot);
   const port = 5900 + display;
-  const reserved = RESERVED_PORTS.find(([lo, hi]) => port >= lo && port <= hi);
+  const reserved = A.RESERVED_PORTS.find(([lo, hi]) => port >= lo && port <= hi);
   if (port > 65535) {
     bad("vnc-max", `VNC port 5900 + network.vncDisplayBase + slot = ${port} is above 65535`, `lower network.vncDisplayBase (now ${net.vncDisplayBase})`);
   } else if (reserved) {
@@ -262,6 +256,8 @@ function checkInfra(cfg: StackConfig, err: Err): void {
     else seen.set(v, k);
   }
   if (cfg.template.createFromImage && !cfg.template.imageUrl) err("template.imageUrl", "is required when template.createFromImage is true; set the URL of the LibreRouter cloud image");
+  const image = templateImageIssue(cfg.template);
+  if (image) err(image.key, image.message);
   if (cfg.vpn.keepalive[1] < 2 * cfg.vpn.keepalive[0]) err("vpn.keepalive", `got [${cfg.vpn.keepalive.join(", ")}]; the timeout must be at least twice the interval, e.g. [5, 15]`);
   if (cfg.vpn.renewBeforeDays >= cfg.vpn.clientCertValidityDays) err("vpn.renewBeforeDays", `got ${cfg.vpn.renewBeforeDays}; must be below vpn.clientCertValidityDays (${cfg.vpn.clientCertValidityDays})`);
   const d = cfg.tenantDefaults.memory;

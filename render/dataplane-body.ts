@@ -196,8 +196,14 @@ rp_links() {
 }
 `;
 
-const COMMANDS = `cmd_base() {
+const COMMANDS = `# trunk_up: the trunk carries every tenant VLAN (named by MAC: the setup script now, udev at boot); up before anything uses it.
+trunk_up() {
+  "$IP" link set dev "$TRUNK" up 2>/dev/null || die "no trunk interface $TRUNK: the setup script names it by MAC (re-run it)"
+}
+
+cmd_base() {
   lock
+  trunk_up
   set_sysctls
   read_rules
   apply_skeleton
@@ -236,6 +242,7 @@ cmd_apply() {
 # Firewall and names first, then the links: a tenant link is never up before the chains that fence it.
 cmd_apply_all() {
   lock
+  trunk_up
   set_sysctls
   read_rules
   apply_skeleton

@@ -126,7 +126,7 @@ export function renderDataplaneTool(plan: Plan, server: ServerPlan, layout: Serv
   return `#!/bin/bash
 # lr-dataplane for ${server.name} (stack ${plan.stack}): tenant links, policy routing, firewall.
 # Rendered by librerouter-hosting, do not edit. Idempotent: every subcommand may run any number of times.
-#   base          sysctls, the routing skeleton, the firewall chains
+#   base          the trunk up, sysctls, the routing skeleton, the firewall chains
 #   apply <key>   the tenant's link, address, table and rules from ${layout.confDir}/tenants/<key>.env
 #   delete <key>  removes exactly what apply added, kills the tenant's live sessions, removes the env file
 #   apply-all     base + every tenant (the boot unit ${DATAPLANE_UNIT})

@@ -1,89 +1,164 @@
 /**
- * The console firewall on the Proxmox host: the tenants' VNC ports answer on the management address only to
- * the two VPN servers (which DNAT each tenant's own console from its tunnel). Its own chain LR-CONSOLE, jumped
- * to first from INPUT for the tenant port range. pve-firewall "does not touch other (user defined) chains"
- * (pve-firewall debian/README) and only manages PVEFW-* and its own jump, so the two coexist; our jump sits
- * above PVEFW-INPUT, so the VPN servers reach the consoles even when the host firewall's policy is DROP.
- * Pure: no `@pulumi/*` import.
+ * The firewall on the Proxmox host, in two chains jumped to first from INPUT:
+ * - LR-MGMT, for everything arriving on the management bridge: replies to the host's own connections (SSH to the
+ *   guests) and the console ports from the two VPN servers pass, every other new connection is dropped, so a
+ *   compromised VPN or services VM cannot reach the host's SSH or API. Also for IPv6 (sshd and pveproxy listen
+ *   on `::`, and every bridge has a link-local address).
+ * - LR-CONSOLE, for the console ports on the management address arriving anywhere else (a tenant VM routing via
+ *   the host's public address): only the VPN servers' addresses pass.
+ * The port set is every port a tenant console can EVER take under the config (plan/alloc consolePortRanges),
+ * so adding or removing a tenant never changes this script.
+ *
+ * pve-firewall (legacy, iptables) never flushes INPUT: it loads its rules with `iptables-restore -n`, appends
+ * its `-A INPUT -j PVEFW-INPUT` only when missing and deletes only that jump on stop (pve-firewall
+ * src/PVE/Firewall.pm get_ruleset_cmdlist / remove_pvefw_chains_iptables), and "does not touch other (user
+ * defined) chains" (debian/README). So our jumps, inserted at the top, stay above PVEFW-INPUT. The boot unit
+ * runs after pve-firewall.service, whose ExecStartPre switches the iptables alternative to legacy: our rules go
+ * to the same tables. Not for PVE 8's opt-in nftables proxmox-firewall: an iptables ACCEPT does not override
+ * an nft DROP there. Pure: no `@pulumi/*` import.
  */
 import { isIpv4 } from "../config/net";
+import { consolePortRanges } from "../plan/alloc";
 import type { Plan } from "../plan/types";
+import { LR_WRITE_FN, shq, writeFile } from "./dataplane-shell";
 import type { HostLayout } from "./layout";
 
 export const CONSOLE_CHAIN = "LR-CONSOLE";
+export const MGMT_CHAIN = "LR-MGMT";
+/** The host's boot unit that re-applies the firewall. */
+export const HOST_FIREWALL_UNIT = "librerouter-console-firewall.service";
 
-/** The port range that holds every tenant's console (the plan's lowest and highest), or undefined with no tenants. */
-export function consolePortRange(plan: Plan): { lo: number; hi: number } | undefined {
-  if (plan.tenants.length === 0) return undefined;
-  const ports = plan.tenants.map((t) => t.vnc.port);
-  return { lo: Math.min(...ports), hi: Math.max(...ports) };
+/** `<confDir>/console-firewall`: the installed script (`apply` | `delete`). */
+export function hostFirewallToolPath(layout: HostLayout): string {
+  return `${layout.confDir}/console-firewall`;
 }
 
-/** The LR-CONSOLE rules, iptables-save form. */
+/** The console ports as a multiport list (`6001:8005,8007:9994`): fixed by the config, never by the tenants. */
+export function consolePorts(plan: Plan): string {
+  const ranges = consolePortRanges(plan.config);
+  if (ranges.length === 0) throw new Error("no slot can hold a tenant: check network.vncDisplayBase, network.vlanBase and the tenant networks");
+  // multiport takes at most 15 ports, a range counting as two; the reserved ports split the range into at most 4.
+  if (ranges.reduce((n, r) => n + (r.lo === r.hi ? 1 : 2), 0) > 15) throw new Error("console port ranges do not fit one multiport match");
+  return ranges.map((r) => (r.lo === r.hi ? `${r.lo}` : `${r.lo}:${r.hi}`)).join(",");
+}
+
+/** The LR-CONSOLE and LR-MGMT rules, iptables-save form. */
 export function consoleChainRules(plan: Plan): string[] {
   const host = `${plan.host.mgmtIp}/32`;
-  return [...plan.servers.map((s) => `-A ${CONSOLE_CHAIN} -s ${s.mgmtIp}/32 -d ${host} -j ACCEPT`), `-A ${CONSOLE_CHAIN} -j DROP`];
+  const ports = consolePorts(plan);
+  return [
+    ...plan.servers.map((s) => `-A ${CONSOLE_CHAIN} -s ${s.mgmtIp}/32 -d ${host} -j ACCEPT`),
+    `-A ${CONSOLE_CHAIN} -j DROP`,
+    `-A ${MGMT_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+    ...plan.servers.map((s) => `-A ${MGMT_CHAIN} -s ${s.mgmtIp}/32 -d ${host} -p tcp -m multiport --dports ${ports} -j ACCEPT`),
+    `-A ${MGMT_CHAIN} -j DROP`,
+  ];
+}
+
+/** The INPUT jumps, as iptables-save prints them, in the order they must head INPUT. */
+export function consoleJumps(plan: Plan): { v4: string[]; v6: string[] } {
+  const bridge = plan.config.network.managementBridge;
+  return {
+    v4: [`-i ${bridge} -j ${MGMT_CHAIN}`, `-d ${plan.host.mgmtIp}/32 -p tcp -m multiport --dports ${consolePorts(plan)} -j ${CONSOLE_CHAIN}`],
+    v6: [`-i ${bridge} -j ${MGMT_CHAIN}`],
+  };
 }
 
 /**
- * Bash script `<script> [apply|delete]` (default apply; env LR_MODE works too). apply: LR-CONSOLE rebuilt
- * atomically, the jump `-p tcp --dport lo:hi -j LR-CONSOLE` first in INPUT, a stale jump for another range
- * removed. delete: every jump to LR-CONSOLE and the chain removed. Idempotent both ways.
+ * Bash script `<script> [apply|delete]` (default apply; env LR_MODE works too). apply: the chains rebuilt
+ * atomically, our jumps first in INPUT in their order (stale or misplaced ones removed and put back). delete:
+ * every jump to our chains and the chains removed. Idempotent both ways; this is what the boot unit runs.
  */
 export function renderHostConsoleFirewall(plan: Plan, layout: HostLayout): string {
   for (const ip of [plan.host.mgmtIp, ...plan.servers.map((s) => s.mgmtIp)]) if (!isIpv4(ip)) throw new Error(`not an IPv4 address: ${ip}`);
-  const range = consolePortRange(plan);
-  const jump = range ? `-p tcp -m tcp --dport ${range.lo}:${range.hi} -j ${CONSOLE_CHAIN}` : "";
+  const bridge = plan.config.network.managementBridge;
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) throw new Error(`network.managementBridge ${JSON.stringify(bridge)} is not an interface name`);
+  const jumps = consoleJumps(plan);
   return `#!/bin/bash
-# Console firewall on the Proxmox host (stack ${plan.stack}); rendered by librerouter-hosting, do not edit.
-# VNC ports ${range ? `${range.lo}–${range.hi}` : "(no tenants)"} on ${plan.host.mgmtIp} only from ${plan.servers.map((s) => `${s.name} ${s.mgmtIp}`).join(" and ")}.
-# Host config dir: ${layout.confDir}. Usage: $0 [apply|delete]
+# Host firewall on the Proxmox host (stack ${plan.stack}); rendered by librerouter-hosting, do not edit.
+# From ${bridge}: replies, and VNC ports ${consolePorts(plan)} on ${plan.host.mgmtIp} from ${plan.servers.map((s) => `${s.name} ${s.mgmtIp}`).join(" and ")}; nothing else new.
+# Elsewhere: those ports on ${plan.host.mgmtIp} only from the VPN servers. Boot: ${layout.systemdDir}/${HOST_FIREWALL_UNIT}.
+# Usage: $0 [apply|delete]
 set -euo pipefail
 export LC_ALL=C
-IPT=/usr/sbin/iptables
-IPT_RESTORE=/usr/sbin/iptables-restore
-IPT_SAVE=/usr/sbin/iptables-save
-CHAIN=${CONSOLE_CHAIN}
-JUMP='${jump}'
+CHAINS=(${CONSOLE_CHAIN} ${MGMT_CHAIN})
+JUMPS4=(${jumps.v4.map(shq).join(" ")})
+JUMPS6=(${jumps.v6.map(shq).join(" ")})
 MODE=\${1:-\${LR_MODE:-apply}}
 NL=$'\\n'
 
-# drop_jumps <keep>: delete every INPUT jump to the chain except <keep> (args as iptables-save prints them).
-drop_jumps() {
-  local saved line rule
-  saved=$("$IPT_SAVE" -t filter)
+# input_jumps <v>: INPUT's rules that jump to one of our chains, in order (as iptables-save prints them).
+input_jumps() {
+  local saved line c
+  saved=$("/usr/sbin/ip\${1}tables-save" -t filter)
+  OURS=()
   while IFS= read -r line; do
-    [[ $line == "-A INPUT "*"-j $CHAIN" ]] || continue
-    rule=\${line#-A INPUT }
-    [[ $rule == "$1" ]] && continue
-    read -ra args <<<"$rule"
-    "$IPT" -D INPUT "\${args[@]}"
+    [[ $line == "-A INPUT "* ]] || continue
+    for c in "\${CHAINS[@]}"; do
+      if [[ $line == *" -j $c" ]]; then OURS+=("\${line#-A INPUT }"); fi
+    done
   done <<<"$saved"
+  HEAD=$(printf '%s\\n' "$saved" | /usr/bin/grep -m "$2" '^-A INPUT ' || true)
+}
+
+# drop_jumps <v>: delete every INPUT jump to one of our chains.
+drop_jumps() {
+  local rule
+  input_jumps "$1" 0
+  for rule in "\${OURS[@]}"; do
+    read -ra args <<<"$rule"
+    "/usr/sbin/ip\${1}tables" -D INPUT "\${args[@]}"
+  done
+}
+
+# want_jumps <v> <jump>…: the jumps head INPUT in this order; otherwise ours are removed and put back on top.
+want_jumps() {
+  local v=$1 want='' i
+  shift
+  for i in "$@"; do want+="-A INPUT $i$NL"; done
+  input_jumps "$v" "$#"
+  [[ "$HEAD$NL" == "$want" && \${#OURS[@]} -eq $# ]] && return 0
+  drop_jumps "$v"
+  for ((i = $#; i >= 1; i--)); do
+    read -ra args <<<"\${!i}"
+    "/usr/sbin/ip\${v}tables" -I INPUT 1 "\${args[@]}"
+  done
+}
+
+drop_chains() {
+  local c
+  for c in "\${CHAINS[@]}"; do
+    if "/usr/sbin/ip\${1}tables" -n -L "$c" >/dev/null 2>&1; then
+      "/usr/sbin/ip\${1}tables" -F "$c"
+      "/usr/sbin/ip\${1}tables" -X "$c"
+    fi
+  done
 }
 
 case $MODE in
   apply)
-    "$IPT_RESTORE" --noflush <<'LR_CONSOLE'
+    /usr/sbin/iptables-restore --noflush <<'LR_RULES'
 *filter
 :${CONSOLE_CHAIN} - [0:0]
+:${MGMT_CHAIN} - [0:0]
 ${consoleChainRules(plan).join("\n")}
 COMMIT
-LR_CONSOLE
-    drop_jumps "$JUMP"
-    if [[ -n $JUMP ]]; then
-      saved=$("$IPT_SAVE" -t filter)
-      if [[ $NL$saved$NL != *"$NL-A INPUT $JUMP$NL"* ]]; then
-        read -ra args <<<"$JUMP"
-        "$IPT" -I INPUT 1 "\${args[@]}"
-      fi
-    fi
+LR_RULES
+    /usr/sbin/ip6tables-restore --noflush <<'LR_RULES'
+*filter
+:${MGMT_CHAIN} - [0:0]
+-A ${MGMT_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A ${MGMT_CHAIN} -j DROP
+COMMIT
+LR_RULES
+    want_jumps "" "\${JUMPS4[@]}"
+    want_jumps 6 "\${JUMPS6[@]}"
     ;;
   delete)
-    drop_jumps ""
-    if "$IPT" -n -L "$CHAIN" >/dev/null 2>&1; then
-      "$IPT" -F "$CHAIN"
-      "$IPT" -X "$CHAIN"
-    fi
+    for v in "" 6; do
+      drop_jumps "$v"
+      drop_chains "$v"
+    done
     ;;
   *)
     echo "usage: $0 [apply|delete]" >&2
@@ -93,9 +168,67 @@ esac
 `;
 }
 
-/** The same script as two stdin-ready scripts for a remote command: `apply` and `delete`. */
+/** The host's boot unit: re-applies the firewall after pve-firewall and before any VM (its VNC port) starts. */
+export function renderHostFirewallUnit(plan: Plan, layout: HostLayout): string {
+  return `# Rendered by librerouter-hosting (stack ${plan.stack}), do not edit.
+[Unit]
+Description=LibreRouter host firewall (tenant VNC consoles, management bridge ${plan.config.network.managementBridge})
+# pve-firewall sets the iptables alternative and appends its own INPUT jump; ours go above it, in the same tables.
+After=network.target pve-firewall.service
+Before=pve-guests.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${hostFirewallToolPath(layout)} apply
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/**
+ * The two stdin scripts of the host's remote command. apply: writes the firewall script and its boot unit,
+ * enables the unit, applies. delete: disables and removes the unit, removes the rules (with its own copy of
+ * the script, so it works even if the installed one is gone) and the script. Env `LR_SERVICES=systemd|none`
+ * (default systemd; `none` = the lab: files only, no systemctl).
+ */
 export function hostConsoleFirewallScripts(plan: Plan, layout: HostLayout): { apply: string; delete: string } {
-  const script = renderHostConsoleFirewall(plan, layout);
-  const fixed = (mode: string) => script.replace("MODE=${1:-${LR_MODE:-apply}}", `MODE=${mode}`);
-  return { apply: fixed("apply"), delete: fixed("delete") };
+  const tool = renderHostConsoleFirewall(plan, layout);
+  const toolPath = hostFirewallToolPath(layout);
+  const unitPath = `${layout.systemdDir}/${HOST_FIREWALL_UNIT}`;
+  const head = (what: string) => `#!/bin/bash
+# ${what} of the host firewall (stack ${plan.stack}); rendered by librerouter-hosting, do not edit.
+set -euo pipefail
+umask 022
+export LC_ALL=C
+LR_SERVICES=\${LR_SERVICES:-systemd}
+case $LR_SERVICES in
+  systemd | none) ;;
+  *) echo "LR_SERVICES must be systemd or none, got $LR_SERVICES" >&2; exit 2 ;;
+esac
+`;
+  const apply = `${head("Install")}
+${LR_WRITE_FN}
+
+${writeFile({ path: toolPath, mode: "0755", content: tool }, "root:root")}
+${writeFile({ path: unitPath, mode: "0644", content: renderHostFirewallUnit(plan, layout) }, "root:root")}
+if [[ $LR_SERVICES == systemd ]]; then
+  systemctl daemon-reload
+  systemctl enable ${HOST_FIREWALL_UNIT}
+fi
+${shq(toolPath)} apply
+printf 'host firewall: %s files changed, applied (%s)\\n' "\${#CHANGED[@]}" "$LR_SERVICES"
+`;
+  if (tool.includes("\nLR_TOOL\n")) throw new Error("the host firewall script holds its own heredoc delimiter");
+  const del = `${head("Removal")}
+if [[ $LR_SERVICES == systemd && -e ${shq(unitPath)} ]]; then systemctl disable --now ${HOST_FIREWALL_UNIT}; fi
+rm -f ${shq(unitPath)}
+if [[ $LR_SERVICES == systemd ]]; then systemctl daemon-reload; fi
+bash -s delete <<'LR_TOOL'
+${tool}LR_TOOL
+rm -f ${shq(toolPath)}
+printf 'host firewall: removed\\n'
+`;
+  return { apply, delete: del };
 }

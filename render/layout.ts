@@ -15,6 +15,10 @@ export interface ServerLayout {
   readonly confDir: string;
   /** Where the systemd units go (the boot unit that re-applies every tenant). */
   readonly systemdDir: string;
+  /** systemd `.link` files (udev names the trunk NIC by MAC at every boot). */
+  readonly networkLinkDir: string;
+  /** ifupdown drop-ins, sourced by /etc/network/interfaces (brings the trunk up at boot). */
+  readonly ifupdownDir: string;
   /** Interface names inside the VPN server. */
   readonly ifaces: {
     /** Public side (clients arrive here). */
@@ -31,6 +35,8 @@ export interface HostLayout {
   readonly snippetsDir: string;
   /** Host-side config dir for the console firewall script. */
   readonly confDir: string;
+  /** Where the console firewall's boot unit goes. */
+  readonly systemdDir: string;
 }
 
 export const PRODUCTION_SERVER_LAYOUT: ServerLayout = {
@@ -39,12 +45,15 @@ export const PRODUCTION_SERVER_LAYOUT: ServerLayout = {
   stateDir: "/var/lib/librerouter",
   confDir: "/etc/librerouter",
   systemdDir: "/etc/systemd/system",
+  networkLinkDir: "/etc/systemd/network",
+  ifupdownDir: "/etc/network/interfaces.d",
   ifaces: { public: "eth0", trunk: "eth1", mgmt: "eth2" },
 };
 
 export const PRODUCTION_HOST_LAYOUT: HostLayout = {
   snippetsDir: "/var/lib/vz/snippets",
   confDir: "/etc/librerouter",
+  systemdDir: "/etc/systemd/system",
 };
 
 /** Common-name prefix of the VPN servers' certificates; clients check it with `verify-x509-name … name-prefix`. */

@@ -1,15 +1,19 @@
 /**
- * The script the server-level command runs on a VPN server (via stdin): directories with the owners OpenVPN
- * needs after it drops to nobody, every given file written atomically, the data-plane tool and its boot unit,
- * `lr-dataplane base`, and (with systemd) the two OpenVPN instances. Pure: no `@pulumi/*` import.
+ * The script the server-level command runs on a VPN server (via stdin): the packages a stock Debian 12 cloud
+ * image lacks, directories with the owners OpenVPN needs after it drops to nobody, every given file written
+ * atomically, the data-plane tool and its boot unit, the trunk NIC named by MAC and up, `lr-dataplane base`,
+ * and (with systemd) the two OpenVPN instances. Pure: no `@pulumi/*` import.
  */
 import type { Plan, ServerPlan } from "../plan/types";
 import { DATAPLANE_UNIT, dataplaneToolPath, renderDataplaneTool, renderDataplaneUnit } from "./dataplane";
 import { type SetupFile, LR_WRITE_FN, assertPath, shq, writeFile } from "./dataplane-shell";
+import { VPN_PACKAGES, ensurePackages } from "./guest-packages";
 import type { ServerLayout } from "./layout";
 import { openvpnFilePaths } from "./openvpn-server";
+import { type ServerNics, TRUNK_LINK_FILE, trunkMac, trunkNicFiles, trunkRenameLines } from "./trunk-nic";
 
 export type { SetupFile } from "./dataplane-shell";
+export type { ServerNics } from "./trunk-nic";
 
 /** Keeps systemd's `rp_filter=2` (its default for every new interface) from loosening the tool's strict mode. */
 export const SYSCTL_DROPIN = { path: "/etc/sysctl.d/90-librerouter.conf", content: "# librerouter-hosting: strict reverse-path filtering on every interface (see lr-dataplane).\nnet.ipv4.ip_forward = 1\nnet.ipv4.conf.all.rp_filter = 1\nnet.ipv4.conf.default.rp_filter = 1\nnet.ipv4.conf.*.rp_filter = 1\n" };
@@ -41,16 +45,20 @@ function ownerOf(layout: ServerLayout, path: string): string {
 
 /**
  * The setup script for `server`. `files` are written as given (the OpenVPN configs, hooks and PKI from the
- * other renderers); the tool and the boot unit are added here. Env `LR_SERVICES=systemd|none` (default
- * systemd): `none` (the lab) installs the unit file but starts nothing and leaves /etc/sysctl.d alone.
- * OpenVPN is restarted only when a file under the OpenVPN directory changed (a new tool or unit does not
- * drop the tenants' sessions). Prints counts only, never content.
+ * other renderers); the tool, the boot unit and the trunk NIC's `.link` file and ifupdown stanza are added
+ * here. `nics.trunkMac` is net1's MAC (validated; any case). Missing packages are installed first (none in the
+ * lab, which has them). Env `LR_SERVICES=systemd|none` (default systemd): `none` (the lab) installs the unit
+ * file but starts nothing and leaves /etc/sysctl.d and the initramfs alone. OpenVPN is restarted only when a
+ * file under the OpenVPN directory changed (a new tool or unit does not drop the tenants' sessions). Prints
+ * counts and interface names only, never content.
  */
-export function renderServerSetupScript(plan: Plan, server: ServerPlan, layout: ServerLayout, files: readonly SetupFile[]): string {
+export function renderServerSetupScript(plan: Plan, server: ServerPlan, layout: ServerLayout, files: readonly SetupFile[], nics: ServerNics): string {
   const p = openvpnFilePaths(layout);
+  const mac = trunkMac(server.name, nics);
   const own: SetupFile[] = [
     { path: dataplaneToolPath(layout), mode: "0755", content: renderDataplaneTool(plan, server, layout) },
     { path: `${layout.systemdDir}/${DATAPLANE_UNIT}`, mode: "0644", content: renderDataplaneUnit(server, layout) },
+    ...trunkNicFiles(layout, mac),
   ];
   const all = [...files, ...own];
   const seen = new Set<string>();
@@ -74,6 +82,8 @@ case $LR_SERVICES in
   *) echo "LR_SERVICES must be systemd or none, got $LR_SERVICES" >&2; exit 2 ;;
 esac
 
+${ensurePackages(VPN_PACKAGES)}
+
 ${LR_WRITE_FN}
 
 ${dirs.map((d) => `install -d -m ${d.mode} -o ${d.owner.split(":")[0]} -g ${d.owner.split(":")[1]} ${shq(d.path)}`).join("\n")}
@@ -89,6 +99,8 @@ for f in "\${CHANGED[@]}"; do
   esac
 done
 
+${trunkRenameLines(layout, mac)}
+
 ${shq(dataplaneToolPath(layout))} base
 
 if [[ $LR_SERVICES == systemd ]]; then
@@ -96,6 +108,8 @@ ${writeFile({ ...SYSCTL_DROPIN, mode: "0644" }, "root:root")
   .split("\n")
   .map((l, i) => (i === 0 ? `  ${l}` : l))
   .join("\n")}
+  # The initramfs carries the .link files: a stale copy there would name the trunk before the real root does.
+  if [[ " \${CHANGED[*]} " == *${shq(` ${layout.networkLinkDir}/${TRUNK_LINK_FILE} `)}* ]] && command -v update-initramfs >/dev/null 2>&1; then update-initramfs -u >/dev/null; fi
   systemctl daemon-reload
   systemctl enable ${DATAPLANE_UNIT} ${units.join(" ")}
   if [[ $restart == yes ]]; then

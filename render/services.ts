@@ -5,6 +5,7 @@
  */
 import type { Plan } from "../plan/types";
 import { LR_WRITE_FN, shq, writeFile } from "./dataplane-shell";
+import { SERVICES_PACKAGES, ensurePackages } from "./guest-packages";
 import { reverseZones } from "./reverse-dns";
 
 export const BIND_DIR = "/etc/bind";
@@ -50,11 +51,7 @@ set -euo pipefail
 umask 022
 export LC_ALL=C
 `;
-  const apply = `${head("Setup")}export DEBIAN_FRONTEND=noninteractive
-if ! command -v named >/dev/null 2>&1; then
-  apt-get update -q
-  apt-get install -y -q bind9 bind9-utils
-fi
+  const apply = `${head("Setup")}${ensurePackages(SERVICES_PACKAGES)}
 ${LR_WRITE_FN}
 
 if [[ ! -e ${shq(OPTIONS_ORIG)} ]]; then cp -p ${shq(OPTIONS_CONF)} ${shq(OPTIONS_ORIG)}; fi

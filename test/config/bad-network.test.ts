@@ -221,12 +221,30 @@ const rows: Row[] = [
     ],
   ],
   [
-    "bridge name with uppercase",
+    "bridge name longer than Proxmox's 10 characters (Linux would take 15)",
     (c) => {
-      c.network.privateBridge = "VMBR1";
+      c.network.privateBridge = "vmbrtenants";
     },
     [
-      "network.privateBridge: got \"VMBR1\"; must be a Linux bridge name such as vmbr1 (lowercase letters and digits, 2–15 characters)",
+      "network.privateBridge: got \"vmbrtenants\"; must be a Proxmox bridge name such as vmbr1 (a letter, then letters, digits or _, 2–10 characters)",
+    ],
+  ],
+  [
+    "bridge name with a dash",
+    (c) => {
+      c.network.managementBridge = "vmbr-mgmt";
+    },
+    [
+      "network.managementBridge: got \"vmbr-mgmt\"; must be a Proxmox bridge name such as vmbr1 (a letter, then letters, digits or _, 2–10 characters)",
+    ],
+  ],
+  [
+    "SSH host key with the host name in front (as ssh-keyscan prints it)",
+    (c) => {
+      (c as { proxmox: Record<string, unknown> }).proxmox.sshHostKey = "pve1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey";
+    },
+    [
+      "proxmox.sshHostKey: got \"pve1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey\"; must be the host's public key as `ssh-keyscan -t ed25519 <host>` prints it, without the host name: \"ssh-ed25519 AAAA…\"",
     ],
   ],
   [

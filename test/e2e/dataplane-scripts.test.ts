@@ -2,23 +2,38 @@
  * The rendered setup script, tenant scripts and lr-dataplane, run for real (root) in network namespaces:
  *   ca, cb ─ sw (bridge) ─ tun-udp ┐            ┌ vl101 ─ lr1 (10.0.1.1, "internet" 10.99.99.99 → "lr1")
  *   ct ──────────────────── tun-tcp ┤   vpn    ├ vl102 ─ lr2 (10.0.2.1, same address → "lr2")
- *                                   └          └ eth2 ─ host 192.168.100.10 (:6001 "vnc-acme", :6002 "vnc-coop")
+ *                                   └          └ eth2 ─ host vmbr2 192.168.100.10 (:6001 "vnc-acme", :6002 "vnc-coop", :22, :8006)
+ *                                                            ├ svc 192.168.100.13 (the services VM)
+ *                                       wan 203.0.113.2 ─ host eth0 203.0.113.1 (the public side)
  * Veths stand in for tun devices and VLAN links (no 8021q on this kernel); clients use /32 + onlink like a tun.
+ * The trunk starts as a fresh VM has it: `ens19`, down, with the MAC the setup script is given.
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dataplaneToolPath } from "../../render/dataplane";
-import { renderHostConsoleFirewall } from "../../render/host-console";
+import { HOST_FIREWALL_UNIT, hostConsoleFirewallScripts, hostFirewallToolPath } from "../../render/host-console";
 import type { ServerLayout } from "../../render/layout";
 import { ipRuleShowLine, serverRules } from "../../render/routing";
 import { renderServerSetupScript } from "../../render/server-setup";
 import { renderTenantApplyScript, renderTenantDeleteScript } from "../../render/tenant-scripts";
+import { trunkNicFiles } from "../../render/trunk-nic";
 import { twoTenantPlan } from "../render/dataplane/fixture";
 
 const P = `lrt-dp-${process.pid}`;
-const NS = { vpn: `${P}-vpn`, sw: `${P}-sw`, ca: `${P}-ca`, cb: `${P}-cb`, ct: `${P}-ct`, lr1: `${P}-lr1`, lr2: `${P}-lr2`, host: `${P}-host` };
+const NS = { vpn: `${P}-vpn`, sw: `${P}-sw`, ca: `${P}-ca`, cb: `${P}-cb`, ct: `${P}-ct`, lr1: `${P}-lr1`, lr2: `${P}-lr2`, host: `${P}-host`, svc: `${P}-svc`, wan: `${P}-wan` };
 const DIR = `/tmp/${P}`;
-const layout: ServerLayout = { openvpnDir: `${DIR}/openvpn`, runDir: `${DIR}/run`, stateDir: `${DIR}/state`, confDir: `${DIR}/conf`, systemdDir: `${DIR}/systemd`, ifaces: { public: "eth0", trunk: "eth1", mgmt: "eth2" } };
+const layout: ServerLayout = {
+  openvpnDir: `${DIR}/openvpn`,
+  runDir: `${DIR}/run`,
+  stateDir: `${DIR}/state`,
+  confDir: `${DIR}/conf`,
+  systemdDir: `${DIR}/systemd`,
+  networkLinkDir: `${DIR}/systemd-network`,
+  ifupdownDir: `${DIR}/interfaces.d`,
+  ifaces: { public: "eth0", trunk: "eth1", mgmt: "eth2" },
+};
+const hostLayout = { snippetsDir: `${DIR}/snippets`, confDir: `${DIR}/hostconf`, systemdDir: `${DIR}/hostsystemd` };
+const TRUNK_MAC = "02:4c:52:00:00:01";
 const plan = twoTenantPlan();
 const server = plan.servers[0];
 const [acme, coop] = plan.tenants;
@@ -36,9 +51,9 @@ function must(ns: string, script: string, input?: string): string {
 function bg(ns: string, args: string[]): void {
   procs.push(spawn("ip", ["netns", "exec", ns, ...args], { stdio: "ignore" }));
 }
-/** One TCP exchange from `ns` bound to `src`; "" when it does not connect in 1 s. */
+/** One TCP exchange from `ns` bound to `src`; "" when it does not connect in 0.5 s. */
 function probe(ns: string, src: string, dst: string, port: number): string {
-  return sh(ns, `/usr/bin/socat -T1 - TCP:${dst}:${port},bind=${src},connect-timeout=1 </dev/null 2>/dev/null`).out.trim();
+  return sh(ns, `/usr/bin/socat -T1 - TCP:${dst}:${port},bind=${src},connect-timeout=0.5 </dev/null 2>/dev/null`).out.trim();
 }
 function state(): { rules: string; routes: string; ipt: string } {
   return {
@@ -49,6 +64,9 @@ function state(): { rules: string; routes: string; ipt: string } {
 }
 const expectedRules = (tenants: typeof plan.tenants) => ["0:\tfrom all lookup 255", ...serverRules({ ...plan, tenants }, server).map(ipRuleShowLine), ""].join("\n");
 const tool = (args: string) => must(NS.vpn, `${dataplaneToolPath(layout)} ${args}`);
+const setupScript = () =>
+  renderServerSetupScript(plan, server, layout, [{ path: `${layout.openvpnDir}/pki/server.key`, mode: "0600", content: "-----BEGIN PRIVATE KEY-----\nE2ESECRET\n-----END PRIVATE KEY-----\n" }], { trunkMac: TRUNK_MAC.toUpperCase() });
+let setupOut = "";
 
 beforeAll(() => {
   for (const ns of Object.values(NS)) spawnSync("ip", ["netns", "add", ns]);
@@ -61,7 +79,7 @@ beforeAll(() => {
   link(NS.vpn, "vl101", NS.lr1, "lan");
   link(NS.vpn, "vl102", NS.lr2, "lan");
   link(NS.vpn, "eth2", NS.host, "mgmt");
-  must(NS.vpn, "ip link add eth1 type veth peer name eth1p && for i in lo tun-udp tun-tcp eth1 eth1p eth2; do ip link set $i up; done; ip addr add 10.255.0.1/18 dev tun-udp; ip addr add 10.255.64.1/18 dev tun-tcp; ip addr add 192.168.100.11/24 dev eth2");
+  must(NS.vpn, `ip link add ens19 address ${TRUNK_MAC} type veth peer name ens19p && for i in lo tun-udp tun-tcp ens19p eth2; do ip link set $i up; done; ip addr add 10.255.0.1/18 dev tun-udp; ip addr add 10.255.64.1/18 dev tun-tcp; ip addr add 192.168.100.11/24 dev eth2`);
   must(NS.sw, "ip link add br0 type bridge && for i in lo br0 up0 pa pb; do ip link set $i up; done; for i in up0 pa pb; do ip link set $i master br0; done");
   const client = (ns: string, ip: string, gw: string) => must(ns, `ip link set lo up; ip link set c0 up; ip addr add ${ip}/32 dev c0; ip route add ${gw} dev c0; ip route add default via ${gw} dev c0 onlink`);
   client(NS.ca, acme.tunnelIps["vpn1-udp"], "10.255.0.1");
@@ -71,15 +89,24 @@ beforeAll(() => {
     must(ns, `ip link set lo up; ip link set lan up; ip addr add ${t.routerIp}/24 dev lan; ip addr add 10.99.99.99/32 dev lo`);
     bg(ns, ["/usr/bin/socat", "TCP-LISTEN:8080,fork,reuseaddr", `SYSTEM:echo ${name}`]);
   }
-  must(NS.host, "ip link set lo up; ip link set mgmt up; ip addr add 192.168.100.10/24 dev mgmt");
+  link(NS.svc, "eth0", NS.host, "svc");
+  link(NS.wan, "eth0", NS.host, "eth0");
+  must(NS.host, "ip link set lo up; ip link add vmbr2 type bridge; for i in vmbr2 mgmt svc eth0; do ip link set $i up; done; ip link set mgmt master vmbr2; ip link set svc master vmbr2");
+  must(NS.host, "ip addr add 192.168.100.10/24 dev vmbr2; ip addr add fd00:4c52::10/64 dev vmbr2 nodad; ip addr add 203.0.113.1/24 dev eth0; sysctl -qw net.ipv4.ip_forward=1");
+  must(NS.svc, "ip link set lo up; ip link set eth0 up; ip addr add 192.168.100.13/24 dev eth0; ip addr add fd00:4c52::13/64 dev eth0 nodad");
+  // A tenant VM on the public bridge that routes the management network via the host's public address.
+  must(NS.wan, "ip link set lo up; ip link set eth0 up; ip addr add 203.0.113.2/24 dev eth0; ip route add 192.168.100.0/24 via 203.0.113.1");
   bg(NS.host, ["/usr/bin/socat", "TCP-LISTEN:6001,bind=192.168.100.10,fork,reuseaddr", "SYSTEM:echo vnc-acme"]);
   bg(NS.host, ["/usr/bin/socat", "TCP-LISTEN:6002,bind=192.168.100.10,fork,reuseaddr", "SYSTEM:echo vnc-coop"]);
+  bg(NS.host, ["/usr/bin/socat", "TCP-LISTEN:22,fork,reuseaddr", "SYSTEM:echo ssh-host"]);
+  bg(NS.host, ["/usr/bin/socat", "TCP-LISTEN:8006,fork,reuseaddr", "SYSTEM:echo api-host"]);
+  bg(NS.host, ["/usr/bin/socat", "TCP6-LISTEN:22,ipv6only=1,fork,reuseaddr", "SYSTEM:echo ssh-host6"]);
+  bg(NS.vpn, ["/usr/bin/socat", "TCP-LISTEN:22,bind=192.168.100.11,fork,reuseaddr", "SYSTEM:echo ssh-vpn1"]);
   bg(NS.cb, ["/usr/bin/socat", `TCP-LISTEN:8080,bind=${coop.tunnelIps["vpn1-udp"]},fork,reuseaddr`, "SYSTEM:echo coop-client"]);
   mkdirSync(`${DIR}/run`, { recursive: true });
   bg(NS.vpn, ["/usr/bin/socat", "-u", `UNIX-LISTEN:${DIR}/run/udp.sock,fork`, `OPEN:${DIR}/mgmt-udp.log,creat,append`]);
-  const setup = renderServerSetupScript(plan, server, layout, [{ path: `${layout.openvpnDir}/pki/server.key`, mode: "0600", content: "-----BEGIN PRIVATE KEY-----\nE2ESECRET\n-----END PRIVATE KEY-----\n" }]);
-  const out = must(NS.vpn, "LR_SERVICES=none bash -s", setup);
-  if (out.includes("E2ESECRET")) throw new Error("the setup script printed the key");
+  setupOut = must(NS.vpn, "LR_SERVICES=none bash -s", setupScript());
+  if (setupOut.includes("E2ESECRET")) throw new Error("the setup script printed the key");
   for (const t of plan.tenants) must(NS.vpn, "bash -s", renderTenantApplyScript(plan, server, t, layout, { udp: "ccd udp\n", tcp: "ccd tcp\n" }, t.hardwareId));
 });
 
@@ -88,6 +115,42 @@ afterAll(() => {
   for (const ns of Object.values(NS)) spawnSync("ip", ["netns", "del", ns]);
   rmSync(`/etc/netns/${NS.vpn}`, { recursive: true, force: true });
   rmSync(DIR, { recursive: true, force: true });
+});
+
+describe("the trunk NIC, pinned by MAC", () => {
+  it("the setup script renamed ens19 (the given MAC) to the layout's eth1, brought it up, and wrote the boot files", () => {
+    // Nothing else printed: no "installed: …" (the packages are here, so apt never ran), no file content.
+    expect(setupOut).toBe("trunk: ens19 renamed eth1\nvpn1: 5 files, 5 changed, openvpn restart: yes (none)\n");
+    expect(sh(NS.vpn, "ip link show dev ens19").code).not.toBe(0);
+    const link = must(NS.vpn, "ip -o link show dev eth1");
+    expect(link).toMatch(/^\d+: eth1@ens19p: <BROADCAST,MULTICAST,UP,LOWER_UP> .* state UP /);
+    expect(link).toContain(` link/ether ${TRUNK_MAC} `);
+    for (const f of trunkNicFiles(layout, TRUNK_MAC)) expect(readFileSync(f.path, "utf8")).toBe(f.content);
+  });
+
+  it("a second setup run renames nothing; lr-dataplane base brings a downed trunk back up", () => {
+    must(NS.vpn, "ip link set dev eth1 down");
+    const again = must(NS.vpn, "LR_SERVICES=none bash -s", setupScript());
+    expect(again).toBe("vpn1: 5 files, 0 changed, openvpn restart: no (none)\n");
+    must(NS.vpn, "ip link set dev eth1 down");
+    tool("base");
+    expect(must(NS.vpn, "ip -o link show dev eth1")).toMatch(/<BROADCAST,MULTICAST,UP,LOWER_UP> .* state UP /);
+  });
+
+  it("refuses an eth1 with another MAC, and a MAC no interface has, naming the check", () => {
+    const ns = `${P}-nic`;
+    spawnSync("ip", ["netns", "add", ns]);
+    try {
+      must(ns, "ip link add eth1 address 02:4c:52:00:00:99 type veth peer name p1");
+      const wrong = sh(ns, "LR_SERVICES=none bash -s", setupScript());
+      expect({ code: wrong.code, err: wrong.err }).toEqual({ code: 1, err: `interface eth1 exists but has not the trunk's MAC ${TRUNK_MAC} (check the VM's NIC order: net1 is the trunk)\n` });
+      must(ns, "ip link del eth1");
+      const none = sh(ns, "LR_SERVICES=none bash -s", setupScript());
+      expect({ code: none.code, err: none.err }).toEqual({ code: 1, err: `no single interface with the trunk's MAC ${TRUNK_MAC} (found 0): is net1 attached?\n` });
+    } finally {
+      spawnSync("ip", ["netns", "del", ns]);
+    }
+  });
 });
 
 describe("lr-dataplane in a namespace", () => {
@@ -227,21 +290,97 @@ COMMIT
   });
 });
 
-describe("host console firewall", () => {
-  it("lets only the VPN servers reach the consoles; apply twice = same; delete = gone", () => {
-    const fw = renderHostConsoleFirewall(plan, { snippetsDir: `${DIR}/snippets`, confDir: `${DIR}/hostconf` });
+describe("host firewall (install script, boot unit, removal)", () => {
+  const scripts = hostConsoleFirewallScripts(plan, hostLayout);
+  const hostState = () => must(NS.host, "{ iptables-save -t filter; ip6tables-save -t filter; } | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[0:0]/'");
+  const probe6 = (ns: string, src: string, dst: string, port: number) => sh(ns, `/usr/bin/socat -T1 - 'TCP6:[${dst}]:${port},bind=[${src}],connect-timeout=0.5' </dev/null 2>/dev/null`).out.trim();
+  /** Who reaches what on the host: the VPN servers only the consoles; the services VM and a non-VPN address nothing new. */
+  const reach = () => ({
+    vpnConsole: probe(NS.vpn, "192.168.100.11", "192.168.100.10", 6001),
+    tenantConsole: probe(NS.ca, acme.tunnelIps["vpn1-udp"], "10.255.0.1", 5900),
+    otherMgmtConsole: probe(NS.vpn, "192.168.100.50", "192.168.100.10", 6001),
+    svcConsole: probe(NS.svc, "192.168.100.13", "192.168.100.10", 6002),
+    svcSsh: probe(NS.svc, "192.168.100.13", "192.168.100.10", 22),
+    svcApi: probe(NS.svc, "192.168.100.13", "192.168.100.10", 8006),
+    svcSsh6: probe6(NS.svc, "fd00:4c52::13", "fd00:4c52::10", 22),
+    vpnSsh: probe(NS.vpn, "192.168.100.11", "192.168.100.10", 22),
+    vpnApi: probe(NS.vpn, "192.168.100.11", "192.168.100.10", 8006),
+    wanConsole: probe(NS.wan, "203.0.113.2", "192.168.100.10", 6001),
+    wanSsh: probe(NS.wan, "203.0.113.2", "203.0.113.1", 22),
+    hostToGuestSsh: probe(NS.host, "192.168.100.10", "192.168.100.11", 22),
+  });
+  const open = {
+    vpnConsole: "vnc-acme",
+    tenantConsole: "vnc-acme",
+    otherMgmtConsole: "vnc-acme",
+    svcConsole: "vnc-coop",
+    svcSsh: "ssh-host",
+    svcApi: "api-host",
+    svcSsh6: "ssh-host6",
+    vpnSsh: "ssh-host",
+    vpnApi: "api-host",
+    wanConsole: "vnc-acme",
+    wanSsh: "ssh-host",
+    hostToGuestSsh: "ssh-vpn1",
+  };
+  const closed = { ...open, otherMgmtConsole: "", svcConsole: "", svcSsh: "", svcApi: "", svcSsh6: "", vpnSsh: "", vpnApi: "", wanConsole: "" };
+  let installed = "";
+
+  it("without it, everything on the management bridge reaches the host (control)", () => {
     must(NS.vpn, "ip addr add 192.168.100.50/24 dev eth2");
-    expect(probe(NS.vpn, "192.168.100.50", "192.168.100.10", 6001)).toBe("vnc-acme");
-    must(NS.host, "bash -s apply", fw);
-    const saved = must(NS.host, "iptables-save -t filter | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[0:0]/'");
-    expect(saved).toContain("\n-A INPUT -p tcp -m tcp --dport 6001:6002 -j LR-CONSOLE\n-A LR-CONSOLE -s 192.168.100.11/32 -d 192.168.100.10/32 -j ACCEPT\n-A LR-CONSOLE -s 192.168.100.12/32 -d 192.168.100.10/32 -j ACCEPT\n-A LR-CONSOLE -j DROP\n");
+    expect(reach()).toEqual(open);
+  });
+
+  it("install: script and unit written, chains and jumps first in INPUT; only the VPN servers reach the consoles, nothing on vmbr2 reaches :22/:8006", () => {
+    expect(must(NS.host, "LR_SERVICES=none bash -s", scripts.apply)).toBe("host firewall: 2 files changed, applied (none)\n");
+    expect(readFileSync(hostFirewallToolPath(hostLayout), "utf8")).toContain("JUMPS4=('-i vmbr2 -j LR-MGMT' '-d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j LR-CONSOLE')\n");
+    installed = hostState();
+    const ports = "6001:8005,8007:9994";
+    expect(installed).toContain(
+      `\n:LR-CONSOLE - [0:0]\n:LR-MGMT - [0:0]\n-A INPUT -i vmbr2 -j LR-MGMT\n-A INPUT -d 192.168.100.10/32 -p tcp -m multiport --dports ${ports} -j LR-CONSOLE\n` +
+        "-A LR-CONSOLE -s 192.168.100.11/32 -d 192.168.100.10/32 -j ACCEPT\n-A LR-CONSOLE -s 192.168.100.12/32 -d 192.168.100.10/32 -j ACCEPT\n-A LR-CONSOLE -j DROP\n" +
+        `-A LR-MGMT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.10/32 -p tcp -m multiport --dports ${ports} -j ACCEPT\n` +
+        `-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m multiport --dports ${ports} -j ACCEPT\n-A LR-MGMT -j DROP\nCOMMIT\n`,
+    );
+    expect(installed).toContain("\n:LR-MGMT - [0:0]\n-A INPUT -i vmbr2 -j LR-MGMT\n-A LR-MGMT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A LR-MGMT -j DROP\nCOMMIT\n");
+    expect(reach()).toEqual(closed);
+  });
+
+  it("apply twice = same; a chain appended later (pve-firewall's way) stays below ours; one inserted above is moved under ours", () => {
+    expect(must(NS.host, "LR_SERVICES=none bash -s", scripts.apply)).toBe("host firewall: 0 files changed, applied (none)\n");
+    expect(hostState()).toBe(installed);
+    // pve-firewall's host policy DROP (its chain, appended): it closes the public side too, our accepts still win.
+    must(NS.host, "iptables -N PVEFW-INPUT; iptables -A PVEFW-INPUT -j DROP; iptables -A INPUT -j PVEFW-INPUT");
+    expect(reach()).toEqual({ ...closed, wanSsh: "" });
+    must(NS.host, "iptables -I INPUT 1 -j PVEFW-INPUT");
+    expect(probe(NS.vpn, "192.168.100.11", "192.168.100.10", 6001)).toBe("");
+    must(NS.host, `${hostFirewallToolPath(hostLayout)} apply`);
+    expect(must(NS.host, "iptables -S INPUT")).toBe(
+      "-P INPUT ACCEPT\n-A INPUT -i vmbr2 -j LR-MGMT\n-A INPUT -d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j LR-CONSOLE\n-A INPUT -j PVEFW-INPUT\n-A INPUT -j PVEFW-INPUT\n",
+    );
     expect(probe(NS.vpn, "192.168.100.11", "192.168.100.10", 6001)).toBe("vnc-acme");
-    expect(probe(NS.vpn, "192.168.100.50", "192.168.100.10", 6001)).toBe("");
-    expect(probe(NS.ca, acme.tunnelIps["vpn1-udp"], "10.255.0.1", 5900)).toBe("vnc-acme");
-    must(NS.host, "bash -s apply", fw);
-    expect(must(NS.host, "iptables-save -t filter | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[0:0]/'")).toBe(saved);
-    must(NS.host, "bash -s delete", fw);
-    expect(must(NS.host, "iptables-save -t filter | grep -c LR-CONSOLE || true")).toBe("0\n");
-    expect(probe(NS.vpn, "192.168.100.50", "192.168.100.10", 6001)).toBe("vnc-acme");
+    must(NS.host, "iptables -D INPUT -j PVEFW-INPUT; iptables -D INPUT -j PVEFW-INPUT; iptables -F PVEFW-INPUT; iptables -X PVEFW-INPUT");
+    expect(hostState()).toBe(installed);
+  });
+
+  it("reboot: with every rule gone the consoles are open; the boot unit's ExecStart closes them again to all but the VPN servers", () => {
+    const unit = readFileSync(`${hostLayout.systemdDir}/${HOST_FIREWALL_UNIT}`, "utf8");
+    expect(unit).toContain("\nType=oneshot\nRemainAfterExit=yes\n");
+    expect(unit).toContain("\nAfter=network.target pve-firewall.service\nBefore=pve-guests.service\n");
+    const exec = /^ExecStart=(.+)$/m.exec(unit)?.[1] ?? "";
+    expect(exec).toBe(`${hostFirewallToolPath(hostLayout)} apply`);
+    must(NS.host, "for t in iptables ip6tables; do $t -F; $t -X; done");
+    expect(reach()).toEqual(open);
+    must(NS.host, exec);
+    expect(hostState()).toBe(installed);
+    expect(reach()).toEqual(closed);
+  });
+
+  it("removal: unit and script gone, no chain or jump left (v4 and v6), the host reachable again; twice is fine", () => {
+    expect(must(NS.host, "LR_SERVICES=none bash -s", scripts.delete)).toBe("host firewall: removed\n");
+    expect(sh(NS.host, `ls ${hostFirewallToolPath(hostLayout)} ${hostLayout.systemdDir}/${HOST_FIREWALL_UNIT}`).code).not.toBe(0);
+    expect(hostState()).not.toMatch(/LR-/);
+    expect(reach()).toEqual(open);
+    expect(must(NS.host, "LR_SERVICES=none bash -s", scripts.delete)).toBe("host firewall: removed\n");
   });
 });

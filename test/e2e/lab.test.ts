@@ -7,6 +7,7 @@ import { bringUp } from "../../lab/bringup";
 import { CHECKS } from "../../lab/checks";
 import { run } from "../../lab/exec";
 import { Lab } from "../../lab/lab";
+import { LAB_TRUNK } from "../../lab/layout";
 import { alive } from "../../lab/procs";
 
 const lines: string[] = [];
@@ -34,6 +35,15 @@ describe("lab data plane", () => {
     expect([...lab.servers.keys()].sort()).toEqual(["vpn1-tcp", "vpn1-udp", "vpn2-tcp", "vpn2-udp"]);
     expect([...lab.clients.keys()].sort()).toEqual(lab.plan.tenants.map((t) => t.key).sort());
     expect([...lab.qemus.keys()].sort()).toEqual(lab.plan.tenants.map((t) => t.key).sort());
+  });
+
+  it("each VPN server's trunk came up as ens19 and was renamed by MAC to the layout's name by the setup script, and is UP", async () => {
+    for (const s of lab.plan.servers) {
+      const trunk = lab.layouts[s.name].ifaces.trunk;
+      const link = (await run(["ip", "-o", "link", "show", "dev", trunk], { ns: lab.ns[s.name] })).stdout;
+      expect(link).toMatch(new RegExp(`^\\d+: ${trunk}@${LAB_TRUNK.peer}: <BROADCAST,MULTICAST,UP,LOWER_UP> .* state UP .* link/ether ${LAB_TRUNK.mac[s.name]} `));
+      expect((await run(["ip", "link", "show", "dev", LAB_TRUNK.name], { ns: lab.ns[s.name] })).code).not.toBe(0);
+    }
   });
 
   for (const check of CHECKS) {

@@ -85,7 +85,7 @@ const pem = (f: string) => readFileSync(join(pkiDir, f), "utf8");
 /** Installs one server's files exactly where openvpnFilePaths says, with the ownership the setup script must give them. */
 function installServer(server: ServerName): ServerLayout {
   const base = join(root, server);
-  const layout: ServerLayout = { openvpnDir: join(base, "openvpn"), runDir: join(base, "run"), stateDir: join(base, "state"), confDir: join(base, "conf"), systemdDir: join(base, "systemd"), ifaces: { public: "pub0", trunk: "trunk0", mgmt: "mgmt0" } };
+  const layout: ServerLayout = { openvpnDir: join(base, "openvpn"), runDir: join(base, "run"), stateDir: join(base, "state"), confDir: join(base, "conf"), systemdDir: join(base, "systemd"), networkLinkDir: join(base, "systemd-network"), ifupdownDir: join(base, "interfaces.d"), ifaces: { public: "pub0", trunk: "trunk0", mgmt: "mgmt0" } };
   const p = openvpnFilePaths(layout);
   for (const d of [p.pkiDir, p.hooksDir, p.pinsDir, p.ccdDirs.udp, p.ccdDirs.tcp, layout.runDir, p.enrolledDir]) mkdirSync(d, { recursive: true });
   chownSync(p.enrolledDir, 65534, 65534);

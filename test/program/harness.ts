@@ -21,6 +21,29 @@ export interface Recorded {
   /** Inputs as the engine receives them: secrets are `{[SIG_KEY]: SECRET_SIG, value}` wrappers. */
   readonly inputs: Record<string, unknown>;
   readonly provider: string;
+  /** The mock monitor's URN: `urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>` (immediate parent type only). */
+  readonly urn: string;
+  /** Parent URN ("" for the stack's direct children). */
+  readonly parent: string;
+  /** The resource options as the engine receives them in the RegisterResource request. */
+  readonly options: RecordedOptions;
+}
+
+/** Options from the RegisterResource request (what the engine decides replace/update/delete with). */
+export interface RecordedOptions {
+  /** Undefined when the program left it to the parent / default. */
+  readonly protect?: boolean;
+  readonly retainOnDelete?: boolean;
+  /** Undefined when not set: the provider's own delete-before-replace answer applies then. */
+  readonly deleteBeforeReplace?: boolean;
+  readonly ignoreChanges: readonly string[];
+  readonly replaceOnChanges: readonly string[];
+  readonly additionalSecretOutputs: readonly string[];
+  /** Direct dependencies (dependsOn and inputs), as URNs. */
+  readonly dependencies: readonly string[];
+  /** Per top-level input: the URNs its value came from (an output of a replaced resource is unknown at preview). */
+  readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+  readonly aliases: readonly unknown[];
 }
 
 export interface ExportedValue {
@@ -51,18 +74,23 @@ export async function runProgram(stack: string, raw: Record<string, unknown>): P
   const saved = { prepare: Error.prepareStackTrace, limit: Error.stackTraceLimit };
   delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
   Error.stackTraceLimit = 0;
+  let pending: { urn: string; parent: string; options: RecordedOptions } | undefined;
   jest.isolateModules(() => {
     pulumi = require("@pulumi/pulumi");
+    recordOptions(require("@pulumi/pulumi/runtime/mocks").MockMonitor, (o) => (pending = o));
     // Every resource's source position comes from a full-depth stack trace (Resource.callsites sets
     // Error.stackTraceLimit to Infinity); the mock monitor ignores it. No positions in this private copy.
     pulumi.Resource.callsites = () => [];
     pulumi.runtime.setMocks(
       {
         newResource(a: { type: string; name: string; inputs: Record<string, unknown>; custom?: boolean; provider?: string }) {
-          resources.push({ type: a.type, name: a.name, custom: a.custom ?? true, inputs: a.inputs, provider: a.provider ?? "" });
-          return { id: `${a.name}-id`, state: { ...a.inputs, ...fakeOutputs(pulumi.secret, a.type, a.name) } };
+          // The wrapped registerResource set `pending` synchronously just before it called newResource.
+          const o = pending ?? { urn: "", parent: "", options: NO_OPTIONS };
+          pending = undefined;
+          resources.push({ type: a.type, name: a.name, custom: a.custom ?? true, inputs: a.inputs, provider: a.provider ?? "", ...o });
+          return { id: `${a.name}-id`, state: { ...a.inputs, ...fakeOutputs(pulumi.secret, a.type, a.name, a.inputs) } };
         },
-        call: (a: { token: string }) => fakeCall(a.token),
+        call: (a: { token: string; inputs: Record<string, unknown> }) => fakeCall(a.token, a.inputs),
       },
       "librerouter-hosting",
       stack,
@@ -85,6 +113,49 @@ export async function runProgram(stack: string, raw: Record<string, unknown>): P
   Error.prepareStackTrace = saved.prepare;
   Error.stackTraceLimit = saved.limit;
   return { resources, outputs, ...(error ? { error } : {}) };
+}
+
+const NO_OPTIONS: RecordedOptions = {
+  ignoreChanges: [],
+  replaceOnChanges: [],
+  additionalSecretOutputs: [],
+  dependencies: [],
+  propertyDependencies: {},
+  aliases: [],
+};
+
+/**
+ * Wraps `MockMonitor.prototype.registerResource` of the isolated SDK copy: the mocks' `newResource` sees only type,
+ * name and inputs, but the request (runtime/resource.js prepareResource → RegisterResourceRequest) carries every option
+ * the engine's step generator uses. The original body calls `newResource` synchronously, before its first await,
+ * so handing the options over through `sink` needs no lookup by name.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function recordOptions(MockMonitor: any, sink: (o: { urn: string; parent: string; options: RecordedOptions }) => void): void {
+  const original = MockMonitor.prototype.registerResource;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  MockMonitor.prototype.registerResource = function (this: any, req: any, callback: unknown) {
+    const propertyDependencies: Record<string, string[]> = {};
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    for (const [k, v] of req.getPropertydependenciesMap().entries() as Iterable<[string, any]>) propertyDependencies[k] = v.getUrnsList();
+    sink({
+      urn: this.newUrn(req.getParent(), req.getType(), req.getName()),
+      parent: req.getParent(),
+      options: {
+        ...(req.hasProtect() ? { protect: req.getProtect() } : {}),
+        ...(req.hasRetainondelete() ? { retainOnDelete: req.getRetainondelete() } : {}),
+        ...(req.getDeletebeforereplacedefined() ? { deleteBeforeReplace: req.getDeletebeforereplace() } : {}),
+        ignoreChanges: req.getIgnorechangesList(),
+        replaceOnChanges: req.getReplaceonchangesList(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        dependencies: req.getDependenciesList(),
+        propertyDependencies,
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        aliases: req.getAliasesList().map((a: any) => a.toObject()),
+      },
+    });
+    return original.call(this, req, callback);
+  };
 }
 
 /** True for the engine's secret wrapper. */

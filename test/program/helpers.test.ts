@@ -1,23 +1,14 @@
-/** The small pure helpers the components use: trunk VLAN lists and the apply/delete stdin dispatcher (run in real bash). */
+/** The small pure helpers the components use: guest IP configs, the keyscan script and the apply/delete stdin dispatcher (run in real bash). */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { publicIpConfig, subnetIpConfig, vlanTrunkRange } from "../../components/guest-network";
-import { dispatchScript, sha256 } from "../../components/remote-script";
+import { publicIpConfig, subnetIpConfig } from "../../components/guest-network";
+import { dispatchScript } from "../../components/remote-script";
 import { renderBindOptions, servicesScripts } from "../../render/services";
 import { shellcheck } from "../tools/shellcheck";
 import { readStackFile } from "../../config/load";
 import { buildPlan } from "../../plan/build";
-
-describe("vlanTrunkRange", () => {
-  test("covers every VLAN a slot can take, from vlanBase + 1 to 4094, whatever the tenants are", () => {
-    const plan = buildPlan(readStackFile(`${__dirname}/../..`, "minimal"), "minimal");
-    expect(vlanTrunkRange(plan)).toBe("101-4094");
-    const moved = buildPlan({ ...readStackFile(`${__dirname}/../..`, "minimal"), network: { ...(readStackFile(`${__dirname}/../..`, "minimal").network as object), vlanBase: 2000 } }, "minimal");
-    expect(vlanTrunkRange(moved)).toBe("2001-4094");
-  });
-});
 
 describe("guest IP configs", () => {
   test("an address of a public pool gets the pool's prefix and gateway; a subnet address its prefix", () => {
@@ -77,7 +68,16 @@ describe("dispatchScript", () => {
     expect(shellcheck(dispatchScript(apply, del), "bash")).toEqual({ ok: true, report: "" });
   });
 
-  test("sha256 is the hex digest", () => {
-    expect(sha256("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  test("the target machine rides as a first comment line (a rebuilt VM changes stdin) and changes nothing else", () => {
+    const plain = dispatchScript(apply, del);
+    const withTarget = dispatchScript(apply, del, "BC:24:11:0A:00:01");
+    expect(withTarget).toBe(`# target: BC:24:11:0A:00:01\n${plain}`);
+    const out = mkdtempSync(join(tmpdir(), "lr-dispatch-"));
+    expect(run(withTarget, "delete", { OUT: out }).status).toBe(0);
+    expect(readdirSync(out)).toEqual(["delete"]);
+  });
+
+  test("a target that could break out of the comment line is refused", () => {
+    expect(() => dispatchScript(apply, del, "x\nrm -rf /")).toThrow('remote script: target "x\\nrm -rf /" is not a plain identifier');
   });
 });

@@ -12,18 +12,26 @@ import { readStackFile } from "../../config/load";
 import { buildPlan } from "../../plan/build";
 import { renderCcd } from "../../render/ccd";
 import { PRODUCTION_SERVER_LAYOUT } from "../../render/layout";
+import { FAKE_HOST_KEY, fakeHostKey, fakeMac } from "../../bench/fakes";
 import { FAKE_SECRETS, FAKE_SSH_PUBLIC_KEY, ProgramRun, Recorded, byName, countByType, fakeKeyPem, fakePassword, plainStrings, reveal, runProgram, writtenFiles } from "./harness";
 
 const ROOT = `${__dirname}/../..`;
 /** Custom resources each Tenant component declares (see components/tenant.ts). */
-const PER_TENANT_SUFFIXES = ["vnc-password", "vnc-pw", "vm", "key", "csr", "cert", "vpn1", "vpn2"];
+const PER_TENANT_SUFFIXES = ["vnc-password", "vnc-pw", "vm", "ipfilter", "firewall", "key", "csr", "cert", "vpn1", "vpn2"];
 
 /** Exact count per type for a stack with `n` tenants and an existing template (no template resources). */
 function expectedCounts(n: number): Record<string, number> {
   return {
-    "pulumi:providers:proxmoxve": 1,
+    // the main provider and the read-only preflight provider (components/preflight.ts)
+    "pulumi:providers:proxmoxve": 2,
     "librerouter:host:ProxmoxHost": 1,
     "proxmoxve:network/linux/bridge:Bridge": 2,
+    // Proxmox's firewall on at datacenter and node level (the tenants' anti-spoofing filters need it)
+    "proxmoxve:cluster/firewallLegacy:FirewallLegacy": 1,
+    "proxmoxve:node/firewallLegacy:FirewallLegacy": 1,
+    // per tenant: net0's ipfilter IP set and the VM firewall options (macfilter, ipfilter, no radv/dhcp)
+    "proxmoxve:firewall/ipsetLegacy:IpsetLegacy": n,
+    "proxmoxve:firewall/optionsLegacy:OptionsLegacy": n,
     "librerouter:template:VmTemplate": 1,
     "librerouter:pki:Pki": 1,
     "tls:index/selfSignedCert:SelfSignedCert": 1,
@@ -39,8 +47,8 @@ function expectedCounts(n: number): Record<string, number> {
     "tls:index/privateKey:PrivateKey": n + 3,
     "tls:index/certRequest:CertRequest": n + 2,
     "tls:index/locallySignedCert:LocallySignedCert": n + 2,
-    // 2 per tenant + host firewall + 2 server setups + services setup
-    "command:remote:Command": 2 * n + 4,
+    // 2 per tenant + host firewall + 2 server setups + services setup + the host's keyscan of each of the 3 guests
+    "command:remote:Command": 2 * n + 7,
   };
 }
 
@@ -72,9 +80,9 @@ describe.each(STACKS)("stack $stack", ({ stack, tenants }) => {
     expect(plan.tenants).toHaveLength(tenants);
   });
 
-  test("exact resource count per type (8 custom resources per tenant + 19 fixed)", () => {
+  test("exact resource count per type (10 custom resources per tenant + 25 fixed)", () => {
     expect(countByType(run().resources)).toEqual(expectedCounts(tenants));
-    expect(run().resources.filter((r) => r.custom)).toHaveLength(8 * tenants + 19);
+    expect(run().resources.filter((r) => r.custom)).toHaveLength(10 * tenants + 25);
   });
 
   test("every tenant's resources are named from its key, exactly once each", () => {
@@ -126,7 +134,7 @@ describe.each(STACKS)("stack $stack", ({ stack, tenants }) => {
     for (const t of plan.tenants) {
       const vm = byName(run().resources, `tenant-${t.key}-vm`).inputs;
       expect(vm.protection).toBe(true);
-      expect(vm.clone).toEqual({ vmId: plan.config.template.vmid, full: false });
+      expect(vm.clone).toEqual({ vmId: plan.config.template.vmid, full: false, retries: 5 });
     }
   });
 
@@ -168,18 +176,19 @@ describe("stack minimal: key inputs", () => {
       nodeName: "pve1",
       vmId: 1001,
       name: "lr-acme",
-      clone: { vmId: 9000, full: false },
+      clone: { vmId: 9000, full: false, retries: 5 },
       memory: { dedicated: 2048, floating: 512 },
       cpu: { cores: 1 },
-      disks: [{ interface: "scsi0", size: 32, datastoreId: "local-lvm" }],
+      disks: [{ interface: "scsi0", size: 32, datastoreId: "local-lvm", discard: "on", ssd: true }],
       networkDevices: [
-        { bridge: "vmbr0", model: "virtio" },
+        { bridge: "vmbr0", model: "virtio", firewall: true },
         { bridge: "vmbr1", model: "virtio", vlanId: 101 },
       ],
       initialization: {
         datastoreId: "local-lvm",
         ipConfigs: [{ ipv4: { address: "192.0.2.6/24", gateway: "192.0.2.1" } }, { ipv4: { address: "10.0.1.1/24" } }],
         dns: { servers: ["192.0.2.5"] },
+        upgrade: false,
       },
       kvmArguments: "-object secret,id=vncpw-acme,file=/var/lib/vz/snippets/vnc-1001.pw -vnc 192.168.100.10:101,id=tenant,password-secret=vncpw-acme",
       protection: true,
@@ -200,6 +209,24 @@ describe("stack minimal: key inputs", () => {
     expect(get("tenant-acme-vnc-password").inputs).toMatchObject({ length: 8 });
   });
 
+  test("tenant acme's public NIC may claim only its own MAC and address: no RA, no DHCP server (D13)", () => {
+    expect(get("tenant-acme-ipfilter").inputs).toEqual({ nodeName: "pve1", vmId: 1001, name: "ipfilter-net0", comment: "tenant acme: its public address only", cidrs: [{ name: "192.0.2.6" }] });
+    expect(get("tenant-acme-firewall").inputs).toEqual({
+      nodeName: "pve1",
+      vmId: 1001,
+      enabled: true,
+      macfilter: true,
+      ipfilter: true,
+      dhcp: false,
+      ndp: false,
+      radv: false,
+      inputPolicy: "ACCEPT",
+      outputPolicy: "ACCEPT",
+    });
+    expect(get("host-datacenter-firewall").inputs).toEqual({ enabled: true, ebtables: true, inputPolicy: "ACCEPT", outputPolicy: "ACCEPT", forwardPolicy: "ACCEPT" });
+    expect(get("host-node-firewall").inputs).toEqual({ nodeName: "pve1", enabled: true, nftables: false });
+  });
+
   test("tenant acme's client certificate: clientAuth, early renewal, CN = key", () => {
     expect(get("tenant-acme-csr").inputs.subject).toEqual({ commonName: "acme" });
     expect(get("tenant-acme-cert").inputs).toMatchObject({
@@ -210,8 +237,12 @@ describe("stack minimal: key inputs", () => {
     expect(get("tenant-acme-key").inputs).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P256" });
   });
 
-  test("tenant acme's command on vpn1: apply and delete on stdin, re-run in place, through the host", () => {
+  test("tenant acme's command on vpn1: apply and delete on stdin, re-run in place, through the host, host keys pinned", () => {
     const c = get("tenant-acme-vpn1").inputs;
+    // No triggers (D1): a changed stdin is an update, never a replacement that ends with the old delete.
+    expect(Object.keys(c).sort()).toEqual(["addPreviousOutputInEnv", "connection", "create", "delete", "stdin", "update"]);
+    // The VPN VM's net0 MAC rides in stdin (D12): a rebuilt vpn1 re-runs every tenant's apply on it.
+    expect(String(c.stdin).split("\n")[0]).toBe(`# target: ${fakeMac("vpn1-vm#0")}`);
     expect({ create: c.create, update: c.update, delete: c.delete }).toEqual({ create: "bash -s apply", update: "bash -s apply", delete: "bash -s delete" });
     const stdin = String(c.stdin);
     const plan = buildPlan(readStackFile(ROOT, "minimal"), "minimal");
@@ -224,12 +255,15 @@ describe("stack minimal: key inputs", () => {
     expect(files.get(`${dir}/pins/acme`)).toEqual({ mode: "0640", content: "3f0c6b1e9a7d4c2b8e5f1a0d6c3b9e7f2a4d8c1b5e9f3a7d0c6b2e8f4a1d5c9b\n" });
     // The delete script rides along: it removes the ccd files first.
     expect(stdin).toMatch(/cat >"\$d\/delete" <<'__LIBREROUTER_SCRIPT_END__'\n#!\/bin\/bash\n# Delete tenant acme on vpn1/);
-    expect(c.triggers).toEqual([require("node:crypto").createHash("sha256").update(stdin).digest("hex")]);
-    expect(reveal(c.connection)).toMatchObject({
+    expect(reveal(c.connection)).toEqual({
       host: "192.168.100.11",
       user: "root",
+      port: 22,
       privateKey: FAKE_SECRETS.sshPrivateKey,
-      proxy: { host: "pve-minimal.example.net", user: "root", privateKey: FAKE_SECRETS.sshPrivateKey },
+      dialErrorLimit: 40,
+      perDialTimeout: 15,
+      hostKey: fakeHostKey("vpn1-hostkey"),
+      proxy: { host: "pve-minimal.example.net", port: 22, user: "root", privateKey: FAKE_SECRETS.sshPrivateKey, dialErrorLimit: 20, perDialTimeout: 15, hostKey: FAKE_HOST_KEY },
     });
   });
 
@@ -237,16 +271,18 @@ describe("stack minimal: key inputs", () => {
     const vm = get("vpn1-vm").inputs;
     expect({ vmId: vm.vmId, clone: vm.clone, networkDevices: vm.networkDevices, initialization: vm.initialization, memory: vm.memory }).toEqual({
       vmId: 200,
-      clone: { vmId: 9001, full: true, datastoreId: "local-lvm" },
+      clone: { vmId: 9001, full: true, datastoreId: "local-lvm", retries: 5 },
+      // No `trunks` (D3): bpg cannot parse a range; PVE trunks an untagged NIC on a VLAN-aware bridge in 2-4094.
       networkDevices: [
         { bridge: "vmbr0", model: "virtio" },
-        { bridge: "vmbr1", model: "virtio", trunks: "101-4094" },
+        { bridge: "vmbr1", model: "virtio" },
         { bridge: "vmbr2", model: "virtio" },
       ],
       initialization: {
         datastoreId: "local-lvm",
         ipConfigs: [{ ipv4: { address: "192.0.2.3/24", gateway: "192.0.2.1" } }, {}, { ipv4: { address: "192.168.100.11/24" } }],
         userAccount: { username: "root", keys: [FAKE_SSH_PUBLIC_KEY] },
+        upgrade: false,
       },
       memory: { dedicated: 1024 },
     });
@@ -256,9 +292,10 @@ describe("stack minimal: key inputs", () => {
     const c = get("vpn1-setup").inputs;
     expect(c.stdin).toMatchObject({ value: expect.any(String) });
     expect(plainStrings(c.stdin)).toEqual([]);
-    expect(plainStrings(c.triggers)).toEqual([]);
+    expect(c.triggers).toBeUndefined();
     expect(c.logging).toBe("none");
     const script = String(reveal(c.stdin));
+    expect(script.split("\n")[0]).toBe(`# target: ${fakeMac("vpn1-vm#0")}`);
     const dir = PRODUCTION_SERVER_LAYOUT.openvpnDir;
     for (const path of [`${dir}/udp.conf`, `${dir}/tcp.conf`, `${dir}/hooks/auth-verify.sh`, `${dir}/pki/server.key`, `${dir}/pki/tls-crypt.key`]) {
       expect(script).toContain(path);
@@ -294,7 +331,41 @@ describe("stack minimal: key inputs", () => {
       "/etc/bind/named.conf.options",
     ]);
     expect(files.get("/etc/bind/librerouter/2.0.192.in-addr.arpa.zone")?.content).toContain("6\tIN\tPTR\tacme.tenants.minimal.example.net.\n");
-    expect(reveal(c.connection)).toMatchObject({ host: "192.168.100.13", proxy: { host: "pve-minimal.example.net" } });
+    expect(reveal(c.connection)).toMatchObject({ host: "192.168.100.13", hostKey: fakeHostKey("services-hostkey"), proxy: { host: "pve-minimal.example.net", hostKey: FAKE_HOST_KEY } });
+    expect(String(c.stdin).split("\n")[0]).toBe(`# target: ${fakeMac("services-vm#0")}`);
+  });
+
+  test("the host learns each guest's SSH key on the management bridge, again when the VM is rebuilt", () => {
+    for (const [name, ip, vm] of [["vpn1-hostkey", "192.168.100.11", "vpn1-vm"], ["vpn2-hostkey", "192.168.100.12", "vpn2-vm"], ["services-hostkey", "192.168.100.13", "services-vm"]]) {
+      const c = get(name).inputs;
+      expect(reveal(c.connection)).toMatchObject({ host: "pve-minimal.example.net", hostKey: FAKE_HOST_KEY });
+      expect(String(c.stdin).split("\n")[0]).toBe(`# target: ${fakeMac(`${vm}#0`)}`);
+      expect(String(c.stdin)).toContain(`ssh-keyscan -T 5 -t ed25519 ${ip}`);
+    }
+  });
+
+  test("the options the engine decides update vs replace with (recorded from the RegisterResource requests)", () => {
+    const commands = run().resources.filter((r) => r.type === "command:remote:Command");
+    expect(commands).toHaveLength(2 * 50 + 7);
+    for (const c of commands) {
+      // The SDK adds `triggers[*]` to every Command (remote/command.js); we never set triggers, so it never fires (D1).
+      expect({ name: c.name, triggers: c.inputs.triggers, replaceOnChanges: c.options.replaceOnChanges, dbr: c.options.deleteBeforeReplace }).toEqual({
+        name: c.name,
+        triggers: undefined,
+        replaceOnChanges: ["triggers[*]"],
+        dbr: undefined,
+      });
+    }
+    const opts = (name: string) => {
+      const o = get(name).options;
+      return { protect: o.protect, ignoreChanges: o.ignoreChanges, deleteBeforeReplace: o.deleteBeforeReplace, retainOnDelete: o.retainOnDelete };
+    };
+    // Tenant VMs: never replaced (clone.* is ForceNew in bpg), never deleted without a deliberate unprotect (D11).
+    expect(opts("tenant-acme-vm")).toEqual({ protect: true, ignoreChanges: ["clone"], deleteBeforeReplace: undefined, retainOnDelete: undefined });
+    // Infrastructure VMs: fixed VMIDs, so a deliberate replacement must delete first (D11).
+    for (const vm of ["vpn1-vm", "vpn2-vm", "services-vm"]) expect(opts(vm)).toEqual({ protect: undefined, ignoreChanges: ["clone"], deleteBeforeReplace: true, retainOnDelete: undefined });
+    // The password snippet: same path on replacement, so delete the old file first (D10).
+    expect(opts("tenant-acme-vnc-pw")).toEqual({ protect: undefined, ignoreChanges: [], deleteBeforeReplace: true, retainOnDelete: undefined });
   });
 
   test("the bridges: VLAN-aware private trunk, management with the host's address", () => {

@@ -100,9 +100,9 @@ describe("a bad config", () => {
 });
 
 describe("template.createFromImage", () => {
-  test("adds the image download and a template VM; tenants clone it and wait for it", async () => {
+  test("adds the image download (stored as .raw: Proxmox refuses .img for import content) and a template VM; tenants clone it and wait for it", async () => {
     const raw = readStackFile(ROOT, "minimal") as Record<string, unknown>;
-    raw.template = { vmid: 9000, createFromImage: true, imageUrl: "https://images.example.net/librerouter-1.5.img" };
+    raw.template = { vmid: 9000, createFromImage: true, imageUrl: "https://images.example.net/librerouter-1.5.img", imageFileName: "librerouter-1.5.raw" };
     const run = await runProgram("minimal", raw);
     expect(run.error).toBeUndefined();
     const map = byNameMap(run.resources);
@@ -111,6 +111,7 @@ describe("template.createFromImage", () => {
       datastoreId: "local",
       contentType: "import",
       url: "https://images.example.net/librerouter-1.5.img",
+      fileName: "librerouter-1.5.raw",
     });
     expect(map.get("proxmoxve:index/vmLegacy:VmLegacy::template-vm")?.inputs).toMatchObject({
       vmId: 9000,
@@ -119,6 +120,6 @@ describe("template.createFromImage", () => {
       disks: [{ interface: "scsi0", importFrom: "template-image-id", datastoreId: "local-lvm" }],
     });
     expect(map.get("proxmoxve:index/vmLegacy:VmLegacy::tenant-acme-vm")?.inputs.clone).toEqual({ vmId: 9000, full: false });
-    expect(run.resources.filter((r) => r.custom)).toHaveLength(8 * 50 + 19 + 2);
+    expect(run.resources.filter((r) => r.custom)).toHaveLength(8 * 50 + 23 + 2);
   });
 });

@@ -27,7 +27,7 @@ beforeAll(async () => {
 
 describe("actionlint", () => {
   test("the workflows are the expected files", () => {
-    expect(files).toEqual(["ci.yml", "pr.yml"]);
+    expect(files).toEqual(["acceptance.yml", "ci.yml", "pr.yml"]);
   });
 
   test.each(files)("%s has no findings", (f) => {

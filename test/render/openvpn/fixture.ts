@@ -35,6 +35,8 @@ export function tempLayout(prefix = "lr-ovpn-"): { root: string; layout: ServerL
     stateDir: join(root, "state"),
     confDir: join(root, "conf"),
     systemdDir: join(root, "systemd"),
+    networkLinkDir: join(root, "systemd-network"),
+    ifupdownDir: join(root, "interfaces.d"),
     ifaces: { public: "pub0", trunk: "trunk0", mgmt: "mgmt0" },
   };
   for (const d of [layout.openvpnDir, layout.runDir, layout.stateDir]) mkdirSync(d, { recursive: true });

@@ -1,55 +1,94 @@
 #!/bin/bash
-# Console firewall on the Proxmox host (stack golden); rendered by librerouter-hosting, do not edit.
-# VNC ports 6001–6002 on 192.168.100.10 only from vpn1 192.168.100.11 and vpn2 192.168.100.12.
-# Host config dir: /etc/librerouter. Usage: $0 [apply|delete]
+# Host firewall on the Proxmox host (stack golden); rendered by librerouter-hosting, do not edit.
+# From vmbr2: replies, and VNC ports 6001:8005,8007:9994 on 192.168.100.10 from vpn1 192.168.100.11 and vpn2 192.168.100.12; nothing else new.
+# Elsewhere: those ports on 192.168.100.10 only from the VPN servers. Boot: /etc/systemd/system/librerouter-console-firewall.service.
+# Usage: $0 [apply|delete]
 set -euo pipefail
 export LC_ALL=C
-IPT=/usr/sbin/iptables
-IPT_RESTORE=/usr/sbin/iptables-restore
-IPT_SAVE=/usr/sbin/iptables-save
-CHAIN=LR-CONSOLE
-JUMP='-p tcp -m tcp --dport 6001:6002 -j LR-CONSOLE'
+CHAINS=(LR-CONSOLE LR-MGMT)
+JUMPS4=('-i vmbr2 -j LR-MGMT' '-d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j LR-CONSOLE')
+JUMPS6=('-i vmbr2 -j LR-MGMT')
 MODE=${1:-${LR_MODE:-apply}}
 NL=$'\n'
 
-# drop_jumps <keep>: delete every INPUT jump to the chain except <keep> (args as iptables-save prints them).
-drop_jumps() {
-  local saved line rule
-  saved=$("$IPT_SAVE" -t filter)
+# input_jumps <v>: INPUT's rules that jump to one of our chains, in order (as iptables-save prints them).
+input_jumps() {
+  local saved line c
+  saved=$("/usr/sbin/ip${1}tables-save" -t filter)
+  OURS=()
   while IFS= read -r line; do
-    [[ $line == "-A INPUT "*"-j $CHAIN" ]] || continue
-    rule=${line#-A INPUT }
-    [[ $rule == "$1" ]] && continue
-    read -ra args <<<"$rule"
-    "$IPT" -D INPUT "${args[@]}"
+    [[ $line == "-A INPUT "* ]] || continue
+    for c in "${CHAINS[@]}"; do
+      if [[ $line == *" -j $c" ]]; then OURS+=("${line#-A INPUT }"); fi
+    done
   done <<<"$saved"
+  HEAD=$(printf '%s\n' "$saved" | /usr/bin/grep -m "$2" '^-A INPUT ' || true)
+}
+
+# drop_jumps <v>: delete every INPUT jump to one of our chains.
+drop_jumps() {
+  local rule
+  input_jumps "$1" 0
+  for rule in "${OURS[@]}"; do
+    read -ra args <<<"$rule"
+    "/usr/sbin/ip${1}tables" -D INPUT "${args[@]}"
+  done
+}
+
+# want_jumps <v> <jump>…: the jumps head INPUT in this order; otherwise ours are removed and put back on top.
+want_jumps() {
+  local v=$1 want='' i
+  shift
+  for i in "$@"; do want+="-A INPUT $i$NL"; done
+  input_jumps "$v" "$#"
+  [[ "$HEAD$NL" == "$want" && ${#OURS[@]} -eq $# ]] && return 0
+  drop_jumps "$v"
+  for ((i = $#; i >= 1; i--)); do
+    read -ra args <<<"${!i}"
+    "/usr/sbin/ip${v}tables" -I INPUT 1 "${args[@]}"
+  done
+}
+
+drop_chains() {
+  local c
+  for c in "${CHAINS[@]}"; do
+    if "/usr/sbin/ip${1}tables" -n -L "$c" >/dev/null 2>&1; then
+      "/usr/sbin/ip${1}tables" -F "$c"
+      "/usr/sbin/ip${1}tables" -X "$c"
+    fi
+  done
 }
 
 case $MODE in
   apply)
-    "$IPT_RESTORE" --noflush <<'LR_CONSOLE'
+    /usr/sbin/iptables-restore --noflush <<'LR_RULES'
 *filter
 :LR-CONSOLE - [0:0]
+:LR-MGMT - [0:0]
 -A LR-CONSOLE -s 192.168.100.11/32 -d 192.168.100.10/32 -j ACCEPT
 -A LR-CONSOLE -s 192.168.100.12/32 -d 192.168.100.10/32 -j ACCEPT
 -A LR-CONSOLE -j DROP
+-A LR-MGMT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j ACCEPT
+-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j ACCEPT
+-A LR-MGMT -j DROP
 COMMIT
-LR_CONSOLE
-    drop_jumps "$JUMP"
-    if [[ -n $JUMP ]]; then
-      saved=$("$IPT_SAVE" -t filter)
-      if [[ $NL$saved$NL != *"$NL-A INPUT $JUMP$NL"* ]]; then
-        read -ra args <<<"$JUMP"
-        "$IPT" -I INPUT 1 "${args[@]}"
-      fi
-    fi
+LR_RULES
+    /usr/sbin/ip6tables-restore --noflush <<'LR_RULES'
+*filter
+:LR-MGMT - [0:0]
+-A LR-MGMT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A LR-MGMT -j DROP
+COMMIT
+LR_RULES
+    want_jumps "" "${JUMPS4[@]}"
+    want_jumps 6 "${JUMPS6[@]}"
     ;;
   delete)
-    drop_jumps ""
-    if "$IPT" -n -L "$CHAIN" >/dev/null 2>&1; then
-      "$IPT" -F "$CHAIN"
-      "$IPT" -X "$CHAIN"
-    fi
+    for v in "" 6; do
+      drop_jumps "$v"
+      drop_chains "$v"
+    done
     ;;
   *)
     echo "usage: $0 [apply|delete]" >&2

@@ -1,7 +1,7 @@
 #!/bin/bash
 # lr-dataplane for vpn1 (stack golden): tenant links, policy routing, firewall.
 # Rendered by librerouter-hosting, do not edit. Idempotent: every subcommand may run any number of times.
-#   base          sysctls, the routing skeleton, the firewall chains
+#   base          the trunk up, sysctls, the routing skeleton, the firewall chains
 #   apply <key>   the tenant's link, address, table and rules from /etc/librerouter/tenants/<key>.env
 #   delete <key>  removes exactly what apply added, kills the tenant's live sessions, removes the env file
 #   apply-all     base + every tenant (the boot unit librerouter-dataplane.service)
@@ -496,8 +496,14 @@ rt_tenant() {
   write_file "$RT_TABLES" "$text$NL"
 }
 
+# trunk_up: the trunk carries every tenant VLAN (named by MAC: the setup script now, udev at boot); up before anything uses it.
+trunk_up() {
+  "$IP" link set dev "$TRUNK" up 2>/dev/null || die "no trunk interface $TRUNK: the setup script names it by MAC (re-run it)"
+}
+
 cmd_base() {
   lock
+  trunk_up
   set_sysctls
   read_rules
   apply_skeleton
@@ -536,6 +542,7 @@ cmd_apply() {
 # Firewall and names first, then the links: a tenant link is never up before the chains that fence it.
 cmd_apply_all() {
   lock
+  trunk_up
   set_sysctls
   read_rules
   apply_skeleton

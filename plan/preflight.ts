@@ -1,0 +1,194 @@
+/**
+ * Preflight: does the Proxmox host meet what the program is about to ask of it? Checks on plain facts read from the
+ * Proxmox API (components/preflight.ts gathers them through the provider's data sources); each problem names the
+ * config key to change and the fix. Pure: no `@pulumi/*` import.
+ */
+import { type ConfigIssue, formatIssue } from "../config/errors";
+import type { StackConfig } from "../config/schema";
+
+/** A storage as `getDatastores` reports it for the node. */
+export interface DatastoreFact {
+  readonly id: string;
+  readonly type: string;
+  readonly contentTypes: readonly string[];
+  /** Undefined when the API left it out. */
+  readonly active?: boolean;
+  readonly enabled?: boolean;
+}
+
+/** A guest on the node as `getVmsLegacy` lists it. */
+export interface VmFact {
+  readonly vmId: number;
+  readonly name: string;
+  readonly template: boolean;
+}
+
+/** What `getVm` and `getFiles` say about one template VM that exists. */
+export interface TemplateFact {
+  /** File IDs of the VM's devices with media=cdrom (getVm `cdrom`), e.g. `local-lvm:vm-9000-cloudinit`. */
+  readonly cdromFileIds: readonly string[];
+  /** Volume IDs owned by this VMID on `proxmox.datastore` (getFiles, content `images`); only read for the tenant template. */
+  readonly volumesOnDatastore?: readonly string[];
+}
+
+/** Everything the checks need, as read from the API. A section is absent when an earlier read made it moot. */
+export interface PveFacts {
+  /** Set when the API could not be read at all; nothing else is then checked. */
+  readonly apiError?: string;
+  /** `getVersion` release, `x.y`. */
+  readonly release?: string;
+  readonly nodes?: readonly { readonly name: string; readonly online: boolean }[];
+  /** Present when `proxmox.node` exists. */
+  readonly datastores?: readonly DatastoreFact[];
+  readonly vms?: readonly VmFact[];
+  /** Per VMID of a template that exists on the node. */
+  readonly templates?: Readonly<Record<number, TemplateFact>>;
+}
+
+/** Which template VMIDs the program clones, what for, and the config key that names each. */
+export interface TemplateUse {
+  readonly key: "template.vmid" | "template.serverVmid";
+  readonly vmid: number;
+  /** The "mode" the template serves, in the words of the error messages. */
+  readonly role: string;
+  /** Why it needs a cloud-init drive. */
+  readonly cloudInitWhy: string;
+  /** Linked clones must stay on the template's storage (D16). */
+  readonly linked: boolean;
+}
+
+/** The existing templates the stack clones (the tenant one only when it is not built here from an image). */
+export function templateUses(cfg: StackConfig): TemplateUse[] {
+  const uses: TemplateUse[] = [];
+  if (!cfg.template.createFromImage) {
+    uses.push({
+      key: "template.vmid",
+      vmid: cfg.template.vmid,
+      role: "the tenant template (linked clones configured by cloud-init)",
+      cloudInitWhy:
+        "each tenant router gets its public and private addresses and its resolver from cloud-init, and the program has no tenant mode without it yet",
+      linked: true,
+    });
+  }
+  uses.push({
+    key: "template.serverVmid",
+    vmid: cfg.template.serverVmid,
+    role: "the server template (full clones for vpn1, vpn2 and the services VM, configured by cloud-init)",
+    cloudInitWhy: "cloud-init installs root's SSH key and the management and public addresses the setup scripts connect to",
+    linked: false,
+  });
+  return uses;
+}
+
+/** `8.4` → [8, 4]; undefined when the text is not `major.minor…`. */
+export function parseRelease(release: string | undefined): [number, number] | undefined {
+  const m = /^(\d+)\.(\d+)/.exec(release ?? "");
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/**
+ * bpg's test for a VM's cloud-init drive (proxmox/nodes/vms IsCloudInitDrive: the volume `vm-<vmid>-cloudinit`),
+ * anchored at the start of the volume name (`local-lvm:vm-9000-cloudinit`, `local:9000/vm-9000-cloudinit.qcow2`).
+ */
+export function isCloudInitVolume(fileId: string, vmid: number): boolean {
+  return new RegExp(`(?:^|[:/])vm-${vmid}-cloudinit(?:\\.|$)`).test(fileId);
+}
+
+/** Content types a datastore must carry, with the config key that names the datastore and why. */
+function contentNeeds(cfg: StackConfig): { key: string; id: string; content: string; why: string }[] {
+  const p = cfg.proxmox;
+  const needs = [
+    { key: "proxmox.datastore", id: p.datastore, content: "images", why: "the VM disks and cloud-init drives are created there" },
+    { key: "proxmox.snippetsDatastore", id: p.snippetsDatastore, content: "snippets", why: "the tenants' VNC password files are uploaded there as snippets" },
+  ];
+  if (cfg.template.createFromImage) {
+    needs.push({ key: "proxmox.snippetsDatastore", id: p.snippetsDatastore, content: "import", why: "template.createFromImage downloads the image there as import content" });
+  }
+  return needs;
+}
+
+/**
+ * Every prerequisite the host misses, one issue each. Checks that depend on an earlier one (the node, then its
+ * datastores and VMs, then each template's devices) are skipped when that earlier one failed.
+ */
+export function preflightIssues(cfg: StackConfig, facts: PveFacts): ConfigIssue[] {
+  const p = cfg.proxmox;
+  if (facts.apiError !== undefined) {
+    return [
+      {
+        key: "proxmox.endpoint",
+        message: `could not read the Proxmox API at ${p.endpoint} (${facts.apiError}); check proxmox.endpoint, proxmox.insecure (self-signed certificate) and the proxmoxPassword secret (root@pam)`,
+      },
+    ];
+  }
+  const issues: ConfigIssue[] = [];
+  const add = (key: string, message: string) => issues.push({ key, message });
+
+  const release = parseRelease(facts.release);
+  if (!release) add("proxmox.endpoint", `the API at ${p.endpoint} reported release "${facts.release ?? ""}", not a Proxmox VE version; point proxmox.endpoint at a Proxmox VE 8 host`);
+  else if (release[0] < 8) add("proxmox.endpoint", `${p.endpoint} runs Proxmox VE ${facts.release}; this program needs Proxmox VE 8 or later; upgrade the host (pve7to8) or point proxmox.endpoint at a PVE 8 host`);
+  else if (cfg.template.createFromImage && release[0] === 8 && release[1] < 4) {
+    add("template.createFromImage", `needs Proxmox VE 8.4 or later (the "import" content type for downloaded disk images), and ${p.endpoint} runs ${facts.release}; upgrade the host, or build the template by hand and set template.createFromImage to false`);
+  }
+
+  const nodes = facts.nodes ?? [];
+  const node = nodes.find((n) => n.name === p.node);
+  if (!node) {
+    add("proxmox.node", `node "${p.node}" is not in the cluster (nodes: ${nodes.map((n) => n.name).join(", ") || "none"}); set proxmox.node to one of them`);
+    return issues;
+  }
+  if (!node.online) add("proxmox.node", `node "${p.node}" is offline; bring it up (or set proxmox.node to an online node) before pulumi up`);
+
+  const stores = facts.datastores ?? [];
+  const missing = new Set<string>();
+  for (const need of contentNeeds(cfg)) {
+    const ds = stores.find((d) => d.id === need.id);
+    if (!ds) {
+      if (!missing.has(need.key)) add(need.key, `datastore "${need.id}" does not exist on node ${p.node} (datastores: ${stores.map((d) => d.id).join(", ") || "none"}); set ${need.key} to one of them`);
+      missing.add(need.key);
+      continue;
+    }
+    if (ds.active === false || ds.enabled === false) {
+      if (!missing.has(need.key)) add(need.key, `datastore "${need.id}" is ${ds.enabled === false ? "disabled" : "not active"} on node ${p.node}; enable it (Datacenter → Storage) or set ${need.key} to another one`);
+      missing.add(need.key);
+      continue;
+    }
+    if (!ds.contentTypes.includes(need.content)) {
+      const content = [...ds.contentTypes, need.content].sort().join(",");
+      add(need.key, `datastore "${need.id}" does not allow content "${need.content}" (it allows: ${[...ds.contentTypes].sort().join(", ") || "nothing"}), and ${need.why}; add it with \`pvesm set ${need.id} --content ${content}\` or set ${need.key} to a datastore that allows it`);
+    }
+  }
+
+  const vms = facts.vms ?? [];
+  for (const use of templateUses(cfg)) {
+    const vm = vms.find((v) => v.vmId === use.vmid);
+    if (!vm) {
+      const alt = use.linked ? ", or set template.createFromImage: true with template.imageUrl to build it here" : "";
+      add(use.key, `VM ${use.vmid} does not exist on node ${p.node}, and ${use.role} must exist before pulumi up; create it (README "Running it for real") or set ${use.key} to its VMID${alt}`);
+      continue;
+    }
+    if (!vm.template) {
+      add(use.key, `VM ${use.vmid} ("${vm.name}") on node ${p.node} is not a template, and ${use.role} must be one; convert it with \`qm template ${use.vmid}\` or set ${use.key} to a template's VMID`);
+      continue;
+    }
+    const t = facts.templates?.[use.vmid];
+    if (!t) continue;
+    if (!t.cdromFileIds.some((f) => isCloudInitVolume(f, use.vmid))) {
+      add(use.key, `template ${use.vmid} ("${vm.name}") has no cloud-init drive, and ${use.role} needs one: ${use.cloudInitWhy}; add it with \`qm set ${use.vmid} --ide2 ${p.datastore}:cloudinit\``);
+    }
+    if (use.linked && t.volumesOnDatastore && !t.volumesOnDatastore.some((v) => !isCloudInitVolume(v, use.vmid))) {
+      add(
+        use.key,
+        `template ${use.vmid} ("${vm.name}") has no disk on proxmox.datastore "${p.datastore}", where the tenants' linked clones are made; from another storage bpg moves, i.e. fully copies, every clone's disk; set proxmox.datastore to the storage of the template's scsi0 disk (\`qm config ${use.vmid}\` shows it)`,
+      );
+    }
+  }
+  return issues;
+}
+
+/** The RunError text: a head line naming the host, then one line per issue (as config/errors.ts formats them). */
+export function formatPreflight(issues: readonly ConfigIssue[], stack: string, cfg: StackConfig): string {
+  const n = issues.length;
+  const head = `stack "${stack}": preflight of Proxmox node "${cfg.proxmox.node}" at ${cfg.proxmox.endpoint} found ${n} problem${n === 1 ? "" : "s"} (nothing was created):`;
+  return [head, ...issues.map((i) => `  - ${formatIssue(i)}`)].join("\n");
+}

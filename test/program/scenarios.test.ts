@@ -1,0 +1,225 @@
+/**
+ * Change safety (issue 7): what `pulumi up` does for each routine change, on the minimal stack (50 tenants). Each
+ * scenario runs the program twice under mocks, records every registration with its options (harness.ts), and
+ * classifies each resource the way the engine would (engine/classify.ts, engine/provider-rules.ts). The plan is
+ * printed like `pulumi preview` prints it.
+ *
+ * Invariants in every scenario: nothing outside the scenario's tenant changes unless the test names it and says
+ * why; no tenant VM is ever replaced; no delete script runs except the removed tenant's.
+ *
+ * What this cannot prove: the engine and providers are modelled, not run (a real `pulumi preview` against a PVE test
+ * host is the acceptance check); provider-computed defaults and refresh are not modelled.
+ */
+import { runProgram } from "./harness";
+import { type Scenario, invariantViolations, scenario, stackConfig } from "./engine/scenario";
+
+const TIMEOUT = 120_000;
+const tenantOf = (key: string) => (name: string) => name === `tenant-${key}` || name.startsWith(`tenant-${key}-`);
+
+/** Minimal with slot 50 unsold (49 tenants): the base for adding a tenant into slot 50. */
+function minimalWithout50() {
+  const raw = stackConfig("minimal");
+  (raw["numberedTenants"] as { exclude: number[] }).exclude.push(50);
+  return raw;
+}
+
+describe("add a tenant (newco in free slot 50)", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    const before = minimalWithout50();
+    const after = minimalWithout50();
+    after.tenants["newco"] = { slot: 50 };
+    s = await scenario("add tenant newco", "minimal", before, after);
+  }, TIMEOUT);
+
+  test("creates newco's component and its 8 resources; only the reverse zone on the services VM is updated in place", () => {
+    expect(s.changes).toEqual([
+      // The PTR zone lists every tenant (render/reverse-dns.ts): named, in place, no delete script.
+      ["update", "services-setup", ["stdin"]],
+      ["create", "tenant-newco", []],
+      ...["cert", "csr", "key", "vm", "vnc-password", "vnc-pw", "vpn1", "vpn2"].map((x): [string, string, string[]] => ["create", `tenant-newco-${x}`, []]),
+    ]);
+  });
+
+  test("invariants", () => {
+    expect(invariantViolations(s, (n) => tenantOf("newco")(n) || n === "services-setup")).toEqual([]);
+  });
+});
+
+describe("remove a tenant (coop-sur)", () => {
+  let s: Scenario;
+  let unprotected: Scenario;
+  beforeAll(async () => {
+    const before = stackConfig("minimal");
+    const after = stackConfig("minimal");
+    delete after.tenants["coop-sur"];
+    s = await scenario("remove tenant coop-sur", "minimal", before, after);
+    unprotected = await scenario("remove tenant coop-sur after `pulumi state unprotect` of its VM", "minimal", before, after, { unprotected: ["tenant-coop-sur-vm"] });
+  }, TIMEOUT);
+
+  const deletes = ["tenant-coop-sur", ...["cert", "csr", "key", "vnc-password", "vnc-pw", "vpn1", "vpn2"].map((x) => `tenant-coop-sur-${x}`)];
+
+  test("deletes coop-sur's resources; the engine refuses to delete its protected VM; the reverse zone loses its PTR in place", () => {
+    expect(s.changes).toEqual(
+      [["update", "services-setup", ["stdin"]] as [string, string, string[]], ...deletes.map((n): [string, string, string[]] => ["delete", n, []]), ["delete refused:protected", "tenant-coop-sur-vm", []] as [string, string, string[]]].sort(
+        (a, b) => a[1].localeCompare(b[1]),
+      ),
+    );
+  });
+
+  test("exactly coop-sur's two VPN delete scripts run, each with the stdin it was applied with", () => {
+    expect(s.plan.deleteScripts.map((d) => [d.name, d.command, d.when])).toEqual([
+      ["tenant-coop-sur-vpn1", "bash -s delete", "delete"],
+      ["tenant-coop-sur-vpn2", "bash -s delete", "delete"],
+    ]);
+    const old = s.before.resources.find((r) => r.name === "tenant-coop-sur-vpn1");
+    expect(s.plan.deleteScripts[0].stdin).toBe(old?.inputs.stdin);
+  });
+
+  test("after `pulumi state unprotect` the VM is deleted too", () => {
+    expect(unprotected.changes.find((c) => c[1] === "tenant-coop-sur-vm")).toEqual(["delete", "tenant-coop-sur-vm", []]);
+  });
+
+  test("invariants", () => {
+    const removed = ["tenant-coop-sur-vpn1", "tenant-coop-sur-vpn2"];
+    expect(invariantViolations(s, (n) => tenantOf("coop-sur")(n) || n === "services-setup", removed, ["tenant-coop-sur-vm"])).toEqual([]);
+  });
+});
+
+describe("pin a hardware ID (coop-sur)", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    const after = stackConfig("minimal");
+    after.tenants["coop-sur"].hardwareId = "9e7f2a4d8c1b5e9f3a7d0c6b2e8f4a1d5c9b3f0c6b1e9a7d4c2b8e5f1a0d6c3b";
+    s = await scenario("pin coop-sur's hardware ID", "minimal", stackConfig("minimal"), after);
+  }, TIMEOUT);
+
+  test("updates coop-sur's command on each VPN server in place (the pin is in its stdin)", () => {
+    expect(s.changes).toEqual([
+      ["update", "tenant-coop-sur-vpn1", ["stdin"]],
+      ["update", "tenant-coop-sur-vpn2", ["stdin"]],
+    ]);
+  });
+
+  test("invariants (no delete script: the tenant stays enrolled and connected)", () => {
+    expect(invariantViolations(s, tenantOf("coop-sur"))).toEqual([]);
+  });
+});
+
+describe("change one tenant's memory (acme)", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    const after = stackConfig("minimal");
+    after.tenants["acme"].memory = { minMb: 1024, maxMb: 3072 };
+    s = await scenario("acme memory 512-2048 -> 1024-3072", "minimal", stackConfig("minimal"), after);
+  }, TIMEOUT);
+
+  test("updates acme's VM in place (memory is not ForceNew in bpg)", () => {
+    expect(s.changes).toEqual([["update", "tenant-acme-vm", ["memory.dedicated", "memory.floating"]]]);
+  });
+
+  test("invariants", () => {
+    expect(invariantViolations(s, tenantOf("acme"))).toEqual([]);
+  });
+});
+
+describe("rotate one tenant's VNC password (pulumi up --replace the RandomPassword)", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await scenario("--replace tenant-acme-vnc-password", "minimal", stackConfig("minimal"), stackConfig("minimal"), { replace: ["tenant-acme-vnc-password"] });
+  }, TIMEOUT);
+
+  test("replaces the password, then the snippet file delete-before-replace (same path: the new file must survive)", () => {
+    expect(s.changes).toEqual([
+      ["replace", "tenant-acme-vnc-password", ["id"]],
+      // The file's data is the new password, unknown at preview; sourceRaw is ForceNew (bpg file.go).
+      ["replace-dbr", "tenant-acme-vnc-pw", ["sourceRaw"]],
+    ]);
+  });
+
+  test("invariants", () => {
+    expect(invariantViolations(s, tenantOf("acme"))).toEqual([]);
+  });
+});
+
+describe("change the text of every rendered script (a program upgrade)", () => {
+  let s: Scenario;
+  const MARK = "# librerouter-hosting upgrade marker\n";
+  /** Appends MARK to the text of every script the render modules produce; `run` loads the program with them. */
+  async function upgraded() {
+    const wrap = (path: string, fns: string[]) =>
+      jest.doMock(path, () => {
+        const real = jest.requireActual(path);
+        const out: Record<string, unknown> = { ...real };
+        for (const f of fns) {
+          out[f] = (...args: unknown[]) => {
+            const r = real[f](...args);
+            return typeof r === "string" ? r + MARK : { ...r, apply: r.apply + MARK, delete: r.delete + MARK };
+          };
+        }
+        return out;
+      });
+    const mods: [string, string[]][] = [
+      ["../../render/tenant-scripts", ["renderTenantApplyScript", "renderTenantDeleteScript"]],
+      ["../../render/server-setup", ["renderServerSetupScript"]],
+      ["../../render/services", ["servicesScripts"]],
+      ["../../render/host-console", ["hostConsoleFirewallScripts"]],
+    ];
+    for (const [p, f] of mods) wrap(p, f);
+    try {
+      return await runProgram("minimal", stackConfig("minimal"));
+    } finally {
+      for (const [p] of mods) jest.dontMock(p);
+    }
+  }
+  beforeAll(async () => {
+    s = await scenario("program upgrade: every rendered script changes", "minimal", stackConfig("minimal"), upgraded);
+  }, TIMEOUT);
+
+  test("every remote command is updated in place, nothing else changes", () => {
+    const commands = s.after.resources.filter((r) => r.type === "command:remote:Command" && !r.name.endsWith("-hostkey")).map((r) => r.name);
+    expect(commands).toHaveLength(2 * 50 + 4);
+    expect(s.changes).toEqual(commands.map((n): [string, string, string[]] => ["update", n, ["stdin"]]).sort((a, b) => a[1].localeCompare(b[1])));
+  });
+
+  test("invariants: no delete script runs (no tenant is locked out, no zone or firewall is dropped)", () => {
+    expect(invariantViolations(s, () => true)).toEqual([]);
+  });
+});
+
+describe("change template.vmid (a new LibreRouter template)", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    const after = stackConfig("minimal");
+    after["template"] = { vmid: 9100 };
+    s = await scenario("template.vmid 9000 -> 9100", "minimal", stackConfig("minimal"), after);
+  }, TIMEOUT);
+
+  test("changes nothing: clone.* is ForceNew in bpg, and every VM ignores changes to clone", () => {
+    expect(s.changes).toEqual([]);
+  });
+
+  test("invariants", () => {
+    expect(invariantViolations(s, () => false)).toEqual([]);
+  });
+});
+
+describe("change vpn.keepalive", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    const after = stackConfig("minimal");
+    (after["vpn"] as Record<string, unknown>).keepalive = [10, 60];
+    s = await scenario("vpn.keepalive [5, 15] -> [10, 60]", "minimal", stackConfig("minimal"), after);
+  }, TIMEOUT);
+
+  test("updates both VPN servers' setup in place (server.conf carries keepalive); no tenant resource changes", () => {
+    expect(s.changes).toEqual([
+      ["update", "vpn1-setup", ["stdin"]],
+      ["update", "vpn2-setup", ["stdin"]],
+    ]);
+  });
+
+  test("invariants", () => {
+    expect(invariantViolations(s, (n) => n === "vpn1-setup" || n === "vpn2-setup")).toEqual([]);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * The host firewall is sized for every slot the config allows (D8): adding or removing a tenant must leave
+ * every host-side script byte-identical, so the host's command never changes with the tenants.
+ */
+import { buildPlan } from "../../plan/build";
+import { consolePortRanges, maxSlot } from "../../plan/alloc";
+import { consoleJumps, consolePorts, hostConsoleFirewallScripts, renderHostConsoleFirewall, renderHostFirewallUnit } from "../../render/host-console";
+import { PRODUCTION_HOST_LAYOUT } from "../../render/layout";
+
+const base = {
+  profile: "minimal",
+  proxmox: { endpoint: "https://pve1.example.net:8006/", node: "pve1" },
+  network: { publicPools: [{ cidr: "192.0.2.0/24", gateway: "192.0.2.1" }] },
+  vpn: { hostnames: ["vpn1.example.net", "vpn2.example.net"] },
+};
+const withTenants = (tenants: Record<string, { slot: number; publicIp?: string }>, network: Record<string, unknown> = {}) =>
+  buildPlan({ ...base, network: { ...base.network, ...network }, tenants }, "golden");
+
+const hostArtifacts = (plan: ReturnType<typeof withTenants>) => {
+  const s = hostConsoleFirewallScripts(plan, PRODUCTION_HOST_LAYOUT);
+  return [renderHostConsoleFirewall(plan, PRODUCTION_HOST_LAYOUT), renderHostFirewallUnit(plan, PRODUCTION_HOST_LAYOUT), s.apply, s.delete];
+};
+
+describe("host firewall ports (fixed by the config)", () => {
+  it("covers 5900 + vncDisplayBase + 1 … the highest slot, without Proxmox's reserved ports", () => {
+    const plan = withTenants({ acme: { slot: 1 } });
+    // Defaults: VLAN 100 + slot ≤ 4094 is the tightest bound → slot 3994 → port 9994; 8006 is the API.
+    expect(maxSlot(plan.config)).toBe(3994);
+    expect(consolePorts(plan)).toBe("6001:8005,8007:9994");
+    expect(consoleJumps(plan)).toEqual({
+      v4: ["-i vmbr2 -j LR-MGMT", "-d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j LR-CONSOLE"],
+      v6: ["-i vmbr2 -j LR-MGMT"],
+    });
+  });
+
+  it("follows the tightest per-slot bound and skips the migration ports", () => {
+    const cfg = withTenants({ acme: { slot: 1 } }, { vlanBase: 1, vncDisplayBase: 53000 }).config;
+    expect(maxSlot(cfg)).toBe(4093);
+    expect(consolePortRanges(cfg)).toEqual([
+      { lo: 58901, hi: 59999 },
+      { lo: 60051, hi: 62993 },
+    ]);
+    const small = withTenants({ acme: { slot: 1 } }, { tunnelSupernet: "10.255.0.0/22", tenantPrivate: "10.0.0.0/16", managementBridge: "vmbr9" });
+    expect(maxSlot(small.config)).toBe(253);
+    expect(consolePorts(small)).toBe("6001:6253");
+    expect(consoleJumps(small).v4[0]).toBe("-i vmbr9 -j LR-MGMT");
+  });
+
+  it("maxSlot is the real bound: buildPlan takes a tenant on it and refuses one beyond it", () => {
+    for (const network of [{}, { tunnelSupernet: "10.255.0.0/22" }, { tenantPrivate: "10.0.0.0/20" }, { vncDisplayBase: 59000, vlanBase: 1 }]) {
+      const cfg = withTenants({ acme: { slot: 1 } }, network).config;
+      const limit = maxSlot(cfg);
+      const at = withTenants({ acme: { slot: limit, publicIp: "192.0.2.20" } }, network).tenants[0];
+      expect(consolePortRanges(cfg).some((r) => at.vnc.port >= r.lo && at.vnc.port <= r.hi)).toBe(true);
+      expect(() => withTenants({ acme: { slot: limit + 1, publicIp: "192.0.2.20" } }, network)).toThrow(/tenants\.acme\.slot/);
+    }
+  });
+
+  it("adding or removing a tenant leaves every host-side script byte-identical", () => {
+    const two = hostArtifacts(withTenants({ acme: { slot: 1 }, "coop-sur": { slot: 2 } }));
+    expect(hostArtifacts(withTenants({ acme: { slot: 1 }, "coop-sur": { slot: 2 }, late: { slot: 51 } }))).toEqual(two);
+    expect(hostArtifacts(withTenants({ acme: { slot: 1 } }))).toEqual(two);
+    expect(hostArtifacts(withTenants({}))).toEqual(two);
+  });
+});
