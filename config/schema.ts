@@ -165,6 +165,9 @@ export const vpnSchema = z
   })
   .strict();
 
+/** The snippets directory of Proxmox's `local` storage. */
+export const LOCAL_SNIPPETS_PATH = "/var/lib/vz/snippets";
+
 export const proxmoxSchema = z
   .object({
     endpoint: z.string().refine(isApiUrl, { message: "must be the https URL of the Proxmox API, e.g. https://pve1.example.net:8006/" }),
@@ -174,12 +177,25 @@ export const proxmoxSchema = z
     node: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/, { message: "must be the Proxmox node name (pvecm nodes), e.g. pve1" }),
     datastore: z.string().min(1).default("local-lvm"),
     snippetsDatastore: z.string().min(1).default("local"),
-    snippetsPath: z.string().startsWith("/", { message: "must be an absolute path such as /var/lib/vz/snippets" }).default("/var/lib/vz/snippets"),
+    /** Where QEMU reads the VNC password snippets: the snippets storage's own `snippets/` directory. */
+    snippetsPath: z.string().startsWith("/", { message: "must be an absolute path such as /var/lib/vz/snippets" }).optional(),
     sshUser: z.string().min(1).default("root"),
     /** The host's SSH key, pinned: the secret setup scripts go only to this host (and, through it, to the guests). */
     sshHostKey: sshHostKey.optional(),
   })
-  .strict();
+  .strict()
+  // The snippets are uploaded by storage id, but QEMU opens them by path: a path that is not that storage's
+  // directory points `-object secret,file=` at nothing and the consoles never start (D20). Only `local`'s is known.
+  .superRefine((p, ctx) => {
+    if (p.snippetsPath === undefined && p.snippetsDatastore !== "local") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["snippetsPath"],
+        message: `must be the snippets/ directory of storage "${p.snippetsDatastore}" (its \`path\` in /etc/pve/storage.cfg, then /snippets) when snippetsDatastore is not "local": QEMU reads the VNC password files there`,
+      });
+    }
+  })
+  .transform((p) => ({ ...p, snippetsPath: p.snippetsPath ?? LOCAL_SNIPPETS_PATH }));
 
 export const templateSchema = z
   .object({

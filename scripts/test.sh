@@ -2,6 +2,8 @@
 # The test command: set-up (idempotent), type check, unit + program tests, then the data-plane
 # suite in network namespaces (needs root). Ends with one "N passed, N failed" line.
 set -euo pipefail
+# shellcheck source=scripts/as-root.sh
+source "$(dirname "$0")/as-root.sh"
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 

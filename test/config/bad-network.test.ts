@@ -239,6 +239,15 @@ const rows: Row[] = [
     ],
   ],
   [
+    "snippets on another storage without saying where that storage keeps them",
+    (c) => {
+      (c as { proxmox: Record<string, unknown> }).proxmox.snippetsDatastore = "nfs-snippets";
+    },
+    [
+      'proxmox.snippetsPath: is required and must be the snippets/ directory of storage "nfs-snippets" (its `path` in /etc/pve/storage.cfg, then /snippets) when snippetsDatastore is not "local": QEMU reads the VNC password files there; add it to the stack config',
+    ],
+  ],
+  [
     "SSH host key with the host name in front (as ssh-keyscan prints it)",
     (c) => {
       (c as { proxmox: Record<string, unknown> }).proxmox.sshHostKey = "pve1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey";

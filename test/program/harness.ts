@@ -8,7 +8,7 @@
  * hex/base64). Provider outputs are the inputs echoed back plus deterministic fake PEMs/passwords derived from
  * the resource name, so two runs of the same config produce identical inputs.
  */
-import { SECRET_CONFIG_KEYS, fakeCall, fakeOutputs, toPulumiConfig } from "../../bench/fakes";
+import { FAKE_PVE, type FakePve, SECRET_CONFIG_KEYS, fakeCall, fakeOutputs, toPulumiConfig } from "../../bench/fakes";
 
 /** The engine's wire marker for a secret value (`@pulumi/pulumi/runtime/rpc` specialSigKey / specialSecretSig). */
 export const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -62,7 +62,7 @@ export interface ProgramRun {
 export { FAKE_SECRETS, FAKE_SSH_PUBLIC_KEY, fakeKeyPem, fakePassword, toPulumiConfig } from "../../bench/fakes";
 
 /** Runs index.ts for `stack` with `raw` as its `librerouter-hosting:*` config. */
-export async function runProgram(stack: string, raw: Record<string, unknown>): Promise<ProgramRun> {
+export async function runProgram(stack: string, raw: Record<string, unknown>, pve: FakePve = FAKE_PVE): Promise<ProgramRun> {
   const resources: Recorded[] = [];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let pulumi: any;
@@ -90,7 +90,7 @@ export async function runProgram(stack: string, raw: Record<string, unknown>): P
           resources.push({ type: a.type, name: a.name, custom: a.custom ?? true, inputs: a.inputs, provider: a.provider ?? "", ...o });
           return { id: `${a.name}-id`, state: { ...a.inputs, ...fakeOutputs(pulumi.secret, a.type, a.name, a.inputs) } };
         },
-        call: (a: { token: string; inputs: Record<string, unknown> }) => fakeCall(a.token, a.inputs),
+        call: (a: { token: string; inputs: Record<string, unknown> }) => fakeCall(a.token, a.inputs, pve),
       },
       "librerouter-hosting",
       stack,

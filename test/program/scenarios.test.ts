@@ -10,10 +10,14 @@
  * What this cannot prove: the engine and providers are modelled, not run (a real `pulumi preview` against a PVE test
  * host is the acceptance check); provider-computed defaults and refresh are not modelled.
  */
+import { FAKE_PVE } from "../../bench/fakes";
 import { runProgram } from "./harness";
+import { type EnginePlan, classify } from "./engine/classify";
 import { type Scenario, invariantViolations, scenario, stackConfig } from "./engine/scenario";
 
-const TIMEOUT = 120_000;
+const TIMEOUT = 300_000;
+/** Custom resources of one tenant (components/tenant.ts, components/tenant-firewall.ts). */
+const TENANT_PARTS = ["cert", "csr", "firewall", "ipfilter", "key", "vm", "vnc-password", "vnc-pw", "vpn1", "vpn2"];
 const tenantOf = (key: string) => (name: string) => name === `tenant-${key}` || name.startsWith(`tenant-${key}-`);
 
 /** Minimal with slot 50 unsold (49 tenants): the base for adding a tenant into slot 50. */
@@ -22,6 +26,19 @@ function minimalWithout50() {
   (raw["numberedTenants"] as { exclude: number[] }).exclude.push(50);
   return raw;
 }
+
+describe("first pulumi up (empty state)", () => {
+  let plan: EnginePlan;
+  beforeAll(async () => {
+    plan = classify([], (await runProgram("minimal", stackConfig("minimal"))).resources);
+  }, TIMEOUT);
+
+  test("creates everything, and every input passes the providers' create-time checks (D3: bpg's trunks parser)", () => {
+    expect(new Set(plan.steps.map((st) => st.op))).toEqual(new Set(["create"]));
+    expect(plan.steps.flatMap((st) => st.invalid.map((m) => `${st.name}: ${m}`))).toEqual([]);
+    expect(plan.deleteScripts).toEqual([]);
+  });
+});
 
 describe("add a tenant (newco in free slot 50)", () => {
   let s: Scenario;
@@ -32,12 +49,12 @@ describe("add a tenant (newco in free slot 50)", () => {
     s = await scenario("add tenant newco", "minimal", before, after);
   }, TIMEOUT);
 
-  test("creates newco's component and its 8 resources; only the reverse zone on the services VM is updated in place", () => {
+  test("creates newco's component and its 10 resources; only the reverse zone on the services VM is updated in place", () => {
     expect(s.changes).toEqual([
       // The PTR zone lists every tenant (render/reverse-dns.ts): named, in place, no delete script.
       ["update", "services-setup", ["stdin"]],
       ["create", "tenant-newco", []],
-      ...["cert", "csr", "key", "vm", "vnc-password", "vnc-pw", "vpn1", "vpn2"].map((x): [string, string, string[]] => ["create", `tenant-newco-${x}`, []]),
+      ...TENANT_PARTS.map((x): [string, string, string[]] => ["create", `tenant-newco-${x}`, []]),
     ]);
   });
 
@@ -57,7 +74,7 @@ describe("remove a tenant (coop-sur)", () => {
     unprotected = await scenario("remove tenant coop-sur after `pulumi state unprotect` of its VM", "minimal", before, after, { unprotected: ["tenant-coop-sur-vm"] });
   }, TIMEOUT);
 
-  const deletes = ["tenant-coop-sur", ...["cert", "csr", "key", "vnc-password", "vnc-pw", "vpn1", "vpn2"].map((x) => `tenant-coop-sur-${x}`)];
+  const deletes = ["tenant-coop-sur", ...TENANT_PARTS.filter((x) => x !== "vm").map((x) => `tenant-coop-sur-${x}`)];
 
   test("deletes coop-sur's resources; the engine refuses to delete its protected VM; the reverse zone loses its PTR in place", () => {
     expect(s.changes).toEqual(
@@ -192,7 +209,9 @@ describe("change template.vmid (a new LibreRouter template)", () => {
   beforeAll(async () => {
     const after = stackConfig("minimal");
     after["template"] = { vmid: 9100 };
-    s = await scenario("template.vmid 9000 -> 9100", "minimal", stackConfig("minimal"), after);
+    // The new template exists on the node (the preflight checks it), next to the old one.
+    const pve = { ...FAKE_PVE, vms: [...FAKE_PVE.vms, { ...FAKE_PVE.vms[0], vmId: 9100, volumes: ["local-lvm:base-9100-disk-0", "local-lvm:vm-9100-cloudinit"], cdrom: { ide2: "local-lvm:vm-9100-cloudinit" } }] };
+    s = await scenario("template.vmid 9000 -> 9100", "minimal", stackConfig("minimal"), () => runProgram("minimal", after, pve));
   }, TIMEOUT);
 
   test("changes nothing: clone.* is ForceNew in bpg, and every VM ignores changes to clone", () => {

@@ -105,6 +105,11 @@ export const PROVIDER_RULES: Readonly<Record<string, ProviderRule>> = {
     deleteBeforeReplace: "never",
     source: `${BPG} proxmoxtf/resource/cluster/firewall/firewall.go (no ForceNew)`,
   },
+  "proxmoxve:node/firewallLegacy:FirewallLegacy": {
+    replaceOn: ["nodeName"],
+    deleteBeforeReplace: "never",
+    source: `${BPG} fwprovider/nodes/firewall/resource_node_firewall.go (only node_name has stringplanmodifier.RequiresReplace)`,
+  },
   "command:remote:Command": {
     // Only triggers; every other input (stdin, create/update/delete, connection) is an in-place Update, which runs
     // `update` (else `create`) with the NEW inputs; Delete runs the OLD state's `delete` with the OLD stdin.

@@ -24,10 +24,18 @@ export interface Scenario {
   readonly changes: [string, string, string[]][];
 }
 
+/** Runs are deterministic: one run per (stack, config) within a test file. */
+const cache = new Map<string, Promise<ProgramRun>>();
+function run(stack: string, raw: Raw): Promise<ProgramRun> {
+  const key = JSON.stringify([stack, raw]);
+  if (!cache.has(key)) cache.set(key, runProgram(stack, raw));
+  return cache.get(key) as Promise<ProgramRun>;
+}
+
 /** Both runs, the classified plan, and the plan printed the way `pulumi preview` prints it. */
 export async function scenario(title: string, stack: string, before: Raw, after: Raw | (() => Promise<ProgramRun>), opts: ClassifyOptions = {}): Promise<Scenario> {
-  const b = await runProgram(stack, before);
-  const a = typeof after === "function" ? await after() : await runProgram(stack, after);
+  const b = await run(stack, before);
+  const a = typeof after === "function" ? await after() : await run(stack, after);
   for (const [run, label] of [[b, "before"], [a, "after"]] as const) if (run.error) throw new Error(`${title}: the ${label} run failed: ${run.error.message}`);
   const plan = classify(b.resources, a.resources, opts);
   process.stdout.write(printPlan(title, plan));
