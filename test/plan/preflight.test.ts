@@ -91,7 +91,7 @@ const rows: Row[] = [
   ],
   [
     "snippets datastore without snippets",
-    config((c) => (c.proxmox.snippetsDatastore = "local-lvm")),
+    config((c) => Object.assign(c.proxmox, { snippetsDatastore: "local-lvm", snippetsPath: "/var/lib/lvm-snippets" })),
     goodFacts(),
     [
       'proxmox.snippetsDatastore: datastore "local-lvm" does not allow content "snippets" (it allows: images, rootdir), and the tenants\' VNC password files are uploaded there as snippets; add it with `pvesm set local-lvm --content images,rootdir,snippets` or set proxmox.snippetsDatastore to a datastore that allows it',
@@ -174,7 +174,7 @@ describe("preflightIssues", () => {
 
   test("every problem at once, in check order: release, node, datastores, then each template", () => {
     const cfg = config((c) => {
-      c.proxmox.snippetsDatastore = "local-lvm";
+      Object.assign(c.proxmox, { snippetsDatastore: "local-lvm", snippetsPath: "/var/lib/lvm-snippets" });
       c.template = { vmid: 100, serverVmid: 9002 };
     });
     const f = facts((x) => (x.release = "7.4"));

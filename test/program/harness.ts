@@ -61,7 +61,7 @@ export interface ProgramRun {
 
 export { FAKE_SECRETS, FAKE_SSH_PUBLIC_KEY, fakeKeyPem, fakePassword, toPulumiConfig } from "../../bench/fakes";
 
-/** Runs index.ts for `stack` with `raw` as its `librerouter-hosting:*` config. */
+/** Runs index.ts for `stack` with `raw` as its `librerouter-hosting:*` config, against the fake node `pve` (preflight invokes). */
 export async function runProgram(stack: string, raw: Record<string, unknown>, pve: FakePve = FAKE_PVE): Promise<ProgramRun> {
   const resources: Recorded[] = [];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

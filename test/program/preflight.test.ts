@@ -63,7 +63,7 @@ const cases: Case[] = [
   ],
   [
     "snippets datastore without snippets",
-    minimal((c) => (c.proxmox.snippetsDatastore = "local-lvm")),
+    minimal((c) => Object.assign(c.proxmox, { snippetsDatastore: "local-lvm", snippetsPath: "/var/lib/lvm-snippets" })),
     FAKE_PVE,
     "pve1",
     'proxmox.snippetsDatastore: datastore "local-lvm" does not allow content "snippets" (it allows: images, rootdir), and the tenants\' VNC password files are uploaded there as snippets; add it with `pvesm set local-lvm --content images,rootdir,snippets` or set proxmox.snippetsDatastore to a datastore that allows it',

@@ -194,6 +194,7 @@ describe("change the text of every rendered script (a program upgrade)", () => {
   }, TIMEOUT);
 
   test("every remote command is updated in place, nothing else changes", () => {
+    // The host-key scans (components/connections.ts) are not rendered by render/: they stay the same.
     const commands = s.after.resources.filter((r) => r.type === "command:remote:Command" && !r.name.endsWith("-hostkey")).map((r) => r.name);
     expect(commands).toHaveLength(2 * 50 + 4);
     expect(s.changes).toEqual(commands.map((n): [string, string, string[]] => ["update", n, ["stdin"]]).sort((a, b) => a[1].localeCompare(b[1])));
