@@ -10,10 +10,11 @@ import { Pki } from "./components/pki";
 import { proxmoxPreflight } from "./components/preflight";
 import { ProxmoxHost, hostLayoutFor } from "./components/proxmox-host";
 import { proxmoxProvider } from "./components/provider";
-import { capacitySummary, loadStack } from "./components/stack-config";
+import { loadStack } from "./components/stack-config";
 import { Tenant } from "./components/tenant";
 import { VmTemplate } from "./components/vm-template";
 import { PRODUCTION_SERVER_LAYOUT } from "./render/layout";
+import { capacityOutput } from "./sizing/capacity-output";
 
 const { plan, capacity, proxmoxPassword, sshPrivateKey } = loadStack();
 // Preflight reads the host through its own provider; the main provider (so every Proxmox resource) waits on its verdict.
@@ -34,7 +35,7 @@ const servers = plan.servers.map(
       {
         plan,
         server,
-        templateVmId: plan.config.template.serverVmid,
+        templateVmId: plan.templates.serverVmid,
         pki,
         bridges: host.bridges,
         hostConnection: ssh,
@@ -46,7 +47,7 @@ const servers = plan.servers.map(
     ),
 );
 
-new CommonServices("services", { plan, templateVmId: plan.config.template.serverVmid, bridges: host.bridges, hostConnection: ssh, sshPublicKey: guestKey, dependsOn: host.ready }, opts);
+new CommonServices("services", { plan, templateVmId: plan.templates.serverVmid, bridges: host.bridges, hostConnection: ssh, sshPublicKey: guestKey, dependsOn: host.ready }, opts);
 
 const tenants = plan.tenants.map(
   (tenant) =>
@@ -75,5 +76,5 @@ export const tenantInfo = Object.fromEntries(
 export const tenantSecrets = pulumi.secret(
   Object.fromEntries(tenants.map((t) => [t.key, { vncPassword: t.vncPassword, clientBundle: t.clientBundle, launcher: t.launcher }])),
 );
-export const capacityReport = capacitySummary(capacity);
+export const capacityReport = capacityOutput(capacity);
 export const vpnServers = Object.fromEntries(servers.map((s) => [s.server.name, { hostname: s.server.hostname, publicIp: s.server.publicIp }]));

@@ -5,7 +5,7 @@
  * `pulumi config set --secret`, and a rewrite keeps every key it does not own. Pure: no `@pulumi/*`.
  */
 import { Document, parseDocument } from "yaml";
-import { isCidr, isIpv4 } from "../config/net";
+import { isCidr, isIpv4 } from "../lib/ipv4";
 import { NAMESPACE } from "../config/load";
 
 /** Two tenants for `pulumi up`; the third is the one step 3 adds (slots fix every address, see `npm run plan`). */

@@ -4,7 +4,7 @@
  * management addresses, each instance's remote and console gateway, each tenant's router and VMID, and a
  * client bundle narrowed to one instance. Pure: no `@pulumi/*`, no I/O.
  */
-import { isIpv4 } from "../config/net";
+import { isIpv4 } from "../lib/ipv4";
 
 export interface ServerTarget {
   readonly name: string;

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/dataplane-apply.ts` (root): how long `lr-dataplane` takes to install and change a VPN server's
+ * `sudo npm run bench:dataplane-apply`: how long `lr-dataplane` takes to install and change a VPN server's
  * data plane at N tenants (default 500 and 2,000; BENCH_TENANTS=…). Per N, in a throwaway network namespace:
  * the rendered tool for a plan of N+1 tenants (Pulumi.full.yaml with numberedTenants.count = N+1, vlanBase 1,
  * one /20 public pool), the env files of the first N, and veth pairs standing in for the VLAN links (no 8021q
@@ -88,7 +88,7 @@ function scenario(n: number, ns: string, dir: string): Row {
 
   mkdirSync(`${layout.confDir}/tenants`, { recursive: true });
   writeFileSync(dataplaneToolPath(layout), renderDataplaneTool(plan, server, layout), { mode: 0o755 });
-  for (const t of tenants) writeFileSync(tenantEnvPath(layout, t), renderTenantEnv(plan, server, t), { mode: 0o640 });
+  for (const t of tenants) writeFileSync(tenantEnvPath(layout, t), renderTenantEnv(plan.stack, server, t), { mode: 0o640 });
 
   /** Rules, routes, iptables without counters, addresses: what apply, delete and apply-all must leave identical. */
   const state = () =>
@@ -114,7 +114,7 @@ function scenario(n: number, ns: string, dir: string): Row {
   const applied = state();
   step("apply-all (warm)", "apply-all");
   expectSame("apply-all twice", state(), applied);
-  writeFileSync(tenantEnvPath(layout, extra), renderTenantEnv(plan, server, extra), { mode: 0o640 });
+  writeFileSync(tenantEnvPath(layout, extra), renderTenantEnv(plan.stack, server, extra), { mode: 0o640 });
   step("apply +1", "apply", extra.key);
   const withExtra = state();
   if (withExtra === applied) throw new Error("apply +1 changed nothing");

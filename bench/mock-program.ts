@@ -21,7 +21,8 @@ export interface Registration {
 
 /** Installs the mocks; every registration lands in `into`. Call once per process, before loading the program. */
 export function installMocks(stack: string, raw: Record<string, unknown>, into: Registration[], opts: { inputs?: boolean } = {}): void {
-  pulumi.runtime.setMocks(
+  // setMocks is async only in signature: it installs the mock monitor synchronously, so callers stay sync.
+  void pulumi.runtime.setMocks(
     {
       newResource: (a) => ({ id: `${a.name}-id`, state: { ...a.inputs, ...fakeOutputs(pulumi.secret, a.type, a.name, a.inputs) } }),
       call: (a) => fakeCall(a.token, a.inputs),

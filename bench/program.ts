@@ -18,6 +18,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readStackFile } from "../config/load";
+import { parseOptions } from "../lib/args";
 import type { Registration } from "./mock-program";
 import { goalLine, median, table } from "./report";
 
@@ -42,10 +43,19 @@ interface Sample {
   readonly customsByType: Record<string, number>;
 }
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const options = parseOptions(process.argv.slice(2), {
+  child: { type: "string" },
+  tenants: { type: "string" },
+  stack: { type: "string" },
+  record: { type: "string" },
+  replay: { type: "string" },
+  components: { type: "string" },
+  customs: { type: "string" },
+  types: { type: "string" },
+  runs: { type: "string" },
+  sizes: { type: "string" },
+});
+const arg = (name: keyof typeof options, dflt: string): string => options[name] ?? dflt;
 
 /** Child: one evaluation, one JSON line on stdout. */
 async function child(): Promise<void> {

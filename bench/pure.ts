@@ -8,29 +8,26 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readStackFile } from "../config/load";
+import { parseOptions } from "../lib/args";
 import { buildPlan } from "../plan/build";
 import type { Plan } from "../plan/types";
 import { renderCcd } from "../render/ccd";
 import { renderClientBundle } from "../render/client-bundle";
-import { renderDataplaneTool, renderDataplaneUnit } from "../render/dataplane";
-import { renderAuthVerifyHook, renderConnectHook, renderDisconnectHook } from "../render/hooks";
 import { hostConsoleFirewallScripts } from "../render/host-console";
 import { PRODUCTION_HOST_LAYOUT, PRODUCTION_SERVER_LAYOUT } from "../render/layout";
 import { renderLauncher } from "../render/launcher";
-import { renderServerConfig, serverConfigPath } from "../render/openvpn-server";
 import { reverseZones } from "../render/reverse-dns";
+import { serverFiles } from "../render/server-files";
 import { renderServerSetupScript } from "../render/server-setup";
-import { renderTenantApplyScript, renderTenantDeleteScript } from "../render/tenant-scripts";
+import { tenantServerScripts } from "../render/tenant-scripts";
 import { renderKvmArguments } from "../render/vnc";
 import { goalLine, median, table } from "./report";
 
 const ROOT = join(__dirname, "..");
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const options = parseOptions(process.argv.slice(2), { stack: { type: "string" }, tenants: { type: "string" }, runs: { type: "string" } });
+const arg = (name: keyof typeof options, dflt: string): string => options[name] ?? dflt;
 
-/** Stand-ins for the PKI outputs the client bundle embeds (shape only; the renderers do not parse them). */
+/** Stand-ins for the PKI outputs the client bundle and the server files embed (shape only; nothing parses them). */
 const CREDS = {
   caPem: "-----BEGIN CERTIFICATE-----\nBENCHCA\n-----END CERTIFICATE-----\n",
   certPem: "-----BEGIN CERTIFICATE-----\nBENCHCERT\n-----END CERTIFICATE-----\n",
@@ -51,12 +48,9 @@ function renderAll(plan: Plan): Totals {
     t.bytes += text.length;
   };
   const layout = PRODUCTION_SERVER_LAYOUT;
-  const hooks = [renderAuthVerifyHook(plan, layout), renderConnectHook(plan), renderDisconnectHook(plan)];
   for (const server of plan.servers) {
-    const configs = server.instances.map((i) => ({ path: serverConfigPath(layout, i), mode: "0644", content: renderServerConfig(plan, i, layout) }));
-    const tool = renderDataplaneTool(plan, server, layout);
-    const unit = renderDataplaneUnit(server, layout);
-    const files = [...configs, ...hooks.map((content, i) => ({ path: `/bench/hook-${i}`, mode: "0755", content })), { path: "/bench/tool", mode: "0755", content: tool }, { path: "/bench/unit", mode: "0644", content: unit }];
+    // The production list (configs, hooks, PKI files); the setup script renders the tool and its unit itself.
+    const files = serverFiles(plan, server, layout, CREDS);
     add(renderServerSetupScript(plan, server, layout, files, { trunkMac: "bc:24:11:00:00:01" }));
     for (const f of files) add(f.content);
   }
@@ -67,14 +61,12 @@ function renderAll(plan: Plan): Totals {
   for (const tenant of plan.tenants) {
     add(renderKvmArguments(plan, tenant, PRODUCTION_HOST_LAYOUT));
     add(renderClientBundle(plan, tenant, CREDS));
-    add(renderLauncher(plan, tenant));
+    add(renderLauncher(plan.stack, tenant));
     for (const server of plan.servers) {
-      const [udp, tcp] = server.instances;
-      const ccd = { udp: renderCcd(plan, tenant, udp), tcp: renderCcd(plan, tenant, tcp) };
-      add(ccd.udp);
-      add(ccd.tcp);
-      add(renderTenantApplyScript(plan, server, tenant, layout, ccd, tenant.hardwareId));
-      add(renderTenantDeleteScript(plan, server, tenant, layout));
+      for (const i of server.instances) add(renderCcd(plan.stack, tenant, i));
+      const scripts = tenantServerScripts(plan, server, tenant, layout);
+      add(scripts.apply);
+      add(scripts.delete);
     }
   }
   return t;

@@ -1,4 +1,5 @@
 /** Small helpers the benchmarks share: median, goal lines and a plain-text table. */
+import { table as textTable } from "../lib/table";
 
 /** Median of a non-empty list. */
 export function median(xs: readonly number[]): number {
@@ -23,8 +24,5 @@ export function goalLine(name: string, value: number, limit: number, unit: "≤"
 
 /** Left-aligned text table with a header rule. */
 export function table(head: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  const cells = [head, ...rows].map((r) => r.map(String));
-  const w = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd();
-  return [line(cells[0]), w.map((n) => "-".repeat(n)).join("  "), ...cells.slice(1).map(line)].join("\n");
+  return textTable([head, ...rows], { rule: true });
 }

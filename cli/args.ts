@@ -1,9 +1,8 @@
-/** Argument parsing and error handling shared by the CLIs (node:util parseArgs; no stack traces for users). */
-import { parseArgs, ParseArgsConfig } from "node:util";
+/** The options every CLI takes, and the error handling they share (no stack traces for users). */
 import { ConfigError } from "../config/errors";
+import { type OptionSpec, parseOptions, UsageError } from "../lib/args";
 
-/** A wrong command line: printed with the usage text, exit code 2. */
-export class UsageError extends Error {}
+export { UsageError } from "../lib/args";
 
 export interface CommonOptions {
   readonly stack: string;
@@ -14,25 +13,14 @@ export interface CommonOptions {
 }
 
 /** Parses --stack, --dir, --format, --help plus `extra` options; `formats[0]` is the default format. */
-export function parseCommon<E extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], formats: readonly string[], extra: E) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        stack: { type: "string", short: "s", default: "minimal" },
-        dir: { type: "string", default: process.cwd() },
-        format: { type: "string", short: "f", default: formats[0] },
-        help: { type: "boolean", short: "h", default: false },
-        ...extra,
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const v = parsed.values as Record<string, unknown>;
+export function parseCommon<E extends OptionSpec>(argv: string[], formats: readonly string[], extra: E) {
+  const v: Record<string, unknown> = parseOptions(argv, {
+    stack: { type: "string", short: "s", default: "minimal" },
+    dir: { type: "string", default: process.cwd() },
+    format: { type: "string", short: "f", default: formats[0] },
+    help: { type: "boolean", short: "h", default: false },
+    ...extra,
+  });
   if (!formats.includes(String(v.format))) throw new UsageError(`--format must be one of ${formats.join(", ")}; got "${String(v.format)}"`);
   return { common: { stack: String(v.stack), dir: String(v.dir), format: String(v.format), help: v.help === true } as CommonOptions, values: v };
 }

@@ -5,9 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { formatIssues } from "../config/errors";
 import { readStackFile } from "../config/load";
-import { capacityIssues } from "../plan/compile";
-import { buildPlan } from "../plan/build";
-import { assessCapacity } from "../sizing/capacity";
+import { capacityIssues, stackCapacity } from "../stack/compile";
 import { capacityChart } from "../sizing/chart";
 import { compareTable, reportMarkdown, reportTable } from "../sizing/report";
 import { parseCommon, runCli } from "./args";
@@ -26,7 +24,7 @@ runCli(USAGE, () => {
   }
   const stacks = values.compare ? COMPARED : [common.stack];
   // Build every plan first: a bad config is a ConfigError (exit 1, message only) before anything prints.
-  const reports = stacks.map((s) => assessCapacity(buildPlan(readStackFile(common.dir, s), s)));
+  const reports = stacks.map((s) => stackCapacity(readStackFile(common.dir, s), s).capacity);
   const svg = capacityChart(reports);
   if (typeof values.svg === "string") writeFileSync(values.svg, `${svg}\n`);
   const text =

@@ -1,8 +1,8 @@
 /** The tenant plan as a terminal table and as JSON (what `npm run plan` prints). Pure. */
-import type { CompiledStack } from "../plan/compile";
+import type { CompiledStack } from "../stack/compile";
 import { INSTANCE_IDS } from "../plan/types";
 import { pct } from "../sizing/format";
-import { table } from "../sizing/report";
+import { table } from "../lib/table";
 
 /** One row per tenant: key, slot, VMID, VLAN, private /24, public IP, the 4 tunnel IPs, console port. */
 export function planTable({ plan, capacity }: CompiledStack): string {
@@ -10,7 +10,7 @@ export function planTable({ plan, capacity }: CompiledStack): string {
   const rows = plan.tenants.map((t) => [t.key, `${t.slot}`, `${t.vmid}`, `${t.vlan}`, t.privateCidr, t.publicIp, ...INSTANCE_IDS.map((i) => t.tunnelIps[i]), `${t.vnc.port}`]);
   const notOk = capacity.lines.filter((l) => l.status !== "ok");
   return [
-    `stack "${plan.stack}" (profile ${plan.config.profile}): ${plan.tenants.length} tenants; host ${plan.host.publicIp}, ${plan.servers.map((s) => `${s.name} ${s.publicIp}`).join(", ")}, services ${plan.services.publicIp}`,
+    `stack "${plan.stack}" (profile ${plan.profile}): ${plan.tenants.length} tenants; host ${plan.host.publicIp}, ${plan.servers.map((s) => `${s.name} ${s.publicIp}`).join(", ")}, services ${plan.services.publicIp}`,
     "",
     table([head, ...rows]),
     "",
@@ -19,8 +19,10 @@ export function planTable({ plan, capacity }: CompiledStack): string {
   ].join("\n");
 }
 
-/** The plan's addressing and the capacity report as one JSON document (no config secrets: the loader drops them). */
+/** The plan's addressing and the capacity report as one JSON document (no secrets: the plan holds none). */
 export function planJson({ plan, capacity }: CompiledStack): string {
-  const { stack, host, services, mgmt, publicPools, servers, instances, tenants } = plan;
-  return JSON.stringify({ stack, profile: plan.config.profile, host, services, mgmt, publicPools, servers, instances, tenants, capacity }, null, 2);
+  const { stack, profile, host, mgmt, publicPools, instances, tenants } = plan;
+  const services = { vmid: plan.services.vmid, publicIp: plan.services.publicIp, mgmtIp: plan.services.mgmtIp };
+  const servers = plan.servers.map(({ name, vmid, hostname, publicIp, mgmtIp, instances: own }) => ({ name, vmid, hostname, publicIp, mgmtIp, instances: own }));
+  return JSON.stringify({ stack, profile, host, services, mgmt, publicPools, servers, instances, tenants, capacity }, null, 2);
 }

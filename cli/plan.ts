@@ -1,6 +1,6 @@
 /** `npm run plan -- --stack <name> [--dir <d>] [--format table|json]`: the tenant plan and capacity verdict. */
 import { readStackFile } from "../config/load";
-import { compileStack } from "../plan/compile";
+import { compileStack } from "../stack/compile";
 import { parseCommon, runCli } from "./args";
 import { planJson, planTable } from "./plan-table";
 

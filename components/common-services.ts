@@ -32,7 +32,6 @@ export class CommonServices extends pulumi.ComponentResource {
   constructor(name: string, args: CommonServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("librerouter:services:CommonServices", name, {}, opts);
     const { plan } = args;
-    const cfg = plan.config;
     this.vm = infraVm(
       `${name}-vm`,
       {
@@ -41,8 +40,7 @@ export class CommonServices extends pulumi.ComponentResource {
         name: `infra-services-${plan.stack}`,
         description: `librerouter-hosting ${plan.stack}: DNS resolver and reverse-DNS zones`,
         templateVmId: args.templateVmId,
-        cores: cfg.services.cores,
-        memoryMb: cfg.services.memoryMb,
+        vm: plan.services.vm,
         networkDevices: [
           { bridge: args.bridges.public, model: "virtio" },
           { bridge: args.bridges.management, model: "virtio" },

@@ -22,7 +22,7 @@ const HOST_DIAL = { dialErrorLimit: 20, perDialTimeout: 15 } as const;
 
 /** The Proxmox host, reached at the API endpoint's host name as `proxmox.sshUser`, its host key pinned when configured. */
 export function hostConnection(plan: Plan, sshPrivateKey: pulumi.Input<string>): ConnectionArgs {
-  const p = plan.config.proxmox;
+  const p = plan.proxmox;
   return { host: new URL(p.endpoint).hostname, user: p.sshUser, privateKey: sshPrivateKey, ...HOST_DIAL, ...(p.sshHostKey ? { hostKey: p.sshHostKey } : {}) };
 }
 

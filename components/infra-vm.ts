@@ -5,7 +5,7 @@
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import type { Plan } from "../plan/types";
+import type { Plan, VmSize } from "../plan/types";
 
 /**
  * bpg retries a clone whose error is transient (HTTP 5xx, "got timeout" from a storage or config lock:
@@ -44,8 +44,7 @@ export interface InfraVmArgs {
   readonly name: string;
   readonly description: string;
   readonly templateVmId: pulumi.Input<number>;
-  readonly cores: number;
-  readonly memoryMb: number;
+  readonly vm: VmSize;
   /** In guest order (eth0, eth1, …). */
   readonly networkDevices: proxmoxve.types.input.VmLegacyNetworkDevice[];
   /** One per NIC, `{}` for a NIC cloud-init leaves alone. */
@@ -60,7 +59,7 @@ export interface InfraVmArgs {
  */
 export function infraVm(name: string, args: InfraVmArgs, opts: pulumi.CustomResourceOptions): proxmoxve.VmLegacy {
   const { plan } = args;
-  const ds = plan.config.proxmox.datastore;
+  const ds = plan.proxmox.datastore;
   return new proxmoxve.VmLegacy(
     name,
     {
@@ -69,8 +68,8 @@ export function infraVm(name: string, args: InfraVmArgs, opts: pulumi.CustomReso
       name: args.name,
       description: args.description,
       clone: { vmId: args.templateVmId, full: true, datastoreId: ds, retries: CLONE_RETRIES },
-      cpu: { cores: args.cores, type: "x86-64-v2-AES" },
-      memory: { dedicated: args.memoryMb },
+      cpu: { cores: args.vm.cores, type: "x86-64-v2-AES" },
+      memory: { dedicated: args.vm.memoryMb },
       networkDevices: args.networkDevices,
       initialization: {
         datastoreId: ds,

@@ -8,7 +8,7 @@ import type * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import type { Plan, ServerPlan } from "../plan/types";
 import type { ServerLayout } from "../render/layout";
-import { SERVER_RENEW_HOURS, SERVER_USES, SERVER_VALIDITY_HOURS, serverCommonName } from "../render/pki-profile";
+import { SERVER_USES, serverCommonName } from "../render/pki-profile";
 import { serverFiles } from "../render/server-files";
 import { renderServerSetupScript } from "../render/server-setup";
 import { type ConnectionArgs, guestConnection, guestHostKey } from "./connections";
@@ -49,7 +49,6 @@ export class OpenVpnServer extends pulumi.ComponentResource {
   constructor(name: string, args: OpenVpnServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("librerouter:vpn:OpenVpnServer", name, {}, opts);
     const { plan, server, layout } = args;
-    const cfg = plan.config;
     this.server = server;
     this.vm = infraVm(
       `${name}-vm`,
@@ -59,8 +58,7 @@ export class OpenVpnServer extends pulumi.ComponentResource {
         name: `infra-${server.name}-${plan.stack}`,
         description: `librerouter-hosting ${plan.stack}: OpenVPN ${server.name} (${server.hostname})`,
         templateVmId: args.templateVmId,
-        cores: cfg.vpn.cores,
-        memoryMb: cfg.vpn.memoryMb,
+        vm: server.vm,
         // Order fixes the guest's eth0/eth1/eth2 = layout.ifaces public/trunk/mgmt. The trunk has no `trunks`: bpg
         // parses that field as `;`-separated integers and refuses a range (proxmoxtf/resource/vm/network/network.go),
         // and on a VLAN-aware bridge PVE puts an untagged NIC without `trunks` into VLANs 2-4094
@@ -81,7 +79,7 @@ export class OpenVpnServer extends pulumi.ComponentResource {
 
     const cert = args.pki.issue(
       name,
-      { commonName: serverCommonName(server.name), allowedUses: SERVER_USES, validityHours: SERVER_VALIDITY_HOURS, renewHours: SERVER_RENEW_HOURS },
+      { commonName: serverCommonName(server.name), allowedUses: SERVER_USES, ...plan.pki.server },
       { parent: this },
     );
     // The script is rendered once the PEMs and the trunk NIC's MAC (D5: the setup names it by MAC) resolve, and is a secret: it carries server.key and the tls-crypt key.

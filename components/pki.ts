@@ -48,7 +48,7 @@ export class Pki extends pulumi.ComponentResource {
         privateKeyPem: this.caKey.privateKeyPem,
         isCaCertificate: true,
         allowedUses: [...CA_USES],
-        subject: caSubject(args.plan),
+        subject: caSubject(args.plan.stack),
         validityPeriodHours: CA_VALIDITY_HOURS,
       },
       { parent: this },

@@ -16,8 +16,7 @@
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config/schema";
-import { formatPreflight, type PveFacts, preflightIssues, type TemplateFact, templateUses } from "../plan/preflight";
+import { formatPreflight, type PreflightTarget, type PveFacts, preflightIssues, type TemplateFact, templateUses } from "../plan/preflight";
 import type { Plan } from "../plan/types";
 import { proxmoxProvider } from "./provider";
 
@@ -40,7 +39,7 @@ function reason(e: unknown): string {
 }
 
 /** Reads the facts, stage by stage; a failed read ends the reading with `apiError`. */
-export async function readPveFacts(cfg: StackConfig, opts: pulumi.InvokeOptions): Promise<PveFacts> {
+export async function readPveFacts(cfg: PreflightTarget, opts: pulumi.InvokeOptions): Promise<PveFacts> {
   const p = cfg.proxmox;
   const read = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
     try {
@@ -88,7 +87,7 @@ export async function readPveFacts(cfg: StackConfig, opts: pulumi.InvokeOptions)
  */
 export function proxmoxPreflight(name: string, args: ProxmoxPreflightArgs): ProxmoxPreflight {
   const { plan } = args;
-  const cfg = plan.config;
+  const cfg = plan;
   const provider = proxmoxProvider(name, { plan, password: args.password });
   const passed = pulumi.output(readPveFacts(cfg, { provider })).apply((facts) => {
     const issues = preflightIssues(cfg, facts as PveFacts);

@@ -17,7 +17,7 @@ export interface ProxmoxProviderArgs {
 
 /** `proxmoxve.Provider` named `name`, from the stack's `proxmox.*` config and the two secrets. */
 export function proxmoxProvider(name: string, args: ProxmoxProviderArgs, opts?: pulumi.CustomResourceOptions): proxmoxve.Provider {
-  const p = args.plan.config.proxmox;
+  const p = args.plan.proxmox;
   return new proxmoxve.Provider(
     name,
     {

@@ -12,7 +12,7 @@ import { remoteScript } from "./remote-script";
 
 /** The production host layout with the snippets directory of the configured snippets storage. */
 export function hostLayoutFor(plan: Plan): HostLayout {
-  return { ...PRODUCTION_HOST_LAYOUT, snippetsDir: plan.config.proxmox.snippetsPath };
+  return { ...PRODUCTION_HOST_LAYOUT, snippetsDir: plan.proxmox.snippetsPath };
 }
 
 export interface ProxmoxHostArgs {
@@ -26,51 +26,44 @@ export interface ProxmoxHostArgs {
 export class ProxmoxHost extends pulumi.ComponentResource {
   /** Bridge names the VMs attach to: public (the installer's), private (VLAN-aware trunk), management. */
   public readonly bridges: { readonly public: string; readonly private: string; readonly management: string };
-  public readonly privateBridge: proxmoxve.network.linux.Bridge;
-  public readonly managementBridge: proxmoxve.network.linux.Bridge;
-  public readonly consoleFirewall: pulumi.Resource;
-  /** Proxmox's firewall switched on (policies ACCEPT) so per-VM filters take effect. */
-  public readonly datacenterFirewall: proxmoxve.cluster.FirewallLegacy;
-  public readonly nodeFirewall: proxmoxve.node.FirewallLegacy;
-  /** Everything a VM on this host needs before it starts. */
+  /** Everything a VM on this host needs before it starts: both bridges, Proxmox's firewall, the console firewall. */
   public readonly ready: readonly pulumi.Resource[];
 
   constructor(name: string, args: ProxmoxHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("librerouter:host:ProxmoxHost", name, {}, opts);
     const { plan } = args;
-    const net = plan.config.network;
     const node = plan.host.node;
     // The public bridge is the installer's vmbr0: it holds the host's own uplink and address, so it is used by
     // name and never managed here (creating it fails, replacing it would cut the host off).
-    this.bridges = { public: net.publicBridge, private: net.privateBridge, management: net.managementBridge };
+    this.bridges = plan.bridges;
     // No ports: tenant VMs and the VPN servers share this host, so the trunk never leaves it.
-    this.privateBridge = new proxmoxve.network.linux.Bridge(
+    const privateBridge = new proxmoxve.network.linux.Bridge(
       `${name}-private-bridge`,
-      { nodeName: node, name: net.privateBridge, vlanAware: true, comment: "librerouter tenant VLANs (VPN server trunk)" },
+      { nodeName: node, name: plan.bridges.private, vlanAware: true, comment: "librerouter tenant VLANs (VPN server trunk)" },
       { parent: this },
     );
-    this.managementBridge = new proxmoxve.network.linux.Bridge(
+    const managementBridge = new proxmoxve.network.linux.Bridge(
       `${name}-mgmt-bridge`,
-      { nodeName: node, name: net.managementBridge, address: `${plan.host.mgmtIp}/${plan.mgmt.prefix}`, comment: "librerouter management: VNC consoles, SSH to guests" },
+      { nodeName: node, name: plan.bridges.management, address: `${plan.host.mgmtIp}/${plan.mgmt.prefix}`, comment: "librerouter management: VNC consoles, SSH to guests" },
       { parent: this },
     );
     // Proxmox's firewall, on at datacenter and node level, so the tenants' per-VM anti-spoofing filters apply
     // (tenant-firewall.ts; D13). Every policy ACCEPT: this enables the VM filters and changes nothing for the host's
     // own traffic, which LR-CONSOLE guards. The legacy iptables backend (nftables off): our LR-CONSOLE chain is
     // iptables, and an iptables ACCEPT does not override a drop of the opt-in nftables proxmox-firewall.
-    this.datacenterFirewall = new proxmoxve.cluster.FirewallLegacy(
+    const datacenterFirewall = new proxmoxve.cluster.FirewallLegacy(
       `${name}-datacenter-firewall`,
       { enabled: true, ebtables: true, inputPolicy: "ACCEPT", outputPolicy: "ACCEPT", forwardPolicy: "ACCEPT" },
       { parent: this },
     );
-    this.nodeFirewall = new proxmoxve.node.FirewallLegacy(`${name}-node-firewall`, { nodeName: node, enabled: true, nftables: false }, { parent: this, dependsOn: [this.datacenterFirewall] });
+    const nodeFirewall = new proxmoxve.node.FirewallLegacy(`${name}-node-firewall`, { nodeName: node, enabled: true, nftables: false }, { parent: this, dependsOn: [datacenterFirewall] });
     const fw = hostConsoleFirewallScripts(plan, args.layout);
-    this.consoleFirewall = remoteScript(
+    const consoleFirewall = remoteScript(
       `${name}-console-firewall`,
       { connection: args.connection, apply: fw.apply, delete: fw.delete },
-      { parent: this, dependsOn: [this.managementBridge, this.nodeFirewall] },
+      { parent: this, dependsOn: [managementBridge, nodeFirewall] },
     );
-    this.ready = [this.privateBridge, this.managementBridge, this.consoleFirewall, this.datacenterFirewall, this.nodeFirewall];
+    this.ready = [privateBridge, managementBridge, consoleFirewall, datacenterFirewall, nodeFirewall];
     this.registerOutputs({ bridges: this.bridges });
   }
 }

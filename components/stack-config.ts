@@ -8,7 +8,7 @@ import { deployIssues, parallelFromEnv } from "../config/deploy-guards";
 import { ConfigError } from "../config/errors";
 import { NAMESPACE } from "../config/load";
 import { stackSchema } from "../config/schema";
-import { compileStack } from "../plan/compile";
+import { compileStack } from "../stack/compile";
 import type { Plan } from "../plan/types";
 import type { CapacityReport } from "../sizing/capacity";
 
@@ -56,7 +56,7 @@ export function loadStack(stack: string = pulumi.getStack()): StackInputs {
   let compiled: ReturnType<typeof compileStack>;
   try {
     compiled = compileStack(raw, stack);
-    const issues = deployIssues(compiled.plan.config, { dryRun: pulumi.runtime.isDryRun(), parallel: parallelFromEnv(process.env) });
+    const issues = deployIssues(compiled.plan.proxmox, { dryRun: pulumi.runtime.isDryRun(), parallel: parallelFromEnv(process.env) });
     if (issues.length) throw new ConfigError(issues, stack);
   } catch (e) {
     if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
@@ -66,20 +66,5 @@ export function loadStack(stack: string = pulumi.getStack()): StackInputs {
     ...compiled,
     proxmoxPassword: config.requireSecret("proxmoxPassword"),
     sshPrivateKey: config.requireSecret("sshPrivateKey"),
-  };
-}
-
-/** The stack output about capacity: the verdict and one row per resource, no free text beyond the notes. */
-export function capacitySummary(report: CapacityReport): {
-  verdict: string;
-  profile: string;
-  tenants: number;
-  lines: { resource: string; needed: number; available: number; unit: string; status: string }[];
-} {
-  return {
-    verdict: report.verdict,
-    profile: report.profile,
-    tenants: report.tenants,
-    lines: report.lines.map((l) => ({ resource: l.resource, needed: l.needed, available: l.available, unit: l.unit, status: l.status })),
   };
 }

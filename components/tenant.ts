@@ -8,15 +8,14 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { InstanceId, Plan, TenantPlan } from "../plan/types";
-import { renderCcd } from "../render/ccd";
 import { renderClientBundle } from "../render/client-bundle";
 import type { HostLayout, ServerLayout } from "../render/layout";
 import { renderLauncher } from "../render/launcher";
-import { CLIENT_USES, clientCommonName, clientRenewHours, clientValidityHours } from "../render/pki-profile";
-import { renderTenantApplyScript, renderTenantDeleteScript } from "../render/tenant-scripts";
+import { CLIENT_USES, clientCommonName } from "../render/pki-profile";
+import { tenantServerScripts } from "../render/tenant-scripts";
 import { renderKvmArguments, vncPasswordFileName } from "../render/vnc";
 import type { OpenVpnServer } from "./openvpn-server";
-import { publicIpConfig, subnetIpConfig } from "./guest-network";
+import { subnetIpConfig } from "./guest-network";
 import type { Pki } from "./pki";
 import { CLONE_RETRIES, VM_IGNORE_CHANGES } from "./infra-vm";
 import { remoteScript } from "./remote-script";
@@ -59,35 +58,52 @@ export class Tenant extends pulumi.ComponentResource {
   constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("librerouter:tenant:Tenant", name, {}, opts);
     const { plan, tenant: t } = args;
-    const cfg = plan.config;
     this.key = t.key;
     this.publicIp = t.publicIp;
     this.privateSubnet = t.privateCidr;
     this.vlan = t.vlan;
     this.consoles = Object.fromEntries(plan.instances.map((i) => [i.id, `${i.gateway}:5900`])) as Record<InstanceId, string>;
 
-    const password = new random.RandomPassword(
+    // The tenant's parts, in the order they come to exist.
+    const vnc = this.consolePassword(name, plan, t);
+    this.vncPassword = vnc.password;
+    this.vm = this.router(name, args, vnc.file);
+    tenantPublicFirewall(name, plan, t, { parent: this, dependsOn: [this.vm] });
+    this.clientBundle = this.bundle(name, args);
+    this.launcher = renderLauncher(plan.stack, t);
+    for (const vpn of args.servers) this.stateOn(name, args, vpn);
+    this.registerOutputs({ publicIp: this.publicIp, privateSubnet: this.privateSubnet, vlan: this.vlan, consoles: this.consoles });
+  }
+
+  /** The 8-character console password and the root-only snippet QEMU reads it from. */
+  private consolePassword(name: string, plan: Plan, t: TenantPlan): { password: pulumi.Output<string>; file: proxmoxve.FileLegacy } {
+    const random8 = new random.RandomPassword(
       `${name}-vnc-password`,
       { length: 8, special: true, overrideSpecial: "!#%+-=_", minLower: 1, minUpper: 1, minNumeric: 1 },
       { parent: this },
     );
-    this.vncPassword = pulumi.secret(password.result);
+    const password = pulumi.secret(random8.result);
     // QEMU reads the file raw: the data is the password and nothing else (a newline would become part of it).
-    const pwFile = new proxmoxve.FileLegacy(
+    const file = new proxmoxve.FileLegacy(
       `${name}-vnc-pw`,
       {
         nodeName: plan.host.node,
-        datastoreId: cfg.proxmox.snippetsDatastore,
+        datastoreId: plan.proxmox.snippetsDatastore,
         contentType: "snippets",
         fileMode: "0600",
-        sourceRaw: { data: this.vncPassword, fileName: vncPasswordFileName(t) },
+        sourceRaw: { data: password, fileName: vncPasswordFileName(t) },
       },
       // bpg's file resource is ForceNew on every field (proxmoxtf/resource/file.go) and writes the same path: a
       // create-before-delete replacement (a rotated password) would end with the old resource deleting the new file.
       { parent: this, deleteBeforeReplace: true },
     );
+    return { password, file };
+  }
 
-    this.vm = new proxmoxve.VmLegacy(
+  /** The LibreRouter VM: a linked clone of the template, its public and LAN addresses, its console. */
+  private router(name: string, args: TenantArgs, passwordFile: pulumi.Resource): proxmoxve.VmLegacy {
+    const { plan, tenant: t } = args;
+    return new proxmoxve.VmLegacy(
       `${name}-vm`,
       {
         nodeName: plan.host.node,
@@ -101,15 +117,15 @@ export class Tenant extends pulumi.ComponentResource {
         // A cloned disk block resets every attribute it omits to bpg's schema default (discard=ignore, ssd=false):
         // guest TRIM would never return space to the thin pool the linked-clone growth model counts on. The
         // datastore is the template's (checked at preflight): another one makes bpg full-copy each linked clone.
-        disks: [{ interface: "scsi0", size: t.diskGb, datastoreId: cfg.proxmox.datastore, discard: "on", ssd: true }],
+        disks: [{ interface: "scsi0", size: t.diskGb, datastoreId: plan.proxmox.datastore, discard: "on", ssd: true }],
         // net0's firewall bridge applies the anti-spoofing filters (tenant-firewall.ts).
         networkDevices: [
           { bridge: args.bridges.public, model: "virtio", firewall: true },
           { bridge: args.bridges.private, model: "virtio", vlanId: t.vlan },
         ],
         initialization: {
-          datastoreId: cfg.proxmox.datastore,
-          ipConfigs: [{ ipv4: publicIpConfig(plan, t.publicIp) }, { ipv4: subnetIpConfig(t.routerIp, t.privateCidr) }],
+          datastoreId: plan.proxmox.datastore,
+          ipConfigs: [{ ipv4: { address: `${t.publicIp}/${t.publicPrefix}`, gateway: t.publicGateway } }, { ipv4: subnetIpConfig(t.routerIp, t.privateCidr) }],
           // The common-services resolver answers the public pools (render/services.ts).
           dns: { servers: [plan.services.publicIp] },
           // No package upgrade at first boot: the router image is shipped as it is.
@@ -124,39 +140,27 @@ export class Tenant extends pulumi.ComponentResource {
       // QEMU refuses to start when the password file is missing. `protect`: the engine refuses to delete or replace the
       // VM before any step runs; Proxmox's own `protection` refuses only after bpg has stopped the VM (vmDelete runs
       // EnsureStopped first), so on its own a removed tenant's router would be shut down and every later `up` fail.
-      { parent: this, dependsOn: [pwFile, ...(args.dependsOn ?? [])], protect: true, ignoreChanges: VM_IGNORE_CHANGES },
+      { parent: this, dependsOn: [passwordFile, ...(args.dependsOn ?? [])], protect: true, ignoreChanges: VM_IGNORE_CHANGES },
     );
+  }
 
-    tenantPublicFirewall(name, plan, t, { parent: this, dependsOn: [this.vm] });
-
-    const client = args.pki.issue(
-      name,
-      { commonName: clientCommonName(t), allowedUses: CLIENT_USES, validityHours: clientValidityHours(plan), renewHours: clientRenewHours(plan) },
-      { parent: this },
-    );
-    this.clientBundle = pulumi.secret(
+  /** The client certificate and the inline `.ovpn` that carries it (secret: it holds the private key). */
+  private bundle(name: string, args: TenantArgs): pulumi.Output<string> {
+    const { plan, tenant: t } = args;
+    const client = args.pki.issue(name, { commonName: clientCommonName(t), allowedUses: CLIENT_USES, ...plan.pki.client }, { parent: this });
+    return pulumi.secret(
       pulumi
         .all([args.pki.caCertPem, client.certPem, client.privateKeyPem, args.pki.tlsCryptKey])
         .apply(([caPem, certPem, keyPem, tlsCryptKey]) => renderClientBundle(plan, t, { caPem, certPem, keyPem, tlsCryptKey })),
     );
-    this.launcher = renderLauncher(plan, t);
+  }
 
-    for (const vpn of args.servers) {
-      const s = vpn.server;
-      const [udp, tcp] = [s.instances.find((i) => i.proto === "udp"), s.instances.find((i) => i.proto === "tcp")];
-      if (!udp || !tcp) throw new Error(`${s.name} lacks a udp or tcp instance in the plan`);
-      const ccd = { udp: renderCcd(plan, t, udp), tcp: renderCcd(plan, t, tcp) };
-      remoteScript(
-        `${name}-${s.name}`,
-        {
-          connection: vpn.connection,
-          apply: renderTenantApplyScript(plan, s, t, args.serverLayout, ccd, t.hardwareId),
-          delete: renderTenantDeleteScript(plan, s, t, args.serverLayout),
-          target: vpn.identity,
-        },
-        { parent: this, dependsOn: [vpn.setup] },
-      );
-    }
-    this.registerOutputs({ publicIp: this.publicIp, privateSubnet: this.privateSubnet, vlan: this.vlan, consoles: this.consoles });
+  /** The tenant's state on one VPN server (ccd, pin, routing, NAT), applied after that server's setup. */
+  private stateOn(name: string, args: TenantArgs, vpn: OpenVpnServer): void {
+    remoteScript(
+      `${name}-${vpn.server.name}`,
+      { connection: vpn.connection, ...tenantServerScripts(args.plan, vpn.server, args.tenant, args.serverLayout), target: vpn.identity },
+      { parent: this, dependsOn: [vpn.setup] },
+    );
   }
 }

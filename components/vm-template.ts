@@ -4,7 +4,6 @@
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import { importFileName } from "../config/image";
 import type { Plan } from "../plan/types";
 
 export interface VmTemplateArgs {
@@ -20,36 +19,35 @@ export class VmTemplate extends pulumi.ComponentResource {
 
   constructor(name: string, args: VmTemplateArgs, opts?: pulumi.ComponentResourceOptions) {
     super("librerouter:template:VmTemplate", name, {}, opts);
-    const { config } = args.plan;
-    const t = config.template;
-    if (!t.createFromImage) {
-      this.vmId = pulumi.output(t.vmid);
+    const { plan } = args;
+    const { vmid, image } = plan.templates;
+    if (!image) {
+      this.vmId = pulumi.output(vmid);
       this.resources = [];
     } else {
-      if (!t.imageUrl) throw new pulumi.RunError("librerouter-hosting:template.imageUrl: is required when template.createFromImage is true; set the URL of the LibreRouter cloud image");
-      // `import` content: Proxmox (8.4+) takes only a name ending in .qcow2/.raw/.vmdk and cannot decompress it.
-      // config/image.ts checked the name (plan/build.ts) and preflight the Import content type and the release.
-      const image = new proxmoxve.download.File(
+      // `import` content: Proxmox (8.4+) takes only a name ending in .qcow2/.raw/.vmdk and cannot decompress it. The
+      // plan checked the name, the preflight the Import content type and the release.
+      const file = new proxmoxve.download.File(
         `${name}-image`,
-        { nodeName: config.proxmox.node, datastoreId: config.proxmox.snippetsDatastore, contentType: "import", url: t.imageUrl, fileName: importFileName(t) },
+        { nodeName: plan.proxmox.node, datastoreId: plan.proxmox.snippetsDatastore, contentType: "import", url: image.url, fileName: image.fileName },
         { parent: this },
       );
       const vm = new proxmoxve.VmLegacy(
         `${name}-vm`,
         {
-          nodeName: config.proxmox.node,
-          vmId: t.vmid,
-          name: `librerouter-template-${args.plan.stack}`,
+          nodeName: plan.proxmox.node,
+          vmId: vmid,
+          name: `librerouter-template-${plan.stack}`,
           template: true,
           started: false,
-          disks: [{ interface: "scsi0", importFrom: image.id, datastoreId: config.proxmox.datastore }],
-          initialization: { datastoreId: config.proxmox.datastore },
-          networkDevices: [{ bridge: config.network.publicBridge, model: "virtio" }],
+          disks: [{ interface: "scsi0", importFrom: file.id, datastoreId: plan.proxmox.datastore }],
+          initialization: { datastoreId: plan.proxmox.datastore },
+          networkDevices: [{ bridge: plan.bridges.public, model: "virtio" }],
           operatingSystem: { type: "l26" },
         },
         { parent: this },
       );
-      this.vmId = vm.vmId.apply((id) => id ?? t.vmid);
+      this.vmId = vm.vmId.apply((id) => id ?? vmid);
       this.resources = [vm];
     }
     this.registerOutputs({ vmId: this.vmId });

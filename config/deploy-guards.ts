@@ -4,7 +4,12 @@
  * runtime says.
  */
 import type { ConfigIssue } from "./errors";
-import type { StackConfig } from "./schema";
+
+/** What the guards read of the Proxmox host settings (the plan's `proxmox` has them). */
+export interface HostAccess {
+  readonly endpoint: string;
+  readonly sshHostKey?: string;
+}
 
 /**
  * Most resource operations at once. The Proxmox host's sshd drops handshakes past MaxStartups (OpenSSH default
@@ -22,7 +27,7 @@ export interface RunFacts {
 }
 
 /** Problems that stop an `up`; none for a preview (it runs no remote command and clones nothing). */
-export function deployIssues(config: StackConfig, run: RunFacts): ConfigIssue[] {
+export function deployIssues(host: HostAccess, run: RunFacts): ConfigIssue[] {
   if (run.dryRun) return [];
   const issues: ConfigIssue[] = [];
   if (run.parallel !== undefined && (run.parallel < 1 || run.parallel > MAX_PARALLEL)) {
@@ -31,11 +36,11 @@ export function deployIssues(config: StackConfig, run: RunFacts): ConfigIssue[] 
       message: `${run.parallel > 1_000_000 ? "unbounded" : run.parallel} operations at once would overrun the Proxmox host's sshd (MaxStartups 10) and its clone locks; run \`pulumi up --parallel ${MAX_PARALLEL}\` (or set PULUMI_PARALLEL=${MAX_PARALLEL})`,
     });
   }
-  if (!config.proxmox.sshHostKey) {
-    const host = new URL(config.proxmox.endpoint).hostname;
+  if (!host.sshHostKey) {
+    const name = new URL(host.endpoint).hostname;
     issues.push({
       key: "proxmox.sshHostKey",
-      message: `is not set: the setup scripts carry private keys and go only to a host whose key is pinned; set it to the key part of \`ssh-keyscan -t ed25519 ${host}\` ("ssh-ed25519 AAAA…"), checked against the host's console (\`cat /etc/ssh/ssh_host_ed25519_key.pub\`)`,
+      message: `is not set: the setup scripts carry private keys and go only to a host whose key is pinned; set it to the key part of \`ssh-keyscan -t ed25519 ${name}\` ("ssh-ed25519 AAAA…"), checked against the host's console (\`cat /etc/ssh/ssh_host_ed25519_key.pub\`)`,
     });
   }
   return issues;

@@ -2,14 +2,15 @@
 import { z } from "zod";
 
 export interface ConfigIssue {
-  /** Dotted path below the `librerouter:` namespace, e.g. `tenants.acme.slot`. */
+  /** Dotted path below the `librerouter-hosting:` namespace, e.g. `tenants.acme.slot`. */
   readonly key: string;
   readonly message: string;
 }
 
 export class ConfigError extends Error {
-  constructor(readonly issues: readonly ConfigIssue[], readonly stack_?: string) {
-    super(formatIssues(issues, stack_));
+  /** `stackName`, not `stack`: Error.stack is the trace. */
+  constructor(readonly issues: readonly ConfigIssue[], readonly stackName?: string) {
+    super(formatIssues(issues, stackName));
     this.name = "ConfigError";
   }
 }

@@ -8,7 +8,7 @@ export const NAMESPACE = "librerouter-hosting";
 /** Config keys that are secrets: never part of the plan, never echoed. */
 export const SECRET_KEYS = new Set(["proxmoxPassword", "sshPrivateKey"]);
 
-/** The `librerouter:*` keys of a stack file as a plain object (secrets left out). */
+/** The `librerouter-hosting:*` keys of a stack file as a plain object (secrets left out). */
 export function stackConfigFromYaml(text: string, stack: string): Record<string, unknown> {
   let doc: unknown;
   try {

@@ -1,11 +1,10 @@
 /**
- * The shape of a stack's `librerouter:*` config, with defaults. Pure: no `@pulumi/*` import.
- * Field-level checks live here; cross-field checks (overlaps, collisions, capacity) in `validate.ts`.
+ * The shape of a stack's `librerouter-hosting:*` config, with defaults. Pure: no `@pulumi/*` import.
+ * Field-level checks live here; cross-field checks (overlaps, collisions) in plan/validate.ts, capacity in sizing/.
  */
 import { z } from "zod";
-import { formatCidr, isCidr, isIpv4, parseCidr } from "./net";
-import { assumptionsSchema } from "../sizing/assumptions";
-import { hardwareSchema } from "../sizing/profiles";
+import { formatCidr, isCidr, isIpv4, parseCidr } from "../lib/ipv4";
+import { assumptionsSchema, hardwareSchema } from "./sizing-schema";
 
 const ipv4 = z.string().refine(isIpv4, { message: "must be a dotted IPv4 address such as 192.0.2.10" });
 const cidr = z.string().superRefine((s, ctx) => {
@@ -28,6 +27,9 @@ function cidrProblem(s: string): string {
   return "must be an IPv4 network in CIDR form such as 192.0.2.0/24 (host bits zero)";
 }
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const VMID = int(100, 999_999_999);
+/** Size of an infrastructure VM (a VPN server, the services VM): RAM MiB and cores, with that VM's defaults. */
+const vmSize = (cores: number) => ({ memoryMb: int(256, 65536).default(1024), cores: int(1, 64).default(cores) });
 
 /** Tenant keys become resource names, DNS labels and OpenVPN common names. */
 export const TENANT_KEY = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -157,9 +159,8 @@ export const vpnSchema = z
     udp: instanceTuning.default({ tunMtu: 1500, mssfix: 1450 }),
     tcp: instanceTuning.default({ tunMtu: 1500, mssfix: 1450 }),
     /** Server VMs: VMIDs and sizes. */
-    vmids: z.tuple([int(100, 999_999_999), int(100, 999_999_999)]).default([200, 201]),
-    memoryMb: int(256, 65536).default(1024),
-    cores: int(1, 64).default(2),
+    vmids: z.tuple([VMID, VMID]).default([200, 201]),
+    ...vmSize(2),
     clientCertValidityDays: int(30, 3650).default(825),
     renewBeforeDays: int(1, 365).default(30),
   })
@@ -185,7 +186,7 @@ export const proxmoxSchema = z
   })
   .strict()
   // The snippets are uploaded by storage id, but QEMU opens them by path: a path that is not that storage's
-  // directory points `-object secret,file=` at nothing and the consoles never start (D20). Only `local`'s is known.
+  // directory points `-object secret,file=` at nothing and the consoles never start. Only `local`'s is known.
   .superRefine((p, ctx) => {
     if (p.snippetsPath === undefined && p.snippetsDatastore !== "local") {
       ctx.addIssue({
@@ -200,21 +201,20 @@ export const proxmoxSchema = z
 export const templateSchema = z
   .object({
     /** VMID of an existing LibreRouter template; created from `imageUrl` when absent. */
-    vmid: int(100, 999_999_999).default(9000),
+    vmid: VMID.default(9000),
     imageUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL of a cloud image, e.g. https://example.net/librerouter.qcow2" }).optional(),
     createFromImage: z.boolean().default(false),
     /** Name the downloaded image is stored under (`import` content: .qcow2, .raw or .vmdk); default: the URL's file name. */
     imageFileName: z.string().min(1).max(200).optional(),
     /** VMID of an existing Debian 12 cloud-init template; the VPN servers and the services VM are full clones of it. */
-    serverVmid: int(100, 999_999_999).default(9001),
+    serverVmid: VMID.default(9001),
   })
   .strict();
 
 export const servicesSchema = z
   .object({
-    vmid: int(100, 999_999_999).default(210),
-    memoryMb: int(256, 65536).default(1024),
-    cores: int(1, 64).default(1),
+    vmid: VMID.default(210),
+    ...vmSize(1),
   })
   .strict();
 

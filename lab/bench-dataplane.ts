@@ -108,7 +108,7 @@ async function scenario(n: number, base: string): Promise<Record<string, Sample 
     for (const t of plan.tenants) {
       const f = tenantEnvPath(layout, t);
       mkdirSync(join(f, ".."), { recursive: true });
-      writeFileSync(f, renderTenantEnv(plan, server, t), { mode: 0o640 });
+      writeFileSync(f, renderTenantEnv(plan.stack, server, t), { mode: 0o640 });
     }
     await must([dataplaneToolPath(layout), "apply-all"], { ns: gw });
     const applyS = (Date.now() - t0) / 1000;

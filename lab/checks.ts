@@ -11,9 +11,10 @@ import { connectCount, pushedAddress, startClient, waitForConnection } from "./c
 import { must, sleep } from "./exec";
 import type { Lab } from "./lab";
 import { secs } from "./lab";
-import { outsiderAttempt } from "./outsider";
+import { outsiderAttempt, type Attempt } from "./outsider";
+import type { Issued } from "./pki";
 import { pings, tcpFetch, tcpOpens } from "./probe";
-import { readLog } from "./procs";
+import { readLog, type Proc } from "./procs";
 import { rfbInNamespace } from "./rfb";
 import { applyTenant, deleteTenant, instanceLog, killServer, liveSessions, runDataplane, simulateReboot, startServer } from "./servers";
 import { diffState, snapshot, tenantTraces } from "./state";
@@ -42,6 +43,21 @@ async function stopClient(lab: Lab, t: TenantPlan): Promise<void> {
 }
 
 const others = (lab: Lab, t: TenantPlan) => lab.plan.tenants.filter((o) => o.key !== t.key);
+
+/** The first tenant, its running client and how often that client has connected so far. */
+function firstSession(lab: Lab): { t: TenantPlan; client: Proc; connects: number } {
+  const t = lab.plan.tenants[0];
+  const client = lab.clients.get(t.key) ?? fail(`${t.key}: client not running`);
+  return { t, client, connects: connectCount(client.log) };
+}
+
+/** An outsider's connection that the servers must refuse with AUTH_FAILED; `what` names it if it gets a tunnel. */
+async function refusedAttempt(lab: Lab, name: string, t: TenantPlan, cert: Issued, hwid: string, what: string): Promise<Attempt> {
+  const a = await outsiderAttempt(lab, name, t, cert, hwid);
+  if (a.connected) fail(`${what} got a tunnel`);
+  if (!a.authFailed) fail(`expected AUTH_FAILED, client log:\n${readLog(a.log).slice(-800)}`);
+  return a;
+}
 
 export const CHECKS: readonly Check[] = [
   {
@@ -138,9 +154,7 @@ export const CHECKS: readonly Check[] = [
     title: "certificate from the right CA without a ccd file is refused",
     async run(lab) {
       const t = lab.plan.tenants[0];
-      const a = await outsiderAttempt(lab, "intruder", t, await lab.pki.issueClient("intruder"), lab.hardwareId);
-      if (a.connected) fail("a certificate without a ccd file got a tunnel");
-      if (!a.authFailed) fail(`expected AUTH_FAILED, client log:\n${readLog(a.log).slice(-800)}`);
+      const a = await refusedAttempt(lab, "intruder", t, await lab.pki.issueClient("intruder"), lab.hardwareId, "a certificate without a ccd file");
       // Either the auth hook (no ccd file: not a tenant) or ccd-exclusive refuses it; the server must say which.
       const srv = readLog(instanceLog(lab, "vpn1-udp"));
       const by = /lr-auth: cn=intruder REJECT: ([^\n]*)/.exec(srv)?.[1] ?? (/client-config-dir authentication failed for common name 'intruder'/.test(srv) ? "ccd-exclusive" : "");
@@ -150,18 +164,15 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: "wrong-hwid",
-    title: "wrong hardware ID refused; the real session with the same certificate stays up (P1)",
+    title: "wrong hardware ID refused; the real session with the same certificate stays up",
     async run(lab) {
-      const t = lab.plan.tenants[0];
-      const real = lab.clients.get(t.key) ?? fail(`${t.key}: client not running`);
-      const before = connectCount(real.log);
+      const { t, client: real, connects: before } = firstSession(lab);
       const wrong = createHash("sha256").update("another machine").digest("hex");
-      const a = await outsiderAttempt(lab, "stolen", t, lab.clientCerts.get(t.key)!, wrong);
-      if (a.connected) fail("the stolen bundle with a wrong hardware ID got a tunnel");
-      if (!a.authFailed) fail(`expected AUTH_FAILED, client log:\n${readLog(a.log).slice(-800)}`);
+      const cert = lab.clientCerts.get(t.key) ?? fail(`${t.key}: no client certificate`);
+      const a = await refusedAttempt(lab, "stolen", t, cert, wrong, "the stolen bundle with a wrong hardware ID");
       const srv = readLog(instanceLog(lab, "vpn1-udp"));
       if (!new RegExp(`lr-auth: cn=${t.key} REJECT`).test(srv)) fail(`vpn1-udp did not log the hook's REJECT for ${t.key}`);
-      if (/will cause previous active sessions by this client to be dropped/.test(srv)) fail("the server dropped the real session for the stolen one (P1)");
+      if (/will cause previous active sessions by this client to be dropped/.test(srv)) fail("the server dropped the real session for the stolen one");
       await sleep(300);
       if (connectCount(real.log) !== before || !/Initialization Sequence Completed/.test(readLog(real.log))) fail(`${t.key}'s real session reconnected`);
       await reachesOwnMarker(lab, t);
@@ -173,7 +184,7 @@ export const CHECKS: readonly Check[] = [
     title: "UDP dropped at the wan: the same bundle falls back to TCP/443 with the fixed TCP IP",
     async run(lab) {
       const t = lab.plan.tenants[0];
-      const drop = ["-p", "udp", "--dport", String(lab.plan.config.vpn.udpPort), "-j", "DROP"];
+      const drop = ["-p", "udp", "--dport", String(lab.plan.servers[0].ports.udp), "-j", "DROP"];
       await stopClient(lab, t);
       await must(["iptables", "-I", "FORWARD", ...drop], { ns: lab.ns.wan });
       try {
@@ -198,9 +209,7 @@ export const CHECKS: readonly Check[] = [
     id: "failover",
     title: "vpn1 killed (SIGKILL): the client is back through vpn2 within 30 s",
     async run(lab) {
-      const t = lab.plan.tenants[0];
-      const p = lab.clients.get(t.key) ?? fail(`${t.key}: client not running`);
-      const n = connectCount(p.log);
+      const { t, client: p, connects: n } = firstSession(lab);
       const t0 = Date.now();
       await killServer(lab, "vpn1");
       try {

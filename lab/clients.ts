@@ -18,7 +18,7 @@ export function writeClientFiles(lab: Lab, tenant: TenantPlan, cert: Issued, nam
   const launcher = lab.path("clients", name, LAUNCHER_NAME);
   const creds = { caPem: lab.pki.caPem, certPem: cert.certPem, keyPem: cert.keyPem, tlsCryptKey: lab.pki.tlsCryptKey };
   writeFileSync(bundle, renderClientBundle(lab.plan, tenant, creds), { mode: 0o600 });
-  writeFileSync(launcher, renderLauncher(lab.plan, tenant), { mode: 0o755 });
+  writeFileSync(launcher, renderLauncher(lab.plan.stack, tenant), { mode: 0o755 });
   return { bundle, launcher };
 }
 

@@ -8,7 +8,7 @@ export interface RunResult {
 }
 
 export interface RunOptions {
-  /** Network namespace to run in (via `ip netns exec`, which execs the command: P16). */
+  /** Network namespace to run in (via `ip netns exec`, which execs the command: the pid is the command's). */
   readonly ns?: string;
   /** Text fed on stdin. */
   readonly input?: string;

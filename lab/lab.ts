@@ -110,7 +110,7 @@ export class Lab {
       // The ID does not depend on the plan: render the launcher once with a placeholder pin and ask it.
       const draft = labPlan(tenants, "0".repeat(64));
       const file = this.path("launcher-probe", "lr-connect");
-      writeFileSync(file, renderLauncher(draft, draft.tenants[0]), { mode: 0o755 });
+      writeFileSync(file, renderLauncher(draft.stack, draft.tenants[0]), { mode: 0o755 });
       const id = (await must(["sh", file, "--print-id"])).trim();
       if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`launcher printed ${JSON.stringify(id)}, not a 64-hex ID`);
       return id;

@@ -3,6 +3,8 @@
  * namespaces from the embedded lab stack, runs every check, prints a result table, and always cleans up
  * (also on a failed step and on Ctrl-C). Exits non-zero if any step or check fails. Needs root.
  */
+import { parseOptions } from "../lib/args";
+import { table } from "../lib/table";
 import { bringUp } from "./bringup";
 import { CHECKS } from "./checks";
 import { Lab, secs } from "./lab";
@@ -18,26 +20,20 @@ function usage(): string {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { tenants: 2, keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const v = argv[i];
-    if (v === "--keep") a.keep = true;
-    else if (v === "--tenants") a.tenants = Number(argv[++i]);
-    else if (v.startsWith("--tenants=")) a.tenants = Number(v.slice(10));
-    else if (v === "--only") a.only = new Set(argv[++i].split(","));
-    else if (v === "--help" || v === "-h") {
-      console.log(usage());
-      process.exit(0);
-    } else throw new Error(`unknown argument ${v}\n${usage()}`);
+  let v;
+  try {
+    v = parseOptions(argv, { tenants: { type: "string", default: "2" }, keep: { type: "boolean", default: false }, only: { type: "string" }, help: { type: "boolean", short: "h", default: false } });
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${usage()}`);
   }
+  if (v.help) {
+    console.log(usage());
+    process.exit(0);
+  }
+  const a: Args = { tenants: Number(v.tenants), keep: v.keep, ...(v.only === undefined ? {} : { only: new Set(v.only.split(",")) }) };
   if (!Number.isInteger(a.tenants) || a.tenants < 2 || a.tenants > 200) throw new Error(`--tenants must be 2…200 (the checks need two tenants)\n${usage()}`);
   for (const id of a.only ?? []) if (!CHECKS.some((c) => c.id === id)) throw new Error(`unknown check ${id}\n${usage()}`);
   return a;
-}
-
-function table(rows: [string, string, string, string][]): string {
-  const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => `${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2].padStart(w[2])}  ${r[3]}`).join("\n");
 }
 
 async function main(): Promise<number> {
@@ -90,7 +86,7 @@ async function main(): Promise<number> {
     console.error(`[lab] bring-up failed: ${(e as Error).stack ?? e}`);
   }
   rows.push(["total", failed ? "FAIL" : "PASS", secs(Date.now() - t0), `${rows.length - 1} rows, ${failed} failed`]);
-  console.log(`\n${table(rows)}\n`);
+  console.log(`\n${table(rows, { right: [2] })}\n`);
 
   if (args.keep && !stopping) {
     console.log(`[lab] kept running. Enter a namespace with: ip netns exec <ns> bash   (Ctrl-C here tears everything down)`);

@@ -33,7 +33,8 @@ export class Netns {
 
   /**
    * Creates namespace `role` with `lo` up and a private `/etc/netns/<ns>/iproute2` (a copy of the host's),
-   * so named routing tables written by the tools stay inside this namespace (P9). ip_forward stays 0 (P10).
+   * so named routing tables the tools write (rt_tables) stay inside this namespace instead of the host's.
+   * ip_forward stays 0, as on a fresh VM: the rendered setup script must turn it on itself.
    */
   async add(role: string): Promise<string> {
     this.open();

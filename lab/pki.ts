@@ -13,9 +13,7 @@ import {
   ECDSA_CURVE,
   KEY_ALGORITHM,
   SERVER_USES,
-  SERVER_VALIDITY_HOURS,
   caSubject,
-  clientValidityHours,
   serverCommonName,
   staticKeyFile,
 } from "../render/pki-profile";
@@ -78,7 +76,7 @@ export async function createPki(plan: Plan): Promise<LabPki> {
   const now = Date.now();
   const notBefore = new Date(now - HOUR);
   const caKeys = await keyPair();
-  const subj = caSubject(plan);
+  const subj = caSubject(plan.stack);
   const caName: x509.JsonName = [{ CN: [subj.commonName] }, { O: [subj.organization] }];
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     name: caName,
@@ -105,13 +103,13 @@ export async function createPki(plan: Plan): Promise<LabPki> {
   };
 
   const servers = {
-    vpn1: await issue(serverCommonName("vpn1"), SERVER_USES, SERVER_VALIDITY_HOURS),
-    vpn2: await issue(serverCommonName("vpn2"), SERVER_USES, SERVER_VALIDITY_HOURS),
+    vpn1: await issue(serverCommonName("vpn1"), SERVER_USES, plan.pki.server.validityHours),
+    vpn2: await issue(serverCommonName("vpn2"), SERVER_USES, plan.pki.server.validityHours),
   };
   return {
     caPem: ca.toString("pem"),
     servers,
     tlsCryptKey: staticKeyFile(randomBytes(256).toString("hex")),
-    issueClient: (cn) => issue(cn, CLIENT_USES, clientValidityHours(plan)),
+    issueClient: (cn) => issue(cn, CLIENT_USES, plan.pki.client.validityHours),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Background processes of the lab (openvpn, qemu, socat, iperf3). Each is spawned as
- * `ip netns exec NS cmd …`, which execs the command, so the pid we hold is the real process (P16).
+ * `ip netns exec NS cmd …`, which execs the command, so the pid we hold is the real process.
  * Readiness is read from the process's own log; stop is SIGTERM, then SIGKILL; a zombie counts as gone.
  */
 import { spawn } from "node:child_process";
@@ -22,7 +22,7 @@ export interface StartOptions {
   readonly timeoutMs?: number;
 }
 
-/** True while /proc/PID exists and is not a zombie (`kill -0` succeeds on zombies: P16). */
+/** True while /proc/PID exists and is not a zombie (`kill -0` also succeeds on a zombie). */
 export function alive(pid: number): boolean {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");

@@ -6,12 +6,11 @@
 import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import type { Proto, ServerName, TenantPlan } from "../plan/types";
-import { renderCcd } from "../render/ccd";
 import { dataplaneToolPath } from "../render/dataplane";
 import { openvpnFilePaths } from "../render/openvpn-server";
 import { serverFiles } from "../render/server-files";
 import { renderServerSetupScript, SetupFile } from "../render/server-setup";
-import { renderTenantApplyScript, renderTenantDeleteScript } from "../render/tenant-scripts";
+import { tenantServerScripts } from "../render/tenant-scripts";
 import { must, run } from "./exec";
 import type { Lab } from "./lab";
 import { LAB_TRUNK } from "./layout";
@@ -43,16 +42,13 @@ export async function setupServer(lab: Lab, name: ServerName): Promise<void> {
   for (const t of lab.plan.tenants) await applyTenant(lab, name, t);
 }
 
-/** The tenant's rendered apply script on one server (ccd files from renderCcd, pin = the tenant's hardwareId). */
+/** The tenant's rendered apply script on one server. */
 export async function applyTenant(lab: Lab, name: ServerName, t: TenantPlan): Promise<void> {
-  const server = serverPlan(lab, name);
-  const [udp, tcp] = server.instances;
-  const ccd = { udp: renderCcd(lab.plan, t, udp), tcp: renderCcd(lab.plan, t, tcp) };
-  await runScript(lab, name, `apply-${t.key}.sh`, renderTenantApplyScript(lab.plan, server, t, lab.layouts[name], ccd, t.hardwareId));
+  await runScript(lab, name, `apply-${t.key}.sh`, tenantServerScripts(lab.plan, serverPlan(lab, name), t, lab.layouts[name]).apply);
 }
 
 export async function deleteTenant(lab: Lab, name: ServerName, t: TenantPlan): Promise<void> {
-  await runScript(lab, name, `delete-${t.key}.sh`, renderTenantDeleteScript(lab.plan, serverPlan(lab, name), t, lab.layouts[name]));
+  await runScript(lab, name, `delete-${t.key}.sh`, tenantServerScripts(lab.plan, serverPlan(lab, name), t, lab.layouts[name]).delete);
 }
 
 /** `lr-dataplane <args>` as installed by the setup script. */
@@ -95,7 +91,7 @@ export async function killServer(lab: Lab, name: ServerName): Promise<void> {
 export async function simulateReboot(lab: Lab, name: ServerName): Promise<void> {
   const ns = lab.ns[name];
   const ip = (...a: string[]) => must(["ip", ...a], { ns });
-  // `ip rule flush` removes a bounded number per call with many rules (P8): repeat until only local is left.
+  // With many rules one `ip rule flush` removes only a bounded number: repeat until only local is left.
   for (let i = 0; i < 10; i++) {
     await run(["ip", "rule", "flush"], { ns });
     if ((await ip("rule", "show")).trim().split("\n").length <= 1) break;

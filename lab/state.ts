@@ -2,8 +2,7 @@
 import { existsSync } from "node:fs";
 import type { InstancePlan, TenantPlan } from "../plan/types";
 import type { ServerLayout } from "../render/layout";
-import { ccdPath } from "../render/ccd";
-import { openvpnFilePaths } from "../render/openvpn-server";
+import { tenantFilePaths } from "../render/tenant-scripts";
 import { must } from "./exec";
 
 export interface DataplaneState {
@@ -51,8 +50,8 @@ export function tenantTraces(state: DataplaneState, layout: ServerLayout, tenant
   for (const k of ["rules", "routes", "iptables"] as const) {
     for (const line of state[k].split("\n")) if (!kernelV6.test(line) && needles.some((n) => n.test(line))) found.push(`${k}: ${line.trim()}`);
   }
-  const p = openvpnFilePaths(layout);
-  const files = [...instances.map((i) => ccdPath(layout, i, tenant)), `${p.pinsDir}/${tenant.key}`, `${layout.confDir}/tenants/${tenant.key}.env`];
+  const f = tenantFilePaths(layout, tenant);
+  const files = [...instances.map((i) => f.ccd[i.proto]), f.pin, f.env];
   for (const f of files) if (existsSync(f)) found.push(`file: ${f}`);
   return found;
 }

@@ -88,7 +88,7 @@ export async function buildTopology(plan: Plan, netns: Netns, procs: Procs, layo
   // the outsider with the services VM's address.
   for (const s of plan.servers) b.veth(ns.host, `m-${s.name}`, ns[s.name], layouts[s.name].ifaces.mgmt);
   b.veth(ns.host, "m-x", ns.x, "mgmt");
-  const mgmtBridge = plan.config.network.managementBridge;
+  const mgmtBridge = plan.bridges.management;
   b.bridge(ns.host, mgmtBridge, [...plan.servers.map((s) => `m-${s.name}`), "m-x"]);
   b.in(ns.host, `addr add ${plan.host.mgmtIp}/${plan.mgmt.prefix} dev ${mgmtBridge}`);
   b.in(ns.x, `addr add ${plan.services.mgmtIp}/${plan.mgmt.prefix} dev mgmt`);

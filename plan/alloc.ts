@@ -1,8 +1,8 @@
-/** Per-slot allocation rules (DESIGN.md §4). Each is a pure function of config and slot only, so adding
+/** Per-slot allocation rules. Each is a pure function of config and slot only, so adding
  * or removing one tenant can never move another. */
 import type { StackConfig } from "../config/schema";
-import { Cidr, contains, formatCidr, intToIp, ipToInt, netmask, parseCidr, size, subnet } from "../config/net";
-import { INSTANCE_IDS, InstanceId, InstancePlan, ServerName } from "./types";
+import { Cidr, contains, formatCidr, intToIp, ipToInt, netmask, parseCidr, size, subnet } from "../lib/ipv4";
+import { INSTANCE_IDS, InstanceId, InstancePlan, Proto, ServerName } from "./types";
 
 /** Linux reserves table ids 0 and 253–255 (unspec, default, main, local). */
 export const RESERVED_TABLES = new Set([0, 253, 254, 255]);
@@ -32,7 +32,8 @@ export function tunnelIp(cfg: StackConfig, instance: number, slot: number): stri
 
 export function instances(cfg: StackConfig): InstancePlan[] {
   return INSTANCE_IDS.map((id, index) => {
-    const [server, proto] = id.split("-") as [ServerName, "udp" | "tcp"];
+    const server: ServerName = id.startsWith("vpn1") ? "vpn1" : "vpn2";
+    const proto: Proto = id.endsWith("udp") ? "udp" : "tcp";
     const pool = instancePool(cfg, index);
     const tuning = cfg.vpn[proto];
     return {
@@ -53,7 +54,8 @@ export function instances(cfg: StackConfig): InstancePlan[] {
 }
 
 export function tunnelIps(cfg: StackConfig, slot: number): Record<InstanceId, string> {
-  return Object.fromEntries(INSTANCE_IDS.map((id, i) => [id, tunnelIp(cfg, i, slot)])) as Record<InstanceId, string>;
+  // Indices as in INSTANCE_IDS.
+  return { "vpn1-udp": tunnelIp(cfg, 0, slot), "vpn1-tcp": tunnelIp(cfg, 1, slot), "vpn2-udp": tunnelIp(cfg, 2, slot), "vpn2-tcp": tunnelIp(cfg, 3, slot) };
 }
 
 export const vmid = (cfg: StackConfig, slot: number): number => cfg.network.vmidBase + slot;
@@ -90,9 +92,11 @@ export function consolePortRanges(cfg: StackConfig): { lo: number; hi: number }[
   return ranges;
 }
 
+export type InfraName = "host" | "vpn1" | "vpn2" | "services";
+
 export interface PublicAddressing {
-  /** Host, VPN servers and common services. */
-  readonly infra: { readonly host: string; readonly vpn1: string; readonly vpn2: string; readonly services: string };
+  /** Host, VPN servers and common services; one is absent when the pools ran out before it (a config error). */
+  readonly infra: Readonly<Partial<Record<InfraName, string>>>;
   /** Addresses left for tenants, in order: slot s takes index s - 1. */
   readonly tenantAddresses: readonly string[];
   /** Every usable address in the pools (no network, broadcast, gateway or reserved). */
@@ -113,8 +117,11 @@ export function publicAddressing(cfg: StackConfig): PublicAddressing {
   const taken = new Set(Object.values(fixed).filter((v): v is string => !!v));
   const free = usable.filter((a) => !taken.has(a));
   let next = 0;
-  const pick = (v: string | undefined): string => v ?? free[next++] ?? "0.0.0.0";
-  const infra = { host: pick(fixed.host), vpn1: pick(fixed.vpn1), vpn2: pick(fixed.vpn2), services: pick(fixed.services) };
+  const infra: Partial<Record<InfraName, string>> = {};
+  for (const name of ["host", "vpn1", "vpn2", "services"] as const) {
+    const ip = fixed[name] ?? free[next++];
+    if (ip !== undefined) infra[name] = ip;
+  }
   const infraSet = new Set(Object.values(infra));
   return { infra, usable, tenantAddresses: usable.filter((a) => !infraSet.has(a)) };
 }

@@ -4,7 +4,10 @@
  * config key to change and the fix. Pure: no `@pulumi/*` import.
  */
 import { type ConfigIssue, formatIssue } from "../config/errors";
-import type { StackConfig } from "../config/schema";
+import type { Plan } from "./types";
+
+/** What the preflight checks against: the host settings and the templates of the plan. */
+export type PreflightTarget = Pick<Plan, "proxmox" | "templates">;
 
 /** A storage as `getDatastores` reports it for the node. */
 export interface DatastoreFact {
@@ -53,17 +56,17 @@ export interface TemplateUse {
   readonly role: string;
   /** Why it needs a cloud-init drive. */
   readonly cloudInitWhy: string;
-  /** Linked clones must stay on the template's storage (D16). */
+  /** Linked clones must stay on the template's storage (from another one every clone is a full copy). */
   readonly linked: boolean;
 }
 
 /** The existing templates the stack clones (the tenant one only when it is not built here from an image). */
-export function templateUses(cfg: StackConfig): TemplateUse[] {
+export function templateUses(target: PreflightTarget): TemplateUse[] {
   const uses: TemplateUse[] = [];
-  if (!cfg.template.createFromImage) {
+  if (!target.templates.image) {
     uses.push({
       key: "template.vmid",
-      vmid: cfg.template.vmid,
+      vmid: target.templates.vmid,
       role: "the tenant template (linked clones configured by cloud-init)",
       cloudInitWhy:
         "each tenant router gets its public and private addresses and its resolver from cloud-init, and the program has no tenant mode without it yet",
@@ -72,7 +75,7 @@ export function templateUses(cfg: StackConfig): TemplateUse[] {
   }
   uses.push({
     key: "template.serverVmid",
-    vmid: cfg.template.serverVmid,
+    vmid: target.templates.serverVmid,
     role: "the server template (full clones for vpn1, vpn2 and the services VM, configured by cloud-init)",
     cloudInitWhy: "cloud-init installs root's SSH key and the management and public addresses the setup scripts connect to",
     linked: false,
@@ -95,13 +98,13 @@ export function isCloudInitVolume(fileId: string, vmid: number): boolean {
 }
 
 /** Content types a datastore must carry, with the config key that names the datastore and why. */
-function contentNeeds(cfg: StackConfig): { key: string; id: string; content: string; why: string }[] {
-  const p = cfg.proxmox;
+function contentNeeds(target: PreflightTarget): { key: string; id: string; content: string; why: string }[] {
+  const p = target.proxmox;
   const needs = [
     { key: "proxmox.datastore", id: p.datastore, content: "images", why: "the VM disks and cloud-init drives are created there" },
     { key: "proxmox.snippetsDatastore", id: p.snippetsDatastore, content: "snippets", why: "the tenants' VNC password files are uploaded there as snippets" },
   ];
-  if (cfg.template.createFromImage) {
+  if (target.templates.image) {
     needs.push({ key: "proxmox.snippetsDatastore", id: p.snippetsDatastore, content: "import", why: "template.createFromImage downloads the image there as import content" });
   }
   return needs;
@@ -111,8 +114,8 @@ function contentNeeds(cfg: StackConfig): { key: string; id: string; content: str
  * Every prerequisite the host misses, one issue each. Checks that depend on an earlier one (the node, then its
  * datastores and VMs, then each template's devices) are skipped when that earlier one failed.
  */
-export function preflightIssues(cfg: StackConfig, facts: PveFacts): ConfigIssue[] {
-  const p = cfg.proxmox;
+export function preflightIssues(target: PreflightTarget, facts: PveFacts): ConfigIssue[] {
+  const p = target.proxmox;
   if (facts.apiError !== undefined) {
     return [
       {
@@ -127,7 +130,7 @@ export function preflightIssues(cfg: StackConfig, facts: PveFacts): ConfigIssue[
   const release = parseRelease(facts.release);
   if (!release) add("proxmox.endpoint", `the API at ${p.endpoint} reported release "${facts.release ?? ""}", not a Proxmox VE version; point proxmox.endpoint at a Proxmox VE 8 host`);
   else if (release[0] < 8) add("proxmox.endpoint", `${p.endpoint} runs Proxmox VE ${facts.release}; this program needs Proxmox VE 8 or later; upgrade the host (pve7to8) or point proxmox.endpoint at a PVE 8 host`);
-  else if (cfg.template.createFromImage && release[0] === 8 && release[1] < 4) {
+  else if (target.templates.image && release[0] === 8 && release[1] < 4) {
     add("template.createFromImage", `needs Proxmox VE 8.4 or later (the "import" content type for downloaded disk images), and ${p.endpoint} runs ${facts.release}; upgrade the host, or build the template by hand and set template.createFromImage to false`);
   }
 
@@ -141,7 +144,7 @@ export function preflightIssues(cfg: StackConfig, facts: PveFacts): ConfigIssue[
 
   const stores = facts.datastores ?? [];
   const missing = new Set<string>();
-  for (const need of contentNeeds(cfg)) {
+  for (const need of contentNeeds(target)) {
     const ds = stores.find((d) => d.id === need.id);
     if (!ds) {
       if (!missing.has(need.key)) add(need.key, `datastore "${need.id}" does not exist on node ${p.node} (datastores: ${stores.map((d) => d.id).join(", ") || "none"}); set ${need.key} to one of them`);
@@ -160,7 +163,7 @@ export function preflightIssues(cfg: StackConfig, facts: PveFacts): ConfigIssue[
   }
 
   const vms = facts.vms ?? [];
-  for (const use of templateUses(cfg)) {
+  for (const use of templateUses(target)) {
     const vm = vms.find((v) => v.vmId === use.vmid);
     if (!vm) {
       const alt = use.linked ? ", or set template.createFromImage: true with template.imageUrl to build it here" : "";
@@ -187,8 +190,8 @@ export function preflightIssues(cfg: StackConfig, facts: PveFacts): ConfigIssue[
 }
 
 /** The RunError text: a head line naming the host, then one line per issue (as config/errors.ts formats them). */
-export function formatPreflight(issues: readonly ConfigIssue[], stack: string, cfg: StackConfig): string {
+export function formatPreflight(issues: readonly ConfigIssue[], stack: string, target: PreflightTarget): string {
   const n = issues.length;
-  const head = `stack "${stack}": preflight of Proxmox node "${cfg.proxmox.node}" at ${cfg.proxmox.endpoint} found ${n} problem${n === 1 ? "" : "s"} (nothing was created):`;
+  const head = `stack "${stack}": preflight of Proxmox node "${target.proxmox.node}" at ${target.proxmox.endpoint} found ${n} problem${n === 1 ? "" : "s"} (nothing was created):`;
   return [head, ...issues.map((i) => `  - ${formatIssue(i)}`)].join("\n");
 }

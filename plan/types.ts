@@ -1,5 +1,6 @@
 /** The tenant and network plan: every address, id and name the service uses, derived from config. */
 import type { StackConfig } from "../config/schema";
+import type { RoutingLayout } from "./routing-layout";
 
 export type ServerName = "vpn1" | "vpn2";
 export type Proto = "udp" | "tcp";
@@ -33,6 +34,25 @@ export interface ServerPlan {
   readonly publicIp: string;
   readonly mgmtIp: string;
   readonly instances: readonly [InstancePlan, InstancePlan];
+  readonly vm: VmSize;
+  /** OpenVPN `keepalive` (seconds). */
+  readonly keepalive: { readonly interval: number; readonly timeout: number };
+  /** Seconds a client waits on one remote of this server before the next (`server-poll-timeout`). */
+  readonly pollTimeout: number;
+  readonly ports: { readonly udp: number; readonly tcp: number };
+  /** This server's `ip rule` tree over its two instance pools. */
+  readonly routing: RoutingLayout;
+}
+
+export interface VmSize {
+  readonly cores: number;
+  readonly memoryMb: number;
+}
+
+/** A certificate's lifetime: valid for `validityHours`, renewed `renewHours` before it ends. */
+export interface CertLifetime {
+  readonly validityHours: number;
+  readonly renewHours: number;
 }
 
 export interface TenantPlan {
@@ -50,6 +70,7 @@ export interface TenantPlan {
   /** vpn1 (.2) and vpn2 (.3) on the tenant's private /24. */
   readonly vpnLanIps: readonly [string, string];
   readonly publicIp: string;
+  /** Prefix length and gateway of the public pool `publicIp` is in. */
   readonly publicPrefix: number;
   readonly publicGateway: string;
   readonly tunnelIps: Readonly<Record<InstanceId, string>>;
@@ -65,13 +86,53 @@ export interface TenantPlan {
 
 export interface Plan {
   readonly stack: string;
-  readonly config: StackConfig;
+  readonly profile: StackConfig["profile"];
   readonly host: { readonly node: string; readonly publicIp: string; readonly mgmtIp: string };
-  readonly services: { readonly vmid: number; readonly publicIp: string; readonly mgmtIp: string };
+  readonly services: { readonly vmid: number; readonly publicIp: string; readonly mgmtIp: string; readonly vm: VmSize };
+  readonly proxmox: ProxmoxPlan;
+  readonly templates: TemplatePlan;
+  readonly bridges: { readonly public: string; readonly private: string; readonly management: string };
+  readonly tunnelSupernet: string;
+  /** Forward zone the PTR records point into. */
+  readonly reverseDnsDomain: string;
+  /** What the auth hook does for a tenant without a hardware pin. */
+  readonly unpinnedPolicy: "enrol" | "refuse";
+  readonly pki: { readonly client: CertLifetime; readonly server: CertLifetime };
+  /** Every port a tenant console can ever take under this config (inclusive ranges), tenants present or not. */
+  readonly consolePorts: readonly { readonly lo: number; readonly hi: number }[];
+  /** Addresses in the public pools: all of them, and those usable for VMs (no network, broadcast, gateway, reserved). */
+  readonly publicAddresses: { readonly total: number; readonly usable: number };
   readonly mgmt: { readonly cidr: string; readonly prefix: number };
   readonly publicPools: readonly { readonly cidr: string; readonly prefix: number; readonly gateway: string }[];
   readonly servers: readonly [ServerPlan, ServerPlan];
   readonly instances: readonly InstancePlan[];
   /** Sorted by slot. */
   readonly tenants: readonly TenantPlan[];
+}
+
+export interface ProxmoxPlan {
+  readonly endpoint: string;
+  readonly node: string;
+  readonly username: string;
+  readonly insecure: boolean;
+  readonly datastore: string;
+  readonly snippetsDatastore: string;
+  /** The snippets storage's directory on the host, where QEMU reads the VNC password files. */
+  readonly snippetsPath: string;
+  readonly sshUser: string;
+  /** The host's pinned SSH key; absent when not pinned (a real `up` refuses that). */
+  readonly sshHostKey?: string;
+}
+
+export interface TemplatePlan {
+  /** The LibreRouter template the tenants are linked clones of. */
+  readonly vmid: number;
+  /** The Debian template the VPN servers and the services VM are full clones of. */
+  readonly serverVmid: number;
+  /** Present when the LibreRouter template is built here from a cloud image (`template.createFromImage`). */
+  readonly image?: {
+    readonly url: string;
+    /** The name Proxmox stores it under (`import` content), already checked. */
+    readonly fileName: string;
+  };
 }

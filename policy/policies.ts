@@ -4,8 +4,9 @@
  * constructed there). The checks themselves are the pure functions in `rules.ts`.
  */
 import type { Policies, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { CAPACITY_OUTPUT } from "../sizing/capacity-output";
+import { FILE, LOCAL_COMMAND, REMOTE_COMMAND, STACK, VM } from "./resource-types";
 import {
-  CAPACITY_OUTPUTS,
   capacityViolations,
   consoleViolations,
   plaintextSecretViolations,
@@ -14,10 +15,7 @@ import {
   tenantVmViolations,
 } from "./rules";
 
-export const VM = "proxmoxve:index/vmLegacy:VmLegacy";
-export const FILE = "proxmoxve:index/fileLegacy:FileLegacy";
-export const STACK = "pulumi:pulumi:Stack";
-const SECRET_TYPES = new Set([VM, FILE, "command:remote:Command", "command:local:Command"]);
+const SECRET_TYPES = new Set([VM, FILE, REMOTE_COMMAND, LOCAL_COMMAND]);
 
 const report = (messages: string[], reportViolation: ReportViolation) => messages.forEach((m) => reportViolation(m));
 
@@ -78,8 +76,7 @@ export const stackFitsProfile: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const outputs = args.resources.find((r) => r.type === STACK)?.props ?? {};
-    const key = CAPACITY_OUTPUTS.find((k) => outputs[k] !== undefined);
-    report(capacityViolations(key && outputs[key]), reportViolation);
+    report(capacityViolations(outputs[CAPACITY_OUTPUT]), reportViolation);
   },
 };
 

@@ -1,9 +1,11 @@
 /**
  * The policy pack's checks as pure functions: each takes plain resource inputs and returns the violation
- * messages (empty = compliant). `policy/index.ts` only wires them to resource types. No `@pulumi/*` import.
+ * messages (empty = compliant). `policy/policies.ts` only wires them to resource types. No `@pulumi/*` import.
  * Messages never quote a secret value.
  */
 import { assertConsoleSafe } from "../render/vnc";
+import { CAPACITY_OUTPUT, type CapacityOutput, type CapacityOutputLine } from "../sizing/capacity-output";
+import { FILE, LOCAL_COMMAND, REMOTE_COMMAND, VM } from "./resource-types";
 
 const show = (v: unknown): string => (v === undefined ? "nothing" : JSON.stringify(v));
 
@@ -45,7 +47,7 @@ export interface TenantVmInputs {
   readonly clone?: { readonly full?: unknown } | null;
 }
 
-/** "Every tenant VM is protected and a linked clone" (DESIGN §3: user data lives there; thin copies). */
+/** "Every tenant VM is protected and a linked clone": the tenant's data lives on it, and clones stay thin copies. */
 export function tenantVmViolations(vm: TenantVmInputs, urn: string): string[] {
   if (!isTenantVm(vm.name, urn)) return [];
   const out: string[] = [];
@@ -105,13 +107,13 @@ export const KEY_MATERIAL = /-----BEGIN (?:[A-Z0-9 ]+ )?PRIVATE KEY-----|-----BE
  */
 export function plaintextSecretViolations(type: string, props: Record<string, unknown>, additionalSecretOutputs: readonly string[] = []): string[] {
   const out: string[] = [];
-  if (type === "proxmoxve:index/vmLegacy:VmLegacy" && typeof props.kvmArguments === "string") {
+  if (type === VM && typeof props.kvmArguments === "string") {
     // Any inline secret object, even one no display uses (the console check only sees referenced ones).
     for (const m of props.kvmArguments.matchAll(INLINE_SECRET)) {
       out.push(`-object secret,id=${m[1] ?? "?"} carries its value inline (data=): it lands in the VM config and the process list; use file=<root-only snippet>`);
     }
   }
-  if (type === "command:remote:Command" || type === "command:local:Command") {
+  if (type === REMOTE_COMMAND || type === LOCAL_COMMAND) {
     for (const field of ["create", "update", "delete"]) {
       const v = props[field];
       if (typeof v === "string" && KEY_MATERIAL.test(v)) out.push(`command "${field}" contains key material: pass it on stdin, never in the command line`);
@@ -121,7 +123,7 @@ export function plaintextSecretViolations(type: string, props: Record<string, un
       if (missing.length) out.push(`command feeds key material on stdin but does not mark ${missing.join(" and ")} secret (additionalSecretOutputs)`);
     }
   }
-  if (type === "proxmoxve:index/fileLegacy:FileLegacy") {
+  if (type === FILE) {
     const f = props as SnippetInputs;
     const name = snippetFileName(f);
     if (name !== undefined && typeof f.sourceRaw?.data === "string" && KEY_MATERIAL.test(f.sourceRaw.data) && f.fileMode !== "0600" && f.fileMode !== "600") {
@@ -131,30 +133,22 @@ export function plaintextSecretViolations(type: string, props: Record<string, un
   return out;
 }
 
-/** The `capacityReport` stack output (index.ts: `capacitySummary(report)` from components/stack-config.ts). */
-export interface CapacitySummary {
-  readonly profile?: unknown;
-  readonly tenants?: unknown;
-  readonly verdict?: unknown;
-  readonly lines?: readonly { readonly resource?: unknown; readonly status?: unknown; readonly needed?: unknown; readonly available?: unknown; readonly unit?: unknown; readonly note?: unknown }[];
-}
+/** The capacity output as the policy receives it: the program's shape, every field unchecked. */
+type Received<T> = { readonly [K in keyof T]?: unknown };
+type ReceivedCapacity = Received<Omit<CapacityOutput, "lines">> & { readonly lines?: readonly Received<CapacityOutputLine>[] };
 
-/** Stack output names the capacity summary is read from, first found wins. */
-export const CAPACITY_OUTPUTS = ["capacityReport", "capacity"] as const;
-
-type Line = NonNullable<CapacitySummary["lines"]>[number];
-const shortfall = (l: Line) => (typeof l.note === "string" && l.note ? l.note : `needs ${String(l.needed)} ${String(l.unit)}, has ${String(l.available)}`);
+const shortfall = (l: Received<CapacityOutputLine>) => (typeof l.note === "string" && l.note ? l.note : `needs ${String(l.needed)} ${String(l.unit)}, has ${String(l.available)}`);
 
 /**
  * "Stack fits its profile": the verdict the program computed from the same config (`sizing/capacity.ts`)
  * must not be "fail"; each failing line is reported with its shortfall. "warn" passes. The program already
- * refuses a failing stack (plan/compile.ts); this catches a program or an override that stops doing so.
+ * refuses a failing stack (stack/compile.ts); this catches a program or an override that stops doing so.
  */
 export function capacityViolations(capacity: unknown): string[] {
   if (capacity === undefined || capacity === null || typeof capacity !== "object") {
-    return ['the stack exports no "capacityReport" output; index.ts must export the capacity summary so the policy can check it'];
+    return [`the stack exports no "${CAPACITY_OUTPUT}" output; index.ts must export the capacity summary so the policy can check it`];
   }
-  const c = capacity as CapacitySummary;
+  const c = capacity as ReceivedCapacity;
   if (c.verdict === "ok" || c.verdict === "warn") return [];
   const where = `profile "${String(c.profile)}" with ${String(c.tenants)} tenants`;
   if (c.verdict !== "fail") return [`capacity output has verdict ${show(c.verdict)}; expected "ok", "warn" or "fail"`];

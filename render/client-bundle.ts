@@ -2,8 +2,8 @@
  * The tenant's inline `.ovpn` client bundle: four `<connection>` blocks (vpn1/UDP, vpn2/UDP, vpn1/TCP, vpn2/TCP)
  * sharing one identity. Pure: no `@pulumi/*`. The result holds a private key: treat it as a secret.
  */
-import type { InstancePlan, Plan, ServerName, TenantPlan } from "../plan/types";
-import { SERVER_CN_PREFIX } from "./layout";
+import type { InstancePlan, Plan, ServerPlan, TenantPlan } from "../plan/types";
+import { SERVER_CN_PREFIX } from "./pki-profile";
 
 /** PEM texts and the tls-crypt static key file (`staticKeyFile()`), inlined into the bundle. */
 export interface ClientCredentials {
@@ -12,9 +12,6 @@ export interface ClientCredentials {
   readonly keyPem: string;
   readonly tlsCryptKey: string;
 }
-
-/** Connection order: both servers over UDP first, then both over TCP/443 (for networks that drop UDP). */
-export const CONNECTION_ORDER = ["vpn1-udp", "vpn2-udp", "vpn1-tcp", "vpn2-tcp"] as const;
 
 /** File name the tenant receives (`<key>.ovpn`); the launcher looks for it next to itself. */
 export function clientBundleName(tenant: TenantPlan): string {
@@ -27,9 +24,7 @@ function inline(tag: string, text: string, marker: string, what: string): string
   return [`<${tag}>`, text.trimEnd(), `</${tag}>`];
 }
 
-function connection(plan: Plan, inst: InstancePlan): string[] {
-  const server = plan.servers.find((s) => s.name === inst.server);
-  if (!server) throw new Error(`instance ${inst.id} names server ${inst.server}, which is not in the plan`);
+function connection(server: ServerPlan, inst: InstancePlan): string[] {
   const udp = inst.proto === "udp";
   return [
     "<connection>",
@@ -42,29 +37,22 @@ function connection(plan: Plan, inst: InstancePlan): string[] {
   ];
 }
 
-function instanceFor(plan: Plan, server: ServerName, proto: "udp" | "tcp"): InstancePlan {
-  const inst = plan.instances.find((i) => i.server === server && i.proto === proto);
-  if (!inst) throw new Error(`no ${server}-${proto} instance in the plan`);
-  return inst;
-}
-
 /**
  * The tenant's `.ovpn`. Every global option comes BEFORE the first `<connection>` block: OpenVPN 2.6 applies
- * options written after the blocks to none of them (pitfall P3), e.g. a late `server-poll-timeout` would leave
+ * options written after the blocks to none of them, e.g. a late `server-poll-timeout` would leave
  * the UDP→TCP fallback at 120 s.
  */
 export function renderClientBundle(plan: Plan, tenant: TenantPlan, creds: ClientCredentials): string {
-  const blocks = CONNECTION_ORDER.map((id) => {
-    const [server, proto] = id.split("-") as [ServerName, "udp" | "tcp"];
-    return connection(plan, instanceFor(plan, server, proto));
-  });
+  const [vpn1, vpn2] = plan.servers;
+  // Both servers over UDP first, then both over TCP/443 (for networks that drop UDP); instances are [udp, tcp].
+  const blocks = [connection(vpn1, vpn1.instances[0]), connection(vpn2, vpn2.instances[0]), connection(vpn1, vpn1.instances[1]), connection(vpn2, vpn2.instances[1])];
   const lines = [
     `# ${tenant.key}: LibreRouter hosting (${plan.stack}). Start with lr-connect, which adds the hardware ID.`,
     "# Contains this tenant's private key: keep it private.",
     "client",
     "dev tun",
     "nobind",
-    `server-poll-timeout ${plan.config.vpn.serverPollTimeout}`,
+    `server-poll-timeout ${vpn1.pollTimeout}`,
     "connect-retry 1 2",
     "remote-cert-tls server",
     `verify-x509-name ${SERVER_CN_PREFIX} name-prefix`,

@@ -3,13 +3,13 @@
  * tree (routing.ts), the tenant links and tables, and the iptables chains LR-IN, LR-FWD, LR-DNAT, LR-NAT.
  * OpenVPN runs as nobody and never calls it; the tenant commands and the boot unit do. Pure: no `@pulumi/*`.
  */
-import { isCidr, isIpv4 } from "../config/net";
+import { isCidr, isIpv4 } from "../lib/ipv4";
 import type { Plan, ServerPlan } from "../plan/types";
-import { DATAPLANE_BODY } from "./dataplane-body";
-import { ENV_FIELDS, KIND_RE, envFileRegex } from "./dataplane-env";
+import { ENV_FIELDS, KIND_RE } from "./dataplane-env";
 import type { ServerLayout } from "./layout";
 import { openvpnFilePaths } from "./openvpn-server";
-import { PREF, ipRuleArgs, ipRuleShowLine, routingLayout, skeletonRules } from "./routing";
+import { scriptFile } from "./script-file";
+import { PREF, ipRuleArgs, ipRuleShowLine, skeletonRules } from "./routing";
 
 /** Interface group of every tenant link: the firewall matches the group, so it needs no rule per tenant. */
 export const TENANT_LINK_GROUP = 0x4c52;
@@ -28,8 +28,18 @@ export const BIN = {
   socat: "/usr/bin/socat",
   timeout: "/usr/bin/timeout",
 } as const;
-/** Named routing tables (`ip netns exec` bind-mounts /etc/netns/<ns>/iproute2 over /etc/iproute2, P9). */
+/** Named routing tables (`ip netns exec` bind-mounts /etc/netns/<ns>/iproute2 over /etc/iproute2). */
 export const RT_TABLES_FILE = "/etc/iproute2/rt_tables.d/librerouter.conf";
+
+/**
+ * The static part of the tool (render/scripts/lr-dataplane.sh): env parsing, the skeleton diff, the tenants' ip
+ * batch, the firewall and names file, the subcommands. Cost model (what keeps apply-all linear and apply/delete
+ * near-constant): every env file is read once, with no fork, all of them checked by one grep, then split by the
+ * one parser (load_env) without a regex; ip and iptables changes go out as one batch / one restore; bash string
+ * appends, `$(…)` and regex matches in a loop are avoided; large outputs are split in memory or handed to awk. A single tenant's apply/delete reads only
+ * its own rules, edits only its own DNAT rules and names-file line, and takes a lock.
+ */
+const TOOL_BODY = scriptFile("lr-dataplane.sh");
 
 /** `<confDir>/lr-dataplane`. */
 export function dataplaneToolPath(layout: ServerLayout): string {
@@ -48,27 +58,15 @@ export function dataplaneLockPath(layout: ServerLayout): string {
   return `${layout.confDir}/.lr-dataplane.lock`;
 }
 
-/** The env file's kinds, ENV_RE (one match for a file shaped as rendered) and env_match (its fields from BASH_REMATCH). */
+/** The env file's fields and kinds, LINE_RE (what load_env and each_env check a file against) and clear_env. */
 function envParsing(): string {
-  const { regex, index } = envFileRegex();
   for (const re of Object.values(KIND_RE)) if (/['"$`]/.test(re)) throw new Error(`a kind regex holds a quote or $: ${re}`);
-  const bashRe = regex.replace(/\\n/g, "${NL}").replace(/\$$/, "\\$");
-  const assign = ENV_FIELDS.map(([k]) => `${k.replace(/^LR_/, "T_")}=\${BASH_REMATCH[${index[k]}]}`).join(" ");
   const lineRe = ["#.*", ...ENV_FIELDS.map(([k, kind]) => `${k}=(${KIND_RE[kind]})`)].join("|");
-  const split = ENV_FIELDS.map(([k]) => `  [[ $c == "${k}="*"$NL"* ]] || return 1\n  c=\${c#${k}=}\n  ${k.replace(/^LR_/, "T_")}=\${c%%"$NL"*}\n  c=\${c#*"$NL"}`).join("\n");
   return `declare -A ENV_KIND=(${ENV_FIELDS.map(([k, kind]) => `[${k}]=${kind}`).join(" ")})
 declare -A KIND_RE=(${Object.entries(KIND_RE).map(([kind, re]) => `[${kind}]='^(${re})$'`).join(" ")})
-ENV_RE="${bashRe}"
 # Any valid env file line (grep -x checks thousands of files in one pass; bash would compile a regex per check).
 LINE_RE='${lineRe}'
-env_match() { ${assign}; }
-# env_split <text>: T_<FIELD> from a file shaped as rendered, values NOT checked (LINE_RE did); fails on another shape.
-env_split() {
-  local c=$1
-  while [[ $c == '#'*"$NL"* ]]; do c=\${c#*"$NL"}; done
-${split}
-  [[ -z $c ]]
-}`;
+clear_env() { ${ENV_FIELDS.map(([k]) => `${k.replace(/^LR_/, "T_")}=''`).join(" ")}; }`;
 }
 
 /** Lines as one single-quoted bash word (they never hold a quote: rules and iptables lines only). */
@@ -96,7 +94,7 @@ export function filterRules(plan: Plan, server: ServerPlan, layout: ServerLayout
     "-A LR-FWD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
     // Routing picks WHICH tenant link (each tunnel IP's rule names one table holding one link).
     ...devs.map((d) => `-A LR-FWD -i ${d} -m devgroup --dst-group ${g} -j ACCEPT`),
-    // The host only through the console DNAT (P6): no tenant opens another tenant's console port directly.
+    // The host only through the console DNAT (a rule to the mgmt IP would let one tenant reach all consoles): no tenant opens another tenant's console port directly.
     ...devs.map((d) => `-A LR-FWD -d ${host} -i ${d} -o ${layout.ifaces.mgmt} -p tcp -m conntrack --ctstate DNAT -j ACCEPT`),
     // Whatever else touches a tunnel or a tenant link is dropped here, even if a later FORWARD rule would accept it.
     ...devs.map((d) => `-A LR-FWD -i ${d} -j DROP`),
@@ -110,13 +108,13 @@ export function filterRules(plan: Plan, server: ServerPlan, layout: ServerLayout
 /** LR-NAT: tunnel traffic leaves a tenant link or the management link from the server's own address. */
 export function natRules(plan: Plan, layout: ServerLayout): string[] {
   const g = `0x${TENANT_LINK_GROUP.toString(16)}`;
-  const sup = plan.config.network.tunnelSupernet;
+  const sup = plan.tunnelSupernet;
   return [`-A LR-NAT -s ${sup} -m devgroup --dst-group ${g} -j MASQUERADE`, `-A LR-NAT -s ${sup} -o ${layout.ifaces.mgmt} -j MASQUERADE`];
 }
 
 /** `lr-dataplane` for `server`: subcommands base, apply <key>, delete <key>, apply-all, status. */
 export function renderDataplaneTool(plan: Plan, server: ServerPlan, layout: ServerLayout): string {
-  const routing = routingLayout(plan, server);
+  const routing = server.routing;
   const [i1, i2] = server.instances;
   const socks = openvpnFilePaths(layout).managementSockets;
   const words = [layout.confDir, layout.ifaces.trunk, layout.ifaces.mgmt, i1.dev, i2.dev, socks[i1.proto], socks[i2.proto]];
@@ -173,7 +171,7 @@ FILTER_RULES=${singleQuoted(filterRules(plan, server, layout))}
 
 NAT_RULES=${singleQuoted(natRules(plan, layout))}
 
-${DATAPLANE_BODY}`;
+${TOOL_BODY}`;
 }
 
 /** The systemd unit that re-applies the data plane at boot, before either OpenVPN instance starts. */

@@ -6,7 +6,7 @@
  *   on `::`, and every bridge has a link-local address).
  * - LR-CONSOLE, for the console ports on the management address arriving anywhere else (a tenant VM routing via
  *   the host's public address): only the VPN servers' addresses pass.
- * The port set is every port a tenant console can EVER take under the config (plan/alloc consolePortRanges),
+ * The port set is every port a tenant console can EVER take under the config (`plan.consolePorts`),
  * so adding or removing a tenant never changes this script.
  *
  * pve-firewall (legacy, iptables) never flushes INPUT: it loads its rules with `iptables-restore -n`, appends
@@ -17,11 +17,14 @@
  * to the same tables. Not for PVE 8's opt-in nftables proxmox-firewall: an iptables ACCEPT does not override
  * an nft DROP there. Pure: no `@pulumi/*` import.
  */
-import { isIpv4 } from "../config/net";
-import { consolePortRanges } from "../plan/alloc";
+import { isIpv4 } from "../lib/ipv4";
 import type { Plan } from "../plan/types";
-import { LR_WRITE_FN, shq, writeFile } from "./dataplane-shell";
+import { LR_WRITE_FN, SERVICES_MODE, shq, writeFile } from "./shell";
 import type { HostLayout } from "./layout";
+import { scriptFile } from "./script-file";
+
+/** input_jumps, drop_jumps, want_jumps, drop_chains: the static part of the firewall script. */
+const FIREWALL_FUNCTIONS = scriptFile("console-firewall.sh");
 
 export const CONSOLE_CHAIN = "LR-CONSOLE";
 export const MGMT_CHAIN = "LR-MGMT";
@@ -35,7 +38,7 @@ export function hostFirewallToolPath(layout: HostLayout): string {
 
 /** The console ports as a multiport list (`6001:8005,8007:9994`): fixed by the config, never by the tenants. */
 export function consolePorts(plan: Plan): string {
-  const ranges = consolePortRanges(plan.config);
+  const ranges = plan.consolePorts;
   if (ranges.length === 0) throw new Error("no slot can hold a tenant: check network.vncDisplayBase, network.vlanBase and the tenant networks");
   // multiport takes at most 15 ports, a range counting as two; the reserved ports split the range into at most 4.
   if (ranges.reduce((n, r) => n + (r.lo === r.hi ? 1 : 2), 0) > 15) throw new Error("console port ranges do not fit one multiport match");
@@ -57,7 +60,7 @@ export function consoleChainRules(plan: Plan): string[] {
 
 /** The INPUT jumps, as iptables-save prints them, in the order they must head INPUT. */
 export function consoleJumps(plan: Plan): { v4: string[]; v6: string[] } {
-  const bridge = plan.config.network.managementBridge;
+  const bridge = plan.bridges.management;
   return {
     v4: [`-i ${bridge} -j ${MGMT_CHAIN}`, `-d ${plan.host.mgmtIp}/32 -p tcp -m multiport --dports ${consolePorts(plan)} -j ${CONSOLE_CHAIN}`],
     v6: [`-i ${bridge} -j ${MGMT_CHAIN}`],
@@ -71,7 +74,7 @@ export function consoleJumps(plan: Plan): { v4: string[]; v6: string[] } {
  */
 export function renderHostConsoleFirewall(plan: Plan, layout: HostLayout): string {
   for (const ip of [plan.host.mgmtIp, ...plan.servers.map((s) => s.mgmtIp)]) if (!isIpv4(ip)) throw new Error(`not an IPv4 address: ${ip}`);
-  const bridge = plan.config.network.managementBridge;
+  const bridge = plan.bridges.management;
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) throw new Error(`network.managementBridge ${JSON.stringify(bridge)} is not an interface name`);
   const jumps = consoleJumps(plan);
   return `#!/bin/bash
@@ -86,56 +89,7 @@ JUMPS4=(${jumps.v4.map(shq).join(" ")})
 JUMPS6=(${jumps.v6.map(shq).join(" ")})
 MODE=\${1:-\${LR_MODE:-apply}}
 NL=$'\\n'
-
-# input_jumps <v>: INPUT's rules that jump to one of our chains, in order (as iptables-save prints them).
-input_jumps() {
-  local saved line c
-  saved=$("/usr/sbin/ip\${1}tables-save" -t filter)
-  OURS=()
-  while IFS= read -r line; do
-    [[ $line == "-A INPUT "* ]] || continue
-    for c in "\${CHAINS[@]}"; do
-      if [[ $line == *" -j $c" ]]; then OURS+=("\${line#-A INPUT }"); fi
-    done
-  done <<<"$saved"
-  HEAD=$(printf '%s\\n' "$saved" | /usr/bin/grep -m "$2" '^-A INPUT ' || true)
-}
-
-# drop_jumps <v>: delete every INPUT jump to one of our chains.
-drop_jumps() {
-  local rule
-  input_jumps "$1" 0
-  for rule in "\${OURS[@]}"; do
-    read -ra args <<<"$rule"
-    "/usr/sbin/ip\${1}tables" -D INPUT "\${args[@]}"
-  done
-}
-
-# want_jumps <v> <jump>…: the jumps head INPUT in this order; otherwise ours are removed and put back on top.
-want_jumps() {
-  local v=$1 want='' i
-  shift
-  for i in "$@"; do want+="-A INPUT $i$NL"; done
-  input_jumps "$v" "$#"
-  [[ "$HEAD$NL" == "$want" && \${#OURS[@]} -eq $# ]] && return 0
-  drop_jumps "$v"
-  for ((i = $#; i >= 1; i--)); do
-    read -ra args <<<"\${!i}"
-    "/usr/sbin/ip\${v}tables" -I INPUT 1 "\${args[@]}"
-  done
-}
-
-drop_chains() {
-  local c
-  for c in "\${CHAINS[@]}"; do
-    if "/usr/sbin/ip\${1}tables" -n -L "$c" >/dev/null 2>&1; then
-      "/usr/sbin/ip\${1}tables" -F "$c"
-      "/usr/sbin/ip\${1}tables" -X "$c"
-    fi
-  done
-}
-
-case $MODE in
+${FIREWALL_FUNCTIONS}case $MODE in
   apply)
     /usr/sbin/iptables-restore --noflush <<'LR_RULES'
 *filter
@@ -172,7 +126,7 @@ esac
 export function renderHostFirewallUnit(plan: Plan, layout: HostLayout): string {
   return `# Rendered by librerouter-hosting (stack ${plan.stack}), do not edit.
 [Unit]
-Description=LibreRouter host firewall (tenant VNC consoles, management bridge ${plan.config.network.managementBridge})
+Description=LibreRouter host firewall (tenant VNC consoles, management bridge ${plan.bridges.management})
 # pve-firewall sets the iptables alternative and appends its own INPUT jump; ours go above it, in the same tables.
 After=network.target pve-firewall.service
 Before=pve-guests.service
@@ -202,12 +156,7 @@ export function hostConsoleFirewallScripts(plan: Plan, layout: HostLayout): { ap
 set -euo pipefail
 umask 022
 export LC_ALL=C
-LR_SERVICES=\${LR_SERVICES:-systemd}
-case $LR_SERVICES in
-  systemd | none) ;;
-  *) echo "LR_SERVICES must be systemd or none, got $LR_SERVICES" >&2; exit 2 ;;
-esac
-`;
+${SERVICES_MODE}`;
   const apply = `${head("Install")}
 ${LR_WRITE_FN}
 

@@ -55,6 +55,3 @@ export const PRODUCTION_HOST_LAYOUT: HostLayout = {
   confDir: "/etc/librerouter",
   systemdDir: "/etc/systemd/system",
 };
-
-/** Common-name prefix of the VPN servers' certificates; clients check it with `verify-x509-name … name-prefix`. */
-export const SERVER_CN_PREFIX = "lr-vpn";

@@ -2,7 +2,7 @@
  * OpenVPN server instance configs (one per server × proto) and the one map of where every OpenVPN file
  * lives on a VPN server, so the setup script, the tenant scripts and the lab agree. Pure: no `@pulumi/*`.
  */
-import type { InstancePlan, Plan, Proto, ServerPlan } from "../plan/types";
+import type { InstancePlan, Proto, ServerPlan } from "../plan/types";
 import type { ServerLayout } from "./layout";
 
 /** Every OpenVPN-related path on one VPN server, derived from its layout. */
@@ -11,7 +11,7 @@ export interface OpenVpnFilePaths {
   readonly dir: string;
   /** `<proto>.conf`: Debian's `openvpn-server@<proto>` unit reads `/etc/openvpn/server/<proto>.conf`. */
   readonly configs: Readonly<Record<Proto, string>>;
-  /** Per-instance ccd dirs; a file per tenant key in BOTH (the tunnel IP differs). Must be readable by nobody (P5). */
+  /** Per-instance ccd dirs; a file per tenant key in BOTH (the tunnel IP differs). Must be readable by nobody (OpenVPN reads them after the privilege drop). */
   readonly ccdDirs: Readonly<Record<Proto, string>>;
   /** `ca.crt`, `server.crt`, `server.key` (0600 root: read before the privilege drop), `tls-crypt.key`. */
   readonly pkiDir: string;
@@ -57,17 +57,6 @@ export function openvpnFilePaths(layout: ServerLayout): OpenVpnFilePaths {
   };
 }
 
-/** `<openvpnDir>/<proto>.conf` for this instance. */
-export function serverConfigPath(layout: ServerLayout, instance: InstancePlan): string {
-  return openvpnFilePaths(layout).configs[instance.proto];
-}
-
-function serverOf(plan: Plan, instance: InstancePlan): ServerPlan {
-  const server = plan.servers.find((s) => s.name === instance.server);
-  if (!server) throw new Error(`instance ${instance.id} names server ${instance.server}, which is not in the plan`);
-  return server;
-}
-
 /** Addresses in the tunnel pool minus network, broadcast and the server's own: the most tenants one instance can hold. */
 function poolCapacity(instance: InstancePlan): number {
   return 2 ** (32 - instance.prefix) - 3;
@@ -78,13 +67,11 @@ function poolCapacity(instance: InstancePlan): number {
  * Listens on the server's public IP only (`local`), so it never answers on the tenant VLANs or the
  * management network and UDP replies leave from the address the client dialled (no `multihome` needed).
  */
-export function renderServerConfig(plan: Plan, instance: InstancePlan, layout: ServerLayout): string {
-  const server = serverOf(plan, instance);
+export function renderServerConfig(stack: string, server: ServerPlan, instance: InstancePlan, layout: ServerLayout): string {
   const p = openvpnFilePaths(layout);
-  const [ping, restart] = plan.config.vpn.keepalive;
   const udp = instance.proto === "udp";
   const lines = [
-    `# OpenVPN ${instance.id} (${server.hostname}): rendered by librerouter-hosting for stack ${plan.stack}; do not edit.`,
+    `# OpenVPN ${instance.id} (${server.hostname}): rendered by librerouter-hosting for stack ${stack}; do not edit.`,
     `dev ${instance.dev}`,
     "dev-type tun",
     `proto ${udp ? "udp4" : "tcp4-server"}`,
@@ -108,7 +95,7 @@ export function renderServerConfig(plan: Plan, instance: InstancePlan, layout: S
     "data-ciphers AES-256-GCM:CHACHA20-POLY1305",
     "",
     "# The server pushes ping/ping-restart to clients: a dead server is noticed after the second figure.",
-    `keepalive ${ping} ${restart}`,
+    `keepalive ${server.keepalive.interval} ${server.keepalive.timeout}`,
     ...(udp
       ? ["# UDP only (the TCP server refuses it): on shutdown tell clients to move on to the next server (2), not retry this one.", "explicit-exit-notify 2"]
       : []),

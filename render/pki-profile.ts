@@ -2,23 +2,23 @@
  * One description of the PKI, used by the `Pki` component (@pulumi/tls) and by the lab (@peculiar/x509),
  * so the lab proves the certificates production issues. Pure: no `@pulumi/*` import.
  */
-import { SERVER_CN_PREFIX } from "./layout";
-import type { Plan, ServerName, TenantPlan } from "../plan/types";
+import type { ServerName, TenantPlan } from "../plan/types";
+
+/** Common-name prefix of the VPN servers' certificates; clients check it with `verify-x509-name … name-prefix`. */
+export const SERVER_CN_PREFIX = "lr-vpn";
 
 export const KEY_ALGORITHM = "ECDSA" as const;
 export const ECDSA_CURVE = "P256" as const;
 
 export const CA_VALIDITY_HOURS = 10 * 365 * 24;
-export const SERVER_VALIDITY_HOURS = 825 * 24;
-export const SERVER_RENEW_HOURS = 30 * 24;
 
 /** @pulumi/tls `allowedUses` names. */
 export const CA_USES = ["cert_signing", "crl_signing", "digital_signature"] as const;
 export const SERVER_USES = ["digital_signature", "key_agreement", "server_auth"] as const;
 export const CLIENT_USES = ["digital_signature", "key_agreement", "client_auth"] as const;
 
-export function caSubject(plan: Plan): { commonName: string; organization: string } {
-  return { commonName: `librerouter-hosting ${plan.stack} CA`, organization: "librerouter-hosting" };
+export function caSubject(stack: string): { commonName: string; organization: string } {
+  return { commonName: `librerouter-hosting ${stack} CA`, organization: "librerouter-hosting" };
 }
 
 export function serverCommonName(server: ServerName): string {
@@ -30,13 +30,6 @@ export function clientCommonName(tenant: TenantPlan): string {
   return tenant.key;
 }
 
-export function clientValidityHours(plan: Plan): number {
-  return plan.config.vpn.clientCertValidityDays * 24;
-}
-
-export function clientRenewHours(plan: Plan): number {
-  return plan.config.vpn.renewBeforeDays * 24;
-}
 
 /** tls-crypt takes a 2048-bit OpenVPN static key; `hex` is 256 random bytes as 512 hex digits. */
 export function staticKeyFile(hex: string): string {

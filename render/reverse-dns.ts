@@ -5,7 +5,7 @@
  * Pure: no `@pulumi/*` import.
  */
 import { createHash } from "node:crypto";
-import { intToIp, ipToInt, parseCidr } from "../config/net";
+import { intToIp, ipToInt, parseCidr } from "../lib/ipv4";
 import type { Plan } from "../plan/types";
 
 export interface ReverseZone {
@@ -16,21 +16,12 @@ export interface ReverseZone {
   readonly content: string;
 }
 
-export interface ReverseDnsOptions {
-  /** Name servers of the zones (default: `services.<reverseDnsDomain>`, the common-services VM). */
-  readonly nameservers?: readonly string[];
-  /** SOA RNAME (default `hostmaster.<reverseDnsDomain>`). */
-  readonly hostmaster?: string;
-  /** Default TTL in seconds (default 3600). */
-  readonly ttl?: number;
-}
-
 const fqdn = (name: string) => (name.endsWith(".") ? name : `${name}.`);
 const isDnsName = (s: string) => /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/i.test(s);
 
 /** Every public address the plan names, → its PTR target. */
 export function ptrRecords(plan: Plan): Map<string, string> {
-  const domain = plan.config.network.reverseDnsDomain;
+  const domain = plan.reverseDnsDomain;
   const map = new Map<string, string>();
   map.set(plan.host.publicIp, `host.${domain}.`);
   for (const s of plan.servers) map.set(s.publicIp, isDnsName(s.hostname) ? fqdn(s.hostname) : `${s.name}.${domain}.`);
@@ -50,12 +41,12 @@ function zonesOf(cidr: string): { name: string; base: number; size: number }[] {
   });
 }
 
-/** The reverse zones of the plan's public pools. */
-export function reverseZones(plan: Plan, opts: ReverseDnsOptions = {}): ReverseZone[] {
-  const domain = plan.config.network.reverseDnsDomain;
-  const ns = (opts.nameservers ?? [`services.${domain}`]).map(fqdn);
-  const rname = fqdn(opts.hostmaster ?? `hostmaster.${domain}`);
-  const ttl = opts.ttl ?? 3600;
+/** The reverse zones of the plan's public pools; name server `services.<domain>` (the common-services VM), TTL 3600. */
+export function reverseZones(plan: Plan): ReverseZone[] {
+  const domain = plan.reverseDnsDomain;
+  const ns = [`services.${domain}`].map(fqdn);
+  const rname = fqdn(`hostmaster.${domain}`);
+  const ttl = 3600;
   const ptrs = ptrRecords(plan);
   return plan.publicPools.flatMap((pool) =>
     zonesOf(pool.cidr).map((z) => {

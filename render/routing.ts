@@ -1,10 +1,11 @@
 /**
- * Policy routing on a VPN server as a `goto` tree of `ip rule`s (findings §7: a linear list of 2,000 rules
- * cuts forwarding to ×0.06; a 3-level tree brings it back to ×0.86). Pure: no `@pulumi/*` import.
+ * Policy routing on a VPN server as a `goto` tree of `ip rule`s: the kernel walks rules in order, so a linear
+ * list of 2,000 rules cuts forwarding to a few percent, and a 3-level tree keeps most of it (`npm run
+ * bench:dataplane` measures both). Pure: no `@pulumi/*` import.
  *
  * Layout (prefs; the kernel's `0 lookup local`, `32766 lookup main`, `32767 lookup default` stay as they are):
  *   100  not from <tunnel supernet> goto 32766      return traffic (and the server's own) checks 2 rules
- *   101  to <host mgmt ip> lookup main              DNATed consoles go to the host, not the tenant (P6)
+ *   101  to <host mgmt ip> lookup main              DNATed consoles go to the host, not the tenant
  *   102+i from <root of instance i> goto <region i> one per instance of this server
  *   104  goto 32000                                 a tunnel source outside both roots
  *   1000… the two regions (below)
@@ -16,8 +17,9 @@
  * its target pref, and a leaf's first host may not be a tenant. Catches jump to END, so a packet whose table
  * has no route (its link is down) is refused instead of walking on or reaching `main` (another tenant's /24).
  */
-import { formatCidr, intToIp, ipToInt, parseCidr } from "../config/net";
-import type { Plan, ServerPlan, TenantPlan } from "../plan/types";
+import { formatCidr, ipToInt } from "../lib/ipv4";
+import { PREF, type RoutingLayout } from "../plan/routing-layout";
+import type { TenantPlan } from "../plan/types";
 
 export type RuleAction =
   | { readonly kind: "goto"; readonly target: number }
@@ -35,78 +37,8 @@ export interface IpRule {
 }
 
 export const MAIN_TABLE = 254;
-export const PREF = { notFrom: 100, mgmt: 101, dispatch: 102, dispatchCatch: 104, tree: 1000, end: 32000, main: 32766, default: 32767 } as const;
-/** Bits of the pool offset the tree covers: 2^13 addresses per instance (slots ≤ 8190, above any VLAN plan). */
-export const MAX_TREE_BITS = 13;
-/** The skeleton covers the planned offsets rounded up to whole blocks of this size. */
-export const SKELETON_GRANULE = 64;
-const FANOUT_BITS = 3;
-
-/** The tree of one VPN server: level widths, regions and how far its skeleton reaches. */
-export interface RoutingLayout {
-  readonly supernet: string;
-  readonly hostMgmtIp: string;
-  /** Bits dispatched per level, top first; the last level is the leaf (hosts). */
-  readonly widths: readonly number[];
-  /** Prefs a node of each level takes (index as in widths). */
-  readonly regionSizes: readonly number[];
-  readonly instances: readonly { readonly id: string; readonly poolBase: number; readonly root: string; readonly region: number; readonly gateway: string }[];
-  /** Highest pool offset whose dispatch path the skeleton installs. */
-  readonly limit: number;
-}
-
-/** Level widths for `bits` covered offset bits: 3 per level from the leaf up, the remainder on top. */
-function levelWidths(bits: number): number[] {
-  const widths: number[] = [];
-  let rest = bits;
-  while (rest > FANOUT_BITS) {
-    widths.unshift(FANOUT_BITS);
-    rest -= FANOUT_BITS;
-  }
-  widths.unshift(rest);
-  return widths;
-}
-
-/** The routing layout of `server` for `plan`. Throws if a tenant is outside what the tree covers. */
-export function routingLayout(plan: Plan, server: ServerPlan): RoutingLayout {
-  // Every tenant's env file asks for the layout; computing it walks all tenants, so once per plan and server.
-  let byServer = layoutCache.get(plan);
-  if (!byServer) layoutCache.set(plan, (byServer = new Map()));
-  let layout = byServer.get(server.name);
-  if (!layout) byServer.set(server.name, (layout = computeLayout(plan, server)));
-  return layout;
-}
-
-const layoutCache = new WeakMap<Plan, Map<string, RoutingLayout>>();
-
-function computeLayout(plan: Plan, server: ServerPlan): RoutingLayout {
-  const prefix = server.instances[0].prefix;
-  const bits = Math.min(32 - prefix, MAX_TREE_BITS);
-  const widths = levelWidths(bits);
-  const sizes: number[] = new Array<number>(widths.length);
-  for (let d = widths.length - 1; d >= 0; d--) {
-    const f = 2 ** widths[d];
-    sizes[d] = d === widths.length - 1 ? f + 2 : f + 1 + f * sizes[d + 1];
-  }
-  let maxOffset = 1;
-  for (const t of plan.tenants) {
-    for (const inst of server.instances) {
-      const offset = ipToInt(t.tunnelIps[inst.id]) - ipToInt(inst.network);
-      if (offset >= 2 ** bits) throw new Error(`tenant "${t.key}" (slot ${t.slot}) has tunnel IP ${t.tunnelIps[inst.id]}: the routing tree covers pool offsets below ${2 ** bits} only (slots ≤ ${2 ** bits - 2})`);
-      maxOffset = Math.max(maxOffset, offset);
-    }
-  }
-  const limit = Math.min(Math.ceil((maxOffset + 1) / SKELETON_GRANULE) * SKELETON_GRANULE, 2 ** bits) - 1;
-  const instances = server.instances.map((inst, i) => ({
-    id: inst.id,
-    poolBase: ipToInt(inst.network),
-    root: formatCidr({ base: ipToInt(inst.network), prefix: 32 - bits }),
-    region: PREF.tree + i * sizes[0],
-    gateway: inst.gateway,
-  }));
-  if (PREF.tree + 2 * sizes[0] > PREF.end) throw new Error(`routing tree needs ${2 * sizes[0]} prefs, more than ${PREF.end - PREF.tree}`);
-  return { supernet: plan.config.network.tunnelSupernet, hostMgmtIp: plan.host.mgmtIp, widths, regionSizes: sizes, instances, limit };
-}
+export { MAX_TREE_BITS, PREF, SKELETON_GRANULE } from "../plan/routing-layout";
+export type { RoutingLayout } from "../plan/routing-layout";
 
 /** Bits below level d (the span of one child of a level-d node is 2^spanBits(d)). */
 function spanBits(widths: readonly number[], d: number): number {
@@ -174,19 +106,9 @@ export function skeletonRules(layout: RoutingLayout): IpRule[] {
 /** The two host rules of `tenant` on this server: `from <tunnel ip> lookup <table>`, one per instance. */
 export function tenantRules(layout: RoutingLayout, tenant: TenantPlan): IpRule[] {
   return layout.instances.map((inst, i) => {
-    const ip = tenant.tunnelIps[inst.id as keyof TenantPlan["tunnelIps"]];
+    const ip = tenant.tunnelIps[inst.id];
     return { pref: hostPref(layout, i, offsetOf(layout, i, ip)), from: ip, action: { kind: "lookup", table: tenant.table.id } };
   });
-}
-
-/** Every rule of the server (skeleton and all tenants), sorted by pref, plus the kernel's main and default. */
-export function serverRules(plan: Plan, server: ServerPlan): IpRule[] {
-  const layout = routingLayout(plan, server);
-  const rules = [...skeletonRules(layout), ...plan.tenants.flatMap((t) => tenantRules(layout, t))];
-  rules.push({ pref: PREF.main, action: { kind: "lookup", table: MAIN_TABLE } }, { pref: PREF.default, action: { kind: "lookup", table: 253 } });
-  rules.sort((a, b) => a.pref - b.pref);
-  for (let i = 1; i < rules.length; i++) if (rules[i].pref === rules[i - 1].pref) throw new Error(`two rules share pref ${rules[i].pref}`);
-  return rules;
 }
 
 function actionText(a: RuleAction): string {
@@ -210,48 +132,4 @@ export function ipRuleShowLine(r: IpRule): string {
   const from = r.from ? `${r.not ? "not " : ""}from ${host(r.from)}` : "from all";
   const action = r.action.kind === "unreachable" ? "7" : actionText(r.action);
   return `${r.pref}:\t${from}${r.to ? ` to ${host(r.to)}` : ""} ${action}`;
-}
-
-function matches(r: IpRule, src: number, dst: number): boolean {
-  const inCidr = (c: string, ip: number) => {
-    const p = parseCidr(c.includes("/") ? c : `${c}/32`);
-    return ip >= p.base && ip < p.base + 2 ** (32 - p.prefix);
-  };
-  const fromOk = r.from === undefined || inCidr(r.from, src) !== !!r.not;
-  return fromOk && (r.to === undefined || inCidr(r.to, dst));
-}
-
-/** What the kernel does with a packet: how many rules it checks (the local rule at pref 0 not counted) and where it ends. */
-export interface Walk {
-  readonly checked: number;
-  /** The table whose lookup resolved it, or "unreachable". Tenant tables and main are taken to hold a default route. */
-  readonly result: number | "unreachable";
-}
-
-/** Simulates the kernel's rule walk (fib_rules_lookup) over `rules` sorted by pref. */
-export function simulateWalk(rules: readonly IpRule[], srcIp: string, dstIp: string): Walk {
-  const src = ipToInt(srcIp);
-  const dst = ipToInt(dstIp);
-  let checked = 0;
-  for (let i = 0; i < rules.length; ) {
-    const r = rules[i];
-    checked++;
-    if (!matches(r, src, dst)) {
-      i++;
-      continue;
-    }
-    const a = r.action;
-    if (a.kind === "lookup") return { checked, result: a.table };
-    if (a.kind === "unreachable") return { checked, result: "unreachable" };
-    if (a.kind === "goto") {
-      const j = rules.findIndex((x) => x.pref === a.target);
-      i = j < 0 ? i + 1 : j;
-    } else i++;
-  }
-  return { checked, result: "unreachable" };
-}
-
-/** Rules a packet from `srcIp` (to an internet address) checks on `server` before it is routed. */
-export function ruleWalk(plan: Plan, server: ServerPlan, srcIp: string): number {
-  return simulateWalk(serverRules(plan, server), srcIp, intToIp(ipToInt("203.0.113.1"))).checked;
 }

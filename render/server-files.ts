@@ -21,10 +21,10 @@ export interface ServerSecrets {
 export function serverFiles(plan: Plan, server: ServerPlan, layout: ServerLayout, secrets: ServerSecrets): SetupFile[] {
   const p = openvpnFilePaths(layout);
   return [
-    ...server.instances.map((i) => ({ path: p.configs[i.proto], mode: "0644", content: renderServerConfig(plan, i, layout) })),
-    { path: p.authVerifyHook, mode: "0750", content: renderAuthVerifyHook(plan, layout) },
-    { path: p.connectHook, mode: "0750", content: renderConnectHook(plan) },
-    { path: p.disconnectHook, mode: "0750", content: renderDisconnectHook(plan) },
+    ...server.instances.map((i) => ({ path: p.configs[i.proto], mode: "0644", content: renderServerConfig(plan.stack, server, i, layout) })),
+    { path: p.authVerifyHook, mode: "0750", content: renderAuthVerifyHook(plan.stack, plan.unpinnedPolicy, layout) },
+    { path: p.connectHook, mode: "0750", content: renderConnectHook(plan.stack) },
+    { path: p.disconnectHook, mode: "0750", content: renderDisconnectHook(plan.stack) },
     { path: p.caCert, mode: "0644", content: secrets.caPem },
     { path: p.serverCert, mode: "0644", content: secrets.certPem },
     { path: p.serverKey, mode: "0600", content: secrets.keyPem },

@@ -6,19 +6,19 @@
  */
 import type { Plan, ServerPlan } from "../plan/types";
 import { DATAPLANE_UNIT, dataplaneToolPath, renderDataplaneTool, renderDataplaneUnit } from "./dataplane";
-import { type SetupFile, LR_WRITE_FN, assertPath, shq, writeFile } from "./dataplane-shell";
+import { type SetupFile, LR_WRITE_FN, SERVICES_MODE, assertPath, shq, writeFile } from "./shell";
 import { VPN_PACKAGES, ensurePackages } from "./guest-packages";
 import type { ServerLayout } from "./layout";
 import { openvpnFilePaths } from "./openvpn-server";
 import { type ServerNics, TRUNK_LINK_FILE, trunkMac, trunkNicFiles, trunkRenameLines } from "./trunk-nic";
 
-export type { SetupFile } from "./dataplane-shell";
+export type { SetupFile } from "./shell";
 export type { ServerNics } from "./trunk-nic";
 
 /** Keeps systemd's `rp_filter=2` (its default for every new interface) from loosening the tool's strict mode. */
 export const SYSCTL_DROPIN = { path: "/etc/sysctl.d/90-librerouter.conf", content: "# librerouter-hosting: strict reverse-path filtering on every interface (see lr-dataplane).\nnet.ipv4.ip_forward = 1\nnet.ipv4.conf.all.rp_filter = 1\nnet.ipv4.conf.default.rp_filter = 1\nnet.ipv4.conf.*.rp_filter = 1\n" };
 
-/** Directories with mode and owner: what nobody must read (ccd, pins, hooks) or write (state) after the privilege drop (P5). */
+/** Directories with mode and owner: what nobody must read (ccd, pins, hooks) or write (state) after OpenVPN drops to nobody. */
 export function serverDirs(layout: ServerLayout): { path: string; mode: string; owner: string }[] {
   const p = openvpnFilePaths(layout);
   return [
@@ -76,12 +76,7 @@ set -euo pipefail
 set +x
 umask 077
 export LC_ALL=C
-LR_SERVICES=\${LR_SERVICES:-systemd}
-case $LR_SERVICES in
-  systemd | none) ;;
-  *) echo "LR_SERVICES must be systemd or none, got $LR_SERVICES" >&2; exit 2 ;;
-esac
-
+${SERVICES_MODE}
 ${ensurePackages(VPN_PACKAGES)}
 
 ${LR_WRITE_FN}
@@ -104,10 +99,7 @@ ${trunkRenameLines(layout, mac)}
 ${shq(dataplaneToolPath(layout))} base
 
 if [[ $LR_SERVICES == systemd ]]; then
-${writeFile({ ...SYSCTL_DROPIN, mode: "0644" }, "root:root")
-  .split("\n")
-  .map((l, i) => (i === 0 ? `  ${l}` : l))
-  .join("\n")}
+${writeFile({ ...SYSCTL_DROPIN, mode: "0644" }, "root:root", "  ")}
   # The initramfs carries the .link files: a stale copy there would name the trunk before the real root does.
   if [[ " \${CHANGED[*]} " == *${shq(` ${layout.networkLinkDir}/${TRUNK_LINK_FILE} `)}* ]] && command -v update-initramfs >/dev/null 2>&1; then update-initramfs -u >/dev/null; fi
   systemctl daemon-reload

@@ -4,7 +4,7 @@
  * rendered here so the lab and tests can run it like every other script.
  */
 import type { Plan } from "../plan/types";
-import { LR_WRITE_FN, shq, writeFile } from "./dataplane-shell";
+import { LR_WRITE_FN, shq, writeFile } from "./shell";
 import { SERVICES_PACKAGES, ensurePackages } from "./guest-packages";
 import { reverseZones } from "./reverse-dns";
 

@@ -10,8 +10,8 @@
  * - at setup time, a rename now if no interface has the trunk's name yet (found by MAC), then link up.
  * Pure: no `@pulumi/*` import.
  */
-import type { SetupFile } from "./dataplane-shell";
-import { shq } from "./dataplane-shell";
+import type { SetupFile } from "./shell";
+import { shq } from "./shell";
 import type { ServerLayout } from "./layout";
 
 /** The NICs of a VPN server VM the setup script must know. */

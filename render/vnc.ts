@@ -1,6 +1,6 @@
 /**
  * A tenant's VNC console on the Proxmox host: QEMU `args` that add a second VNC display on the host's
- * management address, password from a root-only snippet file (vnc-console-findings §6, recipe A), and a
+ * management address, password from a root-only snippet file (QEMU reads it before the port opens), and a
  * validator for any args string. Pure: no `@pulumi/*` import.
  */
 import ipaddr from "ipaddr.js";

@@ -4,16 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# program -> Debian package
-declare -A NEED=(
-  [openvpn]=openvpn [ip]=iproute2 [iptables]=iptables [qemu-system-x86_64]=qemu-system-x86
-  [socat]=socat [shellcheck]=shellcheck [ping]=iputils-ping [iperf3]=iperf3 [ethtool]=ethtool
-  [named-checkzone]=bind9-utils [node]=nodejs
-)
+# scripts/debian-packages.txt: one "<Debian package> <program it provides>" per line, the one list CI reads too.
+# Node.js is a prerequisite (CI brings its own); Debian's is installed only when there is none.
 missing=()
-for prog in "${!NEED[@]}"; do
-  command -v "$prog" >/dev/null 2>&1 || missing+=("${NEED[$prog]}")
-done
+while read -r pkg prog; do
+  command -v "$prog" >/dev/null 2>&1 || missing+=("$pkg")
+done <scripts/debian-packages.txt
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: missing Debian packages: ${missing[*]} - run as root (sudo) so they can be installed" >&2

@@ -3,7 +3,7 @@
  * stack's `assumptions:` block. VPN server and services memory are not assumptions: they come from the
  * plan (`vpn.memoryMb`, `services.memoryMb`) and are listed beside these in reports. Pure.
  */
-import { z } from "zod";
+import type { AssumptionOverrides } from "../config/sizing-schema";
 
 export interface Assumptions {
   readonly loadFactor: number;
@@ -57,7 +57,7 @@ export const ASSUMPTION_DOCS: Readonly<Record<keyof Assumptions, AssumptionDoc>>
   hostReserveGb: { unit: "GiB", rationale: "Proxmox VE needs ≥ 2 GB for itself; the rest covers pvestatd/pveproxy with 500 VMs and page cache (add ZFS ARC if used)" },
   qemuOverheadMb: { unit: "MiB/VM", rationale: "a running QEMU process holds VGA RAM (16 MiB), device buffers and heap beyond guest RAM; not ballooned" },
   vcpuPerThreadMax: { unit: "vCPU/thread", rationale: "router VMs idle between bursts; beyond ~12 vCPUs per hardware thread steal time shows as VPN latency (planning figure, not measured)" },
-  cloneMode: { unit: "linked|full", rationale: "DESIGN §3: tenants are linked clones (clone.full: false) of the template, thin copy-on-write" },
+  cloneMode: { unit: "linked|full", rationale: "tenants are linked clones (clone.full: false) of the template, thin copy-on-write" },
   linkedCloneGrowth: { unit: "share", rationale: "a linked clone starts empty and grows with each write (updates, logs, mail); half its size is the planning figure" },
   hostSystemGb: { unit: "GB", rationale: "Proxmox root, ISO images, logs and snippets on the base disk" },
   infraVmDiskGb: { unit: "GiB/VM", rationale: "disk of each VPN server and of the common-services VM, on the base disk" },
@@ -72,38 +72,6 @@ export const ASSUMPTION_DOCS: Readonly<Record<keyof Assumptions, AssumptionDoc>>
   installerMinMb: { unit: "MiB", rationale: "the LibreRouter installer refuses to run with less than 2 GB RAM" },
   warnAt: { unit: "share", rationale: "a resource fuller than 90 % leaves no room for the next tenant or a failed disk: warn" },
 };
-
-const share = (what: string) =>
-  z.number().min(0, { message: `${what} is a share between 0 and 1 (e.g. 0.5 for 50 %)` }).max(1, { message: `${what} is a share between 0 and 1 (e.g. 0.5 for 50 %)` });
-const positive = (what: string) => z.number().positive({ message: `${what} must be a number above 0` });
-const nonNegative = (what: string) => z.number().min(0, { message: `${what} must be 0 or more` });
-
-/** The stack's `assumptions:` block: every field optional, overriding DEFAULT_ASSUMPTIONS. */
-export const assumptionsSchema = z
-  .object({
-    loadFactor: share("loadFactor"),
-    hostReserveGb: nonNegative("hostReserveGb (GiB)"),
-    qemuOverheadMb: nonNegative("qemuOverheadMb (MiB per VM)"),
-    vcpuPerThreadMax: positive("vcpuPerThreadMax (vCPUs per hardware thread)"),
-    cloneMode: z.enum(["linked", "full"], { message: "must be linked or full" }),
-    linkedCloneGrowth: share("linkedCloneGrowth"),
-    hostSystemGb: nonNegative("hostSystemGb (GB)"),
-    infraVmDiskGb: nonNegative("infraVmDiskGb (GiB per VM)"),
-    concurrency: share("concurrency"),
-    minMbpsPerActiveTenant: nonNegative("minMbpsPerActiveTenant (Mbps)"),
-    hostIdleW: nonNegative("hostIdleW (W)"),
-    wattsPerTenant: nonNegative("wattsPerTenant (W)"),
-    wattsPerDisk: nonNegative("wattsPerDisk (W)"),
-    cloudStorageEurPerTbMonth: nonNegative("cloudStorageEurPerTbMonth (EUR)"),
-    amortisationMonths: positive("amortisationMonths"),
-    paybackWarnMonths: positive("paybackWarnMonths"),
-    installerMinMb: nonNegative("installerMinMb (MiB)"),
-    warnAt: share("warnAt"),
-  })
-  .partial()
-  .strict();
-
-export type AssumptionOverrides = z.output<typeof assumptionsSchema>;
 
 /** Defaults with the stack's overrides applied, and which keys the stack set. */
 export function resolveAssumptions(overrides: AssumptionOverrides | undefined): { assumptions: Assumptions; overridden: (keyof Assumptions)[] } {

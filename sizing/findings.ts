@@ -4,6 +4,7 @@
  */
 import type { Assumptions } from "./assumptions";
 import { GB_PER_GIB, MIB_PER_GIB, num, pct } from "./format";
+import { cpuFit, InfraVms, powerWatts, psuWatts, ramOverheadMb, vcpuCount } from "./formulas";
 import { Profile, usableTb } from "./profiles";
 
 export interface Finding {
@@ -15,13 +16,8 @@ export interface Finding {
   readonly recomputed: string;
 }
 
-/** The infrastructure figures the seed leaves to the plan. */
-export interface InfraFigures {
-  readonly vpnMemoryMb: number;
-  readonly servicesMemoryMb: number;
-  readonly vpnCores: number;
-  readonly servicesCores: number;
-}
+/** The infrastructure figures the seed leaves to the plan (the VPN VM count is the profile's). */
+export type InfraFigures = Omit<InfraVms, "vpnVms">;
 
 /** Seed VM disk: "32GB HD VM's" (commercial), taken as Proxmox's 32 GiB; one vCPU per tenant VM. */
 const SEED_DISK_GIB = 32;
@@ -32,10 +28,10 @@ export function seedFindings(p: Profile, a: Assumptions, infra: InfraFigures): F
   const hw = p.hardware;
   const s = p.seed;
   const n = hw.maxTenants;
+  const infraVms: InfraVms = { vpnVms: hw.vpnVms, ...infra };
 
   // RAM: floors must fit; a stated "at 50% load" figure must match the load model.
-  const vms = n + hw.vpnVms + 1;
-  const overheadGib = a.hostReserveGb + (hw.vpnVms * infra.vpnMemoryMb + infra.servicesMemoryMb + vms * a.qemuOverheadMb) / MIB_PER_GIB;
+  const overheadGib = ramOverheadMb(a, n, infraVms).totalMb / MIB_PER_GIB;
   const floorsGib = (n * s.balloonMinMb) / MIB_PER_GIB;
   const expectedGib = (n * (s.balloonMinMb + a.loadFactor * (s.balloonMaxMb - s.balloonMinMb))) / MIB_PER_GIB;
   const naiveGib = (n * s.balloonMaxMb * a.loadFactor) / MIB_PER_GIB;
@@ -97,19 +93,19 @@ export function seedFindings(p: Profile, a: Assumptions, infra: InfraFigures): F
   }
 
   // CPU: one vCPU per tenant plus the infrastructure VMs against the overcommit limit.
-  const vcpus = n + hw.vpnVms * infra.vpnCores + infra.servicesCores;
-  const threads = hw.cpuCores * hw.threadsPerCore;
-  if (vcpus > threads * a.vcpuPerThreadMax) {
+  const vcpus = vcpuCount(n, infraVms);
+  const cpu = cpuFit(vcpus, hw, a);
+  if (vcpus > cpu.available) {
     out.push({
       topic: "cpu",
       seed: `CPU Cores: minimal ${hw.cpuCores}`,
-      recomputed: `${vcpus} vCPUs on ${hw.cpuCores} cores × ${hw.threadsPerCore} threads = ${num(vcpus / threads, 1)} per thread, above ${a.vcpuPerThreadMax}; needs ${Math.ceil(vcpus / (a.vcpuPerThreadMax * hw.threadsPerCore))} cores`,
+      recomputed: `${vcpus} vCPUs on ${hw.cpuCores} cores × ${hw.threadsPerCore} threads = ${num(cpu.perThread, 1)} per thread, above ${a.vcpuPerThreadMax}; needs ${cpu.coresNeeded} cores`,
     });
   }
 
   // Power: host + tenants + drives against N+1 power supplies.
-  const watts = a.hostIdleW + n * a.wattsPerTenant + hw.userDiskCount * a.wattsPerDisk;
-  const redundant = (hw.psuCount - 1) * hw.psuWatts;
+  const watts = powerWatts(a, n, hw.userDiskCount);
+  const redundant = psuWatts(hw).redundant;
   if (watts > redundant) {
     out.push({
       topic: "power",

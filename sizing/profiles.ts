@@ -1,9 +1,9 @@
 /**
- * The seed's three hardware profiles (CASE STUDY and FINANCIALS) as data, plus the `hardware:` stack
- * override schema. Figures the seed does not give are marked in `assumed` and say so in reports.
+ * The seed's three hardware profiles (CASE STUDY and FINANCIALS) as data (the `hardware:` override schema is in
+ * config/sizing-schema.ts). Figures the seed does not give are marked in `assumed` and say so in reports.
  * Pure: no `@pulumi/*` import.
  */
-import { z } from "zod";
+import type { HardwareOverrides } from "../config/sizing-schema";
 
 export type ProfileName = "minimal" | "optimal" | "full";
 export type Raid = "none" | "raid0" | "raid1" | "raid10" | "raid5" | "raid6";
@@ -158,35 +158,6 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     },
   },
 };
-
-const num = (what: string, min: number, max: number, int = true) =>
-  (int ? z.number().int() : z.number()).min(min, { message: `${what} must be at least ${min}` }).max(max, { message: `${what} must be at most ${max}` });
-
-/** The stack's `hardware:` block: every field optional, overriding the profile's figure. */
-export const hardwareSchema = z
-  .object({
-    maxTenants: num("tenants the hardware is built for", 1, 65535),
-    ramGb: num("RAM in GiB", 1, 65536),
-    cpuCores: num("CPU cores", 1, 4096),
-    threadsPerCore: num("threads per core", 1, 8),
-    baseDiskGb: num("base disk in GB", 1, 1_000_000),
-    userDiskCount: num("user disks", 1, 10_000),
-    userDiskTb: num("size of one user disk in TB", 0.001, 1000, false),
-    raid: z.enum(["none", "raid0", "raid1", "raid10", "raid5", "raid6"], { message: "must be one of none, raid0, raid1, raid10, raid5, raid6" }),
-    uplinkMbps: num("uplink in Mbps", 1, 10_000_000),
-    interconnect: z.string().max(60),
-    ipPools: num("public /24 pools", 1, 256),
-    psuCount: num("power supplies", 1, 16),
-    psuWatts: num("watts per power supply", 1, 100_000),
-    vpnVms: num("VPN server VMs", 2, 2),
-    capexEur: num("capex in EUR", 0, 1e9, false),
-    recurringEurPerMonth: num("recurring cost in EUR/month", 0, 1e9, false),
-    priceEurPerTenantMonth: num("price in EUR per tenant and month", 0, 1e6, false),
-  })
-  .partial()
-  .strict();
-
-export type HardwareOverrides = z.output<typeof hardwareSchema>;
 
 /** Usable TB of `count` disks of `tb` each under `raid` (RAID-1 with 4 disks = mirrored pairs, as the seed counts it). */
 export function usableTb(count: number, tb: number, raid: Raid): number {

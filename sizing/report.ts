@@ -1,4 +1,5 @@
 /** Capacity reports as text: a terminal table, a side-by-side comparison and the PR-comment markdown. Pure. */
+import { table } from "../lib/table";
 import type { CapacityLine, CapacityReport } from "./capacity";
 import { capacityChart, CHARTED } from "./chart";
 import { num, pct } from "./format";
@@ -8,12 +9,6 @@ const DIGITS: Record<string, number> = { GiB: 1, GB: 1, TB: 2 };
 /** A line's figure with the precision its unit deserves. */
 export function value(v: number, unit: string): string {
   return num(v, DIGITS[unit] ?? 0);
-}
-
-/** Left-aligned columns separated by two spaces (widths by code point). */
-export function table(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => [...r[c]].length)));
-  return rows.map((r) => r.map((cell, c) => cell + " ".repeat(widths[c] - [...cell].length)).join("  ").trimEnd()).join("\n");
 }
 
 const mark = (s: CapacityLine["status"]) => s.toUpperCase();

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { planJson } from "../../cli/plan-table";
 import { readStackFile } from "../../config/load";
-import { compileStack } from "../../plan/compile";
+import { compileStack } from "../../stack/compile";
 import { judgeConsole, wrongPassword } from "../../acceptance/console";
 import { ADDED_TENANT, INITIAL_TENANTS, InputError, acceptanceConfig, inputsFromEnv, mergeStackFile } from "../../acceptance/stack";
 import { selectConnection, targetLines, targetsFromPlan, tenantSecret } from "../../acceptance/targets";

@@ -1,90 +1,100 @@
 /** Bad shapes and settings outside the network and tenants: unknown and missing keys, wrong types, Proxmox and VPN settings; exact messages. */
-import { baseConfig, configError, expectedText, withChange } from "./fixture";
+import { baseConfig, configError, type Fixture, loose, withChange } from "./fixture";
 
-type Row = [name: string, mutate: (c: Record<string, any>) => void, issues: string[]];
+/** The mutation of the base config, and the exact text the user sees, line by line. */
+type Row = [name: string, mutate: (c: Fixture) => void, text: string[]];
 
 const rows: Row[] = [
   [
     "unknown top-level key (typo)",
     (c) => {
-      c.netwrok = c.network;
+      loose(c).netwrok = c.network;
     },
     [
-      "(top level): unknown key \"netwrok\" (did you mean \"network\"?); remove it or fix the spelling (see Pulumi.yaml)",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:(top level): unknown key \"netwrok\" (did you mean \"network\"?); remove it or fix the spelling (see Pulumi.yaml)",
     ],
   ],
   [
     "unknown key inside network (typo hides a required key)",
     (c) => {
-      c.network.publicPool = c.network.publicPools; delete c.network.publicPools;
+      loose(c.network).publicPool = c.network.publicPools; delete loose(c.network).publicPools;
     },
     [
-      "network.publicPools: is required (expected a list); add it to the stack config",
-      "network: unknown key \"publicPool\" (did you mean \"publicPools\"?); remove it or fix the spelling (see Pulumi.yaml)",
+      'stack "test": config has 2 problems (nothing was created):',
+      "  - librerouter-hosting:network.publicPools: is required (expected a list); add it to the stack config",
+      "  - librerouter-hosting:network: unknown key \"publicPool\" (did you mean \"publicPools\"?); remove it or fix the spelling (see Pulumi.yaml)",
     ],
   ],
   [
     "missing proxmox",
     (c) => {
-      delete c.proxmox;
+      delete loose(c).proxmox;
     },
     [
-      "proxmox: is required (expected a mapping of keys to values); add it to the stack config",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:proxmox: is required (expected a mapping of keys to values); add it to the stack config",
     ],
   ],
   [
     "missing network.publicPools",
     (c) => {
-      delete c.network.publicPools;
+      delete loose(c.network).publicPools;
     },
     [
-      "network.publicPools: is required (expected a list); add it to the stack config",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:network.publicPools: is required (expected a list); add it to the stack config",
     ],
   ],
   [
     "missing profile and proxmox.node",
     (c) => {
-      delete c.profile; delete c.proxmox.node;
+      delete loose(c).profile; delete loose(c.proxmox).node;
     },
     [
-      "profile: is required and must be one of minimal, optimal, full; add it to the stack config",
-      "proxmox.node: is required (expected a string); add it to the stack config",
+      'stack "test": config has 2 problems (nothing was created):',
+      "  - librerouter-hosting:profile: is required and must be one of minimal, optimal, full; add it to the stack config",
+      "  - librerouter-hosting:proxmox.node: is required (expected a string); add it to the stack config",
     ],
   ],
   [
     "unknown profile",
     (c) => {
-      c.profile = "huge";
+      loose(c).profile = "huge";
     },
     [
-      "profile: got \"huge\"; must be one of minimal, optimal, full",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:profile: got \"huge\"; must be one of minimal, optimal, full",
     ],
   ],
   [
     "number given as a quoted string",
     (c) => {
-      c.network.vlanBase = "100";
+      loose(c.network).vlanBase = "100";
     },
     [
-      "network.vlanBase: got \"100\"; expected a number (write it without quotes)",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:network.vlanBase: got \"100\"; expected a number (write it without quotes)",
     ],
   ],
   [
     "boolean given as a string",
     (c) => {
-      c.proxmox.insecure = "yes";
+      loose(c.proxmox).insecure = "yes";
     },
     [
-      "proxmox.insecure: got \"yes\"; expected true or false",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:proxmox.insecure: got \"yes\"; expected true or false",
     ],
   ],
   [
     "section given as a list",
     (c) => {
-      c.vpn = [1194, 443];
+      loose(c).vpn = [1194, 443];
     },
     [
-      "vpn: got [1194,443]; expected a mapping of keys to values",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:vpn: got [1194,443]; expected a mapping of keys to values",
     ],
   ],
   [
@@ -93,7 +103,8 @@ const rows: Row[] = [
       c.proxmox.endpoint = "pve1:8006";
     },
     [
-      "proxmox.endpoint: got \"pve1:8006\"; must be the https URL of the Proxmox API, e.g. https://pve1.example.net:8006/",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:proxmox.endpoint: got \"pve1:8006\"; must be the https URL of the Proxmox API, e.g. https://pve1.example.net:8006/",
     ],
   ],
   [
@@ -102,16 +113,18 @@ const rows: Row[] = [
       c.proxmox.endpoint = "http://pve1.example.net:8006/";
     },
     [
-      "proxmox.endpoint: got \"http://pve1.example.net:8006/\"; must be the https URL of the Proxmox API, e.g. https://pve1.example.net:8006/",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:proxmox.endpoint: got \"http://pve1.example.net:8006/\"; must be the https URL of the Proxmox API, e.g. https://pve1.example.net:8006/",
     ],
   ],
   [
     "username not root@pam",
     (c) => {
-      c.proxmox.username = "terraform@pve!ci";
+      loose(c.proxmox).username = "terraform@pve!ci";
     },
     [
-      "proxmox.username: got \"terraform@pve!ci\"; must be root@pam: Proxmox only lets root@pam with a password set VM args (the VNC console)",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:proxmox.username: got \"terraform@pve!ci\"; must be root@pam: Proxmox only lets root@pam with a password set VM args (the VNC console)",
     ],
   ],
   [
@@ -120,7 +133,8 @@ const rows: Row[] = [
       c.proxmox.node = "pve 1";
     },
     [
-      "proxmox.node: got \"pve 1\"; must be the Proxmox node name (pvecm nodes), e.g. pve1",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:proxmox.node: got \"pve 1\"; must be the Proxmox node name (pvecm nodes), e.g. pve1",
     ],
   ],
   [
@@ -129,25 +143,28 @@ const rows: Row[] = [
       c.vpn = { keepalive: [20, 30] };
     },
     [
-      "vpn.keepalive: got [20, 30]; the timeout must be at least twice the interval, e.g. [5, 15]",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:vpn.keepalive: got [20, 30]; the timeout must be at least twice the interval, e.g. [5, 15]",
     ],
   ],
   [
     "keepalive with one number",
     (c) => {
-      c.vpn = { keepalive: [10] };
+      loose(c).vpn = { keepalive: [10] };
     },
     [
-      "vpn.keepalive: got [10]; must be [interval, timeout] in seconds, e.g. [5, 15]",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:vpn.keepalive: got [10]; must be [interval, timeout] in seconds, e.g. [5, 15]",
     ],
   ],
   [
     "unknown unpinnedPolicy",
     (c) => {
-      c.vpn = { unpinnedPolicy: "allow" };
+      loose(c).vpn = { unpinnedPolicy: "allow" };
     },
     [
-      "vpn.unpinnedPolicy: got \"allow\"; must be enrol (pin the first hardware ID seen) or refuse (only pinned tenants connect)",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:vpn.unpinnedPolicy: got \"allow\"; must be enrol (pin the first hardware ID seen) or refuse (only pinned tenants connect)",
     ],
   ],
   [
@@ -156,7 +173,8 @@ const rows: Row[] = [
       c.vpn = { clientCertValidityDays: 30, renewBeforeDays: 30 };
     },
     [
-      "vpn.renewBeforeDays: got 30; must be below vpn.clientCertValidityDays (30)",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:vpn.renewBeforeDays: got 30; must be below vpn.clientCertValidityDays (30)",
     ],
   ],
   [
@@ -165,7 +183,8 @@ const rows: Row[] = [
       c.tenantDefaults = { memory: { minMb: 4096, maxMb: 2048 } };
     },
     [
-      "tenantDefaults.memory: balloon minimum 4096 MiB is above maximum 2048 MiB; set minMb ≤ maxMb",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:tenantDefaults.memory: balloon minimum 4096 MiB is above maximum 2048 MiB; set minMb ≤ maxMb",
     ],
   ],
   [
@@ -174,7 +193,8 @@ const rows: Row[] = [
       c.tenantDefaults = { memory: { minMb: 3072 } };
     },
     [
-      "tenantDefaults.memory: balloon minimum 3072 MiB is above maximum 2048 MiB; set minMb ≤ maxMb",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:tenantDefaults.memory: balloon minimum 3072 MiB is above maximum 2048 MiB; set minMb ≤ maxMb",
     ],
   ],
   [
@@ -183,16 +203,18 @@ const rows: Row[] = [
       c.template = { vmid: 99 };
     },
     [
-      "template.vmid: got 99; must be ≥ 100",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:template.vmid: got 99; must be ≥ 100",
     ],
   ],
   [
     "VPN server hostnames: only one given",
     (c) => {
-      c.vpn = { hostnames: ["vpn1.example.net"] };
+      loose(c).vpn = { hostnames: ["vpn1.example.net"] };
     },
     [
-      "vpn.hostnames: got [\"vpn1.example.net\"]; must be two names, [vpn1, vpn2], e.g. [vpn1.example.net, vpn2.example.net]",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:vpn.hostnames: got [\"vpn1.example.net\"]; must be two names, [vpn1, vpn2], e.g. [vpn1.example.net, vpn2.example.net]",
     ],
   ],
   [
@@ -201,7 +223,8 @@ const rows: Row[] = [
       c.template = { imageUrl: "ftp://example.net/lr.qcow2", createFromImage: true };
     },
     [
-      "template.imageUrl: got \"ftp://example.net/lr.qcow2\"; must be an http(s) URL of a cloud image, e.g. https://example.net/librerouter.qcow2",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:template.imageUrl: got \"ftp://example.net/lr.qcow2\"; must be an http(s) URL of a cloud image, e.g. https://example.net/librerouter.qcow2",
     ],
   ],
   [
@@ -210,16 +233,18 @@ const rows: Row[] = [
       c.proxmox.snippetsPath = "snippets";
     },
     [
-      "proxmox.snippetsPath: got \"snippets\"; must be an absolute path such as /var/lib/vz/snippets",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:proxmox.snippetsPath: got \"snippets\"; must be an absolute path such as /var/lib/vz/snippets",
     ],
   ],
 ];
 
 describe("bad config shape and settings", () => {
-  it.each(rows)("%s", (_name, mutate, issues) => {
+  it.each(rows)("%s", (_name, mutate, text) => {
     const e = configError(withChange(baseConfig(), mutate));
-    expect(e.issues.map((i) => `${i.key}: ${i.message}`)).toEqual(issues);
-    expect(e.message).toBe(expectedText(issues));
+    expect(e.message).toBe(text.join("\n"));
+    // The same lines as issues: the key, then the message.
+    expect(e.issues.map((i) => `${i.key}: ${i.message}`)).toEqual(text.slice(1).map((l) => l.replace(/^ {2}- librerouter-hosting:/, "")));
     expect(e.message).not.toMatch(/\n\s+at /);
   });
 });

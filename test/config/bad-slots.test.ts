@@ -1,7 +1,8 @@
 /** Ids derived from slots (VLAN, VNC display/port, routing table, VMID) that collide or leave their range; exact messages. */
-import { baseConfig, configError, expectedText, withChange } from "./fixture";
+import { baseConfig, configError, type Fixture, withChange } from "./fixture";
 
-type Row = [name: string, mutate: (c: Record<string, any>) => void, issues: string[]];
+/** The mutation of the base config, and the exact text the user sees, line by line. */
+type Row = [name: string, mutate: (c: Fixture) => void, text: string[]];
 
 const rows: Row[] = [
   [
@@ -10,7 +11,8 @@ const rows: Row[] = [
       c.network.vlanBase = 4000; c.numberedTenants.count = 0; c.tenants.beta.slot = 95;
     },
     [
-      "tenants.beta.slot: got 95; VLAN id network.vlanBase + slot = 4095 is above 4094 (slots up to 94 fit); lower network.vlanBase (now 4000), or choose another slot for tenant \"beta\"",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:tenants.beta.slot: got 95; VLAN id network.vlanBase + slot = 4095 is above 4094 (slots up to 94 fit); lower network.vlanBase (now 4000), or choose another slot for tenant \"beta\"",
     ],
   ],
   [
@@ -19,7 +21,8 @@ const rows: Row[] = [
       c.network.vlanBase = 4085;
     },
     [
-      "numberedTenants: tenants \"t10\" (slot 10) to \"t14\" (slot 14), 5 in all; at slot 10: VLAN id network.vlanBase + slot = 4095 is above 4094 (slots up to 9 fit); lower network.vlanBase (now 4085), or leave those slots out (numberedTenants.exclude or a lower numberedTenants.count)",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:numberedTenants: tenants \"t10\" (slot 10) to \"t14\" (slot 14), 5 in all; at slot 10: VLAN id network.vlanBase + slot = 4095 is above 4094 (slots up to 9 fit); lower network.vlanBase (now 4085), or leave those slots out (numberedTenants.exclude or a lower numberedTenants.count)",
     ],
   ],
   [
@@ -28,7 +31,8 @@ const rows: Row[] = [
       c.network.vlanBase = 5000;
     },
     [
-      "network.vlanBase: got 5000; must be ≤ 4094",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:network.vlanBase: got 5000; must be ≤ 4094",
     ],
   ],
   [
@@ -37,9 +41,10 @@ const rows: Row[] = [
       c.network.vncDisplayBase = 0;
     },
     [
-      "tenants.acme.slot: got 1; VNC display 1 (port 5901) collides with Proxmox's own VNC consoles (5900–6000); change network.vncDisplayBase (now 0), or choose another slot for tenant \"acme\"",
-      "tenants.beta.slot: got 2; VNC display 2 (port 5902) collides with Proxmox's own VNC consoles (5900–6000); change network.vncDisplayBase (now 0), or choose another slot for tenant \"beta\"",
-      "numberedTenants: tenants \"t10\" (slot 10) to \"t14\" (slot 14), 5 in all; at slot 10: VNC display 10 (port 5910) collides with Proxmox's own VNC consoles (5900–6000); change network.vncDisplayBase (now 0), or leave those slots out (numberedTenants.exclude or a lower numberedTenants.count)",
+      'stack "test": config has 3 problems (nothing was created):',
+      "  - librerouter-hosting:tenants.acme.slot: got 1; VNC display 1 (port 5901) collides with Proxmox's own VNC consoles (5900–6000); change network.vncDisplayBase (now 0), or choose another slot for tenant \"acme\"",
+      "  - librerouter-hosting:tenants.beta.slot: got 2; VNC display 2 (port 5902) collides with Proxmox's own VNC consoles (5900–6000); change network.vncDisplayBase (now 0), or choose another slot for tenant \"beta\"",
+      "  - librerouter-hosting:numberedTenants: tenants \"t10\" (slot 10) to \"t14\" (slot 14), 5 in all; at slot 10: VNC display 10 (port 5910) collides with Proxmox's own VNC consoles (5900–6000); change network.vncDisplayBase (now 0), or leave those slots out (numberedTenants.exclude or a lower numberedTenants.count)",
     ],
   ],
   [
@@ -48,7 +53,8 @@ const rows: Row[] = [
       c.network.vncDisplayBase = 2105;
     },
     [
-      "tenants.acme.slot: got 1; VNC display 2106 (port 8006) collides with the Proxmox API (8006); change network.vncDisplayBase (now 2105), or choose another slot for tenant \"acme\"",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:tenants.acme.slot: got 1; VNC display 2106 (port 8006) collides with the Proxmox API (8006); change network.vncDisplayBase (now 2105), or choose another slot for tenant \"acme\"",
     ],
   ],
   [
@@ -57,7 +63,8 @@ const rows: Row[] = [
       c.network.vncDisplayBase = 54149;
     },
     [
-      "tenants.acme.slot: got 1; VNC display 54150 (port 60050) collides with Proxmox live migration (60000–60050); change network.vncDisplayBase (now 54149), or choose another slot for tenant \"acme\"",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:tenants.acme.slot: got 1; VNC display 54150 (port 60050) collides with Proxmox live migration (60000–60050); change network.vncDisplayBase (now 54149), or choose another slot for tenant \"acme\"",
     ],
   ],
   [
@@ -66,7 +73,8 @@ const rows: Row[] = [
       c.network.vncDisplayBase = 59000; c.tenants.beta = { slot: 636, publicIp: "198.51.100.200" };
     },
     [
-      "tenants.beta.slot: got 636; VNC port 5900 + network.vncDisplayBase + slot = 65536 is above 65535; lower network.vncDisplayBase (now 59000), or choose another slot for tenant \"beta\"",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:tenants.beta.slot: got 636; VNC port 5900 + network.vncDisplayBase + slot = 65536 is above 65535; lower network.vncDisplayBase (now 59000), or choose another slot for tenant \"beta\"",
     ],
   ],
   [
@@ -75,7 +83,8 @@ const rows: Row[] = [
       c.network.tableBase = 100; c.tenants.beta.slot = 153;
     },
     [
-      "tenants.beta.slot: got 153; routing table id network.tableBase + slot = 253 is reserved by the kernel (253 default, 254 main, 255 local); set network.tableBase (now 100) to 1000 or more, or choose another slot for tenant \"beta\"",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:tenants.beta.slot: got 153; routing table id network.tableBase + slot = 253 is reserved by the kernel (253 default, 254 main, 255 local); set network.tableBase (now 100) to 1000 or more, or choose another slot for tenant \"beta\"",
     ],
   ],
   [
@@ -84,7 +93,8 @@ const rows: Row[] = [
       c.network.tableBase = 245;
     },
     [
-      "numberedTenants: tenant \"t10\" (slot 10): routing table id network.tableBase + slot = 255 is reserved by the kernel (253 default, 254 main, 255 local); set network.tableBase (now 245) to 1000 or more, or leave those slots out (numberedTenants.exclude or a lower numberedTenants.count)",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:numberedTenants: tenant \"t10\" (slot 10): routing table id network.tableBase + slot = 255 is reserved by the kernel (253 default, 254 main, 255 local); set network.tableBase (now 245) to 1000 or more, or leave those slots out (numberedTenants.exclude or a lower numberedTenants.count)",
     ],
   ],
   [
@@ -93,7 +103,8 @@ const rows: Row[] = [
       c.template = { vmid: 1002 };
     },
     [
-      "tenants.beta.slot: got 2; VMID network.vmidBase + slot = 1002 is taken by template.vmid; change network.vmidBase (now 1000) or template.vmid, or choose another slot for tenant \"beta\"",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:tenants.beta.slot: got 2; VMID network.vmidBase + slot = 1002 is taken by template.vmid; change network.vmidBase (now 1000) or template.vmid, or choose another slot for tenant \"beta\"",
     ],
   ],
   [
@@ -102,7 +113,8 @@ const rows: Row[] = [
       c.vpn = { vmids: [1001, 201] };
     },
     [
-      "tenants.acme.slot: got 1; VMID network.vmidBase + slot = 1001 is taken by vpn.vmids.0; change network.vmidBase (now 1000) or vpn.vmids.0, or choose another slot for tenant \"acme\"",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:tenants.acme.slot: got 1; VMID network.vmidBase + slot = 1001 is taken by vpn.vmids.0; change network.vmidBase (now 1000) or vpn.vmids.0, or choose another slot for tenant \"acme\"",
     ],
   ],
   [
@@ -111,7 +123,8 @@ const rows: Row[] = [
       c.services = { vmid: 1012 };
     },
     [
-      "numberedTenants: tenant \"t12\" (slot 12): VMID network.vmidBase + slot = 1012 is taken by services.vmid; change network.vmidBase (now 1000) or services.vmid, or leave those slots out (numberedTenants.exclude or a lower numberedTenants.count)",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:numberedTenants: tenant \"t12\" (slot 12): VMID network.vmidBase + slot = 1012 is taken by services.vmid; change network.vmidBase (now 1000) or services.vmid, or leave those slots out (numberedTenants.exclude or a lower numberedTenants.count)",
     ],
   ],
   [
@@ -120,7 +133,8 @@ const rows: Row[] = [
       c.network.vmidBase = 50;
     },
     [
-      "network.vmidBase: got 50; must be ≥ 100",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:network.vmidBase: got 50; must be ≥ 100",
     ],
   ],
   [
@@ -129,7 +143,8 @@ const rows: Row[] = [
       c.services = { vmid: 200 };
     },
     [
-      "services.vmid: got 200; already used by vpn.vmids.0; every VM needs its own VMID",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:services.vmid: got 200; already used by vpn.vmids.0; every VM needs its own VMID",
     ],
   ],
   [
@@ -138,16 +153,18 @@ const rows: Row[] = [
       c.vpn = { vmids: [300, 300] };
     },
     [
-      "vpn.vmids.1: got 300; already used by vpn.vmids.0; every VM needs its own VMID",
+      'stack "test": config has 1 problem (nothing was created):',
+      "  - librerouter-hosting:vpn.vmids.1: got 300; already used by vpn.vmids.0; every VM needs its own VMID",
     ],
   ],
 ];
 
 describe("bad slot-derived ids", () => {
-  it.each(rows)("%s", (_name, mutate, issues) => {
+  it.each(rows)("%s", (_name, mutate, text) => {
     const e = configError(withChange(baseConfig(), mutate));
-    expect(e.issues.map((i) => `${i.key}: ${i.message}`)).toEqual(issues);
-    expect(e.message).toBe(expectedText(issues));
+    expect(e.message).toBe(text.join("\n"));
+    // The same lines as issues: the key, then the message.
+    expect(e.issues.map((i) => `${i.key}: ${i.message}`)).toEqual(text.slice(1).map((l) => l.replace(/^ {2}- librerouter-hosting:/, "")));
     expect(e.message).not.toMatch(/\n\s+at /);
   });
 });

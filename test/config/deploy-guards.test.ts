@@ -4,8 +4,8 @@ import { readStackFile } from "../../config/load";
 import { buildPlan } from "../../plan/build";
 
 const ROOT = `${__dirname}/../..`;
-const committed = buildPlan(readStackFile(ROOT, "minimal"), "minimal").config;
-const pinned = { ...committed, proxmox: { ...committed.proxmox, sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey" } };
+const committed = buildPlan(readStackFile(ROOT, "minimal"), "minimal").proxmox;
+const pinned = { ...committed, sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey" };
 const keyMessage =
   'is not set: the setup scripts carry private keys and go only to a host whose key is pinned; set it to the key part of `ssh-keyscan -t ed25519 pve-minimal.example.net` ("ssh-ed25519 AAAA…"), checked against the host\'s console (`cat /etc/ssh/ssh_host_ed25519_key.pub`)';
 

@@ -1,9 +1,16 @@
 /** A small valid stack config and helpers to derive bad ones from it (one mutation per test case). */
 import { ConfigError } from "../../config/errors";
+import type { StackInput } from "../../config/schema";
 import { buildPlan } from "../../plan/build";
 
+/** A stack config as a user writes it, with the tenant sections the base always has. */
+export type Fixture = StackInput & {
+  tenants: NonNullable<StackInput["tenants"]>;
+  numberedTenants: NonNullable<StackInput["numberedTenants"]>;
+};
+
 /** Valid: 2 named tenants (slots 1, 2) and 5 numbered ones, t10 … t14, on two /24 pools. */
-export function baseConfig(): Record<string, any> {
+export function baseConfig(): Fixture {
   return {
     profile: "minimal",
     proxmox: { endpoint: "https://pve1.example.net:8006/", node: "pve1" },
@@ -19,7 +26,7 @@ export function baseConfig(): Record<string, any> {
 }
 
 /** A deep copy of `base` changed by `mutate` (the base is never touched). */
-export function withChange(base: Record<string, any>, mutate: (c: Record<string, any>) => void): Record<string, any> {
+export function withChange(base: Fixture, mutate: (c: Fixture) => void): Fixture {
   const c = structuredClone(base);
   mutate(c);
   return c;
@@ -36,8 +43,10 @@ export function configError(raw: unknown, stack = "test"): ConfigError {
   throw new Error("expected a ConfigError, but the config was accepted");
 }
 
-/** The exact text a user sees for these issue lines (`key: message`), written out literally. */
-export function expectedText(lines: readonly string[], stack = "test"): string {
-  const head = `stack "${stack}": config has ${lines.length} problem${lines.length === 1 ? "" : "s"} (nothing was created):`;
-  return [head, ...lines.map((l) => `  - librerouter-hosting:${l}`)].join("\n");
+/**
+ * The same object seen without its schema type, for mutations that break the schema on purpose (unknown keys,
+ * wrong types, a required key deleted): `loose(c.network).publicPool = …`.
+ */
+export function loose(o: object | undefined): Record<string, unknown> {
+  return o as Record<string, unknown>;
 }

@@ -1,6 +1,6 @@
-/** The stored name of a `createFromImage` image (config/image.ts, D15): what Proxmox takes as `import` content; exact errors. */
+/** The stored name of a `createFromImage` image (config/image.ts): what Proxmox takes as `import` content; exact errors. */
 import { importFileName, templateImageIssue, urlFileName } from "../../config/image";
-import { configError, baseConfig, expectedText, withChange } from "./fixture";
+import { configError, baseConfig, withChange } from "./fixture";
 import { buildPlan } from "../../plan/build";
 
 const EXTS = ".qcow2, .raw, .vmdk";
@@ -67,14 +67,15 @@ describe("templateImageIssue", () => {
   test("buildPlan refuses a .img.gz template image with the config error's exact text", () => {
     const raw = withChange(baseConfig(), (c) => (c.template = { createFromImage: true, imageUrl: `${U}/lr.img.gz` }));
     expect(configError(raw).message).toBe(
-      expectedText([
-        `template.imageUrl: "lr.img.gz" is compressed, and Proxmox cannot decompress "import" content; serve the image uncompressed (e.g. gunzip the OpenWrt .img.gz: it is a raw disk) and point template.imageUrl at it, with a name ending in ${EXTS} (or set template.imageFileName, e.g. "lr.raw")`,
-      ]),
+      [
+        'stack "test": config has 1 problem (nothing was created):',
+        `  - librerouter-hosting:template.imageUrl: "lr.img.gz" is compressed, and Proxmox cannot decompress "import" content; serve the image uncompressed (e.g. gunzip the OpenWrt .img.gz: it is a raw disk) and point template.imageUrl at it, with a name ending in ${EXTS} (or set template.imageFileName, e.g. "lr.raw")`,
+      ].join("\n"),
     );
   });
 
   test("buildPlan accepts the same URL with a name Proxmox takes, and keeps the name", () => {
     const raw = withChange(baseConfig(), (c) => (c.template = { createFromImage: true, imageUrl: `${U}/lr.img`, imageFileName: "lr.raw" }));
-    expect(buildPlan(raw, "test").config.template.imageFileName).toBe("lr.raw");
+    expect(buildPlan(raw, "test").templates.image).toEqual({ url: `${U}/lr.img`, fileName: "lr.raw" });
   });
 });

@@ -5,7 +5,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../config/errors";
 import { readStackFile, stackConfigFromYaml, stacksIn } from "../../config/load";
-import { expectedText } from "./fixture";
 
 function thrown(f: () => unknown): ConfigError {
   try {
@@ -52,7 +51,7 @@ describe("stackConfigFromYaml", () => {
     ],
   ])("rejects %s with one exact issue", (_name, text, line) => {
     const e = thrown(() => stackConfigFromYaml(text, "s"));
-    expect(e.message).toBe(expectedText([line], "s"));
+    expect(e.message).toBe(`stack "s": config has 1 problem (nothing was created):\n  - librerouter-hosting:${line}`);
     expect(e.message).not.toMatch(/\n\s+at /);
   });
 });
@@ -75,18 +74,18 @@ describe("readStackFile", () => {
   it("names the stacks that exist when the file is missing", () => {
     const e = thrown(() => readStackFile(dir, "staging"));
     expect(e.message).toBe(
-      expectedText([`(stack): no file Pulumi.staging.yaml in ${dir} (stacks here: dev, prod); pass one of those with --stack, or create Pulumi.staging.yaml`], "staging"),
+      `stack "staging": config has 1 problem (nothing was created):\n  - librerouter-hosting:(stack): no file Pulumi.staging.yaml in ${dir} (stacks here: dev, prod); pass one of those with --stack, or create Pulumi.staging.yaml`,
     );
   });
 
   it("says so when a directory has no stack files at all", () => {
     const empty = mkdtempSync(join(tmpdir(), "lr-empty-"));
     const e = thrown(() => readStackFile(empty, "prod"));
-    expect(e.message).toBe(expectedText([`(stack): no file Pulumi.prod.yaml in ${empty} (no stack files here); pass one of those with --stack, or create Pulumi.prod.yaml`], "prod"));
+    expect(e.message).toBe(`stack "prod": config has 1 problem (nothing was created):\n  - librerouter-hosting:(stack): no file Pulumi.prod.yaml in ${empty} (no stack files here); pass one of those with --stack, or create Pulumi.prod.yaml`);
   });
 
   it("refuses a stack name that could escape the directory", () => {
     const e = thrown(() => readStackFile(dir, "../etc/passwd"));
-    expect(e.message).toBe(expectedText([`(stack): "../etc/passwd" is not a stack name; use letters, digits, '-', '_' or '.'`], "../etc/passwd"));
+    expect(e.message).toBe(`stack "../etc/passwd": config has 1 problem (nothing was created):\n  - librerouter-hosting:(stack): "../etc/passwd" is not a stack name; use letters, digits, '-', '_' or '.'`);
   });
 });

@@ -1,14 +1,14 @@
 /** Every problem in one error: a user fixes a config in one round, not one message at a time. */
-import { baseConfig, configError, withChange } from "./fixture";
+import { baseConfig, configError, loose, withChange } from "./fixture";
 
 describe("several problems at once", () => {
   it("reports every shape problem in one error, in config order", () => {
     const e = configError(
       withChange(baseConfig(), (c) => {
-        c.profile = "optimal-ish";
+        loose(c).profile = "optimal-ish";
         c.network.publicPools[0].cidr = "192.0.2.7/24";
         c.tenants.Bravo = { slot: 3 };
-        c.vpn = { keepalive: [10, 30], udpPrt: 1195 };
+        loose(c).vpn = { keepalive: [10, 30], udpPrt: 1195 };
         c.proxmox.endpoint = "pve1";
       }),
     );

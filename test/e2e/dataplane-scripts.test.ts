@@ -13,9 +13,10 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dataplaneToolPath } from "../../render/dataplane";
 import { HOST_FIREWALL_UNIT, hostConsoleFirewallScripts, hostFirewallToolPath } from "../../render/host-console";
 import type { ServerLayout } from "../../render/layout";
-import { ipRuleShowLine, serverRules } from "../../render/routing";
+import { ipRuleShowLine } from "../../render/routing";
+import { serverRules } from "../tools/routing-walk";
 import { renderServerSetupScript } from "../../render/server-setup";
-import { renderTenantApplyScript, renderTenantDeleteScript } from "../../render/tenant-scripts";
+import { tenantServerScripts } from "../../render/tenant-scripts";
 import { trunkNicFiles } from "../../render/trunk-nic";
 import { twoTenantPlan } from "../render/dataplane/fixture";
 
@@ -62,7 +63,7 @@ function state(): { rules: string; routes: string; ipt: string } {
     ipt: must(NS.vpn, "iptables-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[0:0]/'"),
   };
 }
-const expectedRules = (tenants: typeof plan.tenants) => ["0:\tfrom all lookup 255", ...serverRules({ ...plan, tenants }, server).map(ipRuleShowLine), ""].join("\n");
+const expectedRules = (tenants: typeof plan.tenants) => ["0:\tfrom all lookup 255", ...serverRules(server, tenants).map(ipRuleShowLine), ""].join("\n");
 const tool = (args: string) => must(NS.vpn, `${dataplaneToolPath(layout)} ${args}`);
 const setupScript = () =>
   renderServerSetupScript(plan, server, layout, [{ path: `${layout.openvpnDir}/pki/server.key`, mode: "0600", content: "-----BEGIN PRIVATE KEY-----\nE2ESECRET\n-----END PRIVATE KEY-----\n" }], { trunkMac: TRUNK_MAC.toUpperCase() });
@@ -107,7 +108,7 @@ beforeAll(() => {
   bg(NS.vpn, ["/usr/bin/socat", "-u", `UNIX-LISTEN:${DIR}/run/udp.sock,fork`, `OPEN:${DIR}/mgmt-udp.log,creat,append`]);
   setupOut = must(NS.vpn, "LR_SERVICES=none bash -s", setupScript());
   if (setupOut.includes("E2ESECRET")) throw new Error("the setup script printed the key");
-  for (const t of plan.tenants) must(NS.vpn, "bash -s", renderTenantApplyScript(plan, server, t, layout, { udp: "ccd udp\n", tcp: "ccd tcp\n" }, t.hardwareId));
+  for (const t of plan.tenants) must(NS.vpn, "bash -s", tenantServerScripts(plan, server, t, layout).apply);
 });
 
 afterAll(() => {
@@ -207,7 +208,7 @@ COMMIT
   });
 
   it("apply twice and base again change nothing", () => {
-    for (const t of plan.tenants) must(NS.vpn, "bash -s", renderTenantApplyScript(plan, server, t, layout, { udp: "ccd udp\n", tcp: "ccd tcp\n" }, t.hardwareId));
+    for (const t of plan.tenants) must(NS.vpn, "bash -s", tenantServerScripts(plan, server, t, layout).apply);
     tool("base");
     expect(state()).toEqual(applied);
   });
@@ -220,7 +221,7 @@ COMMIT
   });
 
   it("delete removes every trace of one tenant, kills its sessions, and leaves the other tenant exactly as it was", () => {
-    const out = must(NS.vpn, "bash -s", renderTenantDeleteScript(plan, server, coop, layout));
+    const out = must(NS.vpn, "bash -s", tenantServerScripts(plan, server, coop, layout).delete);
     expect(out).toBe("coop-sur on vpn1: deleted\n");
     const after = state();
     expect(after.rules).toBe(expectedRules([acme]));
@@ -238,25 +239,25 @@ COMMIT
     expect(probe(NS.cb, coop.tunnelIps["vpn1-udp"], "10.99.99.99", 8080)).toBe("");
     expect(tool("status")).toBe("server vpn1: rules at 75 prefs, skeleton 70/70\nacme (slot 1): ok\n");
     // Deleting again is a no-op apart from the session kill.
-    must(NS.vpn, "bash -s", renderTenantDeleteScript(plan, server, coop, layout));
+    must(NS.vpn, "bash -s", tenantServerScripts(plan, server, coop, layout).delete);
     expect(state()).toEqual(after);
   });
 
   it("apply/delete in any order, or at once, give the state apply-all gives (DNAT rules and names in place)", () => {
-    const apply = (t: typeof acme) => must(NS.vpn, "bash -s", renderTenantApplyScript(plan, server, t, layout, { udp: "ccd udp\n", tcp: "ccd tcp\n" }, t.hardwareId));
+    const apply = (t: typeof acme) => must(NS.vpn, "bash -s", tenantServerScripts(plan, server, t, layout).apply);
     apply(coop);
     expect(state()).toEqual(applied);
     // The first tenant out and back in: its DNAT rules go back before coop-sur's, its name line before lb2.
-    must(NS.vpn, "bash -s", renderTenantDeleteScript(plan, server, acme, layout));
+    must(NS.vpn, "bash -s", tenantServerScripts(plan, server, acme, layout).delete);
     expect(state().ipt).not.toContain("lr:acme");
     expect(readFileSync(`/etc/netns/${NS.vpn}/iproute2/rt_tables.d/librerouter.conf`, "utf8")).toBe("# librerouter tenant routing tables (lr-dataplane vpn1); rendered, do not edit.\n1002 lb2\n");
     apply(acme);
     expect(state()).toEqual(applied);
     expect(readFileSync(`/etc/netns/${NS.vpn}/iproute2/rt_tables.d/librerouter.conf`, "utf8")).toBe("# librerouter tenant routing tables (lr-dataplane vpn1); rendered, do not edit.\n1001 lb1\n1002 lb2\n");
     // Both deleted, then both applied at the same time (the lock serialises them).
-    for (const t of plan.tenants) must(NS.vpn, "bash -s", renderTenantDeleteScript(plan, server, t, layout));
+    for (const t of plan.tenants) must(NS.vpn, "bash -s", tenantServerScripts(plan, server, t, layout).delete);
     expect(state().rules).toBe(expectedRules([]));
-    for (const t of plan.tenants) must(NS.vpn, "bash -s", renderTenantApplyScript(plan, server, t, layout, { udp: "ccd udp\n", tcp: "ccd tcp\n" }, t.hardwareId).replace(/^.*lr-dataplane' apply .*$/m, ""));
+    for (const t of plan.tenants) must(NS.vpn, "bash -s", tenantServerScripts(plan, server, t, layout).apply.replace(/^.*lr-dataplane' apply .*$/m, ""));
     tool(`apply coop-sur & ${dataplaneToolPath(layout)} apply acme & wait`);
     expect(state()).toEqual(applied);
     expect(tool("status")).toBe("server vpn1: rules at 77 prefs, skeleton 70/70\nacme (slot 1): ok\ncoop-sur (slot 2): ok\n");

@@ -96,13 +96,13 @@ function installServer(server: ServerName): ServerLayout {
   writeFileSync(p.tlsCryptKey, pem("tls-crypt.key"), { mode: 0o600 });
   const instances = plan.instances.filter((i) => i.server === server);
   for (const inst of instances) {
-    writeFileSync(p.configs[inst.proto], renderServerConfig(plan, inst, layout));
-    for (const t of plan.tenants) writeFileSync(`${p.ccdDirs[inst.proto]}/${t.key}`, renderCcd(plan, t, inst));
+    writeFileSync(p.configs[inst.proto], renderServerConfig(plan.stack, plan.servers[server === "vpn1" ? 0 : 1], inst, layout));
+    for (const t of plan.tenants) writeFileSync(`${p.ccdDirs[inst.proto]}/${t.key}`, renderCcd(plan.stack, t, inst));
   }
   for (const t of plan.tenants) if (t.hardwareId) writeFileSync(`${p.pinsDir}/${t.key}`, `${t.hardwareId}\n`);
-  writeFileSync(p.authVerifyHook, renderAuthVerifyHook(plan, layout), { mode: 0o755 });
-  writeFileSync(p.connectHook, renderConnectHook(plan), { mode: 0o755 });
-  writeFileSync(p.disconnectHook, renderDisconnectHook(plan), { mode: 0o755 });
+  writeFileSync(p.authVerifyHook, renderAuthVerifyHook(plan.stack, plan.unpinnedPolicy, layout), { mode: 0o755 });
+  writeFileSync(p.connectHook, renderConnectHook(plan.stack), { mode: 0o755 });
+  writeFileSync(p.disconnectHook, renderDisconnectHook(plan.stack), { mode: 0o755 });
   return layout;
 }
 
@@ -219,7 +219,7 @@ describe("rendered client bundle and hooks under openvpn 2.6", () => {
     inNs(NS.r, "iptables", "-D", "FORWARD", "-p", "udp", "--dport", "1194", "-j", "DROP");
     expect(lastAddress("client-coop")).toBe(plan.tenants[1].tunnelIps["vpn1-tcp"]);
     // Two UDP remotes at server-poll-timeout each, then TCP.
-    expect(ms).toBeGreaterThan(2 * plan.config.vpn.serverPollTimeout * 1000 - 1000);
+    expect(ms).toBeGreaterThan(2 * plan.servers[0].pollTimeout * 1000 - 1000);
     expect(readFileSync(enrolled, "utf8")).toBe(`${ID_COOP}\n`);
     expect(statSync(enrolled).uid).toBe(65534);
     expect(log("vpn1-tcp")).toContain("lr-auth: cn=coop-sur ACCEPT: enrolled on first use");

@@ -1,6 +1,14 @@
 /** fast-check generators of valid stack configs: random tenant keys, distinct slots, optional public IP
  * overrides, balloons and hardware pins, an optional numbered range, and a few base offsets. */
 import fc from "fast-check";
+import type { StackInput } from "../../config/schema";
+
+type TenantSpec = NonNullable<StackInput["tenants"]>[string];
+/** A stack config as a user writes it, with the tenants map always present. */
+export type GeneratedStack = StackInput & {
+  tenants: Record<string, TenantSpec>;
+  numberedTenants?: { count: number; firstSlot: number; exclude: number[] };
+};
 
 /** Pools 1 and 2 hold 502 default tenant addresses (slots 1–502); overrides come from pool 3 only, so no
  * override can ever be some other slot's default address. */
@@ -31,7 +39,7 @@ const hwid = fc.oneof(
 const memory = fc.tuple(fc.integer({ min: 128, max: 4096 }), fc.integer({ min: 0, max: 4096 })).map(([minMb, extra]) => ({ minMb, maxMb: minMb + extra }));
 
 export interface Generated {
-  readonly raw: Record<string, any>;
+  readonly raw: GeneratedStack;
   /** Slots in use (named and numbered), for picking a free one. */
   readonly usedSlots: ReadonlySet<number>;
   /** Third-pool host octets in use by overrides. */
@@ -65,13 +73,13 @@ export const validStack: fc.Arbitrary<Generated> = fc
     }),
   )
   .map((g) => {
-    const tenants: Record<string, any> = {};
+    const tenants: Record<string, TenantSpec> = {};
     const usedSlots = new Set<number>();
     const usedOctets = new Set<number>();
     for (let i = 0; i < g.n; i++) {
       const slot = g.slots[i];
       const e = g.extras[i];
-      const t: Record<string, any> = { slot };
+      const t: TenantSpec = { slot };
       if (e.override || slot > MAX_DEFAULT_SLOT) {
         t.publicIp = `203.0.113.${g.octets[i]}`;
         usedOctets.add(g.octets[i]);
@@ -82,7 +90,7 @@ export const validStack: fc.Arbitrary<Generated> = fc
       tenants[g.keys[i]] = t;
       usedSlots.add(slot);
     }
-    const raw: Record<string, any> = {
+    const raw: GeneratedStack = {
       profile: "optimal",
       proxmox: { endpoint: "https://pve1.example.net:8006/", node: "pve1" },
       network: { publicPools: POOLS, vlanBase: g.vlanBase, vmidBase: g.vmidBase, tableBase: g.tableBase, vncDisplayBase: g.vncDisplayBase },

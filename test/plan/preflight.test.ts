@@ -1,10 +1,10 @@
 /** The preflight checks on plain facts (plan/preflight.ts): one row per failing fact, exact messages. */
-import type { StackConfig } from "../../config/schema";
-import { formatPreflight, isCloudInitVolume, parseRelease, preflightIssues, type PveFacts } from "../../plan/preflight";
+import type { DeepMutable } from "../tools/mutable";
+import { formatPreflight, isCloudInitVolume, parseRelease, preflightIssues, type PreflightTarget, type PveFacts } from "../../plan/preflight";
 import { buildPlan } from "../../plan/build";
-import { baseConfig, withChange } from "../config/fixture";
+import { baseConfig, type Fixture, withChange } from "../config/fixture";
 
-const config = (mutate: (c: Record<string, any>) => void = () => {}): StackConfig => buildPlan(withChange(baseConfig(), mutate), "test").config;
+const config = (mutate: (c: Fixture) => void = () => {}): PreflightTarget => buildPlan(withChange(baseConfig(), mutate), "test");
 
 /** A healthy PVE 8.4 node pve1: local (dir) and local-lvm (lvmthin), templates 9000 and 9001 with cloud-init on local-lvm. */
 function goodFacts(): PveFacts {
@@ -26,14 +26,14 @@ function goodFacts(): PveFacts {
     },
   };
 }
-const facts = (mutate: (f: any) => void): PveFacts => {
-  const f = structuredClone(goodFacts()) as any;
+const facts = (mutate: (f: DeepMutable<Required<PveFacts>>) => void): PveFacts => {
+  const f = structuredClone(goodFacts()) as DeepMutable<Required<PveFacts>>;
   mutate(f);
   return f;
 };
 
 const E = "https://pve1.example.net:8006/";
-type Row = [name: string, cfg: StackConfig, facts: PveFacts, lines: string[]];
+type Row = [name: string, target: PreflightTarget, facts: PveFacts, lines: string[]];
 
 const rows: Row[] = [
   ["a healthy host", config(), goodFacts(), []],

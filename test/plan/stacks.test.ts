@@ -1,9 +1,10 @@
 /** The three committed stacks build, with exact tenant counts and exact allocations for chosen tenants.
- * Expected values are worked out by hand from DESIGN.md §4 (comments show the arithmetic). */
+ * Expected values are worked out by hand from the per-slot rules (slot s: VMID vmidBase + s, VLAN vlanBase + s,
+ * the s-th private /24, pool base + 1 + s in each tunnel pool); comments show the arithmetic. */
 import { readStackFile } from "../../config/load";
 import { buildPlan } from "../../plan/build";
 import type { Plan, TenantPlan } from "../../plan/types";
-import { baseConfig, withChange } from "../config/fixture";
+import { baseConfig, type Fixture, withChange } from "../config/fixture";
 
 const plan = (stack: string): Plan => buildPlan(readStackFile(".", stack), stack);
 const tenant = (p: Plan, key: string): TenantPlan => {
@@ -12,7 +13,7 @@ const tenant = (p: Plan, key: string): TenantPlan => {
   return t;
 };
 
-/** What DESIGN.md §4 gives slot s with the default bases and the stacks' two /24 pools. */
+/** What the per-slot rules give slot s with the default bases and the stacks' two /24 pools. */
 function defaults(slot: number, publicIp: string, publicGateway: string) {
   const third = slot >> 8;
   const fourth = slot & 255;
@@ -54,7 +55,7 @@ describe("committed stacks", () => {
       ["vpn1", 200, "192.0.2.3", "192.168.100.11"],
       ["vpn2", 201, "192.0.2.4", "192.168.100.12"],
     ]);
-    expect(p.services).toEqual({ vmid: 210, publicIp: "192.0.2.5", mgmtIp: "192.168.100.13" });
+    expect(p.services).toEqual({ vmid: 210, publicIp: "192.0.2.5", mgmtIp: "192.168.100.13", vm: { cores: 1, memoryMb: 1024 } });
     expect(p.mgmt).toEqual({ cidr: "192.168.100.0/24", prefix: 24 });
   });
 
@@ -147,14 +148,14 @@ describe("the test fixture and edge values that are valid", () => {
   });
 
   it.each([
-    ["a 32-character key", (c: Record<string, any>) => (c.tenants["a-tenant-key-with-32-characters1"] = { slot: 3 })],
-    ["a named tenant on an excluded numbered slot", (c: Record<string, any>) => ((c.numberedTenants.exclude = [12]), (c.tenants.gamma = { slot: 12 }))],
-    ["VLAN 4094 exactly", (c: Record<string, any>) => ((c.network.vlanBase = 4080), (c.numberedTenants.count = 0), (c.tenants.beta.slot = 14))],
-    ["VNC port 6001, just above Proxmox's range", (c: Record<string, any>) => (c.network.vncDisplayBase = 100)],
-    ["VNC port 60051, just above migration", (c: Record<string, any>) => ((c.network.vncDisplayBase = 54150), (c.numberedTenants.count = 0))],
-    ["tableBase 100 with slots below 153", (c: Record<string, any>) => (c.network.tableBase = 100)],
-    ["a publicIp override in the second pool", (c: Record<string, any>) => (c.tenants.beta.publicIp = "198.51.100.77")],
-    ["infrastructure addresses set by hand", (c: Record<string, any>) => (c.network.infraPublicIps = { host: "198.51.100.250", vpn1: "198.51.100.251" })],
+    ["a 32-character key", (c: Fixture) => (c.tenants["a-tenant-key-with-32-characters1"] = { slot: 3 })],
+    ["a named tenant on an excluded numbered slot", (c: Fixture) => ((c.numberedTenants.exclude = [12]), (c.tenants.gamma = { slot: 12 }))],
+    ["VLAN 4094 exactly", (c: Fixture) => ((c.network.vlanBase = 4080), (c.numberedTenants.count = 0), (c.tenants.beta.slot = 14))],
+    ["VNC port 6001, just above Proxmox's range", (c: Fixture) => (c.network.vncDisplayBase = 100)],
+    ["VNC port 60051, just above migration", (c: Fixture) => ((c.network.vncDisplayBase = 54150), (c.numberedTenants.count = 0))],
+    ["tableBase 100 with slots below 153", (c: Fixture) => (c.network.tableBase = 100)],
+    ["a publicIp override in the second pool", (c: Fixture) => (c.tenants.beta.publicIp = "198.51.100.77")],
+    ["infrastructure addresses set by hand", (c: Fixture) => (c.network.infraPublicIps = { host: "198.51.100.250", vpn1: "198.51.100.251" })],
   ])("accepts %s", (_name, mutate) => {
     expect(() => buildPlan(withChange(baseConfig(), mutate), "test")).not.toThrow();
   });

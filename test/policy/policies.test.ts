@@ -4,7 +4,8 @@
  * stack's resources. Importing policies.ts must not start the gRPC server (only policy/index.ts does).
  */
 import type { PolicyResource, ReportViolation, ResourceValidation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { FILE, noPlaintextSecret, policies, STACK, stackFitsProfile, tenantVmSafe, VM, vncConsoleSafe, vncSnippetMode } from "../../policy/policies";
+import { noPlaintextSecret, policies, stackFitsProfile, tenantVmSafe, vncConsoleSafe, vncSnippetMode } from "../../policy/policies";
+import { FILE, STACK, VM } from "../../policy/resource-types";
 
 const PROJECT = "urn:pulumi:prod::librerouter-hosting::";
 

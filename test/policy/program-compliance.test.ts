@@ -8,7 +8,12 @@
 import type { ReportViolation, ResourceValidation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy, PolicyResource } from "@pulumi/policy";
 import { installMocks, settle, type Registration } from "../../bench/mock-program";
 import { readStackFile } from "../../config/load";
-import { policies, STACK } from "../../policy/policies";
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as command from "@pulumi/command";
+import { policies } from "../../policy/policies";
+import { FILE, LOCAL_COMMAND, REMOTE_COMMAND, STACK, VM } from "../../policy/resource-types";
+import { capacityViolations } from "../../policy/rules";
+import { CAPACITY_OUTPUT, type CapacityOutput } from "../../sizing/capacity-output";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 /** The analyzer hands policies plain values: secrets unwrapped. */
@@ -48,12 +53,18 @@ function args(r: Registration): ResourceValidationArgs {
   };
 }
 
+test("the pack's type tokens are the ones the SDK classes the components use register", () => {
+  // The SDKs declare the token only in their JavaScript (a static the typings leave out).
+  const token = (cls: object) => (cls as { __pulumiType?: string }).__pulumiType;
+  expect([VM, FILE, REMOTE_COMMAND, LOCAL_COMMAND].map(String)).toEqual([proxmoxve.VmLegacy, proxmoxve.FileLegacy, command.remote.Command, command.local.Command].map(token));
+});
+
 test("the minimal program registers tenant VMs, password snippets and commands (the policies have something to check)", () => {
   const count = (pred: (r: Registration) => boolean) => regs.filter(pred).length;
   const fileName = (r: Registration) => String((reveal(r.inputs) as { sourceRaw?: { fileName?: string } }).sourceRaw?.fileName);
-  expect(count((r) => r.type === "proxmoxve:index/vmLegacy:VmLegacy" && r.urn.includes("librerouter:tenant:Tenant$"))).toBe(50);
-  expect(count((r) => r.type === "proxmoxve:index/fileLegacy:FileLegacy" && fileName(r).startsWith("vnc-"))).toBe(50);
-  expect(count((r) => r.type === "command:remote:Command")).toBeGreaterThan(100);
+  expect(count((r) => r.type === VM && r.urn.includes("librerouter:tenant:Tenant$"))).toBe(50);
+  expect(count((r) => r.type === FILE && fileName(r).startsWith("vnc-"))).toBe(50);
+  expect(count((r) => r.type === REMOTE_COMMAND)).toBeGreaterThan(100);
 });
 
 test("every resource passes every resource policy", async () => {
@@ -74,5 +85,17 @@ test("the stack outputs pass the stack policy", async () => {
   const resources = [{ type: STACK, urn: `urn:pulumi:minimal::librerouter-hosting::${STACK}::librerouter-hosting-minimal`, name: "librerouter-hosting-minimal", props: reveal(outputs) } as unknown as PolicyResource];
   await stack.validateStack({ resources, stackTags: new Map(), getConfig: <T extends object>() => ({}) as T, notApplicable: (): never => { throw new Error("n/a"); } }, (m) => found.push(m));
   expect(found).toEqual([]);
-  expect((outputs.capacityReport as { verdict: string }).verdict).toBe("warn");
+  expect((outputs[CAPACITY_OUTPUT] as { verdict: string }).verdict).toBe("warn");
+});
+
+test("the capacity output carries each line's note, which the stack policy quotes for a failing line", () => {
+  const out = outputs[CAPACITY_OUTPUT] as CapacityOutput;
+  expect(Object.keys(out).sort()).toEqual(["lines", "profile", "tenants", "verdict"]);
+  expect(out.lines.length).toBeGreaterThan(5);
+  for (const l of out.lines) {
+    expect(Object.keys(l).sort()).toEqual(["available", "needed", "note", "resource", "status", "unit"]);
+    expect(typeof l.note === "string" && l.note.length > 0).toBe(true);
+  }
+  const failing = { ...out, verdict: "fail", lines: [{ ...out.lines[0], status: "fail" }] };
+  expect(capacityViolations(failing)).toEqual([`stack does not fit its profile "${out.profile}" with ${out.tenants} tenants: ${out.lines[0].resource}: ${out.lines[0].note}`]);
 });

@@ -10,7 +10,7 @@ import {
   tenantVmViolations,
 } from "../../policy/rules";
 
-/** What the Tenant component passes (DESIGN §5, verified on QEMU 7.2). */
+/** What the Tenant component passes (verified on QEMU 7.2). */
 const GOOD = "-object secret,id=vncpw-acme,file=/var/lib/vz/snippets/vnc-1001.pw -vnc 192.168.100.10:101,id=tenant,password-secret=vncpw-acme";
 
 describe("VNC console: no public or wildcard listener, password auth (render/vnc.ts assertConsoleSafe)", () => {
@@ -167,7 +167,7 @@ describe("stack fits its profile", () => {
     expect(capacityViolations(report("fail"))).toEqual(['stack does not fit its profile "optimal" with 500 tenants (verdict "fail")']);
   });
 
-  test("without a note (the exported summary), the line's figures say the shortfall", () => {
+  test("a line without a note: its figures say the shortfall", () => {
     const c = { profile: "minimal", tenants: 500, verdict: "fail", lines: [{ resource: "ram", status: "fail", needed: 700, available: 128, unit: "GiB" }] };
     expect(capacityViolations(c)).toEqual(['stack does not fit its profile "minimal" with 500 tenants: ram: needs 700 GiB, has 128']);
   });

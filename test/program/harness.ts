@@ -76,7 +76,10 @@ export async function runProgram(stack: string, raw: Record<string, unknown>, pv
   Error.stackTraceLimit = 0;
   let pending: { urn: string; parent: string; options: RecordedOptions } | undefined;
   jest.isolateModules(() => {
+    // A private copy of the SDK per run: jest.isolateModules is synchronous, so require, not import().
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     pulumi = require("@pulumi/pulumi");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     recordOptions(require("@pulumi/pulumi/runtime/mocks").MockMonitor, (o) => (pending = o));
     // Every resource's source position comes from a full-depth stack trace (Resource.callsites sets
     // Error.stackTraceLimit to Infinity); the mock monitor ignores it. No positions in this private copy.
@@ -98,6 +101,8 @@ export async function runProgram(stack: string, raw: Record<string, unknown>, pv
     );
     pulumi.runtime.setAllConfig(toPulumiConfig(raw), SECRET_CONFIG_KEYS);
     try {
+      // The program must load after setMocks, in the same isolated registry.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       program = require("../../index");
     } catch (e) {
       error = e as Error;
@@ -193,7 +198,7 @@ export function byName(resources: readonly Recorded[], name: string): Recorded {
   return found[0];
 }
 
-/** Files a rendered script writes with `lr_write` (render/dataplane-shell.ts), decoded: path → mode and content. */
+/** Files a rendered script writes with `lr_write` (render/shell.ts), decoded: path → mode and content. */
 export function writtenFiles(script: string): Map<string, { mode: string; content: string }> {
   const out = new Map<string, { mode: string; content: string }>();
   const re = /lr_write '([^']+)' (0[0-7]{3}) \S+ <<'LR_B64'\n([A-Za-z0-9+/=\n]*?)LR_B64/g;

@@ -58,6 +58,8 @@ async function run(s: Scenario): Promise<ChildResult> {
   );
   pulumi.runtime.setAllConfig(toPulumiConfig(s.raw), SECRET_CONFIG_KEYS);
   try {
+    // The program must load after setMocks.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require("../../index");
   } catch (e) {
     errors.add(e);

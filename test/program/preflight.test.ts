@@ -11,6 +11,8 @@
  * What mocks cannot show: that the real provider answers the data sources as bench/fakes.ts FAKE_PVE does (its
  * answers follow bpg v0.111.1's code, cited in components/preflight.ts); that needs a preview against a real host.
  */
+import type { DeepMutable } from "../tools/mutable";
+import type { StackInput } from "../../config/schema";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { FAKE_PVE, type FakePve } from "../../bench/fakes";
@@ -22,18 +24,23 @@ const ROOT = join(__dirname, "../..");
 const E = "https://pve-minimal.example.net:8006/";
 const head = (node: string, n: number) => `stack "minimal": preflight of Proxmox node "${node}" at ${E} found ${n} problem${n === 1 ? "" : "s"} (nothing was created):`;
 
-type Raw = Record<string, any>;
+type Raw = DeepMutable<StackInput> & Record<string, unknown>;
 const minimal = (mutate: (c: Raw) => void = () => {}): Raw => {
   const c = structuredClone(readStackFile(ROOT, "minimal")) as Raw;
   mutate(c);
   return c;
 };
-const pve = (mutate: (p: any) => void): FakePve => {
-  const p = structuredClone(FAKE_PVE) as any;
+const pve = (mutate: (p: DeepMutable<FakePve>) => void): FakePve => {
+  const p = structuredClone(FAKE_PVE) as DeepMutable<FakePve>;
   mutate(p);
   return p;
 };
-const vm9000 = (p: any) => p.vms.find((v: { vmId: number }) => v.vmId === 9000);
+const vmOf = (p: DeepMutable<FakePve>, vmId: number) => {
+  const vm = p.vms.find((v) => v.vmId === vmId);
+  if (!vm) throw new Error(`FAKE_PVE has no VM ${vmId}`);
+  return vm;
+};
+const vm9000 = (p: DeepMutable<FakePve>) => vmOf(p, 9000);
 const QCOW = "https://img.example.net/librerouter-1.5.qcow2";
 
 type Case = [name: string, raw: Raw, host: FakePve, node: string, line: string];
@@ -106,7 +113,7 @@ const cases: Case[] = [
   [
     "server template without cloud-init",
     minimal(),
-    pve((p) => (p.vms.find((v: { vmId: number }) => v.vmId === 9001).cdrom = {})),
+    pve((p) => (vmOf(p, 9001).cdrom = {})),
     "pve1",
     'template.serverVmid: template 9001 ("debian-12-cloudinit") has no cloud-init drive, and the server template (full clones for vpn1, vpn2 and the services VM, configured by cloud-init) needs one: cloud-init installs root\'s SSH key and the management and public addresses the setup scripts connect to; add it with `qm set 9001 --ide2 local-lvm:cloudinit`',
   ],

@@ -126,7 +126,7 @@ describe.each(STACKS)("stack $stack", ({ stack, tenants }) => {
       expect(vnc[0][1]).toBe(`${plan.host.mgmtIp}:${plan.tenants.find((t) => t.vmid === vm.inputs.vmId)?.vnc.display}`);
       // The password comes from a file-backed secret object holding the VM's own snippet.
       const secretId = /,password-secret=([^ ,]+)/.exec(vnc[0][2])?.[1];
-      expect(args).toContain(`-object secret,id=${secretId},file=${plan.config.proxmox.snippetsPath}/vnc-${vm.inputs.vmId}.pw`);
+      expect(args).toContain(`-object secret,id=${secretId},file=${plan.proxmox.snippetsPath}/vnc-${vm.inputs.vmId}.pw`);
     }
   });
 
@@ -134,7 +134,7 @@ describe.each(STACKS)("stack $stack", ({ stack, tenants }) => {
     for (const t of plan.tenants) {
       const vm = byName(run().resources, `tenant-${t.key}-vm`).inputs;
       expect(vm.protection).toBe(true);
-      expect(vm.clone).toEqual({ vmId: plan.config.template.vmid, full: false, retries: 5 });
+      expect(vm.clone).toEqual({ vmId: plan.templates.vmid, full: false, retries: 5 });
     }
   });
 
@@ -249,7 +249,7 @@ describe("stack minimal: key inputs", () => {
     const acme = plan.tenants[0];
     const files = writtenFiles(stdin);
     const dir = PRODUCTION_SERVER_LAYOUT.openvpnDir;
-    expect(files.get(`${dir}/ccd-udp/acme`)).toEqual({ mode: "0640", content: renderCcd(plan, acme, plan.instances[0]) });
+    expect(files.get(`${dir}/ccd-udp/acme`)).toEqual({ mode: "0640", content: renderCcd(plan.stack, acme, plan.instances[0]) });
     expect(files.get(`${dir}/ccd-udp/acme`)?.content).toContain("ifconfig-push 10.255.0.2 255.255.192.0\n");
     expect(files.get(`${dir}/ccd-tcp/acme`)?.content).toContain("ifconfig-push 10.255.64.2 255.255.192.0\n");
     expect(files.get(`${dir}/pins/acme`)).toEqual({ mode: "0640", content: "3f0c6b1e9a7d4c2b8e5f1a0d6c3b9e7f2a4d8c1b5e9f3a7d0c6b2e8f4a1d5c9b\n" });

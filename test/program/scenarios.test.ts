@@ -177,7 +177,7 @@ describe("change the text of every rendered script (a program upgrade)", () => {
         return out;
       });
     const mods: [string, string[]][] = [
-      ["../../render/tenant-scripts", ["renderTenantApplyScript", "renderTenantDeleteScript"]],
+      ["../../render/tenant-scripts", ["tenantServerScripts"]],
       ["../../render/server-setup", ["renderServerSetupScript"]],
       ["../../render/services", ["servicesScripts"]],
       ["../../render/host-console", ["hostConsoleFirewallScripts"]],

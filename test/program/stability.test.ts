@@ -7,7 +7,7 @@
 import { RunError } from "@pulumi/pulumi";
 import { ConfigError } from "../../config/errors";
 import { readStackFile } from "../../config/load";
-import { compileStack } from "../../plan/compile";
+import { compileStack } from "../../stack/compile";
 import { checkTrunks } from "./engine/provider-rules";
 import { ProgramRun, Recorded, runProgram, writtenFiles } from "./harness";
 

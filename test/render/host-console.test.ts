@@ -3,6 +3,7 @@
  * every host-side script byte-identical, so the host's command never changes with the tenants.
  */
 import { buildPlan } from "../../plan/build";
+import { validateStack } from "../../plan/validate";
 import { consolePortRanges, maxSlot } from "../../plan/alloc";
 import { consoleJumps, consolePorts, hostConsoleFirewallScripts, renderHostConsoleFirewall, renderHostFirewallUnit } from "../../render/host-console";
 import { PRODUCTION_HOST_LAYOUT } from "../../render/layout";
@@ -13,8 +14,10 @@ const base = {
   network: { publicPools: [{ cidr: "192.0.2.0/24", gateway: "192.0.2.1" }] },
   vpn: { hostnames: ["vpn1.example.net", "vpn2.example.net"] },
 };
-const withTenants = (tenants: Record<string, { slot: number; publicIp?: string }>, network: Record<string, unknown> = {}) =>
-  buildPlan({ ...base, network: { ...base.network, ...network }, tenants }, "golden");
+const raw = (tenants: Record<string, { slot: number; publicIp?: string }>, network: Record<string, unknown> = {}) => ({ ...base, network: { ...base.network, ...network }, tenants });
+const withTenants = (tenants: Record<string, { slot: number; publicIp?: string }>, network: Record<string, unknown> = {}) => buildPlan(raw(tenants, network), "golden");
+/** The validated config (maxSlot and the port ranges are functions of it). */
+const configOf = (tenants: Record<string, { slot: number; publicIp?: string }>, network: Record<string, unknown> = {}) => validateStack(raw(tenants, network), "golden").config;
 
 const hostArtifacts = (plan: ReturnType<typeof withTenants>) => {
   const s = hostConsoleFirewallScripts(plan, PRODUCTION_HOST_LAYOUT);
@@ -25,7 +28,8 @@ describe("host firewall ports (fixed by the config)", () => {
   it("covers 5900 + vncDisplayBase + 1 … the highest slot, without Proxmox's reserved ports", () => {
     const plan = withTenants({ acme: { slot: 1 } });
     // Defaults: VLAN 100 + slot ≤ 4094 is the tightest bound → slot 3994 → port 9994; 8006 is the API.
-    expect(maxSlot(plan.config)).toBe(3994);
+    expect(maxSlot(configOf({ acme: { slot: 1 } }))).toBe(3994);
+    expect(plan.consolePorts).toEqual(consolePortRanges(configOf({ acme: { slot: 1 } })));
     expect(consolePorts(plan)).toBe("6001:8005,8007:9994");
     expect(consoleJumps(plan)).toEqual({
       v4: ["-i vmbr2 -j LR-MGMT", "-d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j LR-CONSOLE"],
@@ -34,21 +38,21 @@ describe("host firewall ports (fixed by the config)", () => {
   });
 
   it("follows the tightest per-slot bound and skips the migration ports", () => {
-    const cfg = withTenants({ acme: { slot: 1 } }, { vlanBase: 1, vncDisplayBase: 53000 }).config;
+    const cfg = configOf({ acme: { slot: 1 } }, { vlanBase: 1, vncDisplayBase: 53000 });
     expect(maxSlot(cfg)).toBe(4093);
     expect(consolePortRanges(cfg)).toEqual([
       { lo: 58901, hi: 59999 },
       { lo: 60051, hi: 62993 },
     ]);
     const small = withTenants({ acme: { slot: 1 } }, { tunnelSupernet: "10.255.0.0/22", tenantPrivate: "10.0.0.0/16", managementBridge: "vmbr9" });
-    expect(maxSlot(small.config)).toBe(253);
+    expect(maxSlot(configOf({ acme: { slot: 1 } }, { tunnelSupernet: "10.255.0.0/22", tenantPrivate: "10.0.0.0/16", managementBridge: "vmbr9" }))).toBe(253);
     expect(consolePorts(small)).toBe("6001:6253");
     expect(consoleJumps(small).v4[0]).toBe("-i vmbr9 -j LR-MGMT");
   });
 
   it("maxSlot is the real bound: buildPlan takes a tenant on it and refuses one beyond it", () => {
     for (const network of [{}, { tunnelSupernet: "10.255.0.0/22" }, { tenantPrivate: "10.0.0.0/20" }, { vncDisplayBase: 59000, vlanBase: 1 }]) {
-      const cfg = withTenants({ acme: { slot: 1 } }, network).config;
+      const cfg = configOf({ acme: { slot: 1 } }, network);
       const limit = maxSlot(cfg);
       const at = withTenants({ acme: { slot: limit, publicIp: "192.0.2.20" } }, network).tenants[0];
       expect(consolePortRanges(cfg).some((r) => at.vnc.port >= r.lo && at.vnc.port <= r.hi)).toBe(true);

@@ -26,9 +26,9 @@ describe("serverFiles", () => {
   });
 
   it("carries this server's own instance configs and the given key material unchanged", () => {
-    expect(files[0].content).toBe(renderServerConfig(plan, vpn2.instances[0], PRODUCTION_SERVER_LAYOUT));
+    expect(files[0].content).toBe(renderServerConfig(plan.stack, vpn2, vpn2.instances[0], PRODUCTION_SERVER_LAYOUT));
     expect(files[0].content).toContain("port 1194");
-    expect(files[1].content).toBe(renderServerConfig(plan, vpn2.instances[1], PRODUCTION_SERVER_LAYOUT));
+    expect(files[1].content).toBe(renderServerConfig(plan.stack, vpn2, vpn2.instances[1], PRODUCTION_SERVER_LAYOUT));
     expect(files.slice(5).map((f) => f.content)).toEqual(["CA-PEM", "CERT-PEM", "KEY-PEM", "TLS-CRYPT"]);
   });
 });

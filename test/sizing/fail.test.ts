@@ -3,14 +3,17 @@
  * same stack with the same words. Money is advisory: it warns and never blocks a deployment.
  */
 import { ConfigError } from "../../config/errors";
-import { compileStack } from "../../plan/compile";
-import type { Plan } from "../../plan/types";
+import { planStack } from "../../plan/build";
+import { validateStack } from "../../plan/validate";
 import { assessCapacity } from "../../sizing/capacity";
-import { lineOf, planOf, reportOf, stackConfig } from "./helpers";
+import { compileStack } from "../../stack/compile";
+import { loose } from "../config/fixture";
+import { lineOf, reportOf, stackConfig } from "./helpers";
 
-/** A plan whose config says something buildPlan would refuse, to reach checks that are capacity's own. */
-function withNetwork(plan: Plan, network: Partial<Plan["config"]["network"]>): Plan {
-  return { ...plan, config: { ...plan.config, network: { ...plan.config.network, ...network } } };
+/** The minimal stack's plan and validated config, to change into what buildPlan would refuse: checks capacity's own. */
+function minimal() {
+  const valid = validateStack(stackConfig("minimal"), "minimal");
+  return { plan: planStack(valid, "minimal"), config: valid.config };
 }
 
 describe("a FAIL per resource, naming the shortfall and the key", () => {
@@ -46,14 +49,22 @@ describe("a FAIL per resource, naming the shortfall and the key", () => {
     [
       "public IPs",
       "one /27 for 50 tenants",
-      () => assessCapacity(withNetwork(planOf("minimal"), { publicPools: [{ cidr: "192.0.2.0/27", gateway: "192.0.2.1", reserved: [] }] })),
+      () => {
+        const { plan, config } = minimal();
+        // One /27: 32 addresses, 29 without its network, broadcast and gateway addresses.
+        const pools = [{ cidr: "192.0.2.0/27", prefix: 27, gateway: "192.0.2.1" }];
+        return assessCapacity({ ...plan, publicPools: pools, publicAddresses: { total: 32, usable: 29 } }, config);
+      },
       "network.publicPools",
       "public IPs: 1 pools = 32 addresses, 29 usable (no network, broadcast, gateway or reserved); 50 tenants + host + 2 VPN servers + services = 54: short by 25; add a pool to network.publicPools",
     ],
     [
       "VLANs",
       "vlanBase 4080 with slots up to 50",
-      () => assessCapacity(withNetwork(planOf("minimal"), { vlanBase: 4080 })),
+      () => {
+        const { plan, config } = minimal();
+        return assessCapacity(plan, { ...config, network: { ...config.network, vlanBase: 4080 } });
+      },
       "network.vlanBase",
       "VLANs: highest slot 50 needs VLAN 4130, above 4094; lower network.vlanBase (4080) or move tenants beyond 4094 to a Proxmox SDN VXLAN zone",
     ],
@@ -117,7 +128,7 @@ describe("compileStack", () => {
   });
 
   test("a bad config is refused by buildPlan before capacity (same ConfigError type)", () => {
-    expect(() => compileStack(stackConfig("minimal", (c) => (c.hardware = { ramGB: 256 })), "minimal")).toThrow(
+    expect(() => compileStack(stackConfig("minimal", (c) => (loose(c).hardware = { ramGB: 256 })), "minimal")).toThrow(
       'stack "minimal": config has 1 problem (nothing was created):\n  - librerouter-hosting:hardware: unknown key "ramGB" (did you mean "ramGb"?); remove it or fix the spelling (see Pulumi.yaml)',
     );
   });

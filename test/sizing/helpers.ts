@@ -1,25 +1,29 @@
 /** Shared fixtures for the sizing tests: the committed stacks, and plans changed in one place. */
 import { resolve } from "node:path";
 import { readStackFile } from "../../config/load";
+import type { StackInput } from "../../config/schema";
 import { buildPlan } from "../../plan/build";
 import type { Plan } from "../../plan/types";
-import { assessCapacity, CapacityLine, CapacityReport } from "../../sizing/capacity";
+import type { CapacityLine, CapacityReport } from "../../sizing/capacity";
+import { stackCapacity } from "../../stack/compile";
 
 export const ROOT = resolve(__dirname, "../..");
 
 /** The committed stack file's config, optionally changed (a deep copy; the file is not touched). */
-export function stackConfig(stack: string, mutate?: (c: Record<string, any>) => void): Record<string, any> {
-  const c = structuredClone(readStackFile(ROOT, stack)) as Record<string, any>;
+export function stackConfig(stack: string, mutate?: (c: StackInput) => void): StackInput {
+  // The committed files are valid stack configs (test/plan/stacks.test.ts builds each).
+  const c = structuredClone(readStackFile(ROOT, stack)) as StackInput;
   mutate?.(c);
   return c;
 }
 
-export function planOf(stack: string, mutate?: (c: Record<string, any>) => void): Plan {
+export function planOf(stack: string, mutate?: (c: StackInput) => void): Plan {
   return buildPlan(stackConfig(stack, mutate), stack);
 }
 
-export function reportOf(stack: string, mutate?: (c: Record<string, any>) => void): CapacityReport {
-  return assessCapacity(planOf(stack, mutate));
+/** The capacity report, whatever its verdict (compileStack would refuse a failing one). */
+export function reportOf(stack: string, mutate?: (c: StackInput) => void): CapacityReport {
+  return stackCapacity(stackConfig(stack, mutate), stack).capacity;
 }
 
 /** The line for `resource` (fails loudly when missing). */

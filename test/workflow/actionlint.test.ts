@@ -81,6 +81,51 @@ describe("run scripts", () => {
   });
 });
 
+/** The README's test command: the second line of its "two commands" block. */
+const TEST_COMMAND = /^(\.\/scripts\/test\.sh)\s+#/m.exec(readFileSync(join(__dirname, "../../README.md"), "utf8"))?.[1];
+const runsTests = (s: Step) => s.run !== undefined && TEST_COMMAND !== undefined && s.run.split(/\s+/).includes(TEST_COMMAND);
+/** A step that posts to the pull request: a sticky comment through github-script, or pulumi/actions' comment. */
+const comments = (s: Step) => /\bcreateComment\b/.test(String(s.with?.script ?? "")) || s.with?.["comment-on-pr"] === true;
+const SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository";
+
+describe("every workflow", () => {
+  test.each(files)("%s: read-only token by default; a job widens it only to pull-requests: write, and only to post a comment", (f) => {
+    const w = wf(f);
+    expect(w.permissions).toEqual({ contents: "read" });
+    for (const [name, job] of Object.entries(w.jobs)) {
+      const widened = Object.entries(job.permissions ?? {}).filter(([, v]) => v !== "read");
+      expect([name, widened]).toEqual([name, job.steps.some(comments) ? [["pull-requests", "write"]] : []]);
+    }
+  });
+
+  test.each(files)("%s: every action is pinned to a version, and checkout keeps no token on disk", (f) => {
+    const steps = Object.values(wf(f).jobs).flatMap((j) => j.steps);
+    for (const s of steps.filter((s) => s.uses)) expect(s.uses).toMatch(/@v\d+(\.\d+){0,2}$|@[0-9a-f]{40}$/);
+    for (const s of steps.filter((s) => s.uses?.startsWith("actions/checkout"))) expect(s.with).toEqual({ "persist-credentials": false });
+  });
+
+  test.each(files)("%s: a step that installs Debian packages installs the one list, scripts/debian-packages.txt", (f) => {
+    const installs = Object.values(wf(f).jobs).flatMap((j) => j.steps).filter((s) => /apt-get install/.test(s.run ?? ""));
+    for (const s of installs) expect(s.run).toContain("scripts/debian-packages.txt");
+  });
+});
+
+describe("push to main and pull requests run the README's test command", () => {
+  test("the README gives it", () => {
+    expect(TEST_COMMAND).toBe("./scripts/test.sh");
+  });
+
+  test.each(["ci.yml", "pr.yml"])("%s: a job runs it as root after installing the Debian packages, with the node setup-node installed", (f) => {
+    const jobs = Object.values(wf(f).jobs).filter((j) => j.steps.some(runsTests));
+    expect(jobs).toHaveLength(1);
+    const steps = jobs[0].steps;
+    const at = steps.findIndex(runsTests);
+    expect(steps[at].run).toMatch(/^sudo env "PATH=\$PATH" /);
+    expect(steps.slice(0, at).some((s) => s.run?.includes("scripts/debian-packages.txt"))).toBe(true);
+    expect(steps.slice(0, at).find((s) => s.uses?.startsWith("actions/setup-node"))?.with?.["node-version"]).toBe(20);
+  });
+});
+
 describe("pull-request workflow", () => {
   const pr = wf("pr.yml");
 
@@ -89,65 +134,25 @@ describe("pull-request workflow", () => {
     expect(pr.concurrency).toEqual({ group: "pr-${{ github.event.pull_request.number }}", "cancel-in-progress": true });
   });
 
-  test("least privilege: read-only by default, PR write only where a comment is posted", () => {
-    expect(pr.permissions).toEqual({ contents: "read" });
-    const perms = Object.fromEntries(Object.entries(pr.jobs).map(([k, j]) => [k, j.permissions ?? null]));
-    expect(perms).toEqual({
-      test: null,
-      capacity: { contents: "read", "pull-requests": "write" },
-      preview: { contents: "read", "pull-requests": "write" },
-    });
-  });
-
-  test("tests: Node 20 with npm cache, npm ci, the Debian packages, then the README's test command as root", () => {
-    const steps = pr.jobs.test.steps;
-    expect(steps.map((s) => s.uses ?? s.run?.split("\n")[0])).toEqual([
-      "actions/checkout@v4",
-      "actions/setup-node@v4",
-      "npm ci --no-audit --no-fund",
-      "sudo apt-get update -qq",
-      'sudo env "PATH=$PATH" ./scripts/test.sh',
-    ]);
-    expect(steps[1].with).toEqual({ "node-version": 20, cache: "npm" });
-    const apt = steps[3].run ?? "";
-    for (const pkg of ["openvpn", "iproute2", "iptables", "qemu-system-x86", "socat", "shellcheck", "iputils-ping", "iperf3", "ethtool"]) {
-      expect(apt.split(/\s+/)).toContain(pkg);
+  test("secrets and comments only for branches of this repository (fork PRs get neither)", () => {
+    for (const [name, job] of Object.entries(pr.jobs)) {
+      for (const s of job.steps) {
+        const usesSecret = /secrets\./.test(JSON.stringify({ with: s.with, env: s.env }));
+        if (usesSecret || comments(s)) expect([name, s.uses ?? s.name, job.if ?? s.if]).toEqual([name, s.uses ?? s.name, SAME_REPO]);
+      }
     }
   });
 
-  test("capacity: markdown report, posted as one comment updated in place, only with a writable token", () => {
-    const steps = pr.jobs.capacity.steps;
-    expect(steps[3].run).toContain("npm run --silent capacity -- --compare --format markdown");
-    expect(steps[4].uses).toBe("actions/github-script@v7");
-    expect(steps[4].if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
-    expect(String(steps[4].with?.script)).toContain("updateComment");
+  test("the capacity report is posted as one sticky comment, updated in place", () => {
+    const script = String(pr.jobs.capacity.steps.find(comments)?.with?.script);
+    expect(script).toContain("updateComment");
+    expect(pr.jobs.capacity.steps.some((s) => s.run?.includes("npm run --silent capacity -- --compare --format markdown"))).toBe(true);
   });
 
-  test("preview: pulumi/actions pinned major, prod stack from a repository variable, no refresh, capped parallelism, policy pack", () => {
-    const job = pr.jobs.preview;
-    expect(job.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
-    const step = job.steps.find((s) => s.uses?.startsWith("pulumi/actions"));
-    expect(step?.uses).toBe("pulumi/actions@v6");
-    expect(step?.with).toEqual({
-      command: "preview",
-      "stack-name": "${{ vars.PULUMI_ORG }}/prod",
-      "comment-on-pr": true,
-      "edit-pr-comment": true,
-      "github-token": "${{ secrets.GITHUB_TOKEN }}",
-      refresh: false,
-      parallel: 8,
-      diff: true,
-      policyPacks: "policy",
-    });
-    expect(step?.env).toEqual({
-      PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
-      PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
-    });
-  });
-
-  test("every action is pinned to a version, and checkout keeps no token on disk", () => {
-    const steps = Object.values(pr.jobs).flatMap((j) => j.steps);
-    for (const s of steps.filter((s) => s.uses)) expect(s.uses).toMatch(/@v\d+(\.\d+){0,2}$|@[0-9a-f]{40}$/);
-    for (const s of steps.filter((s) => s.uses?.startsWith("actions/checkout"))) expect(s.with).toEqual({ "persist-credentials": false });
+  test("preview: the prod stack with the policy pack, no refresh, at most 8 operations at once", () => {
+    const step = pr.jobs.preview.steps.find((s) => s.uses?.startsWith("pulumi/actions"));
+    const w = step?.with ?? {};
+    expect([w.command, w["stack-name"], w.policyPacks, w.refresh]).toEqual(["preview", "${{ vars.PULUMI_ORG }}/prod", "policy", false]);
+    expect(typeof w.parallel === "number" && w.parallel >= 1 && w.parallel <= 8).toBe(true);
   });
 });

@@ -28,7 +28,7 @@ function install(policy: "enrol" | "refuse", tenants = ["acme", "coop-sur"]): Se
   const p = openvpnFilePaths(layout);
   for (const d of [p.hooksDir, p.pinsDir, p.enrolledDir, p.ccdDirs.udp, p.ccdDirs.tcp]) mkdirSync(d, { recursive: true });
   for (const t of tenants) writeFileSync(`${p.ccdDirs.tcp}/${t}`, "ifconfig-push 10.255.64.2 255.255.192.0\n");
-  writeFileSync(p.authVerifyHook, renderAuthVerifyHook(twoTenantPlan({ unpinnedPolicy: policy }), layout));
+  writeFileSync(p.authVerifyHook, renderAuthVerifyHook("golden", policy, layout));
   chmodSync(p.authVerifyHook, 0o755);
   writeFileSync(`${root}/via-file`, "\n\n");
   return { root, layout, hook: p.authVerifyHook };
@@ -156,8 +156,8 @@ describe("auth-verify hook: common name check", () => {
 describe("connect/disconnect hooks", () => {
   const plan = twoTenantPlan();
   it.each([
-    ["client-connect", renderConnectHook(plan), "lr-connect: cn=acme tunnel=10.255.0.2 from=198.51.100.7 dev=tun-udp"],
-    ["client-disconnect", renderDisconnectHook(plan), "lr-disconnect: cn=acme tunnel=10.255.0.2 from=198.51.100.7 duration=0s rx=0 tx=0"],
+    ["client-connect", renderConnectHook(plan.stack), "lr-connect: cn=acme tunnel=10.255.0.2 from=198.51.100.7 dev=tun-udp"],
+    ["client-disconnect", renderDisconnectHook(plan.stack), "lr-disconnect: cn=acme tunnel=10.255.0.2 from=198.51.100.7 duration=0s rx=0 tx=0"],
   ])("%s logs one line and exits 0, also for a rejected session and when run twice", (_name, text, line) => {
     const env = ["common_name=acme", "ifconfig_pool_remote_ip=10.255.0.2", "trusted_ip=198.51.100.7", "dev=tun-udp", "time_duration=0"];
     for (let i = 0; i < 2; i++) {
@@ -171,10 +171,10 @@ describe("shellcheck", () => {
   const plan = twoTenantPlan();
   const { layout } = tempLayout();
   it.each([
-    ["auth-verify (enrol)", renderAuthVerifyHook(plan, layout)],
-    ["auth-verify (refuse)", renderAuthVerifyHook(twoTenantPlan({ unpinnedPolicy: "refuse" }), layout)],
-    ["client-connect", renderConnectHook(plan)],
-    ["client-disconnect", renderDisconnectHook(plan)],
+    ["auth-verify (enrol)", renderAuthVerifyHook(plan.stack, plan.unpinnedPolicy, layout)],
+    ["auth-verify (refuse)", renderAuthVerifyHook(plan.stack, "refuse", layout)],
+    ["client-connect", renderConnectHook(plan.stack)],
+    ["client-disconnect", renderDisconnectHook(plan.stack)],
   ])("%s is clean", (_name, text) => {
     expect(shellcheck(text)).toEqual({ ok: true, report: "" });
   });

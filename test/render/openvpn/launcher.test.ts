@@ -11,7 +11,7 @@ import { twoTenantPlan } from "./fixture";
 const plan = twoTenantPlan();
 const dir = mkdtempSync(join(tmpdir(), "lr-launcher-"));
 const launcher = join(dir, "lr-connect");
-writeFileSync(launcher, renderLauncher(plan, plan.tenants[0]), { mode: 0o755 });
+writeFileSync(launcher, renderLauncher(plan.stack, plan.tenants[0]), { mode: 0o755 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A PATH holding only `tools` (symlinked from /usr/bin or /bin) plus, if asked, a fake openvpn. */
@@ -41,7 +41,7 @@ function run(args: string[], path: string) {
 
 describe("lr-connect", () => {
   it("is shellcheck-clean", () => {
-    expect(shellcheck(renderLauncher(plan, plan.tenants[1]))).toEqual({ ok: true, report: "" });
+    expect(shellcheck(renderLauncher(plan.stack, plan.tenants[1]))).toEqual({ ok: true, report: "" });
   });
 
   it("--print-id prints the same 64-hex ID every time", () => {

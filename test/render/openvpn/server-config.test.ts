@@ -1,7 +1,8 @@
 /** Server instance configs, ccd files and the path map: the rules that matter, asserted on exact lines. */
-import { ccdPath, renderCcd } from "../../../render/ccd";
+import { renderCcd } from "../../../render/ccd";
 import { PRODUCTION_SERVER_LAYOUT as L } from "../../../render/layout";
-import { openvpnFilePaths, renderServerConfig, serverConfigPath } from "../../../render/openvpn-server";
+import { openvpnFilePaths, renderServerConfig } from "../../../render/openvpn-server";
+import { tenantFilePaths } from "../../../render/tenant-scripts";
 import { twoTenantPlan } from "./fixture";
 
 const plan = twoTenantPlan();
@@ -10,12 +11,14 @@ const inst = (id: string) => {
   if (!i) throw new Error(id);
   return i;
 };
+const serverOf = (p: typeof plan, id: string) => p.servers[id.startsWith("vpn1") ? 0 : 1];
+const config = (p: typeof plan, id: string) => renderServerConfig(p.stack, serverOf(p, id), p.instances.find((x) => x.id === id)!, L);
 /** Option lines only (no comments, no blanks). */
 const options = (text: string) => text.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
 
 describe("renderServerConfig", () => {
   it.each(["vpn1-udp", "vpn2-udp"])("%s: UDP server sends explicit-exit-notify 2 and binds its public IP", (id) => {
-    const lines = options(renderServerConfig(plan, inst(id), L));
+    const lines = options(config(plan, id));
     expect(lines.filter((l) => l.startsWith("explicit-exit-notify"))).toEqual(["explicit-exit-notify 2"]);
     expect(lines).toContain("proto udp4");
     expect(lines).toContain("port 1194");
@@ -23,7 +26,7 @@ describe("renderServerConfig", () => {
   });
 
   it.each(["vpn1-tcp", "vpn2-tcp"])("%s: TCP server has no explicit-exit-notify (openvpn refuses it)", (id) => {
-    const lines = options(renderServerConfig(plan, inst(id), L));
+    const lines = options(config(plan, id));
     expect(lines.filter((l) => l.includes("explicit-exit-notify"))).toEqual([]);
     expect(lines).toContain("proto tcp4-server");
     expect(lines).toContain("port 443");
@@ -31,7 +34,7 @@ describe("renderServerConfig", () => {
   });
 
   it("vpn2-tcp: pool, public IP, paths, hooks and security options", () => {
-    const lines = options(renderServerConfig(plan, inst("vpn2-tcp"), L));
+    const lines = options(config(plan, "vpn2-tcp"));
     expect(lines).toEqual([
       "dev tun-tcp",
       "dev-type tun",
@@ -72,26 +75,25 @@ describe("renderServerConfig", () => {
 
   it("takes keepalive and per-instance MTU/mssfix from config", () => {
     const tuned = twoTenantPlan({ keepalive: [8, 24], udp: { tunMtu: 1400, mssfix: 1360 } });
-    const udp = options(renderServerConfig(tuned, tuned.instances.find((i) => i.id === "vpn1-udp")!, L));
-    const tcp = options(renderServerConfig(tuned, tuned.instances.find((i) => i.id === "vpn1-tcp")!, L));
+    const udp = options(config(tuned, "vpn1-udp"));
+    const tcp = options(config(tuned, "vpn1-tcp"));
     expect(udp.filter((l) => /^(keepalive|tun-mtu|mssfix) /.test(l))).toEqual(["keepalive 8 24", "tun-mtu 1400", "mssfix 1360"]);
     expect(tcp.filter((l) => /^(keepalive|tun-mtu|mssfix) /.test(l))).toEqual(["keepalive 8 24", "tun-mtu 1500", "mssfix 1450"]);
   });
 
   it("names the config file after the proto (Debian's openvpn-server@<proto> unit)", () => {
-    expect(serverConfigPath(L, inst("vpn1-udp"))).toBe("/etc/openvpn/server/udp.conf");
-    expect(serverConfigPath(L, inst("vpn2-tcp"))).toBe("/etc/openvpn/server/tcp.conf");
+    expect(openvpnFilePaths(L).configs).toEqual({ udp: "/etc/openvpn/server/udp.conf", tcp: "/etc/openvpn/server/tcp.conf" });
   });
 });
 
 describe("renderCcd", () => {
   it("pushes the tenant's fixed IP in that instance's pool and its LibreRouter as DNS", () => {
     const coop = plan.tenants.find((t) => t.key === "coop-sur")!;
-    expect(options(renderCcd(plan, coop, inst("vpn1-udp")))).toEqual(["ifconfig-push 10.255.0.3 255.255.192.0", 'push "dhcp-option DNS 10.0.2.1"']);
-    expect(options(renderCcd(plan, coop, inst("vpn2-tcp")))).toEqual(["ifconfig-push 10.255.192.3 255.255.192.0", 'push "dhcp-option DNS 10.0.2.1"']);
+    expect(options(renderCcd(plan.stack, coop, inst("vpn1-udp")))).toEqual(["ifconfig-push 10.255.0.3 255.255.192.0", 'push "dhcp-option DNS 10.0.2.1"']);
+    expect(options(renderCcd(plan.stack, coop, inst("vpn2-tcp")))).toEqual(["ifconfig-push 10.255.192.3 255.255.192.0", 'push "dhcp-option DNS 10.0.2.1"']);
   });
   it("is named by the tenant key in the instance's ccd dir", () => {
-    expect(ccdPath(L, inst("vpn2-udp"), plan.tenants[0])).toBe("/etc/openvpn/server/ccd-udp/acme");
+    expect(tenantFilePaths(L, plan.tenants[0]).ccd).toEqual({ udp: "/etc/openvpn/server/ccd-udp/acme", tcp: "/etc/openvpn/server/ccd-tcp/acme" });
   });
 });
 

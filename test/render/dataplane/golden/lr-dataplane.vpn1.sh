@@ -40,72 +40,9 @@ RT_HEADER="# librerouter tenant routing tables (lr-dataplane $SERVER); rendered,
 NL=$'\n'
 declare -A ENV_KIND=([LR_KEY]=name [LR_SLOT]=int [LR_LINK]=ifname [LR_VLAN]=int [LR_LAN_ADDR]=cidr [LR_LAN_NET]=cidr [LR_ROUTER]=ip [LR_TABLE]=int [LR_TABLE_NAME]=name [LR_TUN1]=ip [LR_PREF1]=int [LR_TUN2]=ip [LR_PREF2]=int [LR_VNC_PORT]=int)
 declare -A KIND_RE=([name]='^([a-z][a-z0-9-]{0,31})$' [ifname]='^([a-zA-Z0-9][a-zA-Z0-9._-]{0,14})$' [int]='^([0-9]{1,10})$' [ip]='^(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))$' [cidr]='^(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))$')
-ENV_RE="^(#[^${NL}]*${NL})*LR_KEY=([a-z][a-z0-9-]{0,31})${NL}LR_SLOT=([0-9]{1,10})${NL}LR_LINK=([a-zA-Z0-9][a-zA-Z0-9._-]{0,14})${NL}LR_VLAN=([0-9]{1,10})${NL}LR_LAN_ADDR=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))${NL}LR_LAN_NET=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))${NL}LR_ROUTER=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))${NL}LR_TABLE=([0-9]{1,10})${NL}LR_TABLE_NAME=([a-z][a-z0-9-]{0,31})${NL}LR_TUN1=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))${NL}LR_PREF1=([0-9]{1,10})${NL}LR_TUN2=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))${NL}LR_PREF2=([0-9]{1,10})${NL}LR_VNC_PORT=([0-9]{1,10})${NL}\$"
 # Any valid env file line (grep -x checks thousands of files in one pass; bash would compile a regex per check).
 LINE_RE='#.*|LR_KEY=([a-z][a-z0-9-]{0,31})|LR_SLOT=([0-9]{1,10})|LR_LINK=([a-zA-Z0-9][a-zA-Z0-9._-]{0,14})|LR_VLAN=([0-9]{1,10})|LR_LAN_ADDR=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))|LR_LAN_NET=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))|LR_ROUTER=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))|LR_TABLE=([0-9]{1,10})|LR_TABLE_NAME=([a-z][a-z0-9-]{0,31})|LR_TUN1=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))|LR_PREF1=([0-9]{1,10})|LR_TUN2=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))|LR_PREF2=([0-9]{1,10})|LR_VNC_PORT=([0-9]{1,10})'
-env_match() { T_KEY=${BASH_REMATCH[2]} T_SLOT=${BASH_REMATCH[3]} T_LINK=${BASH_REMATCH[4]} T_VLAN=${BASH_REMATCH[5]} T_LAN_ADDR=${BASH_REMATCH[6]} T_LAN_NET=${BASH_REMATCH[11]} T_ROUTER=${BASH_REMATCH[16]} T_TABLE=${BASH_REMATCH[20]} T_TABLE_NAME=${BASH_REMATCH[21]} T_TUN1=${BASH_REMATCH[22]} T_PREF1=${BASH_REMATCH[26]} T_TUN2=${BASH_REMATCH[27]} T_PREF2=${BASH_REMATCH[31]} T_VNC_PORT=${BASH_REMATCH[32]}; }
-# env_split <text>: T_<FIELD> from a file shaped as rendered, values NOT checked (LINE_RE did); fails on another shape.
-env_split() {
-  local c=$1
-  while [[ $c == '#'*"$NL"* ]]; do c=${c#*"$NL"}; done
-  [[ $c == "LR_KEY="*"$NL"* ]] || return 1
-  c=${c#LR_KEY=}
-  T_KEY=${c%%"$NL"*}
-  c=${c#*"$NL"}
-  [[ $c == "LR_SLOT="*"$NL"* ]] || return 1
-  c=${c#LR_SLOT=}
-  T_SLOT=${c%%"$NL"*}
-  c=${c#*"$NL"}
-  [[ $c == "LR_LINK="*"$NL"* ]] || return 1
-  c=${c#LR_LINK=}
-  T_LINK=${c%%"$NL"*}
-  c=${c#*"$NL"}
-  [[ $c == "LR_VLAN="*"$NL"* ]] || return 1
-  c=${c#LR_VLAN=}
-  T_VLAN=${c%%"$NL"*}
-  c=${c#*"$NL"}
-  [[ $c == "LR_LAN_ADDR="*"$NL"* ]] || return 1
-  c=${c#LR_LAN_ADDR=}
-  T_LAN_ADDR=${c%%"$NL"*}
-  c=${c#*"$NL"}
-  [[ $c == "LR_LAN_NET="*"$NL"* ]] || return 1
-  c=${c#LR_LAN_NET=}
-  T_LAN_NET=${c%%"$NL"*}
-  c=${c#*"$NL"}
-  [[ $c == "LR_ROUTER="*"$NL"* ]] || return 1
-  c=${c#LR_ROUTER=}
-  T_ROUTER=${c%%"$NL"*}
-  c=${c#*"$NL"}
-  [[ $c == "LR_TABLE="*"$NL"* ]] || return 1
-  c=${c#LR_TABLE=}
-  T_TABLE=${c%%"$NL"*}
-  c=${c#*"$NL"}
-  [[ $c == "LR_TABLE_NAME="*"$NL"* ]] || return 1
-  c=${c#LR_TABLE_NAME=}
-  T_TABLE_NAME=${c%%"$NL"*}
-  c=${c#*"$NL"}
-  [[ $c == "LR_TUN1="*"$NL"* ]] || return 1
-  c=${c#LR_TUN1=}
-  T_TUN1=${c%%"$NL"*}
-  c=${c#*"$NL"}
-  [[ $c == "LR_PREF1="*"$NL"* ]] || return 1
-  c=${c#LR_PREF1=}
-  T_PREF1=${c%%"$NL"*}
-  c=${c#*"$NL"}
-  [[ $c == "LR_TUN2="*"$NL"* ]] || return 1
-  c=${c#LR_TUN2=}
-  T_TUN2=${c%%"$NL"*}
-  c=${c#*"$NL"}
-  [[ $c == "LR_PREF2="*"$NL"* ]] || return 1
-  c=${c#LR_PREF2=}
-  T_PREF2=${c%%"$NL"*}
-  c=${c#*"$NL"}
-  [[ $c == "LR_VNC_PORT="*"$NL"* ]] || return 1
-  c=${c#LR_VNC_PORT=}
-  T_VNC_PORT=${c%%"$NL"*}
-  c=${c#*"$NL"}
-  [[ -z $c ]]
-}
+clear_env() { T_KEY='' T_SLOT='' T_LINK='' T_VLAN='' T_LAN_ADDR='' T_LAN_NET='' T_ROUTER='' T_TABLE='' T_TABLE_NAME='' T_TUN1='' T_PREF1='' T_TUN2='' T_PREF2='' T_VNC_PORT=''; }
 
 # The routing skeleton (70 rules; pool offsets 0–63 of 10.255.0.0/18 and 10.255.64.0/18),
 # in install order: END first, leaves before the rules that jump to them. "<pref>|<ip rule add args>|<ip -N rule show>".
@@ -212,31 +149,28 @@ usage() { printf 'usage: lr-dataplane base | apply <key> | delete <key> | apply-
 # check <kind> <value>: the env file is data, never code; every value must look like what it claims to be.
 check() { [[ -n ${KIND_RE[$1]:-} && $2 =~ ${KIND_RE[$1]} ]]; }
 
-# load_env <file>: sets T_<FIELD> for every field of the tenant's env file, or dies. A file shaped as rendered
-# is checked by one match against ENV_RE; any other shape field by field (the same checks, with the reason).
+# load_env <file> [prechecked]: sets T_<FIELD> for every field of the tenant's env file (any order, comment and
+# blank lines allowed), or dies with the reason. Each value is checked against its kind, unless "prechecked":
+# each_env's grep has matched every line of the file against LINE_RE, which is built from the same kinds.
+# Splits the file in memory (split_lines: LINES), one read and no fork.
 load_env() {
-  local f=$1 c='' k v kind n=0
-  local -A seen=()
+  local f=$1 c='' k v kind var n=0
   IFS= read -r -d '' c <"$f" || true
-  if [[ $c =~ $ENV_RE ]]; then
-    env_match
-  else
-    T_KEY='' T_SLOT='' T_LINK='' T_VLAN='' T_LAN_ADDR='' T_LAN_NET='' T_ROUTER='' T_TABLE='' T_TABLE_NAME=''
-    T_TUN1='' T_PREF1='' T_TUN2='' T_PREF2='' T_VNC_PORT=''
-    while IFS= read -r k || [[ -n $k ]]; do
-      [[ -z $k || $k == '#'* ]] && continue
-      v=${k#*=}
-      k=${k%%=*}
-      kind=${ENV_KIND[$k]:-}
-      [[ -n $kind ]] || die "$f: unknown field ${k@Q}"
-      check "$kind" "$v" || die "$f: $k=${v@Q} is not a valid $kind"
-      [[ -z ${seen[$k]:-} ]] || die "$f: $k given twice"
-      seen[$k]=1
-      printf -v "T_${k#LR_}" '%s' "$v"
-      n=$((n + 1))
-    done <"$f"
-    [[ $n -eq ${#ENV_KIND[@]} ]] || die "$f: expected ${#ENV_KIND[@]} fields, found $n"
-  fi
+  clear_env
+  split_lines "$c"
+  for k in "${LINES[@]}"; do
+    [[ $k == '#'* ]] && continue
+    v=${k#*=}
+    k=${k%%=*}
+    kind=${ENV_KIND[$k]:-}
+    [[ -n $kind ]] || die "$f: unknown field ${k@Q}"
+    [[ ${2:-} == prechecked ]] || check "$kind" "$v" || die "$f: $k=${v@Q} is not a valid $kind"
+    var=T_${k#LR_}
+    [[ -z ${!var} ]] || die "$f: $k given twice"
+    printf -v "$var" '%s' "$v"
+    n=$((n + 1))
+  done
+  [[ $n -eq ${#ENV_KIND[@]} ]] || die "$f: expected ${#ENV_KIND[@]} fields, found $n"
   [[ ${f##*/} == "$T_KEY.env" ]] || die "$f: LR_KEY $T_KEY does not match the file name"
 }
 
@@ -339,10 +273,9 @@ tenant_dnat() {
 }
 
 # each_env <function>: for every env file, in order, T_* set and checked, then <function>. One grep checks every
-# line of every file (bash would compile a regex per value); files it passes are split without a regex, any
-# other file goes through load_env, which dies with the reason or reads an unusual but valid shape.
+# line of every file (bash would compile a regex per value); load_env then checks only the files it flags.
 each_env() {
-  local f c out
+  local f out
   local -A bad=()
   list_envs
   ((${#ENV_FILES[@]})) || return 0
@@ -350,9 +283,7 @@ each_env() {
   split_lines "$out"
   for f in "${LINES[@]}"; do bad[$f]=1; done
   for f in "${ENV_FILES[@]}"; do
-    c=''
-    if [[ -z ${bad[$f]:-} ]]; then IFS= read -r -d '' c <"$f" || true; fi
-    if [[ -z $c ]] || ! env_split "$c" || [[ ${f##*/} != "$T_KEY.env" ]]; then load_env "$f"; fi
+    if [[ -n ${bad[$f]:-} ]]; then load_env "$f"; else load_env "$f" prechecked; fi
     "$1" "$f"
   done
 }

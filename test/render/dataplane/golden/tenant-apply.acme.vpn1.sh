@@ -36,9 +36,13 @@ M2YwYzZiMWU5YTdkNGMyYjhlNWYxYTBkNmMzYjllN2YyYTRkOGMxYjVlOWYzYTdkMGM2YjJlOGY0
 YTFkNWM5Ygo=
 LR_B64
 lr_write '/etc/openvpn/server/ccd-udp/acme' 0640 root:nogroup <<'LR_B64'
-aWZjb25maWctcHVzaCAxMC4yNTUuMC4yIDI1NS4yNTUuMTkyLjAK
+IyBhY21lIG9uIHZwbjEtdWRwIChzdGFjayBnb2xkZW4pOyByZW5kZXJlZCwgZG8gbm90IGVkaXQu
+CmlmY29uZmlnLXB1c2ggMTAuMjU1LjAuMiAyNTUuMjU1LjE5Mi4wCnB1c2ggImRoY3Atb3B0aW9u
+IEROUyAxMC4wLjEuMSIK
 LR_B64
 lr_write '/etc/openvpn/server/ccd-tcp/acme' 0640 root:nogroup <<'LR_B64'
-aWZjb25maWctcHVzaCAxMC4yNTUuNjQuMiAyNTUuMjU1LjE5Mi4wCg==
+IyBhY21lIG9uIHZwbjEtdGNwIChzdGFjayBnb2xkZW4pOyByZW5kZXJlZCwgZG8gbm90IGVkaXQu
+CmlmY29uZmlnLXB1c2ggMTAuMjU1LjY0LjIgMjU1LjI1NS4xOTIuMApwdXNoICJkaGNwLW9wdGlv
+biBETlMgMTAuMC4xLjEiCg==
 LR_B64
 printf '%s on %s: applied, %s files changed\n' acme vpn1 "${#CHANGED[@]}"

@@ -33,9 +33,13 @@ LR_B64
 '/etc/librerouter/lr-dataplane' apply coop-sur
 rm -f '/etc/openvpn/server/pins/coop-sur'
 lr_write '/etc/openvpn/server/ccd-udp/coop-sur' 0640 root:nogroup <<'LR_B64'
-aWZjb25maWctcHVzaCAxMC4yNTUuMC4zIDI1NS4yNTUuMTkyLjAK
+IyBjb29wLXN1ciBvbiB2cG4xLXVkcCAoc3RhY2sgZ29sZGVuKTsgcmVuZGVyZWQsIGRvIG5vdCBl
+ZGl0LgppZmNvbmZpZy1wdXNoIDEwLjI1NS4wLjMgMjU1LjI1NS4xOTIuMApwdXNoICJkaGNwLW9w
+dGlvbiBETlMgMTAuMC4yLjEiCg==
 LR_B64
 lr_write '/etc/openvpn/server/ccd-tcp/coop-sur' 0640 root:nogroup <<'LR_B64'
-aWZjb25maWctcHVzaCAxMC4yNTUuNjQuMyAyNTUuMjU1LjE5Mi4wCg==
+IyBjb29wLXN1ciBvbiB2cG4xLXRjcCAoc3RhY2sgZ29sZGVuKTsgcmVuZGVyZWQsIGRvIG5vdCBl
+ZGl0LgppZmNvbmZpZy1wdXNoIDEwLjI1NS42NC4zIDI1NS4yNTUuMTkyLjAKcHVzaCAiZGhjcC1v
+cHRpb24gRE5TIDEwLjAuMi4xIgo=
 LR_B64
 printf '%s on %s: applied, %s files changed\n' coop-sur vpn1 "${#CHANGED[@]}"

@@ -1,7 +1,8 @@
 /**
- * Bash pieces shared by the setup and tenant scripts: atomic file writes whose content travels as base64
+ * Bash pieces shared by every rendered script: atomic file writes whose content travels as base64
  * (safe for any bytes, PEM keys included, and no heredoc delimiter can collide), and quoting. Pure text.
  */
+import { scriptFile } from "./script-file";
 
 /** A file a script writes: absolute path, octal mode, content. */
 export interface SetupFile {
@@ -28,29 +29,19 @@ export function shq(text: string): string {
  * An unchanged file is left in place (mode and owner still enforced) and not listed in CHANGED.
  * It never prints the content.
  */
-export const LR_WRITE_FN = `CHANGED=()
-lr_write() {
-  local tmp
-  mkdir -p "\${1%/*}"
-  tmp=$(mktemp "$1.lrtmp.XXXXXX")
-  base64 -d >"$tmp"
-  chown "$3" "$tmp"
-  chmod "$2" "$tmp"
-  if cmp -s "$tmp" "$1"; then
-    rm -f "$tmp"
-    chown "$3" "$1"
-    chmod "$2" "$1"
-  else
-    mv -f "$tmp" "$1"
-    CHANGED+=("$1")
-  fi
-}`;
+export const LR_WRITE_FN = scriptFile("lr-write.sh").replace(/\n$/, "");
 
-/** The lines that write `file` with `lr_write` (content as base64 in a quoted heredoc). */
-export function writeFile(file: SetupFile, owner: string): string {
+/** `LR_SERVICES=systemd|none` (default systemd; `none` = the lab: files only, no systemctl), checked. Ends in a newline. */
+export const SERVICES_MODE = scriptFile("services-mode.sh");
+
+/**
+ * The lines that write `file` with `lr_write` (content as base64 in a quoted heredoc). `indent` goes before the
+ * command only: the heredoc's lines and its delimiter stay at column 0, as `<<` (not `<<-`) needs.
+ */
+export function writeFile(file: SetupFile, owner: string, indent = ""): string {
   assertPath(file.path);
   if (!MODE.test(file.mode)) throw new Error(`${file.path}: mode ${JSON.stringify(file.mode)} is not octal like 0644`);
   if (!/^[a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*$/.test(owner)) throw new Error(`${file.path}: bad owner ${owner}`);
   const b64 = Buffer.from(file.content, "utf8").toString("base64").replace(/.{1,76}/g, "$&\n");
-  return `lr_write ${shq(file.path)} ${file.mode} ${owner} <<'LR_B64'\n${b64}LR_B64`;
+  return `${indent}lr_write ${shq(file.path)} ${file.mode} ${owner} <<'LR_B64'\n${b64}LR_B64`;
 }

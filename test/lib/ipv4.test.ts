@@ -1,5 +1,5 @@
 /** IPv4 math used by every allocation: parsing, integer round trips, masks, containment, overlap, subnets. */
-import { contains, formatCidr, intToIp, ipToInt, isCidr, isIpv4, maskOf, netmask, overlaps, parseCidr, size, subnet } from "../../config/net";
+import { contains, formatCidr, intToIp, ipToInt, isCidr, isIpv4, maskOf, netmask, overlaps, parseCidr, size, subnet } from "../../lib/ipv4";
 
 describe("isIpv4", () => {
   it.each([

@@ -1,0 +1,9 @@
+/**
+ * The type tokens of the resources the pack checks, as the engine reports them (the provider SDKs' own
+ * `__pulumiType`; test/policy/policies.test.ts compares them). proxmoxve v8 names its VM and file classes *Legacy.
+ */
+export const VM = "proxmoxve:index/vmLegacy:VmLegacy";
+export const FILE = "proxmoxve:index/fileLegacy:FileLegacy";
+export const REMOTE_COMMAND = "command:remote:Command";
+export const LOCAL_COMMAND = "command:local:Command";
+export const STACK = "pulumi:pulumi:Stack";

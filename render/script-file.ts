@@ -1,0 +1,11 @@
+/**
+ * The static parts of the scripts we ship live in `render/scripts/*.sh`, real bash that editors and shellcheck
+ * read as such; renderers put a short generated header (the per-stack values) in front. Read once at load.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** The text of `render/scripts/<name>`, verbatim. */
+export function scriptFile(name: string): string {
+  return readFileSync(join(__dirname, "scripts", name), "utf8");
+}

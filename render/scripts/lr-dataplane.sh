@@ -1,0 +1,438 @@
+die() { printf 'lr-dataplane: %s\n' "$*" >&2; exit 1; }
+usage() { printf 'usage: lr-dataplane base | apply <key> | delete <key> | apply-all | status\n' >&2; exit 2; }
+
+# check <kind> <value>: the env file is data, never code; every value must look like what it claims to be.
+check() { [[ -n ${KIND_RE[$1]:-} && $2 =~ ${KIND_RE[$1]} ]]; }
+
+# load_env <file> [prechecked]: sets T_<FIELD> for every field of the tenant's env file (any order, comment and
+# blank lines allowed), or dies with the reason. Each value is checked against its kind, unless "prechecked":
+# each_env's grep has matched every line of the file against LINE_RE, which is built from the same kinds.
+# Splits the file in memory (split_lines: LINES), one read and no fork.
+load_env() {
+  local f=$1 c='' k v kind var n=0
+  IFS= read -r -d '' c <"$f" || true
+  clear_env
+  split_lines "$c"
+  for k in "${LINES[@]}"; do
+    [[ $k == '#'* ]] && continue
+    v=${k#*=}
+    k=${k%%=*}
+    kind=${ENV_KIND[$k]:-}
+    [[ -n $kind ]] || die "$f: unknown field ${k@Q}"
+    [[ ${2:-} == prechecked ]] || check "$kind" "$v" || die "$f: $k=${v@Q} is not a valid $kind"
+    var=T_${k#LR_}
+    [[ -z ${!var} ]] || die "$f: $k given twice"
+    printf -v "$var" '%s' "$v"
+    n=$((n + 1))
+  done
+  [[ $n -eq ${#ENV_KIND[@]} ]] || die "$f: expected ${#ENV_KIND[@]} fields, found $n"
+  [[ ${f##*/} == "$T_KEY.env" ]] || die "$f: LR_KEY $T_KEY does not match the file name"
+}
+
+# list_envs: ENV_FILES = every tenant env file, sorted (LC_ALL=C).
+list_envs() {
+  local f
+  ENV_FILES=()
+  for f in "$TENANTS_DIR"/*.env; do
+    if [[ -f $f ]]; then ENV_FILES+=("$f"); fi
+  done
+}
+
+# lock: one lr-dataplane at a time changes the data plane (tenant commands may run in parallel).
+lock() {
+  exec 9>>"$LOCK"
+  "$FLOCK" -w 300 9 || die "$LOCK: still held by another lr-dataplane after 300 s"
+}
+
+# read_rules [pref…]: RULE_BODY[pref] / RULE_COUNT[pref] from `ip -N rule show`, only at the given prefs when
+# there are any (bodies without "[unresolved]").
+read_rules() {
+  local line pref body out
+  RULE_BODY=() RULE_COUNT=()
+  if (($#)); then
+    printf -v out 'rule show pref %s\n' "$@"
+    out=$("$IP" -N -batch - <<<"$out")
+  else
+    out=$("$IP" -N rule show)
+  fi
+  split_lines "$out"
+  for line in "${LINES[@]}"; do
+    pref=${line%%:*}
+    body=${line#*:}
+    body=${body#"${body%%[![:space:]]*}"}
+    body=${body% \[unresolved\]}
+    RULE_BODY[$pref]=$body
+    RULE_COUNT[$pref]=$((${RULE_COUNT[$pref]:-0} + 1))
+  done
+}
+
+# want_rule <pref> <body>: ip -batch lines (in B) that leave exactly one rule <body> at <pref>.
+want_rule() {
+  local i
+  if [[ ${RULE_COUNT[$1]:-0} -eq 1 && ${RULE_BODY[$1]} == "$2" ]]; then return 0; fi
+  for ((i = 0; i < ${RULE_COUNT[$1]:-0}; i++)); do B+=("rule del pref $1"); done
+  B+=("rule add pref $1 $2")
+}
+
+# run_batch: the lines in B through one `ip -batch`, then B is empty.
+run_batch() {
+  local text
+  ((${#B[@]})) || return 0
+  printf -v text '%s\n' "${B[@]}"
+  B=()
+  "$IP" -batch - <<<"$text"
+}
+
+# The routing skeleton: install what is missing, remove what is stale, keep what is right (no churn).
+apply_skeleton() {
+  local -A want=() add=()
+  local order=() pref body args i
+  while IFS='|' read -r pref args body; do
+    want[$pref]=$body
+    add[$pref]=$args
+    order+=("$pref")
+  done <<<"$SKELETON"
+  for pref in "${!RULE_BODY[@]}"; do
+    ((pref >= PREF_MIN && pref <= PREF_END)) || continue
+    if [[ -n ${want[$pref]:-} ]]; then
+      [[ ${RULE_COUNT[$pref]} -eq 1 && ${RULE_BODY[$pref]} == "${want[$pref]}" ]] && continue
+    elif [[ ${RULE_BODY[$pref]} =~ ^from\ [0-9.]+\ lookup\ ([0-9]+)$ && ${BASH_REMATCH[1]} != 254 ]]; then
+      continue # a tenant's host rule: `apply`/`delete` own those
+    fi
+    for ((i = 0; i < RULE_COUNT[$pref]; i++)); do B+=("rule del pref $pref"); done
+    unset "RULE_COUNT[$pref]" "RULE_BODY[$pref]"
+  done
+  for pref in "${order[@]}"; do
+    [[ -n ${RULE_COUNT[$pref]:-} ]] || B+=("rule add pref $pref ${add[$pref]}")
+  done
+  run_batch
+}
+
+# tenant_lines: ip -batch lines (in B) for the tenant in T_*: its link, address, table and host rules.
+# A link exists when the kernel shows its IPv4 settings (no fork, unlike `ip link show`).
+tenant_lines() {
+  [[ -d /proc/sys/net/ipv4/conf/$T_LINK ]] || B+=("link add link $TRUNK name $T_LINK type vlan id $T_VLAN")
+  B+=("link set dev $T_LINK group $LINK_GROUP up" "address replace $T_LAN_ADDR dev $T_LINK")
+  B+=("route replace $T_LAN_NET dev $T_LINK src ${T_LAN_ADDR%/*} table $T_TABLE" "route replace default via $T_ROUTER dev $T_LINK table $T_TABLE")
+  want_rule "$T_PREF1" "from $T_TUN1 lookup $T_TABLE"
+  want_rule "$T_PREF2" "from $T_TUN2 lookup $T_TABLE"
+  LINKS+=("$T_LINK")
+}
+
+# tenant_dnat: DNAT_WANT = the tenant's two console DNAT rules, as iptables -S lists them.
+tenant_dnat() {
+  DNAT_WANT=(
+    "-A LR-DNAT -s $T_TUN1/32 -d $GW1/32 -i $DEV1 -p tcp -m tcp --dport 5900 -m comment --comment \"lr:$T_KEY\" -j DNAT --to-destination $HOST_MGMT:$T_VNC_PORT"
+    "-A LR-DNAT -s $T_TUN2/32 -d $GW2/32 -i $DEV2 -p tcp -m tcp --dport 5900 -m comment --comment \"lr:$T_KEY\" -j DNAT --to-destination $HOST_MGMT:$T_VNC_PORT"
+  )
+}
+
+# each_env <function>: for every env file, in order, T_* set and checked, then <function>. One grep checks every
+# line of every file (bash would compile a regex per value); load_env then checks only the files it flags.
+each_env() {
+  local f out
+  local -A bad=()
+  list_envs
+  ((${#ENV_FILES[@]})) || return 0
+  out=$("$GREP" -vlxaE "$LINE_RE" "${ENV_FILES[@]}") || [[ $? -eq 1 ]] || die "cannot read the env files in $TENANTS_DIR"
+  split_lines "$out"
+  for f in "${LINES[@]}"; do bad[$f]=1; done
+  for f in "${ENV_FILES[@]}"; do
+    if [[ -n ${bad[$f]:-} ]]; then load_env "$f"; else load_env "$f" prechecked; fi
+    "$1" "$f"
+  done
+}
+
+# load_all [tenants]: every env file, read once: DNAT (rules in env file order) and RT (names by table id);
+# with "tenants", also every tenant's ip batch lines (B) and links (LINKS). Two tenants on one table is an error.
+load_all() {
+  TABLE_OWNER=()
+  LOAD_TENANTS=${1:-}
+  each_env load_one
+}
+
+load_one() {
+  [[ -z ${TABLE_OWNER[$T_TABLE]:-} ]] || die "$1: table $T_TABLE is also ${TABLE_OWNER[$T_TABLE]}'s"
+  TABLE_OWNER[$T_TABLE]=$T_KEY
+  RT[10#$T_TABLE]="$T_TABLE $T_TABLE_NAME"
+  tenant_dnat
+  DNAT+=("${DNAT_WANT[@]}")
+  if [[ $LOAD_TENANTS == tenants ]]; then tenant_lines; fi
+}
+
+# Strict reverse-path filtering: a reply injected on another tenant's link, or a packet to another tenant's
+# tunnel IP, fails the reverse lookup (its `from` rule points at a different link) and is dropped.
+set_sysctls() {
+  local f
+  "$SYSCTL" -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
+  for f in /proc/sys/net/ipv4/conf/*/rp_filter; do printf '1' >"$f"; done
+}
+
+# rp_links: strict mode on the links in LINKS (a link made just now may have got another value from udev).
+rp_links() {
+  local name
+  for name in "${LINKS[@]}"; do printf '1' >"/proc/sys/net/ipv4/conf/$name/rp_filter"; done
+}
+
+# split_lines <text>: LINES = its non-empty lines, split in memory (reading a large text line by line
+# through a pipe costs a system call per byte).
+split_lines() {
+  local IFS=$NL
+  set -f
+  # shellcheck disable=SC2206 # splitting on newlines only, globbing off
+  LINES=($1)
+  set +f
+}
+
+# write_file <path> <content>: atomic, and untouched when already equal.
+write_file() {
+  local old='' tmp=$1.lrtmp.$$
+  if [[ -f $1 ]]; then
+    IFS= read -r -d '' old <"$1" || true
+    [[ $old == "$2" ]] && return 0
+  fi
+  [[ -d ${1%/*} ]] || mkdir -p "${1%/*}"
+  printf '%s' "$2" >"$tmp"
+  mv -f "$tmp" "$1"
+}
+
+# apply_firewall: LR-IN, LR-FWD, LR-NAT and LR-DNAT (the rules in DNAT) in one atomic iptables-restore, then
+# the jumps into them (once) and FORWARD's policy DROP.
+apply_firewall() {
+  local text saved
+  printf -v text '%s\n' "$FILTER_RULES" '*nat' ':LR-DNAT - [0:0]' ':LR-NAT - [0:0]' "${DNAT[@]}" "$NAT_RULES" COMMIT
+  "$IPT_RESTORE" --noflush <<<"$text"
+  saved=$("$IPT_SAVE")
+  jump "$saved" filter INPUT -j LR-IN
+  jump "$saved" filter FORWARD -j LR-FWD
+  jump "$saved" nat PREROUTING -i "$DEV1" -p tcp -m tcp --dport 5900 -j LR-DNAT
+  jump "$saved" nat PREROUTING -i "$DEV2" -p tcp -m tcp --dport 5900 -j LR-DNAT
+  jump "$saved" nat POSTROUTING -j LR-NAT
+  [[ $saved == *"$NL:FORWARD DROP "* ]] || "$IPT" -P FORWARD DROP
+}
+
+# jump <iptables-save output> <table> <chain> <rule…>: the rule first in <chain>, once. Each iptables call
+# costs ~0.1 s with nf_tables, so the saved text answers first and iptables -C only when it does not know.
+jump() {
+  local saved=$1 t=$2 c=$3
+  shift 3
+  [[ $NL$saved$NL == *"$NL-A $c $*$NL"* ]] && return 0
+  "$IPT" -t "$t" -C "$c" "$@" 2>/dev/null || "$IPT" -t "$t" -I "$c" 1 "$@"
+}
+
+# dnat_list: DNAT_NOW = what iptables -S LR-DNAT lists; fails when there is no LR-DNAT (base never ran, or a flush).
+dnat_list() {
+  DNAT_NOW=$("$IPT" -t nat -S LR-DNAT 2>/dev/null)
+}
+
+# dnat_tenant <key> [rule…]: LR-DNAT (as listed in DNAT_NOW) holds exactly <rule…> for <key>, none without, at
+# the place a rebuild puts them (env file order); other tenants' rules stay. At most one iptables-restore.
+# awk reads the listing (a bash loop over thousands of rules costs more than all the rest of an apply):
+# its first line is "<rules of other tenants sorting before key> <first> <last rule number of key>", then key's rules.
+dnat_tenant() {
+  local key=$1 l before at last have=() cmds=() a b pos
+  shift
+  # shellcheck disable=SC2016 # the $ are awk's
+  a=$("$AWK" -v key="$key" '
+    /^-A / {
+      i++; k = ""
+      if (match($0, /--comment "?lr:[a-z0-9-]+/)) { k = substr($0, RSTART, RLENGTH); sub(/.*lr:/, "", k) }
+      if (k == key) { n++; if (!at) at = i; last = i; have[n] = $0 } else if (k ".env" < key ".env") before++
+    }
+    END { print before + 0, at + 0, last + 0; for (j = 1; j <= n; j++) print have[j] }' <<<"$DNAT_NOW")
+  split_lines "$a"
+  read -r before at last <<<"${LINES[0]}"
+  have=("${LINES[@]:1}")
+  if [[ ${#have[@]} -eq $# ]]; then
+    (($#)) || return 0
+    printf -v a '%s\n' "${have[@]}"
+    printf -v b '%s\n' "$@"
+    [[ $a == "$b" && $at -eq $((before + 1)) && $last -eq $((at + $# - 1)) ]] && return 0
+  fi
+  for l in "${have[@]}"; do cmds+=("-D ${l#-A }"); done
+  pos=$((before + 1))
+  for l in "$@"; do
+    cmds+=("-I LR-DNAT $pos ${l#-A LR-DNAT }")
+    pos=$((pos + 1))
+  done
+  printf -v a '%s\n' '*nat' "${cmds[@]}" COMMIT
+  "$IPT_RESTORE" --noflush <<<"$a"
+}
+
+# write_rt: the routing-table names file from RT (indexed by table id, so in table order).
+write_rt() {
+  local text
+  printf -v text '%s\n' "$RT_HEADER" "${RT[@]}"
+  write_file "$RT_TABLES" "$text"
+}
+
+# rt_tenant <table> [<name>]: the names file with the line "<table> <name>" (none without a name), in table
+# order, and no other line for that table or name; the other lines as they are (awk: no bash loop per line).
+rt_tenant() {
+  local old='' text
+  if [[ -f $RT_TABLES ]]; then IFS= read -r -d '' old <"$RT_TABLES" || true; fi
+  # shellcheck disable=SC2016 # the $ are awk's
+  text=$("$AWK" -v t="$1" -v name="${2:-}" -v head="$RT_HEADER" '
+    BEGIN { print head }
+    $1 ~ /^[0-9]+$/ && $1 + 0 != t + 0 && $2 != name {
+      if (name != "" && !done && $1 + 0 > t + 0) { print t " " name; done = 1 }
+      print
+    }
+    END { if (name != "" && !done) print t " " name }' <<<"$old")
+  write_file "$RT_TABLES" "$text$NL"
+}
+
+# trunk_up: the trunk carries every tenant VLAN (named by MAC: the setup script now, udev at boot); up before anything uses it.
+trunk_up() {
+  "$IP" link set dev "$TRUNK" up 2>/dev/null || die "no trunk interface $TRUNK: the setup script names it by MAC (re-run it)"
+}
+
+cmd_base() {
+  lock
+  trunk_up
+  set_sysctls
+  read_rules
+  apply_skeleton
+  load_all
+  apply_firewall
+  write_rt
+}
+
+# tenant_env <key>: TENANT_FILE = the key's env file path (the key checked first).
+tenant_env() {
+  check name "$1" || die "not a tenant key: ${1@Q}"
+  TENANT_FILE=$TENANTS_DIR/$1.env
+}
+
+cmd_apply() {
+  tenant_env "$1"
+  [[ -f $TENANT_FILE ]] || die "no $TENANT_FILE: write it first (the tenant apply script does)"
+  lock
+  load_env "$TENANT_FILE"
+  read_rules "$T_PREF1" "$T_PREF2"
+  tenant_lines
+  run_batch
+  rp_links
+  if dnat_list; then
+    tenant_dnat
+    dnat_tenant "$T_KEY" "${DNAT_WANT[@]}"
+    rt_tenant "$T_TABLE" "$T_TABLE_NAME"
+  else
+    # No LR-DNAT: the firewall was never set up, or was flushed; build all of it, as base does.
+    load_all
+    apply_firewall
+    write_rt
+  fi
+}
+
+# Firewall and names first, then the links: a tenant link is never up before the chains that fence it.
+cmd_apply_all() {
+  lock
+  trunk_up
+  set_sysctls
+  read_rules
+  apply_skeleton
+  load_all tenants
+  apply_firewall
+  write_rt
+  run_batch
+  rp_links
+}
+
+# kill_sessions <key>: drop live sessions of <key> through each instance's management socket.
+kill_sessions() {
+  local s
+  for s in "$SOCK1" "$SOCK2"; do
+    [[ -S $s ]] || continue
+    printf 'kill %s\nquit\n' "$1" | "$TIMEOUT" 5 "$SOCAT" -t 1 - "UNIX-CONNECT:$s" >/dev/null 2>&1 || true
+  done
+}
+
+cmd_delete() {
+  local p ip out
+  tenant_env "$1"
+  lock
+  kill_sessions "$1"
+  if [[ -f $TENANT_FILE ]]; then
+    load_env "$TENANT_FILE"
+    read_rules "$T_PREF1" "$T_PREF2"
+    for p in "$T_PREF1:$T_TUN1" "$T_PREF2:$T_TUN2"; do
+      ip=${p#*:}
+      p=${p%%:*}
+      [[ ${RULE_BODY[$p]:-} == "from $ip lookup $T_TABLE" ]] && B+=("rule del pref $p from $ip lookup $T_TABLE")
+    done
+    B+=("route flush table $T_TABLE")
+    if out=$("$IP" -d -o link show dev "$T_LINK" 2>/dev/null); then
+      if [[ $out == *" vlan protocol "* ]]; then
+        B+=("link del dev $T_LINK")
+      else
+        # Not ours (the lab's veth): give it back without our address and group.
+        out=$("$IP" -o addr show dev "$T_LINK" to "${T_LAN_ADDR%/*}/32")
+        [[ -z $out ]] || B+=("address del $T_LAN_ADDR dev $T_LINK")
+        B+=("link set dev $T_LINK group 0")
+      fi
+    fi
+    run_batch
+    rt_tenant "$T_TABLE"
+    rm -f "$TENANT_FILE"
+  fi
+  if dnat_list; then dnat_tenant "$1"; fi
+}
+
+# status: one listing each of rules, default routes, addresses and LR-DNAT, then every tenant checked in memory.
+cmd_status() {
+  local l t rc=0 n=0 ok=0 pref body out
+  read_rules
+  while IFS='|' read -r pref _ body; do
+    n=$((n + 1))
+    if [[ ${RULE_BODY[$pref]:-} == "$body" ]]; then ok=$((ok + 1)); fi
+  done <<<"$SKELETON"
+  printf 'server %s: rules at %s prefs, skeleton %s/%s\n' "$SERVER" "${#RULE_BODY[@]}" "$ok" "$n"
+  [[ $ok -eq $n ]] || rc=1
+  out=$("$IP" -N -4 route show table all exact 0/0)
+  split_lines "$out"
+  for l in "${LINES[@]}"; do
+    [[ $l == *' table '* ]] || continue
+    t=${l##* table }
+    HAS_DEFAULT[${t%% *}]=1
+  done
+  out=$("$IP" -o -4 addr show)
+  split_lines "$out"
+  for l in "${LINES[@]}"; do
+    l=${l#*: }
+    t=${l#* inet }
+    HAS_ADDR["${l%% *} ${t%%/*}"]=1
+  done
+  dnat_list || DNAT_NOW=''
+  split_lines "$DNAT_NOW"
+  for l in "${LINES[@]}"; do HAS_DNAT[$l]=1; done
+  STATUS_RC=$rc
+  each_env status_one
+  return "$STATUS_RC"
+}
+
+# status_one: one tenant's line, from the listings cmd_status made.
+status_one() {
+  local missing=''
+  tenant_dnat
+  [[ ${RULE_BODY[$T_PREF1]:-} == "from $T_TUN1 lookup $T_TABLE" ]] || missing+=" rule:$T_TUN1"
+  [[ ${RULE_BODY[$T_PREF2]:-} == "from $T_TUN2 lookup $T_TABLE" ]] || missing+=" rule:$T_TUN2"
+  [[ -n ${HAS_DEFAULT[$T_TABLE]:-} ]] || missing+=" route:default"
+  [[ -n ${HAS_ADDR["$T_LINK ${T_LAN_ADDR%/*}"]:-} ]] || missing+=" link:$T_LINK"
+  [[ -n ${HAS_DNAT[${DNAT_WANT[0]}]:-} ]] || missing+=" dnat:$DEV1"
+  [[ -n ${HAS_DNAT[${DNAT_WANT[1]}]:-} ]] || missing+=" dnat:$DEV2"
+  if [[ -z $missing ]]; then printf '%s (slot %s): ok\n' "$T_KEY" "$T_SLOT"; else printf '%s (slot %s): missing%s\n' "$T_KEY" "$T_SLOT" "$missing"; STATUS_RC=1; fi
+  return "$rc"
+}
+
+declare -A RULE_BODY=() RULE_COUNT=() TABLE_OWNER=() HAS_DEFAULT=() HAS_ADDR=() HAS_DNAT=()
+declare -a RT=()
+ENV_FILES=() LINES=() B=() LINKS=() DNAT=() DNAT_WANT=() DNAT_NOW='' TENANT_FILE='' LOAD_TENANTS='' STATUS_RC=0
+case ${1:-} in
+  base) [[ $# -eq 1 ]] || usage; cmd_base ;;
+  apply) [[ $# -eq 2 ]] || usage; cmd_apply "$2" ;;
+  delete) [[ $# -eq 2 ]] || usage; cmd_delete "$2" ;;
+  apply-all) [[ $# -eq 1 ]] || usage; cmd_apply_all ;;
+  status) [[ $# -eq 1 ]] || usage; cmd_status ;;
+  *) usage ;;
+esac

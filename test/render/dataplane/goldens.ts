@@ -1,0 +1,44 @@
+/** The golden set of the data-plane texts: every rendered artifact of the 2-tenant plan, production layouts. */
+import { join } from "node:path";
+import { renderDataplaneTool, renderDataplaneUnit } from "../../../render/dataplane";
+import { renderTenantEnv } from "../../../render/dataplane-env";
+import { hostConsoleFirewallScripts, renderHostConsoleFirewall, renderHostFirewallUnit } from "../../../render/host-console";
+import { PRODUCTION_HOST_LAYOUT, PRODUCTION_SERVER_LAYOUT } from "../../../render/layout";
+import { reverseZones } from "../../../render/reverse-dns";
+import { renderServerSetupScript } from "../../../render/server-setup";
+import { tenantServerScripts } from "../../../render/tenant-scripts";
+import { trunkNicFiles } from "../../../render/trunk-nic";
+import { renderKvmArguments } from "../../../render/vnc";
+import type { GoldenSet } from "../golden";
+import { twoTenantPlan } from "./fixture";
+
+/** A placeholder key the setup script must carry only as base64. */
+export const GOLDEN_KEY = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIGOLDENGOLDENGOLDENGOLDENGOLDENGOLDEN\n-----END PRIVATE KEY-----\n";
+
+export function dataplaneGoldens(): GoldenSet {
+  const plan = twoTenantPlan();
+  const [vpn1, vpn2] = plan.servers;
+  const [acme, coop] = plan.tenants;
+  const L = PRODUCTION_SERVER_LAYOUT;
+  const H = PRODUCTION_HOST_LAYOUT;
+  const host = hostConsoleFirewallScripts(plan, H);
+  const artifacts: [string, string][] = [
+    ["lr-dataplane.vpn1.sh", renderDataplaneTool(plan, vpn1, L)],
+    ["lr-dataplane.vpn2.sh", renderDataplaneTool(plan, vpn2, L)],
+    ["librerouter-dataplane.service", renderDataplaneUnit(vpn1, L)],
+    ["setup.vpn1.sh", renderServerSetupScript(plan, vpn1, L, [{ path: `${L.openvpnDir}/pki/server.key`, mode: "0600", content: GOLDEN_KEY }], { trunkMac: "BC:24:11:5E:00:01" })],
+    ...trunkNicFiles(L, "bc:24:11:5e:00:01").map((f): [string, string] => [f.path.split("/").pop() ?? "", f.content]),
+    ["acme.vpn1.env", renderTenantEnv(plan.stack, vpn1, acme)],
+    ["coop-sur.vpn2.env", renderTenantEnv(plan.stack, vpn2, coop)],
+    ["tenant-apply.acme.vpn1.sh", tenantServerScripts(plan, vpn1, acme, L).apply],
+    ["tenant-apply.coop-sur.vpn1.sh", tenantServerScripts(plan, vpn1, coop, L).apply],
+    ["tenant-delete.acme.vpn1.sh", tenantServerScripts(plan, vpn1, acme, L).delete],
+    ["host-console.sh", renderHostConsoleFirewall(plan, H)],
+    ["librerouter-console-firewall.service", renderHostFirewallUnit(plan, H)],
+    ["host-console-install.sh", host.apply],
+    ["host-console-remove.sh", host.delete],
+    ["kvm-args.acme.txt", `${renderKvmArguments(plan, acme, H)}\n`],
+    ...reverseZones(plan).map((z): [string, string] => [z.fileName, z.content]),
+  ];
+  return { dir: join(__dirname, "golden"), files: new Map(artifacts) };
+}
