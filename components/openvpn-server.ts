@@ -82,7 +82,7 @@ export class OpenVpnServer extends pulumi.ComponentResource {
       { commonName: serverCommonName(server.name), allowedUses: SERVER_USES, ...plan.pki.server },
       { parent: this },
     );
-    // The script is rendered once the PEMs and the trunk NIC's MAC (D5: the setup names it by MAC) resolve, and is a secret: it carries server.key and the tls-crypt key.
+    // The script is rendered once the PEMs and the trunk NIC's MAC (the setup names the NIC by it) resolve, and is a secret: it carries server.key and the tls-crypt key.
     const script = pulumi
       .all([args.pki.caCertPem, cert.certPem, cert.privateKeyPem, args.pki.tlsCryptKey, vmMac(this.vm, 1)])
       .apply(([caPem, certPem, keyPem, tlsCryptKey, trunkMac]) =>

@@ -48,7 +48,7 @@ export class ProxmoxHost extends pulumi.ComponentResource {
       { parent: this },
     );
     // Proxmox's firewall, on at datacenter and node level, so the tenants' per-VM anti-spoofing filters apply
-    // (tenant-firewall.ts; D13). Every policy ACCEPT: this enables the VM filters and changes nothing for the host's
+    // (tenant-firewall.ts). Every policy ACCEPT: this enables the VM filters and changes nothing for the host's
     // own traffic, which LR-CONSOLE guards. The legacy iptables backend (nftables off): our LR-CONSOLE chain is
     // iptables, and an iptables ACCEPT does not override a drop of the opt-in nftables proxmox-firewall.
     const datacenterFirewall = new proxmoxve.cluster.FirewallLegacy(

@@ -46,7 +46,7 @@ export interface RemoteScriptArgs {
   /**
    * Identity of the machine the script runs on (a guest VM's net0 MAC, which Proxmox draws anew when the VM is
    * re-created). It rides in stdin as a comment, so a rebuilt VM is an input change and its apply runs again
-   * (`dependsOn` alone does not propagate a replacement, D12). Default: none (the Proxmox host).
+   * (`dependsOn` alone does not propagate a replacement). Default: none (the Proxmox host).
    */
   readonly target?: pulumi.Input<string | undefined>;
   /** The scripts hold secrets: no command output in the logs, stdout/stderr stored as secrets. Default false. */
@@ -58,13 +58,13 @@ export interface RemoteScriptArgs {
  *
  * No `triggers`: @pulumi/command registers every Command with `replaceOnChanges: ["triggers[*]"]`
  * (remote/command.js; provider `Triggers ... provider:"replaceOnChanges"`), and a replacement is
- * create-before-delete, so it would run the new apply and THEN the old delete, undoing it (D1). A changed stdin is an
+ * create-before-delete, so it would run the new apply and THEN the old delete, undoing it. A changed stdin is an
  * ordinary input diff: the engine calls Update, which runs `update` (= apply) with the new stdin; Delete replays the
  * stdin of the last apply, i.e. the delete that matches what was applied.
  *
  * Failure output: with `logging: None` the provider still puts stdout+stderr of a FAILED command into the error
  * text (pulumi-command remote/commandOutputs.go), which reaches the console and the update log. So no script we ship
- * prints a secret, not even on error: they print counts and paths only (D18).
+ * prints a secret, not even on error: they print counts and paths only.
  */
 export function remoteScript(name: string, args: RemoteScriptArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
   const del = args.delete ?? "exit 0\n";

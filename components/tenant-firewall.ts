@@ -1,5 +1,5 @@
 /**
- * Anti-spoofing on the shared public bridge for one tenant VM (D13): every tenant is root on his router, so
+ * Anti-spoofing on the shared public bridge for one tenant VM: every tenant is root on his router, so
  * Proxmox's own per-VM firewall pins what his public NIC may send: only its own MAC (`macfilter`), only its own
  * public address, ARP included (`ipfilter` with the `ipfilter-net0` IP set), no router advertisements, no DHCP
  * server. Policies stay ACCEPT: this filters what the tenant may claim, not which traffic his router wants.

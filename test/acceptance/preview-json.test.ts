@@ -1,7 +1,7 @@
 /**
  * The acceptance run's "add a tenant" verdict on `pulumi preview --json` output. The samples follow
  * pulumi/pulumi pkg/display/json.go (PreviewDigest/PreviewStep/PropertyDiff): a clean add, one where another
- * tenant's command updates, one where a shared command is replaced (the D1 failure mode).
+ * tenant's command updates, one where a shared command is replaced (a replaced command runs its old delete script last).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

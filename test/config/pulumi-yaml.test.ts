@@ -39,7 +39,7 @@ describe("Pulumi.yaml", () => {
     for (const key of SECRET_KEYS) expect([key, project.config[key].secret, project.config[key].default]).toEqual([key, true, undefined]);
   });
 
-  it("gives a default to exactly the keys the schema makes optional, and the schema accepts that default (D2)", () => {
+  it("gives a default to exactly the keys the schema makes optional, and the schema accepts that default (else the CLI refuses every stack that leaves it out)", () => {
     const optional = Object.keys(shape).filter((k) => shape[k].safeParse(undefined).success);
     expect(Object.keys(project.config).filter((k) => project.config[k].default !== undefined).sort()).toEqual(optional.sort());
     expect(optional.sort()).toEqual(["assumptions", "hardware", "numberedTenants", "services", "template", "tenantDefaults", "tenants", "vpn"]);

@@ -153,7 +153,7 @@ beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error("test/e2e needs root (network namespaces, tun devices)");
   expect(plan.servers.map((s) => s.publicIp)).toEqual(["192.0.2.3", "192.0.2.4"]);
   makePki(pkiDir);
-  chmodSync(root, 0o755); // nobody must reach the ccd dir and hooks (pitfall P5)
+  chmodSync(root, 0o755); // nobody (OpenVPN after its privilege drop) must reach the ccd dir and hooks
   for (const s of ["vpn1", "vpn2"] as const) layouts.set(s, installServer(s));
   topology();
   for (const inst of plan.instances) {
@@ -188,14 +188,14 @@ describe("rendered client bundle and hooks under openvpn 2.6", () => {
     acme = start("client-acme", NS.c, ["--config", bundle("acme"), "--setenv", "UV_HWID", plan.tenants[0].hardwareId!]);
     await waitFor("client-acme", CONNECTED, 10_000);
     expect(lastAddress("client-acme")).toBe(plan.tenants[0].tunnelIps["vpn1-udp"]);
-    // Only the guarded Windows option may be reported as unknown; nothing may be "ignored by <connection> blocks" (P3).
+    // Only the guarded Windows option may be reported as unknown; nothing may be "ignored by <connection> blocks".
     expect(log("client-acme").match(/Unrecognized option.*|.*ignored.*|Options error.*/g)).toEqual([
       expect.stringMatching(/^Unrecognized option or missing or extra parameter\(s\) in .*: block-outside-dns \(2\.6\.14\)$/),
     ]);
     expect(log("vpn1-udp")).toContain("lr-auth: cn=acme ACCEPT: hwid matches ops pin");
   });
 
-  it("a copy of acme's certificate with another ID is refused and the real session survives (P1)", async () => {
+  it("a copy of acme's certificate with another ID is refused and the real session survives", async () => {
     start("client-thief", NS.c, ["--config", bundle("acme"), "--setenv", "UV_HWID", WRONG]);
     await waitFor("client-thief", /AUTH_FAILED/, 10_000);
     expect(lastAddress("client-thief")).toBeUndefined();

@@ -134,7 +134,7 @@ const rows: Row[] = [
     ],
   ],
   [
-    "tenant template's disk on another storage (D16)",
+    "tenant template's disk on another storage (bpg would full-copy every linked clone)",
     config(),
     facts((f) => (f.templates[9000].volumesOnDatastore = ["local-lvm:vm-9000-cloudinit"])),
     [

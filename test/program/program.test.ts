@@ -209,7 +209,7 @@ describe("stack minimal: key inputs", () => {
     expect(get("tenant-acme-vnc-password").inputs).toMatchObject({ length: 8 });
   });
 
-  test("tenant acme's public NIC may claim only its own MAC and address: no RA, no DHCP server (D13)", () => {
+  test("tenant acme's public NIC may claim only its own MAC and address: no RA, no DHCP server", () => {
     expect(get("tenant-acme-ipfilter").inputs).toEqual({ nodeName: "pve1", vmId: 1001, name: "ipfilter-net0", comment: "tenant acme: its public address only", cidrs: [{ name: "192.0.2.6" }] });
     expect(get("tenant-acme-firewall").inputs).toEqual({
       nodeName: "pve1",
@@ -239,9 +239,9 @@ describe("stack minimal: key inputs", () => {
 
   test("tenant acme's command on vpn1: apply and delete on stdin, re-run in place, through the host, host keys pinned", () => {
     const c = get("tenant-acme-vpn1").inputs;
-    // No triggers (D1): a changed stdin is an update, never a replacement that ends with the old delete.
+    // No triggers: a changed stdin is an update, never a replacement that ends with the old delete.
     expect(Object.keys(c).sort()).toEqual(["addPreviousOutputInEnv", "connection", "create", "delete", "stdin", "update"]);
-    // The VPN VM's net0 MAC rides in stdin (D12): a rebuilt vpn1 re-runs every tenant's apply on it.
+    // The VPN VM's net0 MAC rides in stdin: a rebuilt vpn1 re-runs every tenant's apply on it.
     expect(String(c.stdin).split("\n")[0]).toBe(`# target: ${fakeMac("vpn1-vm#0")}`);
     expect({ create: c.create, update: c.update, delete: c.delete }).toEqual({ create: "bash -s apply", update: "bash -s apply", delete: "bash -s delete" });
     const stdin = String(c.stdin);
@@ -272,7 +272,7 @@ describe("stack minimal: key inputs", () => {
     expect({ vmId: vm.vmId, clone: vm.clone, networkDevices: vm.networkDevices, initialization: vm.initialization, memory: vm.memory }).toEqual({
       vmId: 200,
       clone: { vmId: 9001, full: true, datastoreId: "local-lvm", retries: 5 },
-      // No `trunks` (D3): bpg cannot parse a range; PVE trunks an untagged NIC on a VLAN-aware bridge in 2-4094.
+      // No `trunks`: bpg cannot parse a range; PVE trunks an untagged NIC on a VLAN-aware bridge in 2-4094.
       networkDevices: [
         { bridge: "vmbr0", model: "virtio" },
         { bridge: "vmbr1", model: "virtio" },
@@ -348,7 +348,7 @@ describe("stack minimal: key inputs", () => {
     const commands = run().resources.filter((r) => r.type === "command:remote:Command");
     expect(commands).toHaveLength(2 * 50 + 7);
     for (const c of commands) {
-      // The SDK adds `triggers[*]` to every Command (remote/command.js); we never set triggers, so it never fires (D1).
+      // The SDK adds `triggers[*]` to every Command (remote/command.js); we never set triggers, so it never fires.
       expect({ name: c.name, triggers: c.inputs.triggers, replaceOnChanges: c.options.replaceOnChanges, dbr: c.options.deleteBeforeReplace }).toEqual({
         name: c.name,
         triggers: undefined,
@@ -360,11 +360,11 @@ describe("stack minimal: key inputs", () => {
       const o = get(name).options;
       return { protect: o.protect, ignoreChanges: o.ignoreChanges, deleteBeforeReplace: o.deleteBeforeReplace, retainOnDelete: o.retainOnDelete };
     };
-    // Tenant VMs: never replaced (clone.* is ForceNew in bpg), never deleted without a deliberate unprotect (D11).
+    // Tenant VMs: never replaced (clone.* is ForceNew in bpg), never deleted without a deliberate unprotect.
     expect(opts("tenant-acme-vm")).toEqual({ protect: true, ignoreChanges: ["clone"], deleteBeforeReplace: undefined, retainOnDelete: undefined });
-    // Infrastructure VMs: fixed VMIDs, so a deliberate replacement must delete first (D11).
+    // Infrastructure VMs: fixed VMIDs, so a deliberate replacement must delete first.
     for (const vm of ["vpn1-vm", "vpn2-vm", "services-vm"]) expect(opts(vm)).toEqual({ protect: undefined, ignoreChanges: ["clone"], deleteBeforeReplace: true, retainOnDelete: undefined });
-    // The password snippet: same path on replacement, so delete the old file first (D10).
+    // The password snippet: same path on replacement, so delete the old file first.
     expect(opts("tenant-acme-vnc-pw")).toEqual({ protect: undefined, ignoreChanges: [], deleteBeforeReplace: true, retainOnDelete: undefined });
   });
 

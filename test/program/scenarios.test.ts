@@ -1,5 +1,5 @@
 /**
- * Change safety (issue 7): what `pulumi up` does for each routine change, on the minimal stack (50 tenants). Each
+ * Change safety: what `pulumi up` does for each routine change, on the minimal stack (50 tenants). Each
  * scenario runs the program twice under mocks, records every registration with its options (harness.ts), and
  * classifies each resource the way the engine would (engine/classify.ts, engine/provider-rules.ts). The plan is
  * printed like `pulumi preview` prints it.
@@ -33,7 +33,7 @@ describe("first pulumi up (empty state)", () => {
     plan = classify([], (await runProgram("minimal", stackConfig("minimal"))).resources);
   }, TIMEOUT);
 
-  test("creates everything, and every input passes the providers' create-time checks (D3: bpg's trunks parser)", () => {
+  test("creates everything, and every input passes the providers' create-time checks (e.g. bpg's trunks parser)", () => {
     expect(new Set(plan.steps.map((st) => st.op))).toEqual(new Set(["create"]));
     expect(plan.steps.flatMap((st) => st.invalid.map((m) => `${st.name}: ${m}`))).toEqual([]);
     expect(plan.deleteScripts).toEqual([]);

@@ -61,7 +61,7 @@ describe("removing tenant coop-sur from the minimal stack", () => {
     const [z0, z1] = [zone(before), zone(after)];
     expect(z0.filter((l) => !z1.includes(l))).toEqual([expect.stringMatching(/IN\tSOA\t/), "7\tIN\tPTR\tcoop-sur.tenants.minimal.example.net."]);
     expect(z1.filter((l) => !z0.includes(l))).toEqual([expect.stringMatching(/IN\tSOA\t/)]);
-    // The trunk NIC carries no `trunks` (D3): bpg parses that field as ";"-separated integers and refused "101-4094".
+    // The trunk NIC carries no `trunks`: bpg parses that field as ";"-separated integers and refused "101-4094".
     const vpn1 = byNameMap(after.resources).get("proxmoxve:index/vmLegacy:VmLegacy::vpn1-vm") as Recorded;
     expect((vpn1.inputs.networkDevices as { trunks?: string }[])[1].trunks).toBeUndefined();
     expect(checkTrunks(vpn1.inputs)).toEqual([]);

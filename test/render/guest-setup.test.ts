@@ -1,5 +1,5 @@
 /**
- * What the guest scripts do on a stock Debian 12 cloud image (D4, D5, D6): packages installed only when
+ * What the guest scripts do on a stock Debian 12 cloud image: packages installed only when
  * missing, after cloud-init, apt waiting for the dpkg lock; the trunk MAC validated. The package step runs here
  * for real against fake dpkg-query / apt-get / cloud-init on PATH (no root, nothing installed).
  */

@@ -1,5 +1,5 @@
 /**
- * The host firewall is sized for every slot the config allows (D8): adding or removing a tenant must leave
+ * The host firewall is sized for every slot the config allows: adding or removing a tenant must leave
  * every host-side script byte-identical, so the host's command never changes with the tenants.
  */
 import { buildPlan } from "../../plan/build";

@@ -25,7 +25,7 @@ test("a changed stdin is an update: no delete script runs", () => {
   expect(plan.deleteScripts).toEqual([]);
 });
 
-test("D1: a changed trigger is a create-before-delete replace whose OLD delete script runs after the new apply", () => {
+test("a changed trigger is a create-before-delete replace whose OLD delete script runs after the new apply", () => {
   const plan = classify([cmd("v1", ["h1"])], [cmd("v2", ["h2"])]);
   expect(changes(plan)).toEqual([["replace", "c", ["triggers[0]", "stdin"]]]);
   expect(plan.deleteScripts).toEqual([{ name: "c", command: "bash -s delete", stdin: "v1", when: "after-new-apply" }]);
@@ -37,7 +37,7 @@ test("ignoreChanges takes the old value before the diff; the rest of the inputs 
   expect(changes(classify([vm(9000, 1)], [vm(9100, 2)]))).toEqual([["update", "vm", ["memory.dedicated"]]]);
 });
 
-test("D11: a ForceNew clone change replaces; the bridge asks delete-before-replace when the program sets `name`; protect refuses it", () => {
+test("a ForceNew clone change replaces; the bridge asks delete-before-replace when the program sets `name`; protect refuses it", () => {
   const vm = (clone: number, options: Partial<RecordedOptions> = {}) => rec(VM, "vm", { name: "lr-x", clone: { vmId: clone } }, options);
   expect(changes(classify([vm(9000)], [vm(9100)]))).toEqual([["replace-dbr", "vm", ["clone.vmId"]]]);
   expect(changes(classify([vm(9000)], [vm(9100, { deleteBeforeReplace: false })]))).toEqual([["replace", "vm", ["clone.vmId"]]]);
@@ -52,7 +52,7 @@ test("removing a protected resource is refused; retainOnDelete drops it without 
   expect(retained.deleteScripts).toEqual([]);
 });
 
-test("D10: --replace of a password makes the file's data unknown; the file replaces (delete-before-replace only with the option)", () => {
+test("--replace of a password makes the file's data unknown; the file replaces (delete-before-replace only with the option)", () => {
   const pw = rec(PW, "pw", { length: 8 });
   const file = (dbr?: boolean) => rec(FILE, "f", { sourceRaw: { data: "x" } }, { propertyDependencies: { sourceRaw: [pw.urn] }, ...(dbr === undefined ? {} : { deleteBeforeReplace: dbr }) });
   expect(changes(classify([pw, file()], [pw, file()], { replace: ["pw"] }))).toEqual([
@@ -62,7 +62,7 @@ test("D10: --replace of a password makes the file's data unknown; the file repla
   expect(changes(classify([pw, file(true)], [pw, file(true)], { replace: ["pw"] }))[0]).toEqual(["replace-dbr", "f", ["sourceRaw"]]);
 });
 
-test("D3: bpg's trunks parser refuses a range", () => {
+test("bpg's trunks parser refuses a range", () => {
   expect(checkTrunks({ networkDevices: [{}, { trunks: "101-4094" }] })).toEqual([
     'networkDevices[1].trunks: "101-4094": bpg parses trunks as ";"-separated integers (strconv.Atoi), not a range; omit it on a VLAN-aware bridge or list the VLANs',
   ]);

@@ -43,7 +43,7 @@ export async function scenario(title: string, stack: string, before: Raw, after:
 }
 
 /**
- * The invariants of issue 7, for every scenario: nothing changes outside `allowed` (the scenario's tenant and the
+ * The change-safety invariants, for every scenario: nothing changes outside `allowed` (the scenario's tenant and the
  * shared resources the test names with its reason), no tenant VM is replaced, no delete script runs except those of
  * `removed` (the removed tenant's commands), the engine refuses nothing unless `refusals` names it, and every input
  * passes the providers' own checks.

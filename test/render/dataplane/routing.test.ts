@@ -47,7 +47,7 @@ describe("routing tree", () => {
     for (const inst of server.instances) expect(simulateWalk(rules, inst.gateway, "10.255.128.2").result).toBe(254);
   });
 
-  it("a tenant's DNATed console packet (to the host) is routed by main, above the tenant rule (P6)", () => {
+  it("a tenant's DNATed console packet (to the host) is routed by main, above the tenant rule", () => {
     const plan = twoTenantPlan();
     const rules = serverRules(plan.servers[0], plan.tenants);
     expect(simulateWalk(rules, plan.tenants[0].tunnelIps["vpn1-udp"], plan.host.mgmtIp)).toEqual({ checked: 2, result: 254 });

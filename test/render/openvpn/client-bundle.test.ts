@@ -1,4 +1,4 @@
-/** The client bundle: the ordering rule (pitfall P3), connection order and UDP-only exit notification. */
+/** The client bundle: the ordering rule (options before the `<connection>` blocks, or OpenVPN ignores them), connection order and UDP-only exit notification. */
 import { renderClientBundle } from "../../../render/client-bundle";
 import { FAKE_CREDS, twoTenantPlan } from "./fixture";
 
