@@ -57,6 +57,7 @@ export function planStack(valid: ValidStack, stack: string): Plan {
     unpinnedPolicy: cfg.vpn.unpinnedPolicy,
     pki: { client: certs, server: certs },
     consolePorts: alloc.consolePortRanges(cfg),
+    sizing: { ...(cfg.hardware ? { hardware: cfg.hardware } : {}), ...(cfg.assumptions ? { assumptions: cfg.assumptions } : {}), templateDiskGb: cfg.tenantDefaults.diskGb, vlanBase: net.vlanBase },
     publicAddresses: { total: net.publicPools.reduce((s, p) => s + size(parseCidr(p.cidr)), 0), usable: alloc.publicAddressing(cfg).usable.length },
     mgmt: { cidr: net.management.cidr, prefix: parseCidr(net.management.cidr).prefix },
     publicPools: net.publicPools.map((p) => ({ cidr: p.cidr, prefix: parseCidr(p.cidr).prefix, gateway: p.gateway })),

@@ -1,5 +1,6 @@
 /** The tenant and network plan: every address, id and name the service uses, derived from config. */
 import type { StackConfig } from "../config/schema";
+import type { AssumptionOverrides, HardwareOverrides } from "../config/sizing-schema";
 import type { RoutingLayout } from "./routing-layout";
 
 export type ServerName = "vpn1" | "vpn2";
@@ -108,6 +109,18 @@ export interface Plan {
   readonly instances: readonly InstancePlan[];
   /** Sorted by slot. */
   readonly tenants: readonly TenantPlan[];
+  /** What the capacity check takes from the stack beyond the tenants: the overrides of the profile's figures. */
+  readonly sizing: SizingInputs;
+}
+
+/** The stack's own sizing figures (sizing/ resolves them against the profile's). */
+export interface SizingInputs {
+  readonly hardware?: HardwareOverrides;
+  readonly assumptions?: AssumptionOverrides;
+  /** The template's disk is sized like a tenant's default disk (tenantDefaults.diskGb), GiB. */
+  readonly templateDiskGb: number;
+  /** VLAN id = vlanBase + slot must stay ≤ 4094. */
+  readonly vlanBase: number;
 }
 
 export interface ProxmoxPlan {

@@ -4,7 +4,6 @@
  * to change; `stack/compile.ts` turns them into a ConfigError so the Pulumi program and the CLIs refuse with the
  * same words. Pure.
  */
-import type { AssumptionOverrides, HardwareOverrides } from "../config/sizing-schema";
 import type { Plan } from "../plan/types";
 import { ASSUMPTION_DOCS, Assumptions, resolveAssumptions } from "./assumptions";
 import * as L from "./capacity-lines";
@@ -38,21 +37,12 @@ export interface CapacityReport {
   readonly verdict: L.Status;
 }
 
-/** The raw figures sizing takes from the stack config (a validated `StackConfig` has them). */
-export interface SizingConfig {
-  readonly hardware?: HardwareOverrides;
-  readonly assumptions?: AssumptionOverrides;
-  /** The template's disk is sized like a tenant's default disk. */
-  readonly tenantDefaults: { readonly diskGb: number };
-  readonly network: { readonly vlanBase: number };
-}
-
 /** The capacity report of a plan: its profile's hardware with the stack's overrides, checked resource by resource. */
-export function assessCapacity(plan: Plan, cfg: SizingConfig): CapacityReport {
+export function assessCapacity(plan: Plan): CapacityReport {
   const profile = plan.profile;
-  const { hardware: hw, overridden: hwSet } = resolveHardware(profile, cfg.hardware);
-  const { assumptions: a, overridden: aSet } = resolveAssumptions(cfg.assumptions);
-  const s = L.sizing(plan, hw, a, cfg.tenantDefaults.diskGb, cfg.network.vlanBase);
+  const { hardware: hw, overridden: hwSet } = resolveHardware(profile, plan.sizing.hardware);
+  const { assumptions: a, overridden: aSet } = resolveAssumptions(plan.sizing.assumptions);
+  const s = L.sizing(plan, hw, a, plan.sizing.templateDiskGb, plan.sizing.vlanBase);
   const money = L.money(s);
   const lines = [
     L.ramFloorsLine(s),

@@ -23,7 +23,7 @@ export function capacityIssues(report: CapacityReport): ConfigIssue[] {
 export function stackCapacity(raw: unknown, stack: string): CompiledStack {
   const valid = validateStack(raw, stack);
   const plan = planStack(valid, stack);
-  return { plan, capacity: assessCapacity(plan, valid.config) };
+  return { plan, capacity: assessCapacity(plan) };
 }
 
 /** Plan + capacity. Throws ConfigError for a bad config or for every resource that does not fit. */

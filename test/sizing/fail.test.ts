@@ -12,8 +12,7 @@ import { lineOf, reportOf, stackConfig } from "./helpers";
 
 /** The minimal stack's plan and validated config, to change into what buildPlan would refuse: checks capacity's own. */
 function minimal() {
-  const valid = validateStack(stackConfig("minimal"), "minimal");
-  return { plan: planStack(valid, "minimal"), config: valid.config };
+  return { plan: planStack(validateStack(stackConfig("minimal"), "minimal"), "minimal") };
 }
 
 describe("a FAIL per resource, naming the shortfall and the key", () => {
@@ -50,10 +49,10 @@ describe("a FAIL per resource, naming the shortfall and the key", () => {
       "public IPs",
       "one /27 for 50 tenants",
       () => {
-        const { plan, config } = minimal();
+        const { plan } = minimal();
         // One /27: 32 addresses, 29 without its network, broadcast and gateway addresses.
         const pools = [{ cidr: "192.0.2.0/27", prefix: 27, gateway: "192.0.2.1" }];
-        return assessCapacity({ ...plan, publicPools: pools, publicAddresses: { total: 32, usable: 29 } }, config);
+        return assessCapacity({ ...plan, publicPools: pools, publicAddresses: { total: 32, usable: 29 } });
       },
       "network.publicPools",
       "public IPs: 1 pools = 32 addresses, 29 usable (no network, broadcast, gateway or reserved); 50 tenants + host + 2 VPN servers + services = 54: short by 25; add a pool to network.publicPools",
@@ -62,8 +61,8 @@ describe("a FAIL per resource, naming the shortfall and the key", () => {
       "VLANs",
       "vlanBase 4080 with slots up to 50",
       () => {
-        const { plan, config } = minimal();
-        return assessCapacity(plan, { ...config, network: { ...config.network, vlanBase: 4080 } });
+        const { plan } = minimal();
+        return assessCapacity({ ...plan, sizing: { ...plan.sizing, vlanBase: 4080 } });
       },
       "network.vlanBase",
       "VLANs: highest slot 50 needs VLAN 4130, above 4094; lower network.vlanBase (4080) or move tenants beyond 4094 to a Proxmox SDN VXLAN zone",
