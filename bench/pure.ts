@@ -64,7 +64,7 @@ function renderAll(plan: Plan): Totals {
     add(renderLauncher(plan.stack, tenant));
     for (const server of plan.servers) {
       for (const i of server.instances) add(renderCcd(plan.stack, tenant, i));
-      const scripts = tenantServerScripts(plan, server, tenant, layout);
+      const scripts = tenantServerScripts(plan, server, tenant, layout, CREDS.certPem);
       add(scripts.apply);
       add(scripts.delete);
     }

@@ -6,8 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deployIssues, parallelFromEnv } from "../config/deploy-guards";
 import { ConfigError } from "../config/errors";
-import { NAMESPACE } from "../config/load";
-import { stackSchema } from "../config/schema";
+import { NAMESPACE, projectConfig } from "../config/load";
 import { compileStack } from "../stack/compile";
 import type { Plan } from "../plan/types";
 import type { CapacityReport } from "../sizing/capacity";
@@ -34,14 +33,13 @@ function parseValue(text: string): unknown {
   }
 }
 
-/** Every top-level key of the stack schema that is set, as the raw object `buildPlan` validates. */
-export function readRawConfig(config: pulumi.Config = new pulumi.Config(NAMESPACE)): Record<string, unknown> {
-  const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(stackSchema.shape)) {
-    const text = config.get(key);
-    if (text !== undefined) raw[key] = parseValue(text);
-  }
-  return raw;
+/**
+ * Every `librerouter-hosting:*` key the engine passed (secrets aside), as the raw object `buildPlan` validates.
+ * All of them, not only the keys the schema knows: a misspelled key must be refused here exactly as the plan CLI
+ * refuses it, not silently dropped. Keys under an unknown namespace are refused the same way (config/load.ts).
+ */
+export function readRawConfig(stack: string, all: Readonly<Record<string, string>> = pulumi.runtime.allConfig()): Record<string, unknown> {
+  return projectConfig(Object.fromEntries(Object.entries(all).map(([k, v]) => [k, parseValue(v)])), stack);
 }
 
 /**
@@ -52,10 +50,9 @@ export function readRawConfig(config: pulumi.Config = new pulumi.Config(NAMESPAC
  */
 export function loadStack(stack: string = pulumi.getStack()): StackInputs {
   const config = new pulumi.Config(NAMESPACE);
-  const raw = readRawConfig(config);
   let compiled: ReturnType<typeof compileStack>;
   try {
-    compiled = compileStack(raw, stack);
+    compiled = compileStack(readRawConfig(stack), stack);
     const issues = deployIssues(compiled.plan.proxmox, { dryRun: pulumi.runtime.isDryRun(), parallel: parallelFromEnv(process.env) });
     if (issues.length) throw new ConfigError(issues, stack);
   } catch (e) {

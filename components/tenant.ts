@@ -69,9 +69,10 @@ export class Tenant extends pulumi.ComponentResource {
     this.vncPassword = vnc.password;
     this.vm = this.router(name, args, vnc.file);
     tenantPublicFirewall(name, plan, t, { parent: this, dependsOn: [this.vm] });
-    this.clientBundle = this.bundle(name, args);
+    const client = this.bundle(name, args);
+    this.clientBundle = client.bundle;
     this.launcher = renderLauncher(plan.stack, t);
-    for (const vpn of args.servers) this.stateOn(name, args, vpn);
+    for (const vpn of args.servers) this.stateOn(name, args, vpn, client.certPem);
     this.registerOutputs({ publicIp: this.publicIp, privateSubnet: this.privateSubnet, vlan: this.vlan, consoles: this.consoles });
   }
 
@@ -145,21 +146,27 @@ export class Tenant extends pulumi.ComponentResource {
   }
 
   /** The client certificate and the inline `.ovpn` that carries it (secret: it holds the private key). */
-  private bundle(name: string, args: TenantArgs): pulumi.Output<string> {
+  private bundle(name: string, args: TenantArgs): { bundle: pulumi.Output<string>; certPem: pulumi.Output<string> } {
     const { plan, tenant: t } = args;
     const client = args.pki.issue(name, { commonName: clientCommonName(t), allowedUses: CLIENT_USES, ...plan.pki.client }, { parent: this });
-    return pulumi.secret(
+    const bundle = pulumi.secret(
       pulumi
         .all([args.pki.caCertPem, client.certPem, client.privateKeyPem, args.pki.tlsCryptKey])
         .apply(([caPem, certPem, keyPem, tlsCryptKey]) => renderClientBundle(plan, t, { caPem, certPem, keyPem, tlsCryptKey })),
     );
+    return { bundle, certPem: client.certPem };
   }
 
-  /** The tenant's state on one VPN server (ccd, pin, routing, NAT), applied after that server's setup. */
-  private stateOn(name: string, args: TenantArgs, vpn: OpenVpnServer): void {
+  /**
+   * The tenant's state on one VPN server (ccd, pins, routing, NAT), applied after that server's setup. The scripts
+   * wait on the certificate: its fingerprint is the pin, so a re-issued certificate is an in-place update on both
+   * servers that locks the old one out.
+   */
+  private stateOn(name: string, args: TenantArgs, vpn: OpenVpnServer, certPem: pulumi.Output<string>): void {
+    const scripts = certPem.apply((pem) => tenantServerScripts(args.plan, vpn.server, args.tenant, args.serverLayout, pem));
     remoteScript(
       `${name}-${vpn.server.name}`,
-      { connection: vpn.connection, ...tenantServerScripts(args.plan, vpn.server, args.tenant, args.serverLayout), target: vpn.identity },
+      { connection: vpn.connection, apply: scripts.apply((s) => s.apply), delete: scripts.apply((s) => s.delete), target: vpn.identity },
       { parent: this, dependsOn: [vpn.setup] },
     );
   }

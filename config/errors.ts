@@ -91,6 +91,11 @@ export function fromZod(raw: unknown, issue: z.core.$ZodIssue, schema?: z.ZodTyp
     }
     case "invalid_key":
       return { key: keyOf(path), message: issue.issues.map((i) => i.message).join("; ") };
+    case "custom":
+      // The value may hold a secret (a password in a URL): the message says what is wrong without it.
+      if ((issue.params as { hideValue?: boolean } | undefined)?.hideValue) return { key: keyOf(path), message: issue.message };
+      if (got === "(missing)") return { key: keyOf(path), message: `is required and ${issue.message}; add it to the stack config` };
+      return { key: keyOf(path), message: `got ${got}; ${issue.message}` };
     default:
       if (got === "(missing)") return { key: keyOf(path), message: `is required and ${issue.message}; add it to the stack config` };
       return { key: keyOf(path), message: `got ${got}; ${issue.message}` };

@@ -47,6 +47,10 @@ export function importFileNameProblem(name: string, fromUrl: boolean): string | 
     return `"${name}" is compressed, and Proxmox cannot decompress "import" content; serve the image uncompressed (e.g. gunzip the OpenWrt .img.gz: it is a raw disk) and point template.imageUrl at it, with a name ending in ${exts} (${fromUrl ? "or set template.imageFileName, e.g. " : "e.g. "}"${s}.raw")`;
   }
   if (!fromUrl && !SAFE_NAME.test(name)) return `"${name}" is not a plain file name; use letters, digits, '.', '_' or '-', ending in ${exts}, e.g. "${s}.qcow2"`;
+  // The URL's name is percent-decoded, so `%0a` or `%2f..` would reach the stored name as a newline or a path.
+  if (fromUrl && name !== "" && !SAFE_NAME.test(name)) {
+    return `the URL's file name ${JSON.stringify(name)} is not a plain file name (letters, digits, '.', '_' or '-'); set template.imageFileName, e.g. "${s}.qcow2"`;
+  }
   const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1];
   if (ext && (IMPORT_DISK_EXTENSIONS as readonly string[]).includes(ext)) return undefined;
   if (ext === "ova") return `"${name}" is an OVA (a whole VM), but the template imports one disk; use the disk image itself (${exts})`;

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { formatCidr, isCidr, isIpv4, parseCidr } from "../lib/ipv4";
 import { assumptionsSchema, hardwareSchema } from "./sizing-schema";
+import { absolutePath, apiUrl, dnsDomain, hostName, imageUrl, nodeName, oneLine, storageId, userName } from "./strings";
 
 const ipv4 = z.string().refine(isIpv4, { message: "must be a dotted IPv4 address such as 192.0.2.10" });
 const cidr = z.string().superRefine((s, ctx) => {
@@ -50,16 +51,6 @@ export function suggestTenantKey(k: string): string {
   return TENANT_KEY.test(s) ? s : "tenant";
 }
 
-/** The Proxmox API is served over HTTPS only (port 8006 by default). */
-function isApiUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return u.protocol === "https:" && u.hostname !== "";
-  } catch {
-    return false;
-  }
-}
-
 const memory = z
   .object({
     /** Balloon floor (Proxmox `memory.floating`), MiB. */
@@ -88,7 +79,8 @@ export const tenantSchema = z
     memory: memory.optional(),
     diskGb: int(4, 65536).optional(),
     cores: int(1, 64).optional(),
-    description: z.string().max(200).optional(),
+    /** Free text for people; one line. */
+    description: oneLine.optional(),
   })
   .strict();
 
@@ -136,7 +128,7 @@ export const networkSchema = z
       .strict()
       .default({}),
     /** Forward zone the PTR records point into (t1.tenants.example.net). */
-    reverseDnsDomain: z.string().regex(/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: "must be a DNS domain such as tenants.example.net" }).default("tenants.example.net"),
+    reverseDnsDomain: dnsDomain.default("tenants.example.net"),
   })
   .strict();
 
@@ -147,7 +139,7 @@ const instanceTuning = z
 export const vpnSchema = z
   .object({
     /** Names the clients dial; one per server, in order. */
-    hostnames: z.tuple([z.string().min(1), z.string().min(1)], { error: "must be two names, [vpn1, vpn2], e.g. [vpn1.example.net, vpn2.example.net]" }).optional(),
+    hostnames: z.tuple([hostName, hostName], { error: "must be two names, [vpn1, vpn2], e.g. [vpn1.example.net, vpn2.example.net]" }).optional(),
     udpPort: int(1, 65535).default(1194),
     tcpPort: int(1, 65535).default(443),
     /** What happens when a tenant has no hardwareId pin: `enrol` on first use, or `refuse`. */
@@ -171,16 +163,16 @@ export const LOCAL_SNIPPETS_PATH = "/var/lib/vz/snippets";
 
 export const proxmoxSchema = z
   .object({
-    endpoint: z.string().refine(isApiUrl, { message: "must be the https URL of the Proxmox API, e.g. https://pve1.example.net:8006/" }),
+    endpoint: apiUrl,
     /** args/hookscript are root-only and API tokens are refused for them: root@pam with a password. */
     username: z.literal("root@pam", { message: "must be root@pam: Proxmox only lets root@pam with a password set VM args (the VNC console)" }).default("root@pam"),
     insecure: z.boolean().default(false),
-    node: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/, { message: "must be the Proxmox node name (pvecm nodes), e.g. pve1" }),
-    datastore: z.string().min(1).default("local-lvm"),
-    snippetsDatastore: z.string().min(1).default("local"),
+    node: nodeName,
+    datastore: storageId.default("local-lvm"),
+    snippetsDatastore: storageId.default("local"),
     /** Where QEMU reads the VNC password snippets: the snippets storage's own `snippets/` directory. */
-    snippetsPath: z.string().startsWith("/", { message: "must be an absolute path such as /var/lib/vz/snippets" }).optional(),
-    sshUser: z.string().min(1).default("root"),
+    snippetsPath: absolutePath.optional(),
+    sshUser: userName.default("root"),
     /** The host's SSH key, pinned: the secret setup scripts go only to this host (and, through it, to the guests). */
     sshHostKey: sshHostKey.optional(),
   })
@@ -202,7 +194,7 @@ export const templateSchema = z
   .object({
     /** VMID of an existing LibreRouter template; created from `imageUrl` when absent. */
     vmid: VMID.default(9000),
-    imageUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL of a cloud image, e.g. https://example.net/librerouter.qcow2" }).optional(),
+    imageUrl: imageUrl.optional(),
     createFromImage: z.boolean().default(false),
     /** Name the downloaded image is stored under (`import` content: .qcow2, .raw or .vmdk); default: the URL's file name. */
     imageFileName: z.string().min(1).max(200).optional(),

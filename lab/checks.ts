@@ -4,11 +4,13 @@
  * restore it); `npm run lab` prints them as a table and test/e2e/lab.test.ts runs each as a test.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { HOST_FIREWALL_UNIT } from "../render/host-console";
-import type { TenantPlan } from "../plan/types";
+import { certFingerprint } from "../render/pki-profile";
+import { SYSCTL_DROPIN } from "../render/server-setup";
+import type { ServerName, TenantPlan } from "../plan/types";
 import { connectCount, pushedAddress, startClient, waitForConnection } from "./clients";
-import { must, sleep } from "./exec";
+import { must, run, sleep } from "./exec";
 import type { Lab } from "./lab";
 import { secs } from "./lab";
 import { outsiderAttempt, type Attempt } from "./outsider";
@@ -57,6 +59,40 @@ async function refusedAttempt(lab: Lab, name: string, t: TenantPlan, cert: Issue
   if (a.connected) fail(`${what} got a tunnel`);
   if (!a.authFailed) fail(`expected AUTH_FAILED, client log:\n${readLog(a.log).slice(-800)}`);
   return a;
+}
+
+/** What `lr-auth` logs when a certificate for `cn` is not the one pinned for it. */
+const notCurrent = (cn: string, fp: string) => `lr-auth: cn=${cn} REJECT: certificate sha256 ${fp} is not the tenant's current one`;
+
+/** The probe port (discard): nothing listens, the destination namespace only counts what arrives. */
+const PROBE_PORT = 9;
+
+/**
+ * How many of 3 UDP datagrams sent from `fromNs` to `dst`, routed through `via` (a VPN server's address), reach
+ * `toNs`: a raw-table counter there sees them before any filter. The route and the counter are removed after.
+ */
+async function forwardedThrough(fromNs: string, via: string, toNs: string, dst: string): Promise<number> {
+  const tag = ["-p", "udp", "-d", `${dst}/32`, "--dport", String(PROBE_PORT), "-m", "comment", "--comment", "lr-lab-probe", "-j", "ACCEPT"];
+  await must(["ip", "route", "add", `${dst}/32`, "via", via], { ns: fromNs });
+  await must(["iptables", "-t", "raw", "-I", "PREROUTING", "1", ...tag], { ns: toNs });
+  try {
+    for (let i = 0; i < 3; i++) await run(["socat", "-u", "-", `UDP:${dst}:${PROBE_PORT}`], { ns: fromNs, input: "probe\n" });
+    await sleep(300);
+    const listing = await must(["iptables", "-t", "raw", "-L", "PREROUTING", "1", "-v", "-x", "-n"], { ns: toNs });
+    return Number(/^\s*(\d+)/.exec(listing)?.[1] ?? fail(`no probe counter in ${toNs}: ${listing}`));
+  } finally {
+    await must(["iptables", "-t", "raw", "-D", "PREROUTING", ...tag], { ns: toNs });
+    await must(["ip", "route", "del", `${dst}/32`, "via", via], { ns: fromNs });
+  }
+}
+
+/** The two cross-network probes through `server`: internet → management network, management network → internet. */
+async function crossProbes(lab: Lab, server: ServerName): Promise<{ publicToMgmt: number; mgmtToPublic: number }> {
+  const s = lab.plan.servers.find((x) => x.name === server)!;
+  return {
+    publicToMgmt: await forwardedThrough(lab.ns.wan, s.publicIp, lab.ns.host, lab.plan.host.mgmtIp),
+    mgmtToPublic: await forwardedThrough(lab.ns.x, s.mgmtIp, lab.ns.wan, MARKER_IP),
+  };
 }
 
 export const CHECKS: readonly Check[] = [
@@ -180,6 +216,52 @@ export const CHECKS: readonly Check[] = [
     },
   },
   {
+    id: "cert-reissue",
+    title: "re-issued certificate: the old one is refused on vpn1 and vpn2, the new one accepted; other tenants untouched",
+    async run(lab) {
+      const t = lab.plan.tenants[0];
+      // Control: the old certificate's session is up and carries traffic before the re-issue.
+      await reachesOwnMarker(lab, t);
+      const old = lab.clientCerts.get(t.key) ?? fail(`${t.key}: no client certificate`);
+      const rest = others(lab, t).map((o) => {
+        const p = lab.clients.get(o.key) ?? fail(`${o.key}: client not running`);
+        return { o, p, n: connectCount(p.log) };
+      });
+      const fresh = await lab.pki.issueClient(t.key);
+      const [oldFp, newFp] = [certFingerprint(old.certPem), certFingerprint(fresh.certPem)];
+      if (oldFp === newFp) fail("control: the re-issued certificate has the old fingerprint");
+      // What `pulumi up` does after a re-issue: the tenant's apply script on each server, now with the new certificate.
+      lab.clientCerts.set(t.key, fresh);
+      const t0 = Date.now();
+      for (const s of lab.plan.servers) await applyTenant(lab, s.name, t);
+      const applyMs = Date.now() - t0;
+      // The running client still holds the old certificate: the apply scripts ended its session on every instance,
+      // so its tunnel carries nothing from now on (the client itself notices at its ping-restart).
+      const live = (await Promise.all(lab.plan.instances.map(async (i) => ((await liveSessions(lab, i.server, i.proto)).includes(t.key) ? [i.id] : [])))).flat();
+      if (live.length) fail(`${t.key}'s session with the old certificate survived the re-issue on ${live.join(", ")}`);
+      const through = await tcpFetch(lab.ns.c[t.key], MARKER_IP, MARKER_PORT, 1500);
+      if (through.ok) fail(`the old certificate's tunnel still reaches ${MARKER_IP}:${MARKER_PORT} (${through.detail})`);
+      await stopClient(lab, t);
+      for (const s of lab.plan.servers) {
+        const a = await outsiderAttempt(lab, `old-cert-${s.name}`, t, old, lab.hardwareId, 15_000, s.name);
+        if (a.connected || !a.authFailed) fail(`the old certificate on ${s.name}: ${a.connected ? "got a tunnel" : `no AUTH_FAILED:\n${readLog(a.log).slice(-600)}`}`);
+        if (!readLog(instanceLog(lab, `${s.name}-udp`)).includes(notCurrent(t.key, oldFp))) fail(`${s.name}-udp did not log: ${notCurrent(t.key, oldFp)}`);
+      }
+      // The new certificate: accepted on vpn2 (a bundle naming vpn2 alone), then the tenant's own client on vpn1.
+      const onVpn2 = await outsiderAttempt(lab, "new-cert-vpn2", t, fresh, lab.hardwareId, 15_000, "vpn2");
+      if (!onVpn2.connected) fail(`the new certificate was not accepted on vpn2:\n${readLog(onVpn2.log).slice(-600)}`);
+      const p = await startClient(lab, t);
+      const ip = pushedAddress(p.log);
+      if (ip !== t.tunnelIps["vpn1-udp"]) fail(`with the new certificate ${t.key} got ${ip || "(none)"}, plan says ${t.tunnelIps["vpn1-udp"]}`);
+      await reachesOwnMarker(lab, t);
+      for (const { o, p: op, n } of rest) {
+        if (connectCount(op.log) !== n) fail(`${o.key}'s session reconnected during ${t.key}'s re-issue`);
+        await reachesOwnMarker(lab, o);
+      }
+      return `apply on both servers ${secs(applyMs)}, old session gone from every instance; old cert AUTH_FAILED on vpn1 and vpn2; new cert on vpn2 and vpn1-udp ${ip}; ${rest.length} other tenant(s) untouched`;
+    },
+  },
+  {
     id: "tcp-fallback",
     title: "UDP dropped at the wan: the same bundle falls back to TCP/443 with the fixed TCP IP",
     async run(lab) {
@@ -253,6 +335,47 @@ export const CHECKS: readonly Check[] = [
       if (await tcpOpens(lab.ns.x, lab.plan.host.mgmtIp, port, 1500)) fail("the outsider reaches the console port after the host's boot unit");
       if (!(await tcpOpens(lab.ns.vpn1, lab.plan.host.mgmtIp, port))) fail("vpn1 lost the console port after the host's boot unit");
       return `apply-all ${secs(ms)}; rules, routes and iptables identical; host boot unit: console closed again except to the VPN servers`;
+    },
+  },
+  {
+    id: "fail-closed",
+    title: "vpn1 boots and apply-all dies half-way (damaged env file): nothing is forwarded between its networks",
+    async run(lab) {
+      const ns = lab.ns.vpn1;
+      const before = await snapshot(ns);
+      const open = await crossProbes(lab, "vpn1");
+      if (open.publicToMgmt || open.mgmtToPublic) fail(`control: with its firewall loaded vpn1 forwards ${JSON.stringify(open)}`);
+      // The boot: every rule and sysctl gone, then what systemd-sysctl applies from the rendered drop-in.
+      await simulateReboot(lab, "vpn1");
+      const dropin = lab.path("vpn1", "scripts", "90-librerouter.conf");
+      writeFileSync(dropin, SYSCTL_DROPIN.content);
+      await must(["sysctl", "-q", "-p", dropin], { ns });
+      const broken = `${lab.layouts.vpn1.confDir}/tenants/broken.env`;
+      writeFileSync(broken, "LR_KEY=broken\nnot an env line\n");
+      try {
+        const r = await run([`${lab.layouts.vpn1.confDir}/lr-dataplane`, "apply-all"], { ns });
+        const want = `lr-dataplane: ${broken}: unknown field 'not an env line'`;
+        if (r.code === 0 || r.stderr.trim() !== want) fail(`apply-all with a damaged env file: exit ${r.code}, stderr ${JSON.stringify(r.stderr.trim())}, expected ${JSON.stringify(want)}`);
+        const fwd = (await must(["sysctl", "-n", "net.ipv4.ip_forward"], { ns })).trim();
+        const policy = /^:FORWARD (\S+)/m.exec(await must(["iptables-save", "-t", "filter"], { ns }))?.[1];
+        if (fwd !== "0" || policy !== "DROP") fail(`after the failed apply-all: ip_forward=${fwd}, FORWARD policy ${policy ?? "(none)"}; expected 0 and DROP`);
+        const closed = await crossProbes(lab, "vpn1");
+        if (closed.publicToMgmt || closed.mgmtToPublic) fail(`after the failed apply-all vpn1 forwards: ${JSON.stringify(closed)} of 3 datagrams`);
+        // Control: the order the fix replaced (forwarding on first, the firewall never loaded) lets the same probes through.
+        await must(["iptables", "-P", "FORWARD", "ACCEPT"], { ns });
+        await must(["sysctl", "-qw", "net.ipv4.ip_forward=1"], { ns });
+        const failOpen = await crossProbes(lab, "vpn1");
+        if (failOpen.publicToMgmt !== 3 || failOpen.mgmtToPublic !== 3) fail(`control: forwarding on without a firewall should pass 3 of 3 each way, got ${JSON.stringify(failOpen)}`);
+      } finally {
+        rmSync(broken, { force: true });
+      }
+      await runDataplane(lab, "vpn1", "apply-all");
+      const diff = diffState(before, await snapshot(ns));
+      if (diff.length) fail(`state after the repaired apply-all differs:\n${diff.slice(0, 20).join("\n")}`);
+      const again = await crossProbes(lab, "vpn1");
+      if (again.publicToMgmt || again.mgmtToPublic) fail(`after the repaired apply-all vpn1 forwards ${JSON.stringify(again)}`);
+      for (const t of lab.plan.tenants) await reachesOwnMarker(lab, t);
+      return `failed apply-all: ip_forward 0, FORWARD DROP, 0/6 datagrams internet↔management (6/6 with forwarding on and no firewall); repaired apply-all identical, tenants reach their routers`;
     },
   },
   {

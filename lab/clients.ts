@@ -3,7 +3,7 @@
  * through the launcher (which execs openvpn with `--setenv UV_HWID <id>`, so the pid is openvpn's).
  */
 import { writeFileSync } from "node:fs";
-import type { TenantPlan } from "../plan/types";
+import type { ServerName, TenantPlan } from "../plan/types";
 import { clientBundleName, renderClientBundle } from "../render/client-bundle";
 import { LAUNCHER_NAME, renderLauncher } from "../render/launcher";
 import type { Lab } from "./lab";
@@ -12,12 +12,21 @@ import { Proc, readLog, waitForLog } from "./procs";
 
 export const CONNECTED = /Initialization Sequence Completed/;
 
-/** Writes `<run>/clients/<name>/<key>.ovpn` (0600: it holds the private key) and the launcher; returns their paths. */
-export function writeClientFiles(lab: Lab, tenant: TenantPlan, cert: Issued, name = tenant.key): { bundle: string; launcher: string } {
+/**
+ * Writes `<run>/clients/<name>/<key>.ovpn` (0600: it holds the private key) and the launcher; returns their paths.
+ * With `only`, the bundle keeps just that server's `<connection>` blocks (to ask one server, not fail over).
+ */
+export function writeClientFiles(lab: Lab, tenant: TenantPlan, cert: Issued, name = tenant.key, only?: ServerName): { bundle: string; launcher: string } {
   const bundle = lab.path("clients", name, clientBundleName(tenant));
   const launcher = lab.path("clients", name, LAUNCHER_NAME);
   const creds = { caPem: lab.pki.caPem, certPem: cert.certPem, keyPem: cert.keyPem, tlsCryptKey: lab.pki.tlsCryptKey };
-  writeFileSync(bundle, renderClientBundle(lab.plan, tenant, creds), { mode: 0o600 });
+  let text = renderClientBundle(lab.plan, tenant, creds);
+  if (only) {
+    const host = lab.plan.servers.find((s) => s.name === only)!.hostname;
+    text = text.replace(/<connection>\n([\s\S]*?)<\/connection>\n/g, (block, body: string) => (body.startsWith(`remote ${host} `) ? block : ""));
+    if (!text.includes(`remote ${host} `) || (text.match(/<connection>/g) ?? []).length !== 2) throw new Error(`bundle for ${only} only: expected its 2 connection blocks`);
+  }
+  writeFileSync(bundle, text, { mode: 0o600 });
   writeFileSync(launcher, renderLauncher(lab.plan.stack, tenant), { mode: 0o755 });
   return { bundle, launcher };
 }

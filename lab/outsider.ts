@@ -1,5 +1,5 @@
 /** The outsider: someone behind the wan with a stolen bundle (wrong hardware ID) or a certificate that has no ccd. */
-import type { TenantPlan } from "../plan/types";
+import type { ServerName, TenantPlan } from "../plan/types";
 import type { Lab } from "./lab";
 import type { Issued } from "./pki";
 import { readLog, waitForLog } from "./procs";
@@ -16,9 +16,10 @@ export interface Attempt {
 /**
  * Runs openvpn in the outsider namespace with `tenant`'s bundle built around `cert`, sending `hwid` as UV_HWID
  * directly (not through the launcher: a copied bundle on another machine). Resolves on connect, AUTH_FAILED or exit.
+ * `only`: the bundle names that server alone.
  */
-export async function outsiderAttempt(lab: Lab, name: string, tenant: TenantPlan, cert: Issued, hwid: string, timeoutMs = 15_000): Promise<Attempt> {
-  const { bundle } = writeClientFiles(lab, tenant, cert, name);
+export async function outsiderAttempt(lab: Lab, name: string, tenant: TenantPlan, cert: Issued, hwid: string, timeoutMs = 15_000, only?: ServerName): Promise<Attempt> {
+  const { bundle } = writeClientFiles(lab, tenant, cert, name, only);
   const log = lab.logFile(`outsider-${name}`);
   const t0 = Date.now();
   const proc = await lab.procs.start(`outsider-${name}`, lab.ns.x, ["openvpn", "--config", bundle, "--setenv", "UV_HWID", hwid], log);

@@ -42,13 +42,20 @@ export async function setupServer(lab: Lab, name: ServerName): Promise<void> {
   for (const t of lab.plan.tenants) await applyTenant(lab, name, t);
 }
 
-/** The tenant's rendered apply script on one server. */
+/** The tenant's rendered scripts on one server, pinned to its current certificate in the lab. */
+function tenantScripts(lab: Lab, name: ServerName, t: TenantPlan): { apply: string; delete: string } {
+  const cert = lab.clientCerts.get(t.key);
+  if (!cert) throw new Error(`no client certificate for ${t.key}`);
+  return tenantServerScripts(lab.plan, serverPlan(lab, name), t, lab.layouts[name], cert.certPem);
+}
+
+/** The tenant's rendered apply script on one server (with the certificate in lab.clientCerts). */
 export async function applyTenant(lab: Lab, name: ServerName, t: TenantPlan): Promise<void> {
-  await runScript(lab, name, `apply-${t.key}.sh`, tenantServerScripts(lab.plan, serverPlan(lab, name), t, lab.layouts[name]).apply);
+  await runScript(lab, name, `apply-${t.key}.sh`, tenantScripts(lab, name, t).apply);
 }
 
 export async function deleteTenant(lab: Lab, name: ServerName, t: TenantPlan): Promise<void> {
-  await runScript(lab, name, `delete-${t.key}.sh`, tenantServerScripts(lab.plan, serverPlan(lab, name), t, lab.layouts[name]).delete);
+  await runScript(lab, name, `delete-${t.key}.sh`, tenantScripts(lab, name, t).delete);
 }
 
 /** `lr-dataplane <args>` as installed by the setup script. */

@@ -14,8 +14,9 @@ export function labTenantKey(slot: number): string {
 }
 
 /**
- * A lab stack with `tenants` tenants on slots 1…n, each pinned to `hardwareId` (what the rendered launcher
- * prints on this machine: all lab clients run on one machine, so they share it). The VPN timings
+ * A lab stack with `tenants` tenants on slots 1…n. The first is pinned to `hardwareId` (what the rendered launcher
+ * prints on this machine); the others enrol it on first use: all lab clients run on one machine, so they share
+ * that ID, and the schema refuses one ID pinned for two tenants. The VPN timings
  * (keepalive, server-poll-timeout) are production's defaults, so the failover and fallback checks
  * measure what tenants will see.
  */
@@ -23,7 +24,7 @@ export function labStack(tenants: number, hardwareId: string): StackInput {
   if (!Number.isInteger(tenants) || tenants < 1 || tenants > 500) throw new Error(`--tenants must be 1…500, got ${tenants}`);
   const entries = Array.from({ length: tenants }, (_, i) => {
     const key = labTenantKey(i + 1);
-    return [key, { slot: i + 1, hardwareId, description: `lab tenant ${i + 1}` }] as const;
+    return [key, { slot: i + 1, ...(i === 0 ? { hardwareId } : {}), description: `lab tenant ${i + 1}` }] as const;
   });
   return {
     profile: "minimal",

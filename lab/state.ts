@@ -39,7 +39,7 @@ export function diffState(a: DataplaneState, b: DataplaneState): string[] {
   return out;
 }
 
-/** Every trace of `tenant` left in a state snapshot or on disk (ccd files, env file, pin). Empty = clean. */
+/** Every trace of `tenant` left in a state snapshot or on disk (ccd files, env file, hardware and certificate pins). Empty = clean. */
 export function tenantTraces(state: DataplaneState, layout: ServerLayout, tenant: TenantPlan, instances: readonly InstancePlan[]): string[] {
   const found: string[] = [];
   const ips = Object.values(tenant.tunnelIps);
@@ -51,7 +51,7 @@ export function tenantTraces(state: DataplaneState, layout: ServerLayout, tenant
     for (const line of state[k].split("\n")) if (!kernelV6.test(line) && needles.some((n) => n.test(line))) found.push(`${k}: ${line.trim()}`);
   }
   const f = tenantFilePaths(layout, tenant);
-  const files = [...instances.map((i) => f.ccd[i.proto]), f.pin, f.env];
+  const files = [...instances.map((i) => f.ccd[i.proto]), f.pin, f.certPin, f.env];
   for (const f of files) if (existsSync(f)) found.push(`file: ${f}`);
   return found;
 }

@@ -1,5 +1,6 @@
 /** The tenants a config declares (named plus numbered) and the public address each gets, with the checks on both. */
 import type { StackConfig } from "../config/schema";
+import { notPublicReason } from "./address-checks";
 import * as alloc from "./alloc";
 
 /** One declared tenant before it is planned. */
@@ -80,8 +81,10 @@ export function assignPublicIps(cfg: StackConfig, seeds: readonly TenantSeed[], 
     const ip = t.spec.publicIp;
     if (ip === undefined) continue;
     const key = `${t.configKey}.publicIp`;
+    const special = notPublicReason(ip);
     const why = alloc.unusableReason(cfg, ip);
-    if (why) err(key, `got "${ip}"; ${why}; pick a free address of network.publicPools`);
+    if (special) err(key, `got "${ip}"; ${special}; pick a free address of network.publicPools`);
+    else if (why) err(key, `got "${ip}"; ${why}; pick a free address of network.publicPools`);
     else if (owner.has(ip)) err(key, `got "${ip}"; already used by ${owner.get(ip)}; give tenant "${t.key}" another address`);
     owner.set(ip, `tenant "${t.key}"`);
     ips.set(t.key, ip);

@@ -6,6 +6,7 @@ import { ConfigError, ConfigIssue, fromZod } from "../config/errors";
 import { templateImageIssue } from "../config/image";
 import { StackConfig, stackSchema } from "../config/schema";
 import { contains, formatCidr, intToIp, ipToInt, overlaps, parseCidr, size } from "../lib/ipv4";
+import { checkHardwareIds, checkPublicPools, checkVpnHostnames, notPublicReason } from "./address-checks";
 import * as alloc from "./alloc";
 import { checkMemory, checkSlot, infraVmids, slotReporter } from "./slot-checks";
 import { assignPublicIps, Err, expandTenants, TenantSeed } from "./tenant-seeds";
@@ -73,6 +74,8 @@ function checkInfra(cfg: StackConfig, err: Err): void {
   if (cfg.vpn.renewBeforeDays >= cfg.vpn.clientCertValidityDays) err("vpn.renewBeforeDays", `got ${cfg.vpn.renewBeforeDays}; must be below vpn.clientCertValidityDays (${cfg.vpn.clientCertValidityDays})`);
   const d = cfg.tenantDefaults.memory;
   if (d.minMb > d.maxMb) err("tenantDefaults.memory", `balloon minimum ${d.minMb} MiB is above maximum ${d.maxMb} MiB; set minMb ≤ maxMb`);
+  checkVpnHostnames(cfg, err);
+  checkHardwareIds(cfg, err);
 }
 
 /** Checks on the network section alone: pools, management addresses, overlaps.
@@ -103,6 +106,8 @@ function checkNetwork(cfg: StackConfig, err: Err): boolean {
     else if (seenMgmt.has(ip)) err(k, `got "${ip}"; already used by ${seenMgmt.get(ip)}; every management address must differ`);
     seenMgmt.set(ip, k);
   }
+  // A pool too large to list stops the plan here: every later step enumerates the pools' addresses.
+  if (!checkPublicPools(cfg, err)) plannable = false;
   const pools = net.publicPools.map((p) => parseCidr(p.cidr));
   net.publicPools.forEach((p, i) => {
     const c = pools[i];
@@ -121,11 +126,14 @@ function checkNetwork(cfg: StackConfig, err: Err): boolean {
   for (const [name, ip] of Object.entries(net.infraPublicIps)) {
     if (!ip) continue;
     const k = `network.infraPublicIps.${name}`;
+    const special = notPublicReason(ip);
     const why = alloc.unusableReason(cfg, ip);
-    if (why) err(k, `got "${ip}"; ${why}; pick a usable address of network.publicPools`);
+    if (special) err(k, `got "${ip}"; ${special}; pick a usable address of network.publicPools`);
+    else if (why) err(k, `got "${ip}"; ${why}; pick a usable address of network.publicPools`);
     else if (seenInfra.has(ip)) err(k, `got "${ip}"; already used by ${seenInfra.get(ip)}; every infrastructure VM needs its own address`);
     seenInfra.set(ip, k);
   }
+  if (!plannable) return false;
   const usable = alloc.publicAddressing(cfg).usable.length;
   if (usable < 4) fatal("network.publicPools", `the pools (${net.publicPools.map((p) => p.cidr).join(", ")}) hold ${usable} usable address${usable === 1 ? "" : "es"}; the host, 2 VPN servers and common services alone need 4; use a larger pool or add one`);
   return plannable;

@@ -112,7 +112,7 @@ export function natRules(plan: Plan, layout: ServerLayout): string[] {
   return [`-A LR-NAT -s ${sup} -m devgroup --dst-group ${g} -j MASQUERADE`, `-A LR-NAT -s ${sup} -o ${layout.ifaces.mgmt} -j MASQUERADE`];
 }
 
-/** `lr-dataplane` for `server`: subcommands base, apply <key>, delete <key>, apply-all, status. */
+/** `lr-dataplane` for `server`: subcommands base, apply <key>, delete <key>, kill <key>, apply-all, status. */
 export function renderDataplaneTool(plan: Plan, server: ServerPlan, layout: ServerLayout): string {
   const routing = server.routing;
   const [i1, i2] = server.instances;
@@ -127,6 +127,7 @@ export function renderDataplaneTool(plan: Plan, server: ServerPlan, layout: Serv
 #   base          the trunk up, sysctls, the routing skeleton, the firewall chains
 #   apply <key>   the tenant's link, address, table and rules from ${layout.confDir}/tenants/<key>.env
 #   delete <key>  removes exactly what apply added, kills the tenant's live sessions, removes the env file
+#   kill <key>    kills the tenant's live sessions only (its certificate was re-issued)
 #   apply-all     base + every tenant (the boot unit ${DATAPLANE_UNIT})
 #   status        what is missing (exit 1 if anything is)
 # shellcheck disable=SC2310 # predicates like \`check … || die\` are meant to run with set -e off

@@ -7,6 +7,13 @@
  * launcher's `UV_HWID`) or a MAC `xx:xx:xx:xx:xx:xx` (compared with OpenVPN's `IV_HWADDR`). A common name with
  * no ccd file in either instance is refused before it could enrol, so the tenant delete script must remove the
  * ccd files, `pins/<cn>` and `enrolled/<cn>` (a reused key then starts unpinned).
+ *
+ * Certificate contract: `<openvpnDir>/cert-pins/<cn>` (the tenant apply script, from the certificate the program
+ * issued) holds the SHA-256 fingerprint of the tenant's one valid client certificate, as OpenVPN sets
+ * `tls_digest_sha256_0` (lowercase hex pairs joined by `:`). Any other certificate for that common name (an earlier
+ * one after a re-issue, a reused key's old holder) is refused; an empty pin refuses all; nothing expires. The apply
+ * script writes the pin before the ccd files, so only a tenant last applied by a release without pins has ccd files
+ * and no pin: its certificate is not checked (logged) until its apply runs, so an upgrade locks no one out.
  */
 import type { Plan } from "../plan/types";
 import type { ServerLayout } from "./layout";
@@ -20,6 +27,8 @@ const DISCONNECT_BODY = scriptFile("client-disconnect.sh");
 /**
  * The `auth-user-pass-verify … via-file` hook: exit 0 accepts the session, anything else rejects it before
  * OpenVPN drops an existing session of the same certificate (a reject in client-connect would drop it first).
+ * The certificate is checked first, against its pin (OpenVPN has set `tls_digest_sha256_0` by then, so this costs
+ * no process beyond the hook itself, unlike a separate `tls-verify` hook run once per chain level).
  * Unpinned tenants follow `unpinnedPolicy`: `enrol` stores the first ID seen (UV_HWID, else IV_HWADDR)
  * atomically, `refuse` rejects. The common-name check in render/scripts/auth-verify.sh is the sh twin of
  * config/schema.ts TENANT_KEY plus the reserved server prefix (no `/` or `.`: no path traversal).
@@ -34,6 +43,7 @@ PINS=${p.pinsDir}
 ENROLLED=${p.enrolledDir}
 CCD_UDP=${p.ccdDirs.udp}
 CCD_TCP=${p.ccdDirs.tcp}
+CERTS=${p.certPinsDir}
 POLICY=${unpinnedPolicy}
 ${AUTH_VERIFY_BODY}`;
 }

@@ -26,6 +26,8 @@ export interface OpenVpnFilePaths {
   readonly disconnectHook: string;
   /** Ops pins: `<pinsDir>/<tenant key>`, content = the 64-hex ID or a MAC, one line; written by the tenant apply script. */
   readonly pinsDir: string;
+  /** Certificate pins: `<certPinsDir>/<tenant key>`, content = the SHA-256 fingerprint of the tenant's current client certificate as OpenVPN prints it (`tls_digest_sha256_0`); written by the tenant apply script. */
+  readonly certPinsDir: string;
   /** First-use enrolments: `<enrolledDir>/<tenant key>`, written by the auth hook as nobody (dir owned nobody:nogroup, 0700). */
   readonly enrolledDir: string;
   /** Management sockets (`kill <cn>` on tenant removal); root-only, created before the privilege drop. */
@@ -51,6 +53,7 @@ export function openvpnFilePaths(layout: ServerLayout): OpenVpnFilePaths {
     connectHook: `${d}/hooks/client-connect.sh`,
     disconnectHook: `${d}/hooks/client-disconnect.sh`,
     pinsDir: `${d}/pins`,
+    certPinsDir: `${d}/cert-pins`,
     enrolledDir: `${layout.stateDir}/enrolled`,
     managementSockets: byProto((p) => `${layout.runDir}/${p}.sock`),
     statusFiles: byProto((p) => `${layout.runDir}/status-${p}.log`),
@@ -109,7 +112,7 @@ export function renderServerConfig(stack: string, server: ServerPlan, instance: 
     "user nobody",
     "group nogroup",
     "",
-    "# Hardware check before the session is accepted (a reject in client-connect would first drop the real tenant's session).",
+    "# Certificate and hardware check before the session is accepted (a reject in client-connect would first drop the real tenant's session).",
     "script-security 2",
     `auth-user-pass-verify ${p.authVerifyHook} via-file`,
     "auth-user-pass-optional",

@@ -2,6 +2,7 @@
  * One description of the PKI, used by the `Pki` component (@pulumi/tls) and by the lab (@peculiar/x509),
  * so the lab proves the certificates production issues. Pure: no `@pulumi/*` import.
  */
+import { createHash } from "node:crypto";
 import type { ServerName, TenantPlan } from "../plan/types";
 
 /** Common-name prefix of the VPN servers' certificates; clients check it with `verify-x509-name … name-prefix`. */
@@ -30,6 +31,20 @@ export function clientCommonName(tenant: TenantPlan): string {
   return tenant.key;
 }
 
+/**
+ * The SHA-256 fingerprint of the certificate in `pem` the way OpenVPN sets `tls_digest_sha256_0`: lowercase hex
+ * pairs joined by `:`. It hashes the DER bytes of the one `CERTIFICATE` block, which is what a certificate's
+ * fingerprint is (equal to node's `X509Certificate.fingerprint256`, lowercased), without parsing the ASN.1, so the
+ * mock harness's placeholder PEMs give a fingerprint too. Throws on anything but exactly one base64 block.
+ */
+export function certFingerprint(pem: string): string {
+  const blocks = [...pem.matchAll(/-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END CERTIFICATE-----/g)];
+  if (blocks.length !== 1) throw new Error(`expected one PEM CERTIFICATE block, found ${blocks.length}`);
+  const b64 = blocks[0][1].replace(/\r?\n/g, "");
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new Error("the PEM CERTIFICATE block is not base64");
+  const hex = createHash("sha256").update(Buffer.from(b64, "base64")).digest("hex");
+  return hex.replace(/..(?!$)/g, "$&:");
+}
 
 /** tls-crypt takes a 2048-bit OpenVPN static key; `hex` is 256 random bytes as 512 hex digits. */
 export function staticKeyFile(hex: string): string {

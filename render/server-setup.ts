@@ -15,10 +15,17 @@ import { type ServerNics, TRUNK_LINK_FILE, trunkMac, trunkNicFiles, trunkRenameL
 export type { SetupFile } from "./shell";
 export type { ServerNics } from "./trunk-nic";
 
-/** Keeps systemd's `rp_filter=2` (its default for every new interface) from loosening the tool's strict mode. */
-export const SYSCTL_DROPIN = { path: "/etc/sysctl.d/90-librerouter.conf", content: "# librerouter-hosting: strict reverse-path filtering on every interface (see lr-dataplane).\nnet.ipv4.ip_forward = 1\nnet.ipv4.conf.all.rp_filter = 1\nnet.ipv4.conf.default.rp_filter = 1\nnet.ipv4.conf.*.rp_filter = 1\n" };
+/**
+ * Keeps systemd's `rp_filter=2` (its default for every new interface) from loosening the tool's strict mode. No
+ * `ip_forward`: the server boots not forwarding, and `lr-dataplane` turns it on only after its firewall is loaded.
+ */
+export const SYSCTL_DROPIN = {
+  path: "/etc/sysctl.d/90-librerouter.conf",
+  content:
+    "# librerouter-hosting: strict reverse-path filtering on every interface (see lr-dataplane).\n# No ip_forward here: lr-dataplane enables forwarding once its firewall is loaded.\nnet.ipv4.conf.all.rp_filter = 1\nnet.ipv4.conf.default.rp_filter = 1\nnet.ipv4.conf.*.rp_filter = 1\n",
+};
 
-/** Directories with mode and owner: what nobody must read (ccd, pins, hooks) or write (state) after OpenVPN drops to nobody. */
+/** Directories with mode and owner: what nobody must read (ccd, pins, certificate pins, hooks) or write (state) after OpenVPN drops to nobody. */
 export function serverDirs(layout: ServerLayout): { path: string; mode: string; owner: string }[] {
   const p = openvpnFilePaths(layout);
   return [
@@ -26,6 +33,7 @@ export function serverDirs(layout: ServerLayout): { path: string; mode: string; 
     { path: p.ccdDirs.udp, mode: "0750", owner: "root:nogroup" },
     { path: p.ccdDirs.tcp, mode: "0750", owner: "root:nogroup" },
     { path: p.pinsDir, mode: "0750", owner: "root:nogroup" },
+    { path: p.certPinsDir, mode: "0750", owner: "root:nogroup" },
     { path: p.hooksDir, mode: "0750", owner: "root:nogroup" },
     { path: p.pkiDir, mode: "0700", owner: "root:root" },
     { path: layout.runDir, mode: "0755", owner: "root:root" },

@@ -218,13 +218,13 @@ const rows: Row[] = [
     ],
   ],
   [
-    "template image URL that is not http(s)",
+    "template image URL that is not https",
     (c) => {
       c.template = { imageUrl: "ftp://example.net/lr.qcow2", createFromImage: true };
     },
     [
       'stack "test": config has 1 problem (nothing was created):',
-      "  - librerouter-hosting:template.imageUrl: got \"ftp://example.net/lr.qcow2\"; must be an http(s) URL of a cloud image, e.g. https://example.net/librerouter.qcow2",
+      "  - librerouter-hosting:template.imageUrl: got \"ftp://example.net/lr.qcow2\"; must be an https URL of a cloud image, e.g. https://example.net/librerouter.qcow2",
     ],
   ],
   [
@@ -234,7 +234,7 @@ const rows: Row[] = [
     },
     [
       'stack "test": config has 1 problem (nothing was created):',
-      "  - librerouter-hosting:proxmox.snippetsPath: got \"snippets\"; must be an absolute path such as /var/lib/vz/snippets",
+      "  - librerouter-hosting:proxmox.snippetsPath: got \"snippets\"; must be an absolute path of plain directory names (letters, digits, '.', '_', '-'; no spaces, commas, '..' or trailing '/') such as /var/lib/vz/snippets",
     ],
   ],
 ];

@@ -4,9 +4,11 @@
  * - mergeConfig: a key declared in Pulumi.yaml in the project's namespace, with neither `default` nor `value`, that
  *   the stack does not set, is missing; all of them fail together with missingStackConfigurationKeysError
  *   ("Stack '<s>' is missing configuration values 'a' and 'b'"). `type` plays no part in this check.
- * - validateStackConfigValues → validateStackConfigValue: a key declared `secret: true` must be a `secure:` value
- *   ("must be encrypted as it's secret"); an explicitly typed key must pass ValidateConfigValue
- *   (sdk/go/common/workspace/project.go: string, integer, boolean, object, array).
+ * - validateStackConfigValues → validateStackConfigValue, called only for an explicitly typed key
+ *   (`projectConfigType.IsExplicitlyTyped()`): a key declared `secret: true` must be a `secure:` value
+ *   ("must be encrypted as it's secret"), and the value must pass ValidateConfigValue
+ *   (sdk/go/common/workspace/project.go: string, integer, boolean, object, array). A `secret: true` key without
+ *   a `type` is never checked: the CLI then takes a plain-text secret.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -74,9 +76,9 @@ export function cliConfigError(p: Project, stack: string, config: Record<string,
   for (const k of keys) {
     const t = p.config[k];
     const v = config[ns(k)];
-    if (v === undefined) continue;
+    if (v === undefined || t.type === undefined) continue;
     if (t.secret && !isSecure(v)) return `Stack '${stack}' with configuration key '${k}' must be encrypted as it's secret`;
-    if (t.type !== undefined && !isSecure(v) && !validType(t.type, v)) return `Stack '${stack}' with configuration key '${k}' must be of type '${t.type}'`;
+    if (!isSecure(v) && !validType(t.type, v)) return `Stack '${stack}' with configuration key '${k}' must be of type '${t.type}'`;
   }
   return undefined;
 }
@@ -119,6 +121,20 @@ describe("the CLI's required-config rule (pkg/workspace/config.go mergeConfig)",
       "Stack 'minimal' with configuration key 'sshPrivateKey' must be encrypted as it's secret",
     );
     expect(cliConfigError(project, "minimal", { ...config, [`${project.name}:profile`]: { name: "minimal" } })).toBe("Stack 'minimal' with configuration key 'profile' must be of type 'string'");
+  });
+});
+
+describe("the CLI itself insists on encrypted secrets", () => {
+  const plain = { ...withSecrets(stackFile("minimal")), [`${project.name}:proxmoxPassword`]: "hunter2" };
+
+  test("each secret key is declared with a type, so the CLI checks `secret: true`", () => {
+    expect(SECRETS.map((k) => [k, project.config[k].type, project.config[k].secret])).toEqual(SECRETS.map((k) => [k, "string", true]));
+    expect(cliConfigError(project, "minimal", plain)).toBe("Stack 'minimal' with configuration key 'proxmoxPassword' must be encrypted as it's secret");
+  });
+
+  test("without the type the CLI would take the plain-text secret (why the type is there)", () => {
+    const untyped: Project = { ...project, config: { ...project.config, proxmoxPassword: { ...project.config.proxmoxPassword, type: undefined } } };
+    expect(cliConfigError(untyped, "minimal", plain)).toBeUndefined();
   });
 });
 

@@ -56,6 +56,21 @@ const rows: Row[] = [
     { createFromImage: true, imageUrl: `${U}/lr.img`, imageFileName: "../lr.raw" },
     `template.imageFileName: "../lr.raw" is not a plain file name; use letters, digits, '.', '_' or '-', ending in ${EXTS}, e.g. "librerouter.qcow2"`,
   ],
+  [
+    "a URL whose decoded file name holds a newline",
+    { createFromImage: true, imageUrl: `${U}/lr%0ascript-security%202.qcow2` },
+    `template.imageUrl: the URL's file name "lr\\nscript-security 2.qcow2" is not a plain file name (letters, digits, '.', '_' or '-'); set template.imageFileName, e.g. "librerouter.qcow2"`,
+  ],
+  [
+    "a URL whose decoded file name is a path",
+    { createFromImage: true, imageUrl: `${U}/..%2F..%2Fetc%2Flr.qcow2` },
+    `template.imageUrl: the URL's file name "../../etc/lr.qcow2" is not a plain file name (letters, digits, '.', '_' or '-'); set template.imageFileName, e.g. "librerouter.qcow2"`,
+  ],
+  [
+    "a URL with an unsafe file name and a plain imageFileName",
+    { createFromImage: true, imageUrl: `${U}/lr%20x.img`, imageFileName: "lr.raw" },
+    undefined,
+  ],
 ];
 
 describe("templateImageIssue", () => {

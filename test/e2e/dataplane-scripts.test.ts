@@ -16,6 +16,7 @@ import type { ServerLayout } from "../../render/layout";
 import { ipRuleShowLine } from "../../render/routing";
 import { serverRules } from "../tools/routing-walk";
 import { renderServerSetupScript } from "../../render/server-setup";
+import { certFingerprint } from "../../render/pki-profile";
 import { tenantServerScripts } from "../../render/tenant-scripts";
 import { trunkNicFiles } from "../../render/trunk-nic";
 import { twoTenantPlan } from "../render/dataplane/fixture";
@@ -39,6 +40,9 @@ const plan = twoTenantPlan();
 const server = plan.servers[0];
 const [acme, coop] = plan.tenants;
 const procs: ChildProcess[] = [];
+/** A placeholder certificate: the pin is the SHA-256 of its bytes; no OpenVPN runs in this suite. */
+const CERT_PEM = "-----BEGIN CERTIFICATE-----\nRTJFQ0VSVA==\n-----END CERTIFICATE-----\n";
+const scripts = (t: (typeof plan.tenants)[number]) => tenantServerScripts(plan, server, t, layout, CERT_PEM);
 
 function sh(ns: string, script: string, input?: string): { code: number; out: string; err: string } {
   const r = spawnSync("ip", ["netns", "exec", ns, "bash", "-c", script], { input, encoding: "utf8", timeout: 30_000 });
@@ -108,7 +112,7 @@ beforeAll(() => {
   bg(NS.vpn, ["/usr/bin/socat", "-u", `UNIX-LISTEN:${DIR}/run/udp.sock,fork`, `OPEN:${DIR}/mgmt-udp.log,creat,append`]);
   setupOut = must(NS.vpn, "LR_SERVICES=none bash -s", setupScript());
   if (setupOut.includes("E2ESECRET")) throw new Error("the setup script printed the key");
-  for (const t of plan.tenants) must(NS.vpn, "bash -s", tenantServerScripts(plan, server, t, layout).apply);
+  for (const t of plan.tenants) must(NS.vpn, "bash -s", scripts(t).apply);
 });
 
 afterAll(() => {
@@ -208,7 +212,7 @@ COMMIT
   });
 
   it("apply twice and base again change nothing", () => {
-    for (const t of plan.tenants) must(NS.vpn, "bash -s", tenantServerScripts(plan, server, t, layout).apply);
+    for (const t of plan.tenants) must(NS.vpn, "bash -s", scripts(t).apply);
     tool("base");
     expect(state()).toEqual(applied);
   });
@@ -221,7 +225,7 @@ COMMIT
   });
 
   it("delete removes every trace of one tenant, kills its sessions, and leaves the other tenant exactly as it was", () => {
-    const out = must(NS.vpn, "bash -s", tenantServerScripts(plan, server, coop, layout).delete);
+    const out = must(NS.vpn, "bash -s", scripts(coop).delete);
     expect(out).toBe("coop-sur on vpn1: deleted\n");
     const after = state();
     expect(after.rules).toBe(expectedRules([acme]));
@@ -239,25 +243,25 @@ COMMIT
     expect(probe(NS.cb, coop.tunnelIps["vpn1-udp"], "10.99.99.99", 8080)).toBe("");
     expect(tool("status")).toBe("server vpn1: rules at 75 prefs, skeleton 70/70\nacme (slot 1): ok\n");
     // Deleting again is a no-op apart from the session kill.
-    must(NS.vpn, "bash -s", tenantServerScripts(plan, server, coop, layout).delete);
+    must(NS.vpn, "bash -s", scripts(coop).delete);
     expect(state()).toEqual(after);
   });
 
   it("apply/delete in any order, or at once, give the state apply-all gives (DNAT rules and names in place)", () => {
-    const apply = (t: typeof acme) => must(NS.vpn, "bash -s", tenantServerScripts(plan, server, t, layout).apply);
+    const apply = (t: typeof acme) => must(NS.vpn, "bash -s", scripts(t).apply);
     apply(coop);
     expect(state()).toEqual(applied);
     // The first tenant out and back in: its DNAT rules go back before coop-sur's, its name line before lb2.
-    must(NS.vpn, "bash -s", tenantServerScripts(plan, server, acme, layout).delete);
+    must(NS.vpn, "bash -s", scripts(acme).delete);
     expect(state().ipt).not.toContain("lr:acme");
     expect(readFileSync(`/etc/netns/${NS.vpn}/iproute2/rt_tables.d/librerouter.conf`, "utf8")).toBe("# librerouter tenant routing tables (lr-dataplane vpn1); rendered, do not edit.\n1002 lb2\n");
     apply(acme);
     expect(state()).toEqual(applied);
     expect(readFileSync(`/etc/netns/${NS.vpn}/iproute2/rt_tables.d/librerouter.conf`, "utf8")).toBe("# librerouter tenant routing tables (lr-dataplane vpn1); rendered, do not edit.\n1001 lb1\n1002 lb2\n");
     // Both deleted, then both applied at the same time (the lock serialises them).
-    for (const t of plan.tenants) must(NS.vpn, "bash -s", tenantServerScripts(plan, server, t, layout).delete);
+    for (const t of plan.tenants) must(NS.vpn, "bash -s", scripts(t).delete);
     expect(state().rules).toBe(expectedRules([]));
-    for (const t of plan.tenants) must(NS.vpn, "bash -s", tenantServerScripts(plan, server, t, layout).apply.replace(/^.*lr-dataplane' apply .*$/m, ""));
+    for (const t of plan.tenants) must(NS.vpn, "bash -s", scripts(t).apply.replace(/^.*lr-dataplane' apply .*$/m, ""));
     tool(`apply coop-sur & ${dataplaneToolPath(layout)} apply acme & wait`);
     expect(state()).toEqual(applied);
     expect(tool("status")).toBe("server vpn1: rules at 77 prefs, skeleton 70/70\nacme (slot 1): ok\ncoop-sur (slot 2): ok\n");
@@ -287,6 +291,29 @@ COMMIT
     writeFileSync(env, text.replace("LR_KEY=acme", "LR_KEY=coop-sur"));
     expect(sh(NS.vpn, `${dataplaneToolPath(layout)} apply acme`).err).toBe(`lr-dataplane: ${env}: LR_KEY coop-sur does not match the file name\n`);
     writeFileSync(env, text);
+    expect(state()).toEqual(applied);
+  });
+
+  it("a re-issued certificate: apply writes the new pin and ends the tenant's live sessions; an unchanged one, or a first pin, ends nothing", () => {
+    const mgmt = `${DIR}/mgmt-udp.log`;
+    const pinFile = `${DIR}/openvpn/cert-pins/acme`;
+    const since = (n: number) => readFileSync(mgmt, "utf8").slice(n);
+    const reissued = "-----BEGIN CERTIFICATE-----\nUkVJU1NVRUQ=\n-----END CERTIFICATE-----\n";
+    const n0 = readFileSync(mgmt, "utf8").length;
+    expect(readFileSync(pinFile, "utf8")).toBe(`${certFingerprint(CERT_PEM)}\n`);
+    expect(must(NS.vpn, `stat -c '%a %U:%G' ${pinFile}`)).toBe("640 root:nogroup\n");
+    must(NS.vpn, "bash -s", scripts(acme).apply);
+    expect(since(n0)).toBe("");
+    must(NS.vpn, "bash -s", tenantServerScripts(plan, server, acme, layout, reissued).apply);
+    expect(readFileSync(pinFile, "utf8")).toBe(`${certFingerprint(reissued)}\n`);
+    expect(since(n0)).toBe("kill acme\nquit\n");
+    // Back to the first certificate (another re-issue), then delete and a fresh apply: that first pin kills nothing.
+    must(NS.vpn, "bash -s", scripts(acme).apply);
+    expect(since(n0)).toBe("kill acme\nquit\n".repeat(2));
+    must(NS.vpn, "bash -s", scripts(acme).delete);
+    const n1 = readFileSync(mgmt, "utf8").length;
+    must(NS.vpn, "bash -s", scripts(acme).apply);
+    expect(since(n1)).toBe("");
     expect(state()).toEqual(applied);
   });
 });

@@ -16,7 +16,7 @@ import { renderClientBundle } from "../../render/client-bundle";
 import { renderAuthVerifyHook, renderConnectHook, renderDisconnectHook } from "../../render/hooks";
 import type { ServerLayout } from "../../render/layout";
 import { openvpnFilePaths, renderServerConfig } from "../../render/openvpn-server";
-import { serverCommonName, staticKeyFile } from "../../render/pki-profile";
+import { certFingerprint, serverCommonName, staticKeyFile } from "../../render/pki-profile";
 import { twoTenantPlan } from "../render/openvpn/fixture";
 
 const ID_COOP = "c".repeat(64);
@@ -71,10 +71,12 @@ function makePki(dir: string): void {
   sh(["openssl", "req", "-new", "-x509", "-key", join(dir, "ca.key"), "-subj", "/CN=e2e CA", "-days", "2", "-out", join(dir, "ca.crt"),
     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"]);
   const certs: [string, string][] = [[serverCommonName("vpn1"), "srv"], [serverCommonName("vpn2"), "srv"], ["acme", "cli"], ["coop-sur", "cli"], ["stranger", "cli"]];
-  for (const [cn, kind] of certs) {
-    key(cn);
-    const csr = sh(["openssl", "req", "-new", "-key", join(dir, `${cn}.key`), "-subj", `/CN=${cn}`]);
-    sh(["openssl", "x509", "-req", "-CA", join(dir, "ca.crt"), "-CAkey", join(dir, "ca.key"), "-CAcreateserial", "-days", "2", "-extfile", ext, "-extensions", kind, "-out", join(dir, `${cn}.crt`)], csr);
+  // acme-old: an earlier certificate for acme (same CA, same CN, its own key), as before a re-issue.
+  const files: [string, string, string][] = [...certs.map(([cn, kind]): [string, string, string] => [cn, cn, kind]), ["acme-old", "acme", "cli"]];
+  for (const [file, cn, kind] of files) {
+    key(file);
+    const csr = sh(["openssl", "req", "-new", "-key", join(dir, `${file}.key`), "-subj", `/CN=${cn}`]);
+    sh(["openssl", "x509", "-req", "-CA", join(dir, "ca.crt"), "-CAkey", join(dir, "ca.key"), "-CAcreateserial", "-days", "2", "-extfile", ext, "-extensions", kind, "-out", join(dir, `${file}.crt`)], csr);
   }
   writeFileSync(join(dir, "tls-crypt.key"), staticKeyFile(randomBytes(256).toString("hex")));
 }
@@ -87,7 +89,7 @@ function installServer(server: ServerName): ServerLayout {
   const base = join(root, server);
   const layout: ServerLayout = { openvpnDir: join(base, "openvpn"), runDir: join(base, "run"), stateDir: join(base, "state"), confDir: join(base, "conf"), systemdDir: join(base, "systemd"), networkLinkDir: join(base, "systemd-network"), ifupdownDir: join(base, "interfaces.d"), ifaces: { public: "pub0", trunk: "trunk0", mgmt: "mgmt0" } };
   const p = openvpnFilePaths(layout);
-  for (const d of [p.pkiDir, p.hooksDir, p.pinsDir, p.ccdDirs.udp, p.ccdDirs.tcp, layout.runDir, p.enrolledDir]) mkdirSync(d, { recursive: true });
+  for (const d of [p.pkiDir, p.hooksDir, p.pinsDir, p.certPinsDir, p.ccdDirs.udp, p.ccdDirs.tcp, layout.runDir, p.enrolledDir]) mkdirSync(d, { recursive: true });
   chownSync(p.enrolledDir, 65534, 65534);
   chmodSync(p.enrolledDir, 0o700);
   writeFileSync(p.caCert, pem("ca.crt"));
@@ -100,6 +102,7 @@ function installServer(server: ServerName): ServerLayout {
     for (const t of plan.tenants) writeFileSync(`${p.ccdDirs[inst.proto]}/${t.key}`, renderCcd(plan.stack, t, inst));
   }
   for (const t of plan.tenants) if (t.hardwareId) writeFileSync(`${p.pinsDir}/${t.key}`, `${t.hardwareId}\n`);
+  for (const t of plan.tenants) writeFileSync(`${p.certPinsDir}/${t.key}`, `${certFingerprint(pem(`${t.key}.crt`))}\n`);
   writeFileSync(p.authVerifyHook, renderAuthVerifyHook(plan.stack, plan.unpinnedPolicy, layout), { mode: 0o755 });
   writeFileSync(p.connectHook, renderConnectHook(plan.stack), { mode: 0o755 });
   writeFileSync(p.disconnectHook, renderDisconnectHook(plan.stack), { mode: 0o755 });
@@ -201,6 +204,14 @@ describe("rendered client bundle and hooks under openvpn 2.6", () => {
     expect(lastAddress("client-thief")).toBeUndefined();
     expect(log("vpn1-udp")).toContain("lr-auth: cn=acme REJECT: hwid does not match ops pin");
     expect(log("vpn1-udp")).not.toContain("will cause previous active sessions by this client to be dropped");
+    expect(log("client-acme").match(/Initialization Sequence Completed/g)).toHaveLength(1);
+  });
+
+  it("an earlier certificate for acme (same CA and CN) is refused by its fingerprint, and the real session survives", async () => {
+    start("client-old-cert", NS.c, ["--config", bundle("acme", "acme-old"), "--setenv", "UV_HWID", plan.tenants[0].hardwareId!]);
+    await waitFor("client-old-cert", /AUTH_FAILED/, 10_000);
+    expect(lastAddress("client-old-cert")).toBeUndefined();
+    expect(log("vpn1-udp")).toContain(`lr-auth: cn=acme REJECT: certificate sha256 ${certFingerprint(pem("acme-old.crt"))} is not the tenant's current one`);
     expect(log("client-acme").match(/Initialization Sequence Completed/g)).toHaveLength(1);
   });
 

@@ -15,6 +15,10 @@ import { tempLayout, twoTenantPlan } from "./fixture";
 const ID_A = "a".repeat(64);
 const ID_B = "b".repeat(64);
 const MAC = "02:00:5e:00:53:01";
+/** Certificate fingerprints as OpenVPN sets tls_digest_sha256_0: the tenants' current ones (pinned) and a re-issued one's predecessor. */
+const fp = (byte: string) => Array(32).fill(byte).join(":");
+const CERT = { acme: fp("a1"), "coop-sur": fp("c2") } as Record<string, string>;
+const OLD_CERT = fp("0d");
 
 interface Server {
   readonly root: string;
@@ -26,17 +30,23 @@ interface Server {
 function install(policy: "enrol" | "refuse", tenants = ["acme", "coop-sur"]): Server {
   const { root, layout } = tempLayout("lr-auth-");
   const p = openvpnFilePaths(layout);
-  for (const d of [p.hooksDir, p.pinsDir, p.enrolledDir, p.ccdDirs.udp, p.ccdDirs.tcp]) mkdirSync(d, { recursive: true });
+  for (const d of [p.hooksDir, p.pinsDir, p.certPinsDir, p.enrolledDir, p.ccdDirs.udp, p.ccdDirs.tcp]) mkdirSync(d, { recursive: true });
   for (const t of tenants) writeFileSync(`${p.ccdDirs.tcp}/${t}`, "ifconfig-push 10.255.64.2 255.255.192.0\n");
+  for (const t of tenants) writeFileSync(`${p.certPinsDir}/${t}`, `${CERT[t]}\n`);
   writeFileSync(p.authVerifyHook, renderAuthVerifyHook("golden", policy, layout));
   chmodSync(p.authVerifyHook, 0o755);
   writeFileSync(`${root}/via-file`, "\n\n");
   return { root, layout, hook: p.authVerifyHook };
 }
 
-/** Runs the hook like OpenVPN does: empty environment plus the given variables, via-file as $1. */
+/**
+ * Runs the hook like OpenVPN does: empty environment plus the given variables, via-file as $1. The certificate's
+ * fingerprint is the common name's current one unless `env` sets tls_digest_sha256_0 (to "" for none at all).
+ */
 function run(s: Server, env: Record<string, string>): { code: number | null; log: string } {
-  const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  const digest = CERT[env.common_name ?? ""];
+  const all = { ...(digest ? { tls_digest_sha256_0: digest } : {}), ...env };
+  const vars = Object.entries(all).filter(([k, v]) => k !== "tls_digest_sha256_0" || v !== "").map(([k, v]) => `${k}=${v}`);
   const r = spawnSync("/usr/bin/env", ["-i", ...vars, s.hook, `${s.root}/via-file`], { encoding: "utf8" });
   return { code: r.status, log: r.stderr.trim() };
 }
@@ -102,7 +112,7 @@ describe("auth-verify hook: unpinned tenants", () => {
       ids.map(
         (id) =>
           new Promise<number | null>((resolve) => {
-            const child = spawn("/usr/bin/env", ["-i", "common_name=coop-sur", `UV_HWID=${id}`, s.hook, `${s.root}/via-file`], { stdio: "ignore" });
+            const child = spawn("/usr/bin/env", ["-i", "common_name=coop-sur", `tls_digest_sha256_0=${CERT["coop-sur"]}`, `UV_HWID=${id}`, s.hook, `${s.root}/via-file`], { stdio: "ignore" });
             child.on("exit", (code) => resolve(code));
           }),
       ),
@@ -122,6 +132,50 @@ describe("auth-verify hook: unpinned tenants", () => {
     const s = fresh("enrol", ["acme"]);
     expect(run(s, { common_name: "coop-sur", UV_HWID: ID_A })).toEqual({ code: 1, log: "lr-auth: cn=coop-sur REJECT: no ccd file: not a tenant" });
     expect(existsSync(`${openvpnFilePaths(s.layout).enrolledDir}/coop-sur`)).toBe(false);
+  });
+});
+
+describe("auth-verify hook: certificate pin", () => {
+  it("accepts the tenant's current certificate and refuses a re-issued one's predecessor, before the hardware check", () => {
+    const s = fresh();
+    pin(s, "acme", ID_A);
+    expect(run(s, { common_name: "acme", UV_HWID: ID_A })).toEqual({ code: 0, log: "lr-auth: cn=acme ACCEPT: hwid matches ops pin" });
+    expect(run(s, { common_name: "acme", UV_HWID: ID_A, tls_digest_sha256_0: OLD_CERT })).toEqual({
+      code: 1,
+      log: `lr-auth: cn=acme REJECT: certificate sha256 ${OLD_CERT} is not the tenant's current one`,
+    });
+    // Another tenant's certificate pin is not this one's.
+    expect(run(s, { common_name: "acme", UV_HWID: ID_A, tls_digest_sha256_0: CERT["coop-sur"] }).code).toBe(1);
+  });
+
+  it("a certificate that is not the current one cannot enrol", () => {
+    const s = fresh();
+    expect(run(s, { common_name: "coop-sur", UV_HWID: ID_A, tls_digest_sha256_0: OLD_CERT })).toEqual({
+      code: 1,
+      log: `lr-auth: cn=coop-sur REJECT: certificate sha256 ${OLD_CERT} is not the tenant's current one`,
+    });
+    expect(readdirSync(openvpnFilePaths(s.layout).enrolledDir)).toEqual([]);
+  });
+
+  it("no fingerprint from OpenVPN, or an empty pin, is a refusal", () => {
+    const s = fresh();
+    const certPin = `${openvpnFilePaths(s.layout).certPinsDir}/acme`;
+    expect(run(s, { common_name: "acme", UV_HWID: ID_A, tls_digest_sha256_0: "" })).toEqual({ code: 1, log: "lr-auth: cn=acme REJECT: certificate sha256 none is not the tenant's current one" });
+    writeFileSync(certPin, "\n");
+    expect(run(s, { common_name: "acme", UV_HWID: ID_A })).toEqual({ code: 1, log: "lr-auth: cn=acme REJECT: empty certificate pin" });
+    expect(readdirSync(openvpnFilePaths(s.layout).enrolledDir)).toEqual([]);
+  });
+
+  it("a tenant applied by a release without certificate pins (ccd file, no pin) is not locked out, and says so", () => {
+    const s = fresh();
+    pin(s, "acme", ID_A);
+    rmSync(`${openvpnFilePaths(s.layout).certPinsDir}/acme`);
+    expect(run(s, { common_name: "acme", UV_HWID: ID_A, tls_digest_sha256_0: OLD_CERT })).toEqual({
+      code: 0,
+      log: "lr-auth: cn=acme no certificate pin yet (applied by an earlier release): certificate not checked\nlr-auth: cn=acme ACCEPT: hwid matches ops pin",
+    });
+    // The hardware check still applies.
+    expect(run(s, { common_name: "acme", UV_HWID: ID_B }).code).toBe(1);
   });
 });
 

@@ -113,6 +113,7 @@ describe("openvpnFilePaths", () => {
       connectHook: "/etc/openvpn/server/hooks/client-connect.sh",
       disconnectHook: "/etc/openvpn/server/hooks/client-disconnect.sh",
       pinsDir: "/etc/openvpn/server/pins",
+      certPinsDir: "/etc/openvpn/server/cert-pins",
       enrolledDir: "/var/lib/librerouter/enrolled",
       managementSockets: { udp: "/run/openvpn-server/udp.sock", tcp: "/run/openvpn-server/tcp.sock" },
       statusFiles: { udp: "/run/openvpn-server/status-udp.log", tcp: "/run/openvpn-server/status-tcp.log" },

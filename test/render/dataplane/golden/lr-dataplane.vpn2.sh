@@ -4,6 +4,7 @@
 #   base          the trunk up, sysctls, the routing skeleton, the firewall chains
 #   apply <key>   the tenant's link, address, table and rules from /etc/librerouter/tenants/<key>.env
 #   delete <key>  removes exactly what apply added, kills the tenant's live sessions, removes the env file
+#   kill <key>    kills the tenant's live sessions only (its certificate was re-issued)
 #   apply-all     base + every tenant (the boot unit librerouter-dataplane.service)
 #   status        what is missing (exit 1 if anything is)
 # shellcheck disable=SC2310 # predicates like `check … || die` are meant to run with set -e off
@@ -144,7 +145,7 @@ NAT_RULES='-A LR-NAT -s 10.255.0.0/16 -m devgroup --dst-group 0x4c52 -j MASQUERA
 -A LR-NAT -s 10.255.0.0/16 -o eth2 -j MASQUERADE'
 
 die() { printf 'lr-dataplane: %s\n' "$*" >&2; exit 1; }
-usage() { printf 'usage: lr-dataplane base | apply <key> | delete <key> | apply-all | status\n' >&2; exit 2; }
+usage() { printf 'usage: lr-dataplane base | apply <key> | delete <key> | kill <key> | apply-all | status\n' >&2; exit 2; }
 
 # check <kind> <value>: the env file is data, never code; every value must look like what it claims to be.
 check() { [[ -n ${KIND_RE[$1]:-} && $2 =~ ${KIND_RE[$1]} ]]; }
@@ -309,8 +310,19 @@ load_one() {
 # tunnel IP, fails the reverse lookup (its `from` rule points at a different link) and is dropped.
 set_sysctls() {
   local f
-  "$SYSCTL" -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
+  "$SYSCTL" -q -w net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
   for f in /proc/sys/net/ipv4/conf/*/rp_filter; do printf '1' >"$f"; done
+}
+
+# close_forward: FORWARD's policy DROP before anything else changes, so a run that dies half-way (a damaged env
+# file, a failed batch) leaves a server that forwards nothing rather than one that routes between its networks.
+close_forward() {
+  "$IPT" -P FORWARD DROP
+}
+
+# open_forward: IP forwarding on, only once the firewall is loaded (the sysctl drop-in leaves it off at boot).
+open_forward() {
+  "$SYSCTL" -q -w net.ipv4.ip_forward=1
 }
 
 # rp_links: strict mode on the links in LINKS (a link made just now may have got another value from udev).
@@ -434,6 +446,7 @@ trunk_up() {
 
 cmd_base() {
   lock
+  close_forward
   trunk_up
   set_sysctls
   read_rules
@@ -441,6 +454,7 @@ cmd_base() {
   load_all
   apply_firewall
   write_rt
+  open_forward
 }
 
 # tenant_env <key>: TENANT_FILE = the key's env file path (the key checked first).
@@ -464,15 +478,19 @@ cmd_apply() {
     rt_tenant "$T_TABLE" "$T_TABLE_NAME"
   else
     # No LR-DNAT: the firewall was never set up, or was flushed; build all of it, as base does.
+    close_forward
     load_all
     apply_firewall
     write_rt
+    open_forward
   fi
 }
 
 # Firewall and names first, then the links: a tenant link is never up before the chains that fence it.
+# Forwarding is closed first and opened last: until every step has succeeded nothing is routed.
 cmd_apply_all() {
   lock
+  close_forward
   trunk_up
   set_sysctls
   read_rules
@@ -482,6 +500,7 @@ cmd_apply_all() {
   write_rt
   run_batch
   rp_links
+  open_forward
 }
 
 # kill_sessions <key>: drop live sessions of <key> through each instance's management socket.
@@ -491,6 +510,12 @@ kill_sessions() {
     [[ -S $s ]] || continue
     printf 'kill %s\nquit\n' "$1" | "$TIMEOUT" 5 "$SOCAT" -t 1 - "UNIX-CONNECT:$s" >/dev/null 2>&1 || true
   done
+}
+
+# kill <key>: only the live sessions (the tenant's certificate was re-issued: the old one must not stay connected).
+cmd_kill() {
+  tenant_env "$1"
+  kill_sessions "$1"
 }
 
 cmd_delete() {
@@ -577,6 +602,7 @@ case ${1:-} in
   base) [[ $# -eq 1 ]] || usage; cmd_base ;;
   apply) [[ $# -eq 2 ]] || usage; cmd_apply "$2" ;;
   delete) [[ $# -eq 2 ]] || usage; cmd_delete "$2" ;;
+  kill) [[ $# -eq 2 ]] || usage; cmd_kill "$2" ;;
   apply-all) [[ $# -eq 1 ]] || usage; cmd_apply_all ;;
   status) [[ $# -eq 1 ]] || usage; cmd_status ;;
   *) usage ;;

@@ -32,6 +32,13 @@ X1BSRUYyPTEyNTkxCkxSX1ZOQ19QT1JUPTYwMDIK
 LR_B64
 '/etc/librerouter/lr-dataplane' apply coop-sur
 rm -f '/etc/openvpn/server/pins/coop-sur'
+cert_rotated=no
+if [[ -f '/etc/openvpn/server/cert-pins/coop-sur' ]]; then cert_rotated=yes; fi
+lr_write '/etc/openvpn/server/cert-pins/coop-sur' 0640 root:nogroup <<'LR_B64'
+ZjU6OTU6Mjk6Yzk6MzI6ZTY6MGY6MDI6YTQ6ZDM6Yzc6ODg6MmQ6MWI6NzI6NjE6MGI6Yzc6ZTk6
+MGM6OWY6ZDA6MzU6NTY6ZDg6ZmY6Zjg6ZmY6ZWY6NDU6NDk6NDAK
+LR_B64
+if [[ $cert_rotated == yes && " ${CHANGED[*]} " == *' /etc/openvpn/server/cert-pins/coop-sur '* ]]; then '/etc/librerouter/lr-dataplane' kill coop-sur; fi
 lr_write '/etc/openvpn/server/ccd-udp/coop-sur' 0640 root:nogroup <<'LR_B64'
 IyBjb29wLXN1ciBvbiB2cG4xLXVkcCAoc3RhY2sgZ29sZGVuKTsgcmVuZGVyZWQsIGRvIG5vdCBl
 ZGl0LgppZmNvbmZpZy1wdXNoIDEwLjI1NS4wLjMgMjU1LjI1NS4xOTIuMApwdXNoICJkaGNwLW9w

@@ -6,6 +6,7 @@ PINS=/etc/openvpn/server/pins
 ENROLLED=/var/lib/librerouter/enrolled
 CCD_UDP=/etc/openvpn/server/ccd-udp
 CCD_TCP=/etc/openvpn/server/ccd-tcp
+CERTS=/etc/openvpn/server/cert-pins
 POLICY=enrol
 
 cn=${common_name:-}
@@ -21,6 +22,17 @@ if [ "${#cn}" -gt 32 ]; then ok=0; fi
 if [ "$ok" = 0 ]; then deny invalid "common name is not a tenant key"; fi
 # A removed tenant (no ccd file) is refused later by ccd-exclusive; refuse it here so it can never enrol.
 if [ ! -f "$CCD_UDP/$cn" ] && [ ! -f "$CCD_TCP/$cn" ]; then deny "$cn" "no ccd file: not a tenant"; fi
+# Only the tenant's current certificate: the pin is its SHA-256 fingerprint in OpenVPN's own notation. The apply
+# script writes it before the ccd files, so a tenant with ccd files and no pin was applied by an earlier release:
+# it keeps connecting until its apply runs (refusing it would lock every tenant out during an upgrade).
+if [ -f "$CERTS/$cn" ]; then
+  certpin=
+  IFS= read -r certpin < "$CERTS/$cn" || true
+  if [ -z "$certpin" ]; then deny "$cn" "empty certificate pin"; fi
+  if [ "${tls_digest_sha256_0:-}" != "$certpin" ]; then deny "$cn" "certificate sha256 ${tls_digest_sha256_0:-none} is not the tenant's current one"; fi
+else
+  log "$cn" "no certificate pin yet (applied by an earlier release): certificate not checked"
+fi
 
 # What the client claims (push-peer-info): the launcher's ID and the MAC of its default-route interface.
 hwid=$(printf '%s' "${UV_HWID:-}" | /usr/bin/tr 'A-F' 'a-f')

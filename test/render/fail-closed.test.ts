@@ -1,0 +1,44 @@
+/**
+ * A VPN server forwards nothing until its firewall is loaded: the boot-time sysctls leave forwarding off, and
+ * lr-dataplane closes FORWARD before it changes anything and turns forwarding on only as its last step. The lab's
+ * fail-closed check runs a half-way failure for real.
+ */
+import { renderDataplaneTool } from "../../render/dataplane";
+import { PRODUCTION_SERVER_LAYOUT } from "../../render/layout";
+import { SYSCTL_DROPIN } from "../../render/server-setup";
+import { twoTenantPlan } from "./dataplane/fixture";
+
+const plan = twoTenantPlan();
+const tool = renderDataplaneTool(plan, plan.servers[0], PRODUCTION_SERVER_LAYOUT);
+
+/** The body lines of shell function `name` in the rendered tool, trimmed. */
+function body(name: string): string[] {
+  const m = new RegExp(`^${name}\\(\\) \\{\\n([\\s\\S]*?)\\n\\}$`, "m").exec(tool);
+  if (!m) throw new Error(`no function ${name}`);
+  return m[1].split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+}
+
+describe("fail closed", () => {
+  it("the sysctl drop-in systemd applies at boot does not turn forwarding on", () => {
+    expect(SYSCTL_DROPIN.content.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
+      "net.ipv4.conf.all.rp_filter = 1",
+      "net.ipv4.conf.default.rp_filter = 1",
+      "net.ipv4.conf.*.rp_filter = 1",
+      "",
+    ]);
+  });
+
+  it("base and apply-all close FORWARD right after taking the lock and open forwarding as their very last step", () => {
+    for (const f of ["cmd_base", "cmd_apply_all"]) {
+      const lines = body(f);
+      expect(lines.slice(0, 2)).toEqual(["lock", "close_forward"]);
+      expect(lines[lines.length - 1]).toBe("open_forward");
+    }
+    expect(body("close_forward")).toEqual(['"$IPT" -P FORWARD DROP']);
+    expect(body("open_forward")).toEqual(['"$SYSCTL" -q -w net.ipv4.ip_forward=1']);
+  });
+
+  it("only open_forward turns forwarding on", () => {
+    expect(tool.split("\n").filter((l) => l.includes("ip_forward") && !l.trim().startsWith("#"))).toEqual(['  "$SYSCTL" -q -w net.ipv4.ip_forward=1']);
+  });
+});
