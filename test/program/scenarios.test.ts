@@ -159,6 +159,28 @@ describe("rotate one tenant's VNC password (pulumi up --replace the RandomPasswo
   });
 });
 
+describe("re-issue one tenant's certificate (pulumi up --replace its private key)", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await scenario("--replace tenant-acme-key", "minimal", stackConfig("minimal"), stackConfig("minimal"), { replace: ["tenant-acme-key"] });
+  }, TIMEOUT);
+
+  test("new key, request and certificate; the certificate pin on both servers is updated in place (the old one is refused at once)", () => {
+    expect(s.changes).toEqual([
+      ["replace", "tenant-acme-cert", ["certRequestPem"]],
+      ["replace", "tenant-acme-csr", ["privateKeyPem"]],
+      ["replace", "tenant-acme-key", ["id"]],
+      // The pin is the new certificate's fingerprint, in the command's stdin: an update, never the old delete.
+      ["update", "tenant-acme-vpn1", ["stdin"]],
+      ["update", "tenant-acme-vpn2", ["stdin"]],
+    ]);
+  });
+
+  test("invariants (no delete script: the tenant keeps its ccd, pins and routes)", () => {
+    expect(invariantViolations(s, tenantOf("acme"))).toEqual([]);
+  });
+});
+
 describe("change the text of every rendered script (a program upgrade)", () => {
   let s: Scenario;
   const MARK = "# librerouter-hosting upgrade marker\n";
