@@ -53,8 +53,8 @@ function isInternalAddress(host: string): boolean {
 /**
  * Throws if `args` would open a console to the world: a `-vnc` (or `-display vnc=`) listening on a wildcard,
  * a hostname or a public address, without `password-secret` naming a file-backed `-object secret` (or
- * `password=on`), or with a websocket or reverse connection; also any `-gdb`/`-s` debug server. The policy
- * pack reuses this. Messages name the offending option.
+ * `password=on`), or with a websocket or reverse connection; also any `-gdb`/`-s` debug server. Then an allow-list:
+ * nothing but the recipe's own options and settings. The policy pack reuses this. Messages name the offending option.
  */
 export function assertConsoleSafe(args: string): void {
   const w = words(args);
@@ -62,6 +62,7 @@ export function assertConsoleSafe(args: string): void {
   const displays: string[] = [];
   for (let i = 0; i < w.length; i++) {
     const opt = w[i].replace(/^--/, "-");
+    if ((opt === "-vnc" || opt === "-object") && w[i + 1] === undefined) throw new Error(`console args: ${opt} has no value; the console args are -object secret,… and -vnc … pairs only`);
     const val = w[i + 1] ?? "";
     if (opt === "-object" && val.startsWith("secret,")) {
       const { opts } = settings(val);
@@ -86,6 +87,33 @@ export function assertConsoleSafe(args: string): void {
       if (!secrets.get(secret)) throw new Error(`console args: secret ${secret} must come from file=, not data= (it would sit in the VM config)`);
     } else if (opts.get("password") !== "on") {
       throw new Error(`console args: -vnc ${head} has no password-secret= (QEMU would offer security type None)`);
+    }
+  }
+  assertOnlyConsoleRecipe(w);
+}
+
+/** The settings each option of the recipe may carry; anything else is not ours. */
+const RECIPE: Readonly<Record<string, { head: RegExp; keys: readonly string[] }>> = {
+  "-object": { head: /^secret$/, keys: ["id", "file"] },
+  "-vnc": { head: /^(?:[0-9a-fA-F.:[\]]+:\d+|unix:\/[\w./-]+)$/, keys: ["id", "password-secret", "password"] },
+};
+
+/**
+ * Allow-list: the args hold `-object secret,id=…,file=…` and `-vnc …` pairs and nothing else. VM args reach QEMU's
+ * command line as root on the host: a `-monitor`, `-chardev`, `-qmp`, `-device` or `-netdev` smuggled in by a
+ * careless edit is refused even when it opens no VNC port.
+ */
+function assertOnlyConsoleRecipe(w: readonly string[]): void {
+  if (w.length % 2 !== 0) throw new Error(`console args: ${w[w.length - 1]} has no value; the console args are -object secret,… and -vnc … pairs only`);
+  for (let i = 0; i < w.length; i += 2) {
+    const opt = w[i];
+    const rule = RECIPE[opt];
+    if (!rule) throw new Error(`console args: ${opt} is not part of the console recipe (only -object secret,id=…,file=… and -vnc …); remove it`);
+    const { head, opts } = settings(w[i + 1]);
+    if (!rule.head.test(head)) throw new Error(`console args: ${opt} ${head} is not part of the console recipe; remove it`);
+    for (const [k, v] of opts) {
+      if (!rule.keys.includes(k)) throw new Error(`console args: ${opt} ${head} sets ${k}=, which the console recipe does not use; remove it`);
+      if (!/^[\w./-]+$/.test(v)) throw new Error(`console args: ${opt} ${head} has ${k}=${JSON.stringify(v)}; only letters, digits and . _ / - are allowed`);
     }
   }
 }

@@ -32,6 +32,15 @@ describe("VNC console args", () => {
     ["-vnc 192.168.100.10:1,password=on,websocket=5700", "console args: -vnc 192.168.100.10:1 sets websocket=, which opens or moves the listener; remove it"],
     ["-display vnc=0.0.0.0:4,password=on", "console args: -vnc 0.0.0.0:4 listens on 0.0.0.0; use the host's management address"],
     [`${ok} -s`, "console args: -s opens a debug server; remove it"],
+    // Allow-list: nothing but the recipe, even what opens no VNC port.
+    [`${ok} -monitor unix:/tmp/m,server,nowait`, "console args: -monitor is not part of the console recipe (only -object secret,id=…,file=… and -vnc …); remove it"],
+    [`${ok} -chardev socket,id=c,host=0.0.0.0,port=4444`, "console args: -chardev is not part of the console recipe (only -object secret,id=…,file=… and -vnc …); remove it"],
+    [`${ok} -display vnc=10.0.0.5:3,password=on`, "console args: -display is not part of the console recipe (only -object secret,id=…,file=… and -vnc …); remove it"],
+    ["-object memory-backend-file,id=m,mem-path=/dev/shm -vnc 10.0.0.5:3,password=on", "console args: -object memory-backend-file is not part of the console recipe; remove it"],
+    ["-object secret,id=p,file=/var/lib/vz/snippets/vnc-1001.pw,format=base64 -vnc 192.168.100.10:101,password-secret=p", "console args: -object secret sets format=, which the console recipe does not use; remove it"],
+    ["-object secret,id=p,file=/x/y,,z -vnc 192.168.100.10:101,password-secret=p", 'console args: -object secret has file="/x/y,z"; only letters, digits and . _ / - are allowed'],
+    ["-vnc 10.0.0.5:3,password=on,lossy", "console args: -vnc 10.0.0.5:3 sets lossy=, which the console recipe does not use; remove it"],
+    [`${ok} -vnc`, "console args: -vnc has no value; the console args are -object secret,… and -vnc … pairs only"],
   ])("refuses %s", (args, message) => {
     expect(() => assertConsoleSafe(args)).toThrow(message);
   });
