@@ -15,6 +15,7 @@ import type { Lab } from "./lab";
 import { secs } from "./lab";
 import { outsiderAttempt, type Attempt } from "./outsider";
 import type { Issued } from "./pki";
+import { RA_ADDR, pings6, sendRa, setV6Conf, tcpOpens6, v6Conf, v6State, waitV6Addr } from "./ipv6";
 import { pings, tcpFetch, tcpOpens } from "./probe";
 import { readLog, type Proc } from "./procs";
 import { rfbInNamespace } from "./rfb";
@@ -183,6 +184,63 @@ export const CHECKS: readonly Check[] = [
       }
       await Promise.all(probes);
       return `${probes.length} direct console probes refused (vpn1 itself reaches every console)`;
+    },
+  },
+  {
+    id: "ipv6-closed",
+    title: "no IPv6 path into the VPN servers: a tenant router's RA is not taken, no link-local address answers",
+    async run(lab) {
+      const t = lab.plan.tenants[0];
+      const lr = lab.ns.lr[t.key];
+      const out: string[] = [];
+      for (const s of lab.plan.servers) {
+        const ns = lab.ns[s.name];
+        const tcpPort = s.instances.find((i) => i.proto === "tcp")!.port;
+        // An sshd stand-in on every address, as sshd listens on [::]:22.
+        const sshd = await lab.procs.start(`sshd6-${s.name}`, ns, ["socat", "TCP6-LISTEN:22,reuseaddr,fork", "EXEC:/bin/echo sshd"], lab.logFile(`sshd6-${s.name}`));
+        try {
+          // Control: the tenant link as the kernel makes it (IPv6 on, RAs taken): the RA adds an address and a
+          // route, and the link-local address answers ping and TCP (else the negatives below prove nothing).
+          await setV6Conf(ns, t.link, { accept_dad: 0, accept_ra: 1, autoconf: 1, disable_ipv6: 0 });
+          const ll = (await waitV6Addr(ns, t.link, /^fe80:/)) ?? fail(`control: ${s.name} ${t.link} got no link-local address with IPv6 on`);
+          await sendRa(lr, "br0");
+          if (!(await waitV6Addr(ns, t.link, RA_ADDR))) {
+            const [mine, theirs] = await Promise.all([v6State(lr, "br0"), v6State(ns, t.link)]);
+            fail(`control: ${s.name} ${t.link} took no address from the RA with IPv6 on (router br0: ${mine.addrs.join(" | ") || "no IPv6"}; ${t.link}: ${theirs.addrs.join(" | ")})`);
+          }
+          if (!(await pings6(lr, ll, "br0"))) fail(`control: ${s.name}'s ${ll}%${t.link} does not answer ping with IPv6 on`);
+          if (!(await tcpOpens6(lr, ll, "br0", 22))) fail(`control: ${s.name}'s [${ll}%${t.link}]:22 does not open with IPv6 on`);
+          // What every tenant apply (and the boot's apply-all) does to the link.
+          await runDataplane(lab, s.name, "apply", t.key);
+          const link = await v6Conf(ns, t.link);
+          if (link.disable_ipv6 !== "1" || link.accept_ra !== "0" || link.autoconf !== "0") fail(`${s.name} ${t.link} after apply: ${JSON.stringify(link)}, expected disable_ipv6 1, accept_ra 0, autoconf 0`);
+          for (const dev of ["all", "default"]) {
+            const c = await v6Conf(ns, dev);
+            if (c.accept_ra !== "0" || c.autoconf !== "0") fail(`${s.name} net.ipv6.conf.${dev}: ${JSON.stringify(c)}, expected accept_ra 0, autoconf 0`);
+          }
+          if ((await v6Conf(ns, "default")).disable_ipv6 !== "1") fail(`${s.name}: net.ipv6.conf.default.disable_ipv6 is not 1 (new tenant links would get IPv6)`);
+          await sendRa(lr, "br0");
+          await sleep(500);
+          const st = await v6State(ns, t.link);
+          if (st.addrs.length || st.routes.length) fail(`${s.name} ${t.link} has IPv6 after apply and a second RA:\n${[...st.addrs, ...st.routes].join("\n")}`);
+          // Negative probes wait for their timeout, so they run in parallel.
+          const [pinged, ...opened] = await Promise.all([pings6(lr, ll, "br0"), ...[22, tcpPort].map((port) => tcpOpens6(lr, ll, "br0", port))]);
+          if (pinged) fail(`${s.name}'s ${ll}%${t.link} still answers ping`);
+          [22, tcpPort].forEach((port, i) => {
+            if (opened[i]) fail(`${s.name}'s [${ll}%${t.link}]:${port} still opens`);
+          });
+          // The tunnels: OpenVPN's tun devices have no IPv6 either.
+          for (const i of s.instances) {
+            const c = await v6Conf(ns, i.dev);
+            const tun = await v6State(ns, i.dev);
+            if (c.disable_ipv6 !== "1" || tun.addrs.length) fail(`${s.name} ${i.dev}: disable_ipv6 ${c.disable_ipv6}, addresses ${JSON.stringify(tun.addrs)}; expected 1 and none`);
+          }
+          out.push(`${s.name}: RA not taken, ${ll} silent (ping, :22, :${tcpPort}), tuns without IPv6`);
+        } finally {
+          await lab.procs.stop(sshd, 1000);
+        }
+      }
+      return `${out.join("; ")} (control: with IPv6 on the RA adds an address and ping/:22 answer)`;
     },
   },
   {

@@ -92,8 +92,8 @@ export async function killServer(lab: Lab, name: ServerName): Promise<void> {
 
 /**
  * What a reboot of the VPN VM loses: every ip rule (the kernel's defaults come back), the tenant tables,
- * the IPv4 addresses on the tenant links (IPv6 link-local ones come back by themselves), all iptables state,
- * and the sysctls. Files on disk stay. (In production the VLAN links vanish too; the lab's veths are not ours.)
+ * the IPv4 addresses on the tenant links, all iptables state, and the sysctls (IPv6 back on the tenant links,
+ * with their link-local addresses, and RAs taken). Files on disk stay. (In production the VLAN links vanish too; the lab's veths are not ours.)
  */
 export async function simulateReboot(lab: Lab, name: ServerName): Promise<void> {
   const ns = lab.ns[name];
@@ -113,6 +113,9 @@ export async function simulateReboot(lab: Lab, name: ServerName): Promise<void> 
   await must(["iptables-restore"], { ns, input: "*filter\nCOMMIT\n*nat\nCOMMIT\n" });
   for (const c of ["INPUT", "FORWARD", "OUTPUT"]) await must(["iptables", "-P", c, "ACCEPT"], { ns });
   await must(["sysctl", "-qw", "net.ipv4.ip_forward=0", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"], { ns });
+  // The kernel's IPv6 defaults: links (re)made at boot get IPv6 and take RAs until the drop-in and apply-all close it.
+  const v6 = ["all", "default", ...lab.plan.tenants.map((t) => t.link)].flatMap((d) => [`net/ipv6/conf/${d}/accept_ra=1`, `net/ipv6/conf/${d}/autoconf=1`]);
+  await must(["sysctl", "-qw", ...v6, "net/ipv6/conf/default/disable_ipv6=0", ...lab.plan.tenants.map((t) => `net/ipv6/conf/${t.link}/disable_ipv6=0`)], { ns });
 }
 
 /** Common names with a live session on an instance, from `status 2` on its management socket. */

@@ -38,6 +38,13 @@ function connection(server: ServerPlan, inst: InstancePlan): string[] {
 }
 
 /**
+ * The client tun's IPv6 address for `block-ipv6` (a ULA that never leaves the client: the servers have no IPv6
+ * and the client answers every IPv6 packet itself). Without an IPv6 address on the tun OpenVPN warns that the
+ * IPv6 routes "may not work as expected".
+ */
+export const CLIENT_BLOCK_IPV6 = { local: "fd4c:5248:7e3a::2/64", remote: "fd4c:5248:7e3a::1" } as const;
+
+/**
  * The tenant's `.ovpn`. Every global option comes BEFORE the first `<connection>` block: OpenVPN 2.6 applies
  * options written after the blocks to none of them, e.g. a late `server-poll-timeout` would leave
  * the UDP→TCP fallback at 120 s.
@@ -58,7 +65,9 @@ export function renderClientBundle(plan: Plan, tenant: TenantPlan, creds: Client
     `verify-x509-name ${SERVER_CN_PREFIX} name-prefix`,
     "tls-version-min 1.2",
     "data-ciphers AES-256-GCM:CHACHA20-POLY1305",
-    "# All IPv4 through the tunnel; IPv6 is routed in too and answered 'no route' (tenants have no IPv6: no leak).",
+    "# All IPv4 through the tunnel. Tenants have no IPv6: the OpenVPN manual's recipe (block-ipv6) gives the tun a",
+    "# local-only IPv6 address, routes all IPv6 into it and answers every packet 'no route' (no leak outside).",
+    `ifconfig-ipv6 ${CLIENT_BLOCK_IPV6.local} ${CLIENT_BLOCK_IPV6.remote}`,
     "redirect-gateway def1 ipv6",
     "block-ipv6",
     "# Windows-only (WFP); any other OpenVPN treats it as unknown and would refuse the whole file.",

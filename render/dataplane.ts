@@ -162,6 +162,7 @@ LOCK=${dataplaneLockPath(layout)}
 PREF_END=${PREF.end}
 RT_HEADER="# librerouter tenant routing tables (lr-dataplane $SERVER); rendered, do not edit."
 NL=$'\\n'
+V6=/proc/sys/net/ipv6/conf
 ${envParsing()}
 
 # The routing skeleton (${skeleton.length} rules; pool offsets 0–${routing.limit} of ${server.instances.map((i) => i.cidr).join(" and ")}),

@@ -18,11 +18,17 @@ export type { ServerNics } from "./trunk-nic";
 /**
  * Keeps systemd's `rp_filter=2` (its default for every new interface) from loosening the tool's strict mode. No
  * `ip_forward`: the server boots not forwarding, and `lr-dataplane` turns it on only after its firewall is loaded.
+ * IPv6 (the server is IPv4-only): no router advertisement or autoconfiguration accepted on any interface, and
+ * links made after boot (tenant VLAN links, tun devices) come up with no IPv6 at all, so no link-local address.
  */
 export const SYSCTL_DROPIN = {
   path: "/etc/sysctl.d/90-librerouter.conf",
   content:
-    "# librerouter-hosting: strict reverse-path filtering on every interface (see lr-dataplane).\n# No ip_forward here: lr-dataplane enables forwarding once its firewall is loaded.\nnet.ipv4.conf.all.rp_filter = 1\nnet.ipv4.conf.default.rp_filter = 1\nnet.ipv4.conf.*.rp_filter = 1\n",
+    "# librerouter-hosting: strict reverse-path filtering on every interface (see lr-dataplane).\n# No ip_forward here: lr-dataplane enables forwarding once its firewall is loaded.\nnet.ipv4.conf.all.rp_filter = 1\nnet.ipv4.conf.default.rp_filter = 1\nnet.ipv4.conf.*.rp_filter = 1\n" +
+    "# No IPv6 path from tenant links or tunnels: no RA accepted anywhere, no IPv6 on links made later.\n" +
+    "net.ipv6.conf.all.accept_ra = 0\nnet.ipv6.conf.default.accept_ra = 0\nnet.ipv6.conf.*.accept_ra = 0\n" +
+    "net.ipv6.conf.all.autoconf = 0\nnet.ipv6.conf.default.autoconf = 0\nnet.ipv6.conf.*.autoconf = 0\n" +
+    "net.ipv6.conf.default.disable_ipv6 = 1\n",
 };
 
 /** Directories with mode and owner: what nobody must read (ccd, pins, certificate pins, hooks) or write (state) after OpenVPN drops to nobody. */

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { InstancePlan, ServerName } from "../../plan/types";
 import { renderCcd } from "../../render/ccd";
-import { renderClientBundle } from "../../render/client-bundle";
+import { CLIENT_BLOCK_IPV6, renderClientBundle } from "../../render/client-bundle";
 import { renderAuthVerifyHook, renderConnectHook, renderDisconnectHook } from "../../render/hooks";
 import type { ServerLayout } from "../../render/layout";
 import { openvpnFilePaths, renderServerConfig } from "../../render/openvpn-server";
@@ -196,6 +196,33 @@ describe("rendered client bundle and hooks under openvpn 2.6", () => {
       expect.stringMatching(/^Unrecognized option or missing or extra parameter\(s\) in .*: block-outside-dns \(2\.6\.14\)$/),
     ]);
     expect(log("vpn1-udp")).toContain("lr-auth: cn=acme ACCEPT: hwid matches ops pin");
+  });
+
+  it("acme on a dual-stack network: block-ipv6 is active (the manual's recipe), no IPv6 packet leaves outside the tunnel", () => {
+    expect(log("client-acme")).not.toMatch(/route installation may fail|WARNING.*ipv6/i);
+    // The client's network has IPv6: an on-link /64 and a default route (what a dual-stack home network gives).
+    inNs(NS.c, "ip", "-6", "addr", "add", "2001:db8:c::2/64", "dev", "c0", "nodad");
+    inNs(NS.r, "ip", "-6", "addr", "add", "2001:db8:c::1/64", "dev", "rc", "nodad");
+    inNs(NS.c, "ip", "-6", "route", "add", "default", "via", "2001:db8:c::1");
+    const count = ["-t", "raw", "-I", "PREROUTING", "1", "-i", "rc", "-d", "2001:db8:ffff::1", "-j", "ACCEPT"];
+    inNs(NS.r, "ip6tables", ...count);
+    try {
+      const tun = new RegExp(`^\\d+: (\\S+)\\s+inet6 ${CLIENT_BLOCK_IPV6.local} scope global`, "m").exec(inNs(NS.c, "ip", "-6", "-o", "addr", "show"))?.[1];
+      expect(tun).toMatch(/^tun/);
+      // Control: the on-link network is still reached outside the tunnel (IPv6 works there).
+      expect(spawnSync("ip", ["netns", "exec", NS.c, "ping", "-6", "-n", "-c", "1", "-W", "2", "2001:db8:c::1"]).status).toBe(0);
+      expect(inNs(NS.c, "ip", "-6", "route", "get", "2001:db8:ffff::1")).toMatch(new RegExp(` dev ${tun} `));
+      const ping = spawnSync("ip", ["netns", "exec", NS.c, "ping", "-6", "-n", "-c", "1", "-W", "2", "2001:db8:ffff::1"], { encoding: "utf8" });
+      // OpenVPN's own answer: block-ipv6 replies from the tun's remote IPv6 address.
+      expect(ping.stdout).toContain(`From ${CLIENT_BLOCK_IPV6.remote} icmp_seq=1 Destination unreachable: No route`);
+      const pkts = /^\s*(\d+)\s+\d+\s+ACCEPT/m.exec(inNs(NS.r, "ip6tables", "-t", "raw", "-L", "PREROUTING", "-v", "-n", "-x"))?.[1];
+      expect(pkts).toBe("0");
+    } finally {
+      inNs(NS.r, "ip6tables", "-t", "raw", "-D", "PREROUTING", ...count.slice(5));
+      inNs(NS.c, "ip", "-6", "route", "del", "default", "via", "2001:db8:c::1");
+      inNs(NS.c, "ip", "-6", "addr", "del", "2001:db8:c::2/64", "dev", "c0");
+      inNs(NS.r, "ip", "-6", "addr", "del", "2001:db8:c::1/64", "dev", "rc");
+    }
   });
 
   it("a copy of acme's certificate with another ID is refused and the real session survives", async () => {

@@ -19,11 +19,18 @@ function body(name: string): string[] {
 }
 
 describe("fail closed", () => {
-  it("the sysctl drop-in systemd applies at boot does not turn forwarding on", () => {
+  it("the sysctl drop-in systemd applies at boot does not turn forwarding on, takes no RA and gives new links no IPv6", () => {
     expect(SYSCTL_DROPIN.content.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
       "net.ipv4.conf.all.rp_filter = 1",
       "net.ipv4.conf.default.rp_filter = 1",
       "net.ipv4.conf.*.rp_filter = 1",
+      "net.ipv6.conf.all.accept_ra = 0",
+      "net.ipv6.conf.default.accept_ra = 0",
+      "net.ipv6.conf.*.accept_ra = 0",
+      "net.ipv6.conf.all.autoconf = 0",
+      "net.ipv6.conf.default.autoconf = 0",
+      "net.ipv6.conf.*.autoconf = 0",
+      "net.ipv6.conf.default.disable_ipv6 = 1",
       "",
     ]);
   });

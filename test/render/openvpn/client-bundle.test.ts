@@ -41,6 +41,7 @@ describe("renderClientBundle", () => {
       "verify-x509-name lr-vpn name-prefix",
       "tls-version-min 1.2",
       "data-ciphers AES-256-GCM:CHACHA20-POLY1305",
+      "ifconfig-ipv6 fd4c:5248:7e3a::2/64 fd4c:5248:7e3a::1",
       "redirect-gateway def1 ipv6",
       "block-ipv6",
       "ignore-unknown-option block-outside-dns",

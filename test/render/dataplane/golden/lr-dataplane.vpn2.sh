@@ -39,6 +39,7 @@ LOCK=/etc/librerouter/.lr-dataplane.lock
 PREF_END=32000
 RT_HEADER="# librerouter tenant routing tables (lr-dataplane $SERVER); rendered, do not edit."
 NL=$'\n'
+V6=/proc/sys/net/ipv6/conf
 declare -A ENV_KIND=([LR_KEY]=name [LR_SLOT]=int [LR_LINK]=ifname [LR_VLAN]=int [LR_LAN_ADDR]=cidr [LR_LAN_NET]=cidr [LR_ROUTER]=ip [LR_TABLE]=int [LR_TABLE_NAME]=name [LR_TUN1]=ip [LR_PREF1]=int [LR_TUN2]=ip [LR_PREF2]=int [LR_VNC_PORT]=int)
 declare -A KIND_RE=([name]='^([a-z][a-z0-9-]{0,31})$' [ifname]='^([a-zA-Z0-9][a-zA-Z0-9._-]{0,14})$' [int]='^([0-9]{1,10})$' [ip]='^(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))$' [cidr]='^(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))$')
 # Any valid env file line (grep -x checks thousands of files in one pass; bash would compile a regex per check).
@@ -309,9 +310,26 @@ load_one() {
 # Strict reverse-path filtering: a reply injected on another tenant's link, or a packet to another tenant's
 # tunnel IP, fails the reverse lookup (its `from` rule points at a different link) and is dropped.
 set_sysctls() {
-  local f
+  local f name
   "$SYSCTL" -q -w net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
   for f in /proc/sys/net/ipv4/conf/*/rp_filter; do printf '1' >"$f"; done
+  ipv6_defaults || return 0
+  for f in "$V6"/*/accept_ra "$V6"/*/autoconf; do printf '0' >"$f"; done
+  for name in "$TRUNK" "$DEV1" "$DEV2"; do
+    if [[ -d $V6/$name ]]; then printf '1' >"$V6/$name/disable_ipv6"; fi
+  done
+}
+
+# ipv6_defaults: no IPv6 on a link made from now on (tenant VLAN links, OpenVPN's tun devices: no link-local
+# address a tenant could reach, no router advertisement it could push) and none accepted by default. The server
+# is IPv4-only. Fails when the kernel has no IPv6 (then there is nothing to close).
+ipv6_defaults() {
+  [[ -d $V6/default ]] || return 1
+  printf '1' >"$V6/default/disable_ipv6"
+  printf '0' >"$V6/all/accept_ra"
+  printf '0' >"$V6/default/accept_ra"
+  printf '0' >"$V6/all/autoconf"
+  printf '0' >"$V6/default/autoconf"
 }
 
 # close_forward: FORWARD's policy DROP before anything else changes, so a run that dies half-way (a damaged env
@@ -325,10 +343,17 @@ open_forward() {
   "$SYSCTL" -q -w net.ipv4.ip_forward=1
 }
 
-# rp_links: strict mode on the links in LINKS (a link made just now may have got another value from udev).
-rp_links() {
+# link_sysctls: strict mode on the links in LINKS (a link made just now may have got another value from udev),
+# and no IPv6 on them (a link that existed before the defaults were set still has its link-local address).
+link_sysctls() {
   local name
-  for name in "${LINKS[@]}"; do printf '1' >"/proc/sys/net/ipv4/conf/$name/rp_filter"; done
+  for name in "${LINKS[@]}"; do
+    printf '1' >"/proc/sys/net/ipv4/conf/$name/rp_filter"
+    [[ -d $V6/$name ]] || continue
+    printf '0' >"$V6/$name/accept_ra"
+    printf '0' >"$V6/$name/autoconf"
+    printf '1' >"$V6/$name/disable_ipv6"
+  done
 }
 
 # split_lines <text>: LINES = its non-empty lines, split in memory (reading a large text line by line
@@ -470,8 +495,9 @@ cmd_apply() {
   load_env "$TENANT_FILE"
   read_rules "$T_PREF1" "$T_PREF2"
   tenant_lines
+  ipv6_defaults || true
   run_batch
-  rp_links
+  link_sysctls
   if dnat_list; then
     tenant_dnat
     dnat_tenant "$T_KEY" "${DNAT_WANT[@]}"
@@ -499,7 +525,7 @@ cmd_apply_all() {
   apply_firewall
   write_rt
   run_batch
-  rp_links
+  link_sysctls
   open_forward
 }
 

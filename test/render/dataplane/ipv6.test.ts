@@ -1,0 +1,58 @@
+/**
+ * No IPv6 on the tenant links: lr-dataplane sets the IPv6 defaults (no IPv6 on new links, no RA taken) before it
+ * creates any tenant link, and closes IPv6 on every tenant link after. The lab's ipv6-closed check sends the RA
+ * and the probes for real.
+ */
+import { renderDataplaneTool } from "../../../render/dataplane";
+import { PRODUCTION_SERVER_LAYOUT } from "../../../render/layout";
+import { twoTenantPlan } from "./fixture";
+
+const plan = twoTenantPlan();
+const tool = renderDataplaneTool(plan, plan.servers[0], PRODUCTION_SERVER_LAYOUT);
+
+function body(name: string): string[] {
+  const m = new RegExp(`^${name}\\(\\) \\{\\n([\\s\\S]*?)\\n\\}$`, "m").exec(tool);
+  if (!m) throw new Error(`no function ${name}`);
+  return m[1].split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+}
+
+describe("lr-dataplane IPv6", () => {
+  it("the defaults give new links no IPv6 and take no RA or autoconfiguration", () => {
+    expect(body("ipv6_defaults")).toEqual([
+      "[[ -d $V6/default ]] || return 1",
+      `printf '1' >"$V6/default/disable_ipv6"`,
+      `printf '0' >"$V6/all/accept_ra"`,
+      `printf '0' >"$V6/default/accept_ra"`,
+      `printf '0' >"$V6/all/autoconf"`,
+      `printf '0' >"$V6/default/autoconf"`,
+    ]);
+    expect(tool).toContain("\nV6=/proc/sys/net/ipv6/conf\n");
+  });
+
+  it("apply and apply-all set the defaults before the batch that creates tenant links, and close each link after it", () => {
+    const apply = body("cmd_apply");
+    expect(apply.indexOf("ipv6_defaults || true")).toBeGreaterThan(-1);
+    expect(apply.indexOf("ipv6_defaults || true")).toBeLessThan(apply.indexOf("run_batch"));
+    expect(apply.indexOf("link_sysctls")).toBe(apply.indexOf("run_batch") + 1);
+    const all = body("cmd_apply_all");
+    expect(all.indexOf("set_sysctls")).toBeLessThan(all.indexOf("run_batch"));
+    expect(all.indexOf("link_sysctls")).toBe(all.indexOf("run_batch") + 1);
+    expect(body("set_sysctls")).toContain("ipv6_defaults || return 0");
+  });
+
+  it("every tenant link, the trunk and the tun devices lose IPv6; every interface takes no RA", () => {
+    expect(body("link_sysctls")).toEqual([
+      "local name",
+      `for name in "\${LINKS[@]}"; do`,
+      `printf '1' >"/proc/sys/net/ipv4/conf/$name/rp_filter"`,
+      "[[ -d $V6/$name ]] || continue",
+      `printf '0' >"$V6/$name/accept_ra"`,
+      `printf '0' >"$V6/$name/autoconf"`,
+      `printf '1' >"$V6/$name/disable_ipv6"`,
+      "done",
+    ]);
+    const set = body("set_sysctls");
+    expect(set).toContain(`for f in "$V6"/*/accept_ra "$V6"/*/autoconf; do printf '0' >"$f"; done`);
+    expect(set).toContain(`for name in "$TRUNK" "$DEV1" "$DEV2"; do`);
+  });
+});
