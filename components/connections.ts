@@ -6,6 +6,7 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { isIpv4 } from "../lib/ipv4";
 import type { Plan } from "../plan/types";
 import { remoteScript } from "./remote-script";
 
@@ -49,7 +50,7 @@ export function guestConnection(host: ConnectionArgs, mgmtIp: string, hostKey?: 
  * (cloud-init.service is ordered Before=sshd.service), so the first answer is the final key.
  */
 export function renderKeyscanScript(mgmtIp: string): string {
-  if (!/^\d{1,3}(?:\.\d{1,3}){3}$/.test(mgmtIp)) throw new Error(`keyscan: not an IPv4 address: ${mgmtIp}`);
+  if (!isIpv4(mgmtIp)) throw new Error(`keyscan: not an IPv4 address: ${mgmtIp}`);
   return `#!/bin/bash
 set -euo pipefail
 for _ in $(seq 1 120); do

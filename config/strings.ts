@@ -39,18 +39,34 @@ export const oneLine = z
 /** `params` of a custom issue whose message must not show the value (it may hold a password). */
 export const HIDE_VALUE = { hideValue: true } as const;
 
+/** `s` as a URL, or undefined when it does not parse. */
+function parseUrl(s: string): URL | undefined {
+  try {
+    return new URL(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the URL carries a user name or password (a secret in a committed file). */
+const hasUserinfo = (u: URL | undefined): boolean => u !== undefined && (u.username !== "" || u.password !== "");
+
+/**
+ * An https URL whose host is a DNS name or IPv4 address and whose text is plain: the URL parser drops tabs and
+ * newlines and accepts spaces in some places, so the text itself must be printable with no quoting characters.
+ */
+function isPlainHttpsUrl(s: string, u: URL | undefined): u is URL {
+  const plain = /^[\x21-\x7e]+$/.test(s) && !/["'`\\<>{}|^]/.test(s);
+  return u !== undefined && plain && u.protocol === "https:" && (DNS_NAME.test(u.hostname) || isIpv4(u.hostname));
+}
+
 /**
  * The Proxmox API URL: https, a DNS name or IPv4 host, an optional port and path, no user name or password
  * (that would be a secret in a committed file; the password is the `proxmoxPassword` secret).
  */
 export const apiUrl = z.string().superRefine((s, ctx) => {
-  let u: URL | undefined;
-  try {
-    u = new URL(s);
-  } catch {
-    u = undefined;
-  }
-  if (u && (u.username !== "" || u.password !== "")) {
+  const u = parseUrl(s);
+  if (hasUserinfo(u)) {
     ctx.addIssue({
       code: "custom",
       params: HIDE_VALUE,
@@ -58,22 +74,15 @@ export const apiUrl = z.string().superRefine((s, ctx) => {
     });
     return;
   }
-  // The URL parser drops tabs and newlines and accepts spaces in some places: the text itself must be plain.
-  const plain = /^[\x21-\x7e]+$/.test(s) && !/["'`\\<>{}|^]/.test(s);
-  if (!u || !plain || u.protocol !== "https:" || !(DNS_NAME.test(u.hostname) || isIpv4(u.hostname)) || u.search !== "" || u.hash !== "") {
+  if (!isPlainHttpsUrl(s, u) || u.search !== "" || u.hash !== "") {
     ctx.addIssue({ code: "custom", message: "must be the https URL of the Proxmox API, e.g. https://pve1.example.net:8006/" });
   }
 });
 
 /** The image URL: https only (the image becomes every tenant's root disk; plain http lets anyone on the path swap it). */
 export const imageUrl = z.string().superRefine((s, ctx) => {
-  let u: URL | undefined;
-  try {
-    u = new URL(s);
-  } catch {
-    u = undefined;
-  }
-  if (u && (u.username !== "" || u.password !== "")) {
+  const u = parseUrl(s);
+  if (hasUserinfo(u)) {
     ctx.addIssue({ code: "custom", params: HIDE_VALUE, message: "must not carry a user name or password (the URL is committed in clear); serve the image from a URL that needs none" });
     return;
   }
@@ -81,8 +90,7 @@ export const imageUrl = z.string().superRefine((s, ctx) => {
     ctx.addIssue({ code: "custom", message: `is plain http, which anyone on the path can tamper with, and the image becomes every tenant's root disk; serve it over https and write ${s.replace(/^http:/i, "https:")}` });
     return;
   }
-  const plain = /^[\x21-\x7e]+$/.test(s) && !/["'`\\<>{}|^]/.test(s);
-  if (!u || !plain || u.protocol !== "https:" || !(DNS_NAME.test(u.hostname) || isIpv4(u.hostname))) {
+  if (!isPlainHttpsUrl(s, u)) {
     ctx.addIssue({ code: "custom", message: "must be an https URL of a cloud image, e.g. https://example.net/librerouter.qcow2" });
   }
 });

@@ -181,6 +181,32 @@ describe("re-issue one tenant's certificate (pulumi up --replace its private key
   });
 });
 
+describe("rebuild VPN server vpn1 (pulumi up --replace its VM)", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await scenario("--replace vpn1-vm", "minimal", stackConfig("minimal"), stackConfig("minimal"), { replace: ["vpn1-vm"] });
+  }, TIMEOUT);
+
+  test("the VM is deleted before it is re-created (fixed VMID); its host key, setup and every tenant's state on it are applied again in place", () => {
+    const onVpn1 = s.after.resources.filter((r) => r.type === "command:remote:Command" && /^tenant-.*-vpn1$/.test(r.name)).map((r) => r.name);
+    expect(onVpn1).toHaveLength(50);
+    expect(s.changes).toEqual(
+      [
+        ["replace-dbr", "vpn1-vm", ["id"]] as [string, string, string[]],
+        ["update", "vpn1-hostkey", ["stdin"]] as [string, string, string[]],
+        // stdin carries the new VM's MAC. (On a real engine the connection's host key, the output of the updated
+        // keyscan, is unknown at preview too: also an update. The model marks only created/replaced outputs unknown.)
+        ["update", "vpn1-setup", ["stdin"]] as [string, string, string[]],
+        ...onVpn1.map((n): [string, string, string[]] => ["update", n, ["stdin"]]),
+      ].sort((a, b) => a[1].localeCompare(b[1])),
+    );
+  });
+
+  test("invariants (no delete script runs: the old VM goes with its state)", () => {
+    expect(invariantViolations(s, (n) => n.startsWith("vpn1-") || /^tenant-.*-vpn1$/.test(n))).toEqual([]);
+  });
+});
+
 describe("change the text of every rendered script (a program upgrade)", () => {
   let s: Scenario;
   const MARK = "# librerouter-hosting upgrade marker\n";

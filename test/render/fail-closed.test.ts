@@ -6,17 +6,12 @@
 import { renderDataplaneTool } from "../../render/dataplane";
 import { PRODUCTION_SERVER_LAYOUT } from "../../render/layout";
 import { SYSCTL_DROPIN } from "../../render/server-setup";
-import { twoTenantPlan } from "./dataplane/fixture";
+import { shellFunctionBody, twoTenantPlan } from "./dataplane/fixture";
 
 const plan = twoTenantPlan();
 const tool = renderDataplaneTool(plan, plan.servers[0], PRODUCTION_SERVER_LAYOUT);
 
-/** The body lines of shell function `name` in the rendered tool, trimmed. */
-function body(name: string): string[] {
-  const m = new RegExp(`^${name}\\(\\) \\{\\n([\\s\\S]*?)\\n\\}$`, "m").exec(tool);
-  if (!m) throw new Error(`no function ${name}`);
-  return m[1].split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
-}
+const body = (name: string): string[] => shellFunctionBody(tool, name);
 
 describe("fail closed", () => {
   it("the sysctl drop-in systemd applies at boot does not turn forwarding on, takes no RA and gives new links no IPv6", () => {

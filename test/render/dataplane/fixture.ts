@@ -31,3 +31,10 @@ export function numberedPlan(count: number, exclude: number[] = []): Plan {
     `n${count}`,
   );
 }
+
+/** The body lines of shell function `name` in a rendered script, trimmed, comments and blank lines left out. */
+export function shellFunctionBody(script: string, name: string): string[] {
+  const m = new RegExp(`^${name}\\(\\) \\{\\n([\\s\\S]*?)\\n\\}$`, "m").exec(script);
+  if (!m) throw new Error(`no function ${name}`);
+  return m[1].split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+}

@@ -5,16 +5,12 @@
  */
 import { renderDataplaneTool } from "../../../render/dataplane";
 import { PRODUCTION_SERVER_LAYOUT } from "../../../render/layout";
-import { twoTenantPlan } from "./fixture";
+import { shellFunctionBody, twoTenantPlan } from "./fixture";
 
 const plan = twoTenantPlan();
 const tool = renderDataplaneTool(plan, plan.servers[0], PRODUCTION_SERVER_LAYOUT);
 
-function body(name: string): string[] {
-  const m = new RegExp(`^${name}\\(\\) \\{\\n([\\s\\S]*?)\\n\\}$`, "m").exec(tool);
-  if (!m) throw new Error(`no function ${name}`);
-  return m[1].split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
-}
+const body = (name: string): string[] => shellFunctionBody(tool, name);
 
 describe("lr-dataplane IPv6", () => {
   it("the defaults give new links no IPv6 and take no RA or autoconfiguration", () => {
