@@ -5,6 +5,7 @@
  */
 import type { Policies, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { CAPACITY_OUTPUT } from "../sizing/capacity-output";
+import { antiSpoofViolations, tenantNicViolations } from "./antispoof";
 import { FILE, LOCAL_COMMAND, REMOTE_COMMAND, STACK, VM } from "./resource-types";
 import {
   capacityViolations,
@@ -80,5 +81,26 @@ export const stackFitsProfile: StackValidationPolicy = {
   },
 };
 
+/** H1: a tenant NIC on the shared public bridge always goes through Proxmox's firewall. */
+export const tenantNicFirewalled: ResourceValidationPolicy = {
+  name: "tenant-nic-firewalled",
+  description: "Every untagged (public bridge) NIC of a tenant VM has firewall: true and is net0, the NIC the ipfilter-net0 IP set filters.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    if (args.type !== VM) return;
+    report(tenantNicViolations({ name: args.props.name, networkDevices: args.props.networkDevices }, args.urn), reportViolation);
+  },
+};
+
+/** H1, stack-wide: each tenant VM's anti-spoofing options and IP set exist, and the datacenter and node firewalls are on. */
+export const tenantAntiSpoof: StackValidationPolicy = {
+  name: "tenant-anti-spoofing",
+  description: "Each tenant VM has firewall options (enabled, macfilter, ipfilter; no dhcp, no radv) and an ipfilter-net0 IP set; the datacenter and node firewalls are enabled.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    report(antiSpoofViolations(args.resources.map((r) => ({ type: r.type, urn: r.urn, props: r.props }))), reportViolation);
+  },
+};
+
 /** Every policy of the pack, in the order reports list them. */
-export const policies: Policies = [vncConsoleSafe, tenantVmSafe, vncSnippetMode, noPlaintextSecret, stackFitsProfile];
+export const policies: Policies = [vncConsoleSafe, tenantVmSafe, tenantNicFirewalled, vncSnippetMode, noPlaintextSecret, stackFitsProfile, tenantAntiSpoof];

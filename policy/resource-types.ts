@@ -7,3 +7,8 @@ export const FILE = "proxmoxve:index/fileLegacy:FileLegacy";
 export const REMOTE_COMMAND = "command:remote:Command";
 export const LOCAL_COMMAND = "command:local:Command";
 export const STACK = "pulumi:pulumi:Stack";
+/** Proxmox firewall: per-VM options and IP sets, the datacenter (cluster) and node switches. */
+export const FW_OPTIONS = "proxmoxve:firewall/optionsLegacy:OptionsLegacy";
+export const FW_IPSET = "proxmoxve:firewall/ipsetLegacy:IpsetLegacy";
+export const CLUSTER_FIREWALL = "proxmoxve:cluster/firewallLegacy:FirewallLegacy";
+export const NODE_FIREWALL = "proxmoxve:node/firewallLegacy:FirewallLegacy";

@@ -4,8 +4,10 @@
  *   guests) and the console ports from the two VPN servers pass, every other new connection is dropped, so a
  *   compromised VPN or services VM cannot reach the host's SSH or API. Also for IPv6 (sshd and pveproxy listen
  *   on `::`, and every bridge has a link-local address).
- * - LR-CONSOLE, for the console ports on the management address arriving anywhere else (a tenant VM routing via
- *   the host's public address): only the VPN servers' addresses pass.
+ * - LR-CONSOLE, for the management address reached from anywhere but the management bridge and loopback: dropped.
+ *   A tenant VM on the public bridge can route to it via the host's public address (Linux accepts a packet for any
+ *   local address on any interface), which would reach the consoles, SSH and the API on it (review H1/H2); a packet
+ *   that claims a VPN server's source there is spoofed. The host's own connections to itself arrive on `lo`.
  * The port set is every port a tenant console can EVER take under the config (`plan.consolePorts`),
  * so adding or removing a tenant never changes this script.
  *
@@ -50,7 +52,7 @@ export function consoleChainRules(plan: Plan): string[] {
   const host = `${plan.host.mgmtIp}/32`;
   const ports = consolePorts(plan);
   return [
-    ...plan.servers.map((s) => `-A ${CONSOLE_CHAIN} -s ${s.mgmtIp}/32 -d ${host} -j ACCEPT`),
+    `-A ${CONSOLE_CHAIN} -i lo -j RETURN`,
     `-A ${CONSOLE_CHAIN} -j DROP`,
     `-A ${MGMT_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
     ...plan.servers.map((s) => `-A ${MGMT_CHAIN} -s ${s.mgmtIp}/32 -d ${host} -p tcp -m multiport --dports ${ports} -j ACCEPT`),
@@ -62,7 +64,7 @@ export function consoleChainRules(plan: Plan): string[] {
 export function consoleJumps(plan: Plan): { v4: string[]; v6: string[] } {
   const bridge = plan.bridges.management;
   return {
-    v4: [`-i ${bridge} -j ${MGMT_CHAIN}`, `-d ${plan.host.mgmtIp}/32 -p tcp -m multiport --dports ${consolePorts(plan)} -j ${CONSOLE_CHAIN}`],
+    v4: [`-i ${bridge} -j ${MGMT_CHAIN}`, `-d ${plan.host.mgmtIp}/32 -j ${CONSOLE_CHAIN}`],
     v6: [`-i ${bridge} -j ${MGMT_CHAIN}`],
   };
 }
@@ -80,7 +82,7 @@ export function renderHostConsoleFirewall(plan: Plan, layout: HostLayout): strin
   return `#!/bin/bash
 # Host firewall on the Proxmox host (stack ${plan.stack}); rendered by librerouter-hosting, do not edit.
 # From ${bridge}: replies, and VNC ports ${consolePorts(plan)} on ${plan.host.mgmtIp} from ${plan.servers.map((s) => `${s.name} ${s.mgmtIp}`).join(" and ")}; nothing else new.
-# Elsewhere: those ports on ${plan.host.mgmtIp} only from the VPN servers. Boot: ${layout.systemdDir}/${HOST_FIREWALL_UNIT}.
+# ${plan.host.mgmtIp} from anywhere but ${bridge} and lo: dropped. Boot: ${layout.systemdDir}/${HOST_FIREWALL_UNIT}.
 # Usage: $0 [apply|delete]
 set -euo pipefail
 export LC_ALL=C

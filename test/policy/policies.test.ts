@@ -39,13 +39,15 @@ async function violations(policy: ResourceValidationPolicy, args: ResourceValida
 const GOOD_ARGS = "-object secret,id=vncpw-acme,file=/var/lib/vz/snippets/vnc-1001.pw -vnc 192.168.100.10:101,id=tenant,password-secret=vncpw-acme";
 const tenantVm = (props: Record<string, unknown>) => resourceArgs(VM, "tenant-acme-vm", { name: "lr-acme", protection: true, clone: { vmId: 9000, full: false }, kvmArguments: GOOD_ARGS, ...props }, "librerouter:tenant:Tenant");
 
-test("the pack: five mandatory policies with unique names", () => {
+test("the pack: seven mandatory policies with unique names", () => {
   expect(policies.map((p) => [p.name, p.enforcementLevel])).toEqual([
     ["vnc-console-safe", "mandatory"],
     ["tenant-vm-protected-linked-clone", "mandatory"],
+    ["tenant-nic-firewalled", "mandatory"],
     ["vnc-snippet-mode-0600", "mandatory"],
     ["no-plaintext-secret", "mandatory"],
     ["stack-fits-profile", "mandatory"],
+    ["tenant-anti-spoofing", "mandatory"],
   ]);
 });
 

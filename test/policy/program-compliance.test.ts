@@ -11,7 +11,7 @@ import { readStackFile } from "../../config/load";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import { policies } from "../../policy/policies";
-import { FILE, LOCAL_COMMAND, REMOTE_COMMAND, STACK, VM } from "../../policy/resource-types";
+import { CLUSTER_FIREWALL, FILE, FW_IPSET, FW_OPTIONS, LOCAL_COMMAND, NODE_FIREWALL, REMOTE_COMMAND, STACK, VM } from "../../policy/resource-types";
 import { capacityViolations } from "../../policy/rules";
 import { CAPACITY_OUTPUT, type CapacityOutput } from "../../sizing/capacity-output";
 
@@ -57,6 +57,9 @@ test("the pack's type tokens are the ones the SDK classes the components use reg
   // The SDKs declare the token only in their JavaScript (a static the typings leave out).
   const token = (cls: object) => (cls as { __pulumiType?: string }).__pulumiType;
   expect([VM, FILE, REMOTE_COMMAND, LOCAL_COMMAND].map(String)).toEqual([proxmoxve.VmLegacy, proxmoxve.FileLegacy, command.remote.Command, command.local.Command].map(token));
+  expect([FW_OPTIONS, FW_IPSET, CLUSTER_FIREWALL, NODE_FIREWALL].map(String)).toEqual(
+    [proxmoxve.firewall.OptionsLegacy, proxmoxve.firewall.IpsetLegacy, proxmoxve.cluster.FirewallLegacy, proxmoxve.node.FirewallLegacy].map(token),
+  );
 });
 
 test("the minimal program registers tenant VMs, password snippets and commands (the policies have something to check)", () => {
@@ -86,6 +89,21 @@ test("the stack outputs pass the stack policy", async () => {
   await stack.validateStack({ resources, stackTags: new Map(), getConfig: <T extends object>() => ({}) as T, notApplicable: (): never => { throw new Error("n/a"); } }, (m) => found.push(m));
   expect(found).toEqual([]);
   expect((outputs[CAPACITY_OUTPUT] as { verdict: string }).verdict).toBe("warn");
+});
+
+test("the program's resources pass the anti-spoofing stack policy, and it sees each tenant's firewall resources", async () => {
+  const stack = policies.find((p): p is StackValidationPolicy => p.name === "tenant-anti-spoofing")!;
+  const resources = regs.filter((r) => r.custom).map((r) => ({ type: r.type, urn: r.urn, name: r.name, props: reveal(r.inputs ?? {}) }) as unknown as PolicyResource);
+  const run = async (rs: PolicyResource[]) => {
+    const found: string[] = [];
+    await stack.validateStack({ resources: rs, stackTags: new Map(), getConfig: <T extends object>() => ({}) as T, notApplicable: (): never => { throw new Error("n/a"); } }, (m) => found.push(m));
+    return found;
+  };
+  expect(await run(resources)).toEqual([]);
+  // Drop one tenant's IP set: exactly that tenant is reported (the policy reads the program's own vmIds and set names).
+  const victim = resources.find((r) => r.type === FW_IPSET)!;
+  const vmName = resources.find((r) => r.type === VM && r.props.vmId === victim.props.vmId)!.props.name as string;
+  expect(await run(resources.filter((r) => r !== victim))).toEqual([expect.stringContaining(`tenant VM "${vmName}" has no ipfilter-net0 IP set`)]);
 });
 
 test("the capacity output carries each line's note, which the stack policy quotes for a failing line", () => {

@@ -16,12 +16,12 @@ bash -s delete <<'LR_TOOL'
 #!/bin/bash
 # Host firewall on the Proxmox host (stack golden); rendered by librerouter-hosting, do not edit.
 # From vmbr2: replies, and VNC ports 6001:8005,8007:9994 on 192.168.100.10 from vpn1 192.168.100.11 and vpn2 192.168.100.12; nothing else new.
-# Elsewhere: those ports on 192.168.100.10 only from the VPN servers. Boot: /etc/systemd/system/librerouter-console-firewall.service.
+# 192.168.100.10 from anywhere but vmbr2 and lo: dropped. Boot: /etc/systemd/system/librerouter-console-firewall.service.
 # Usage: $0 [apply|delete]
 set -euo pipefail
 export LC_ALL=C
 CHAINS=(LR-CONSOLE LR-MGMT)
-JUMPS4=('-i vmbr2 -j LR-MGMT' '-d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j LR-CONSOLE')
+JUMPS4=('-i vmbr2 -j LR-MGMT' '-d 192.168.100.10/32 -j LR-CONSOLE')
 JUMPS6=('-i vmbr2 -j LR-MGMT')
 MODE=${1:-${LR_MODE:-apply}}
 NL=$'\n'
@@ -80,8 +80,7 @@ case $MODE in
 *filter
 :LR-CONSOLE - [0:0]
 :LR-MGMT - [0:0]
--A LR-CONSOLE -s 192.168.100.11/32 -d 192.168.100.10/32 -j ACCEPT
--A LR-CONSOLE -s 192.168.100.12/32 -d 192.168.100.10/32 -j ACCEPT
+-A LR-CONSOLE -i lo -j RETURN
 -A LR-CONSOLE -j DROP
 -A LR-MGMT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 -A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j ACCEPT

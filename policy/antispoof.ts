@@ -1,0 +1,76 @@
+/**
+ * "No tenant NIC on the shared public bridge without Proxmox's anti-spoofing" (review-security.md H1), as pure
+ * checks on plain resource inputs. Every tenant is root on his router: an untagged NIC (the public bridge) must
+ * have `firewall: true`, be net0 (the `ipfilter-net0` set filters net0 only), and the VM must have firewall
+ * options with macfilter + ipfilter on and no DHCP server / router advertisements, an `ipfilter-net0` set that
+ * holds an address, with the datacenter and node firewalls enabled (without them no per-VM rule is loaded).
+ * A VLAN-tagged NIC is the tenant's own segment: what he claims there reaches only his VPN gateways.
+ */
+import { isTenantVm } from "./rules";
+import { CLUSTER_FIREWALL, FW_IPSET, FW_OPTIONS, NODE_FIREWALL, VM } from "./resource-types";
+
+export const IPFILTER_NET0 = "ipfilter-net0";
+
+interface Nic {
+  readonly bridge?: unknown;
+  readonly vlanId?: unknown;
+  readonly firewall?: unknown;
+}
+
+const untagged = (n: Nic) => n.vlanId === undefined || n.vlanId === null || n.vlanId === 0;
+
+/** Per tenant VM: every untagged NIC has the firewall on, and the only untagged NIC is net0. */
+export function tenantNicViolations(vm: { readonly name?: unknown; readonly networkDevices?: unknown }, urn: string): string[] {
+  if (!isTenantVm(vm.name, urn)) return [];
+  const nics = (Array.isArray(vm.networkDevices) ? vm.networkDevices : []) as Nic[];
+  const out: string[] = [];
+  nics.forEach((n, i) => {
+    if (!untagged(n)) return;
+    if (n.firewall !== true) out.push(`tenant VM "${String(vm.name)}" net${i} (bridge ${String(n.bridge)}, untagged) must have firewall: true: without it Proxmox's macfilter/ipfilter do not apply and the tenant can spoof the shared bridge`);
+    if (i !== 0) out.push(`tenant VM "${String(vm.name)}" net${i} is untagged: only net0 may sit on the public bridge (the ipfilter-net0 IP set filters net0); tag it or move it to net0`);
+  });
+  return out;
+}
+
+export interface StackResource {
+  readonly type: string;
+  readonly urn: string;
+  readonly props: Record<string, unknown>;
+}
+
+const OPTION_RULES: readonly [field: string, want: boolean, why: string][] = [
+  ["enabled", true, "the VM firewall is off"],
+  ["macfilter", true, "the tenant can send with any MAC"],
+  ["ipfilter", true, "the tenant can claim any address, ARP included"],
+  ["dhcp", false, "the tenant may run a DHCP server on the public bridge"],
+  ["radv", false, "the tenant may send router advertisements"],
+];
+
+/** Stack-wide: each tenant VM (by vmId) has its options and IP set, and the datacenter and node firewalls are on. */
+export function antiSpoofViolations(resources: readonly StackResource[]): string[] {
+  const tenants = resources.filter((r) => r.type === VM && isTenantVm(r.props.name, r.urn));
+  if (tenants.length === 0) return [];
+  const out: string[] = [];
+  for (const [type, what] of [
+    [CLUSTER_FIREWALL, "datacenter"],
+    [NODE_FIREWALL, "node"],
+  ] as const) {
+    const sw = resources.filter((r) => r.type === type);
+    if (!sw.some((r) => r.props.enabled === true)) out.push(`the ${what} firewall is not enabled (${type} with enabled: true): no tenant's anti-spoofing rules are loaded without it`);
+  }
+  const byVm = (type: string, vmId: unknown) => resources.filter((r) => r.type === type && r.props.vmId === vmId);
+  for (const vm of tenants) {
+    const name = String(vm.props.name);
+    const opts = byVm(FW_OPTIONS, vm.props.vmId);
+    if (opts.length === 0) out.push(`tenant VM "${name}" (vmId ${String(vm.props.vmId)}) has no firewall options resource: add OptionsLegacy with macfilter, ipfilter on and dhcp, radv off`);
+    for (const o of opts) {
+      for (const [field, want, why] of OPTION_RULES) {
+        if (o.props[field] !== want) out.push(`tenant VM "${name}" firewall options: ${field} must be ${String(want)} (${why}); got ${JSON.stringify(o.props[field]) ?? "nothing"}`);
+      }
+    }
+    const sets = byVm(FW_IPSET, vm.props.vmId).filter((r) => r.props.name === IPFILTER_NET0);
+    const cidrs = sets.flatMap((s) => (Array.isArray(s.props.cidrs) ? s.props.cidrs : []));
+    if (cidrs.length === 0) out.push(`tenant VM "${name}" has no ${IPFILTER_NET0} IP set with its public address: with ipfilter on and no set Proxmox lets only link-local through, and without ipfilter any address goes`);
+  }
+  return out;
+}
