@@ -76,6 +76,11 @@ export const tenantSchema = z
       .regex(HWID, { message: "must be the ID printed by the launcher (`lr-connect --print-id`): 64 lowercase hex digits, or a lowercase MAC like 02:00:00:00:00:01" })
       .optional(),
     publicIp: ipv4.optional(),
+    /** The public NIC's MAC (DHCP reservation, Proxmox macfilter); default derived from stack and key (plan/mac.ts). */
+    publicMac: z
+      .string()
+      .regex(/^[0-9a-f][02468ace](?::[0-9a-f]{2}){5}$/, { message: "must be a lowercase unicast MAC like 02:4c:52:00:00:01 (locally administered: first octet 02)" })
+      .optional(),
     memory: memory.optional(),
     diskGb: int(4, 65536).optional(),
     cores: int(1, 64).optional(),

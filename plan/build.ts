@@ -107,6 +107,7 @@ function planTenant(cfg: StackConfig, t: ValidTenant): TenantPlan {
     routerIp: intToIp(priv.base + 1),
     vpnLanIps: [intToIp(priv.base + 2), intToIp(priv.base + 3)],
     publicIp: t.publicIp,
+    publicMac: t.publicMac,
     publicPrefix: parseCidr(pool.cidr).prefix,
     publicGateway: pool.gateway,
     tunnelIps: alloc.tunnelIps(cfg, t.slot),

@@ -71,6 +71,8 @@ export interface TenantPlan {
   /** vpn1 (.2) and vpn2 (.3) on the tenant's private /24. */
   readonly vpnLanIps: readonly [string, string];
   readonly publicIp: string;
+  /** The public NIC's MAC: `tenants.<key>.publicMac`, else derived from stack and key (plan/mac.ts). */
+  readonly publicMac: string;
   /** Prefix length and gateway of the public pool `publicIp` is in. */
   readonly publicPrefix: number;
   readonly publicGateway: string;

@@ -6,6 +6,7 @@ import { ConfigError, ConfigIssue, fromZod } from "../config/errors";
 import { templateImageIssue } from "../config/image";
 import { StackConfig, stackSchema } from "../config/schema";
 import { contains, formatCidr, intToIp, ipToInt, overlaps, parseCidr, size } from "../lib/ipv4";
+import { derivedPublicMac, macClashes } from "./mac";
 import { checkHardwareIds, checkPublicPools, checkVpnHostnames, notPublicReason } from "./address-checks";
 import * as alloc from "./alloc";
 import { checkMemory, checkSlot, infraVmids, slotReporter } from "./slot-checks";
@@ -14,6 +15,7 @@ import { assignPublicIps, Err, expandTenants, TenantSeed } from "./tenant-seeds"
 /** A tenant that passed every check, with its public address. */
 export interface ValidTenant extends TenantSeed {
   readonly publicIp: string;
+  readonly publicMac: string;
 }
 
 /** A config that passed every check: what the allocation needs. */
@@ -45,6 +47,8 @@ export function validateStack(raw: unknown, stack: string): ValidStack {
     checkMemory(cfg, t, err);
   }
   slots.flush();
+  const macs = seeds.map((t) => ({ key: t.key, publicMac: t.spec.publicMac ?? derivedPublicMac(stack, t.key) }));
+  for (const m of macClashes(macs)) err(m.slice(0, m.indexOf(":")), m.slice(m.indexOf(":") + 2));
   if (issues.length) throw new ConfigError(issues, stack);
 
   // Every check passed, so the pools gave the four infrastructure VMs and every tenant an address.
@@ -54,7 +58,7 @@ export function validateStack(raw: unknown, stack: string): ValidStack {
   const tenants = seeds.map((t): ValidTenant => {
     const publicIp = publicIps.get(t.key);
     if (publicIp === undefined) throw missing(`tenant "${t.key}"`);
-    return { ...t, publicIp };
+    return { ...t, publicIp, publicMac: macs.find((m) => m.key === t.key)!.publicMac };
   });
   return { config: cfg, tenants, infraIps: { host, vpn1, vpn2, services } };
 }

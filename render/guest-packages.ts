@@ -30,7 +30,8 @@ export function ensurePackages(packages: readonly string[]): string {
   fi
 fi
 LR_MISSING=()
-for pkg in ${packages.join(" ")}; do
+LR_WANT=(${packages.join(" ")})
+for pkg in "\${LR_WANT[@]}"; do
   # shellcheck disable=SC2016 # \${Status} is dpkg-query's field, not a shell expansion
   status=$(dpkg-query -W -f='\${Status}' "$pkg" 2>/dev/null) || status=''
   if [[ $status != "install ok installed" ]]; then LR_MISSING+=("$pkg"); fi
