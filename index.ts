@@ -28,8 +28,10 @@ const template = new VmTemplate("template", { plan }, opts);
 const pki = new Pki("pki", { plan }, opts);
 const guestKey = sshPublicKey(sshPrivateKey);
 
-const servers = plan.servers.map(
-  (server) =>
+// Each server's setup waits for the previous one's: a change to a shared file (CA, hooks) never restarts both at once.
+const servers = plan.servers.reduce<OpenVpnServer[]>(
+  (built, server) => [
+    ...built,
     new OpenVpnServer(
       server.name,
       {
@@ -42,9 +44,12 @@ const servers = plan.servers.map(
         sshPublicKey: guestKey,
         layout: PRODUCTION_SERVER_LAYOUT,
         dependsOn: host.ready,
+        setupAfter: built.at(-1)?.setup,
       },
       opts,
     ),
+  ],
+  [],
 );
 
 new CommonServices("services", { plan, templateVmId: plan.templates.serverVmid, bridges: host.bridges, hostConnection: ssh, sshPublicKey: guestKey, dependsOn: host.ready }, opts);

@@ -57,8 +57,9 @@ export function fakeOutputs(secret: (v: string) => unknown, type: string, name: 
       return { certPem: fakeCertPem(name) };
     case "random:index/randomPassword:RandomPassword":
       return { result: secret(fakePassword(name)), bcryptHash: secret("$2a$10$mock") };
+    // `length` bytes, as the provider returns (the tls-crypt-v2 server key takes 128, a client key 256).
     case "random:index/randomBytes:RandomBytes": {
-      const h = fakeHex(name, 512);
+      const h = fakeHex(name, 2 * (typeof inputs.length === "number" ? inputs.length : 256));
       return { hex: secret(h), base64: secret(Buffer.from(h, "hex").toString("base64")) };
     }
     default:

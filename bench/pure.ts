@@ -32,7 +32,9 @@ const CREDS = {
   caPem: "-----BEGIN CERTIFICATE-----\nBENCHCA\n-----END CERTIFICATE-----\n",
   certPem: "-----BEGIN CERTIFICATE-----\nBENCHCERT\n-----END CERTIFICATE-----\n",
   keyPem: "-----BEGIN PRIVATE KEY-----\nBENCHKEY\n-----END PRIVATE KEY-----\n",
-  tlsCryptKey: "-----BEGIN OpenVPN Static key V1-----\n" + "0123456789abcdef".repeat(32).replace(/(.{32})/g, "$1\n") + "-----END OpenVPN Static key V1-----\n",
+  // One stand-in for the server key (server files) and a tenant's client key (bundle): only the bundle checks the header.
+  tlsCryptV2Key: "-----BEGIN OpenVPN tls-crypt-v2 client key-----\nBENCHTC2\n-----END OpenVPN tls-crypt-v2 client key-----\n",
+  tc2KeyId: "0123456789abcdef",
 };
 
 interface Totals {
@@ -64,7 +66,7 @@ function renderAll(plan: Plan): Totals {
     add(renderLauncher(plan.stack, tenant));
     for (const server of plan.servers) {
       for (const i of server.instances) add(renderCcd(plan.stack, tenant, i));
-      const scripts = tenantServerScripts(plan, server, tenant, layout, CREDS.certPem);
+      const scripts = tenantServerScripts(plan, server, tenant, layout, CREDS.certPem, CREDS.tc2KeyId);
       add(scripts.apply);
       add(scripts.delete);
     }

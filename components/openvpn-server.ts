@@ -34,6 +34,8 @@ export interface OpenVpnServerArgs {
   readonly layout: ServerLayout;
   /** Host resources the VM needs first (bridges, console firewall). */
   readonly dependsOn?: readonly pulumi.Resource[];
+  /** The other server's setup, which must finish first (default none): a change to a shared file then restarts one server at a time. */
+  readonly setupAfter?: pulumi.Resource;
 }
 
 export class OpenVpnServer extends pulumi.ComponentResource {
@@ -82,16 +84,16 @@ export class OpenVpnServer extends pulumi.ComponentResource {
       { commonName: serverCommonName(server.name), allowedUses: SERVER_USES, ...plan.pki.server },
       { parent: this },
     );
-    // The script is rendered once the PEMs and the trunk NIC's MAC (the setup names the NIC by it) resolve, and is a secret: it carries server.key and the tls-crypt key.
+    // The script is rendered once the PEMs and the trunk NIC's MAC (the setup names the NIC by it) resolve, and is a secret: it carries server.key and the tls-crypt-v2 server key.
     const script = pulumi
-      .all([args.pki.caCertPem, cert.certPem, cert.privateKeyPem, args.pki.tlsCryptKey, vmMac(this.vm, 1)])
-      .apply(([caPem, certPem, keyPem, tlsCryptKey, trunkMac]) =>
-        renderServerSetupScript(plan, server, layout, serverFiles(plan, server, layout, { caPem, certPem, keyPem, tlsCryptKey }), { trunkMac }),
+      .all([args.pki.caCertPem, cert.certPem, cert.privateKeyPem, args.pki.tlsCryptV2ServerKey, vmMac(this.vm, 1)])
+      .apply(([caPem, certPem, keyPem, tlsCryptV2Key, trunkMac]) =>
+        renderServerSetupScript(plan, server, layout, serverFiles(plan, server, layout, { caPem, certPem, keyPem, tlsCryptV2Key }), { trunkMac }),
       );
     this.setup = remoteScript(
       `${name}-setup`,
       { connection: this.connection, apply: pulumi.secret(script), target: this.identity, secret: true },
-      { parent: this, dependsOn: [this.vm] },
+      { parent: this, dependsOn: [this.vm, ...(args.setupAfter ? [args.setupAfter] : [])] },
     );
     this.registerOutputs({ vmId: this.vm.vmId, publicIp: server.publicIp, mgmtIp: server.mgmtIp });
   }

@@ -1,13 +1,14 @@
 /**
  * The service's PKI with `@pulumi/tls`: one CA for both VPN servers, server and client certificates issued from
- * it, and the tls-crypt static key from `@pulumi/random`. Algorithms, usages and lifetimes come from
- * render/pki-profile.ts, which the lab uses too.
+ * it, and the tls-crypt-v2 server key from `@pulumi/random` bytes (render/tls-crypt-v2.ts builds the key files;
+ * @pulumi/tls cannot). Algorithms, usages and lifetimes come from render/pki-profile.ts, which the lab uses too.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import type { Plan } from "../plan/types";
-import { CA_USES, CA_VALIDITY_HOURS, ECDSA_CURVE, KEY_ALGORITHM, caSubject, staticKeyFile } from "../render/pki-profile";
+import { CA_USES, CA_VALIDITY_HOURS, ECDSA_CURVE, KEY_ALGORITHM, caSubject } from "../render/pki-profile";
+import { SERVER_KEY_BYTES, serverKeyFile } from "../render/tls-crypt-v2";
 
 export interface PkiArgs {
   /** The plan: names the CA after the stack. */
@@ -36,8 +37,8 @@ export class Pki extends pulumi.ComponentResource {
   public readonly caKey: tls.PrivateKey;
   public readonly caCert: tls.SelfSignedCert;
   public readonly caCertPem: pulumi.Output<string>;
-  /** The tls-crypt key file (OpenVPN static key V1 text), secret. */
-  public readonly tlsCryptKey: pulumi.Output<string>;
+  /** The tls-crypt-v2 server key file (PEM), secret: the same on both servers; every tenant's client key is wrapped with it. */
+  public readonly tlsCryptV2ServerKey: pulumi.Output<string>;
 
   constructor(name: string, args: PkiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("librerouter:pki:Pki", name, {}, opts);
@@ -54,8 +55,10 @@ export class Pki extends pulumi.ComponentResource {
       { parent: this },
     );
     this.caCertPem = this.caCert.certPem;
-    const tlsCrypt = new random.RandomBytes(`${name}-tls-crypt`, { length: 256 }, { parent: this });
-    this.tlsCryptKey = pulumi.secret(tlsCrypt.hex.apply(staticKeyFile));
+    // Random bytes, not `openvpn --genkey` on a server: both servers need the same key and the bundles (Pulumi outputs) need
+    // client keys wrapped with it, so a key made on vpn1 would have to be copied back to Pulumi and on to vpn2.
+    const tc2 = new random.RandomBytes(`${name}-tls-crypt-v2`, { length: SERVER_KEY_BYTES }, { parent: this });
+    this.tlsCryptV2ServerKey = pulumi.secret(tc2.hex.apply(serverKeyFile));
     this.registerOutputs({ caCertPem: this.caCertPem });
   }
 

@@ -15,6 +15,17 @@ export function hostLayoutFor(plan: Plan): HostLayout {
   return { ...PRODUCTION_HOST_LAYOUT, snippetsDir: plan.proxmox.snippetsPath };
 }
 
+/** Proxmox's management ports on the host: its API/web UI and SSH. */
+export const HOST_ACCESS_PORTS = "22,8006";
+
+/** Node firewall rules: the ops networks and management reach 22/8006; everyone else is dropped there on the public IP. */
+export function hostAccessRules(plan: Plan): { type: string; action: string; proto: string; dport: string; source?: string; dest?: string; comment: string }[] {
+  return [
+    { type: "in", action: "ACCEPT", proto: "tcp", dport: HOST_ACCESS_PORTS, source: [plan.mgmt.cidr, ...plan.opsNetworks].join(","), comment: "librerouter: API and SSH from ops networks and management" },
+    { type: "in", action: "DROP", proto: "tcp", dport: HOST_ACCESS_PORTS, dest: plan.host.publicIp, comment: "librerouter: API and SSH closed to everyone else on the public IP" },
+  ];
+}
+
 export interface ProxmoxHostArgs {
   readonly plan: Plan;
   /** Where the host keeps snippets and its firewall script. */
@@ -57,13 +68,25 @@ export class ProxmoxHost extends pulumi.ComponentResource {
       { parent: this },
     );
     const nodeFirewall = new proxmoxve.node.FirewallLegacy(`${name}-node-firewall`, { nodeName: node, enabled: true, nftables: false }, { parent: this, dependsOn: [datacenterFirewall] });
+    // The host's API and SSH: only the ops networks and management, when ops networks are configured (an empty list
+    // would leave no one but management, and Pulumi itself reaches the API from an ops network: no rule then).
+    // Node-level rules in Proxmox's own firewall, so they survive a reboot with pve-firewall.
+    const hostAccess = plan.opsNetworks.length
+      ? [
+          new proxmoxve.firewall.RulesLegacy(
+            `${name}-host-access`,
+            { nodeName: node, rules: hostAccessRules(plan) },
+            { parent: this, dependsOn: [nodeFirewall] },
+          ),
+        ]
+      : [];
     const fw = hostConsoleFirewallScripts(plan, args.layout);
     const consoleFirewall = remoteScript(
       `${name}-console-firewall`,
       { connection: args.connection, apply: fw.apply, delete: fw.delete },
       { parent: this, dependsOn: [managementBridge, nodeFirewall] },
     );
-    this.ready = [privateBridge, managementBridge, consoleFirewall, datacenterFirewall, nodeFirewall];
+    this.ready = [privateBridge, managementBridge, consoleFirewall, datacenterFirewall, nodeFirewall, ...hostAccess];
     this.registerOutputs({ bridges: this.bridges });
   }
 }

@@ -1,8 +1,9 @@
 /**
  * One tenant, keyed by its stable tenant key: its LibreRouter VM (linked clone), its VNC console password,
- * its client certificate and bundle, its anti-spoofing filter, and its state on each VPN server. Exactly 10 custom
- * resources: RandomPassword, FileLegacy (VNC password snippet), VmLegacy, firewall IpsetLegacy and OptionsLegacy,
- * PrivateKey, CertRequest, LocallySignedCert, and one remote Command per VPN server.
+ * its client certificate, tls-crypt-v2 client key and bundle, its anti-spoofing filter, and its state on each VPN
+ * server. Exactly 11 custom resources: RandomPassword, FileLegacy (VNC password snippet), VmLegacy, firewall
+ * IpsetLegacy and OptionsLegacy, PrivateKey, CertRequest, LocallySignedCert, RandomBytes (tls-crypt-v2 Kc), and one
+ * remote Command per VPN server.
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,6 +14,7 @@ import type { HostLayout, ServerLayout } from "../render/layout";
 import { renderLauncher } from "../render/launcher";
 import { CLIENT_USES, clientCommonName } from "../render/pki-profile";
 import { tenantServerScripts } from "../render/tenant-scripts";
+import { CLIENT_KEY_BYTES, clientKeyId, tenantClientKeyFile } from "../render/tls-crypt-v2";
 import { renderKvmArguments, vncPasswordFileName } from "../render/vnc";
 import type { OpenVpnServer } from "./openvpn-server";
 import { subnetIpConfig } from "./guest-network";
@@ -72,7 +74,7 @@ export class Tenant extends pulumi.ComponentResource {
     const client = this.bundle(name, args);
     this.clientBundle = client.bundle;
     this.launcher = renderLauncher(plan.stack, t);
-    for (const vpn of args.servers) this.stateOn(name, args, vpn, client.certPem);
+    for (const vpn of args.servers) this.stateOn(name, args, vpn, client.certPem, client.tc2KeyId);
     this.registerOutputs({ publicIp: this.publicIp, privateSubnet: this.privateSubnet, vlan: this.vlan, consoles: this.consoles });
   }
 
@@ -145,25 +147,34 @@ export class Tenant extends pulumi.ComponentResource {
     );
   }
 
-  /** The client certificate and the inline `.ovpn` that carries it (secret: it holds the private key). */
-  private bundle(name: string, args: TenantArgs): { bundle: pulumi.Output<string>; certPem: pulumi.Output<string> } {
+  /**
+   * The client certificate, the tenant's tls-crypt-v2 client key and the inline `.ovpn` that carries both (secret: it
+   * holds the private keys). Kc is replaced with the certificate's private key (`keepers`), so `--replace` of the key
+   * re-issues both; `--replace` of `<name>-tls-crypt-v2` alone re-issues only the client key.
+   */
+  private bundle(name: string, args: TenantArgs): { bundle: pulumi.Output<string>; certPem: pulumi.Output<string>; tc2KeyId: pulumi.Output<string> } {
     const { plan, tenant: t } = args;
     const client = args.pki.issue(name, { commonName: clientCommonName(t), allowedUses: CLIENT_USES, ...plan.pki.client }, { parent: this });
+    const kc = new random.RandomBytes(`${name}-tls-crypt-v2`, { length: CLIENT_KEY_BYTES, keepers: { certKey: client.key.id } }, { parent: this });
+    const tc2Key = pulumi.secret(pulumi.all([args.pki.tlsCryptV2ServerKey, kc.hex]).apply(([srv, hex]) => tenantClientKeyFile(srv, hex, clientCommonName(t))));
+    // The key id is 64 bits of SHA-256 over 2048 random bits: it tells nothing about Kc, and as a plain value the pin stays
+    // readable in the tenant scripts' diff (like the certificate fingerprint).
+    const tc2KeyId = pulumi.unsecret(kc.hex.apply(clientKeyId));
     const bundle = pulumi.secret(
       pulumi
-        .all([args.pki.caCertPem, client.certPem, client.privateKeyPem, args.pki.tlsCryptKey])
-        .apply(([caPem, certPem, keyPem, tlsCryptKey]) => renderClientBundle(plan, t, { caPem, certPem, keyPem, tlsCryptKey })),
+        .all([args.pki.caCertPem, client.certPem, client.privateKeyPem, tc2Key])
+        .apply(([caPem, certPem, keyPem, tlsCryptV2Key]) => renderClientBundle(plan, t, { caPem, certPem, keyPem, tlsCryptV2Key })),
     );
-    return { bundle, certPem: client.certPem };
+    return { bundle, certPem: client.certPem, tc2KeyId };
   }
 
   /**
    * The tenant's state on one VPN server (ccd, pins, routing, NAT), applied after that server's setup. The scripts
-   * wait on the certificate: its fingerprint is the pin, so a re-issued certificate is an in-place update on both
-   * servers that locks the old one out.
+   * wait on the certificate and the tls-crypt-v2 key id: the fingerprint and the id are the pins, so a re-issued
+   * certificate or client key is an in-place update on both servers that locks the old one out.
    */
-  private stateOn(name: string, args: TenantArgs, vpn: OpenVpnServer, certPem: pulumi.Output<string>): void {
-    const scripts = certPem.apply((pem) => tenantServerScripts(args.plan, vpn.server, args.tenant, args.serverLayout, pem));
+  private stateOn(name: string, args: TenantArgs, vpn: OpenVpnServer, certPem: pulumi.Output<string>, tc2KeyId: pulumi.Output<string>): void {
+    const scripts = pulumi.all([certPem, tc2KeyId]).apply(([pem, id]) => tenantServerScripts(args.plan, vpn.server, args.tenant, args.serverLayout, pem, id));
     remoteScript(
       `${name}-${vpn.server.name}`,
       { connection: vpn.connection, apply: scripts.apply((s) => s.apply), delete: scripts.apply((s) => s.delete), target: vpn.identity },

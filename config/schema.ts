@@ -134,6 +134,14 @@ export const networkSchema = z
       .default({}),
     /** Forward zone the PTR records point into (t1.tenants.example.net). */
     reverseDnsDomain: dnsDomain.default("tenants.example.net"),
+    /**
+     * Networks besides management that may reach the host's API (8006) and SSH (22); everyone else is dropped
+     * there by a node firewall rule. Empty (the default): no such rule, the host's 8006/22 stay as they are.
+     */
+    opsNetworks: z
+      .array(cidr.refine((c) => !c.endsWith("/0"), { message: "a /0 opens the host's API and SSH to everyone; leave opsNetworks empty instead, or name your ops networks" }))
+      .max(16, { message: "lists more than 16 networks; use a covering prefix" })
+      .default([]),
   })
   .strict();
 

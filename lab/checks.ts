@@ -9,10 +9,14 @@ import { HOST_FIREWALL_UNIT } from "../render/host-console";
 import { certFingerprint } from "../render/pki-profile";
 import { SYSCTL_DROPIN } from "../render/server-setup";
 import type { ServerName, TenantPlan } from "../plan/types";
+import { clientDns, noClearTraffic, watchClearTraffic } from "./check-client";
 import { connectCount, pushedAddress, startClient, waitForConnection } from "./clients";
 import { must, run, sleep } from "./exec";
 import type { Lab } from "./lab";
 import { secs } from "./lab";
+import { HARDENING_CHECKS } from "./check-hardening";
+import { enrolOnceCheck } from "./check-enrol";
+import { tlsCryptV2Check } from "./check-tlscrypt";
 import { outsiderAttempt, type Attempt } from "./outsider";
 import type { Issued } from "./pki";
 import { RA_ADDR, pings6, sendRa, setV6Conf, tcpOpens6, v6Conf, v6State, waitV6Addr } from "./ipv6";
@@ -143,6 +147,7 @@ export const CHECKS: readonly Check[] = [
       return `${lab.plan.tenants.length} markers answer their own tenant; ${probes.length} cross-tenant probes refused`;
     },
   },
+  HARDENING_CHECKS.noEnumeration,
   {
     id: "console-own",
     title: "console at gateway:5900 reaches own QEMU; password required; type None never offered",
@@ -243,6 +248,7 @@ export const CHECKS: readonly Check[] = [
       return `${out.join("; ")} (control: with IPv6 on the RA adds an address and ping/:22 answer)`;
     },
   },
+  HARDENING_CHECKS.publicClosed,
   {
     id: "unknown-cert",
     title: "certificate from the right CA without a ccd file is refused",
@@ -255,6 +261,11 @@ export const CHECKS: readonly Check[] = [
       if (!by) fail("vpn1-udp logged no refusal for 'intruder'");
       return `AUTH_FAILED after ${secs(a.ms)} (${by})`;
     },
+  },
+  {
+    id: "tls-crypt-v2",
+    title: "tls-crypt-v2: a foreign server key is dropped, a removed tenant's and a re-issued old key are refused before TLS; the new key connects",
+    run: tlsCryptV2Check,
   },
   {
     id: "wrong-hwid",
@@ -273,6 +284,8 @@ export const CHECKS: readonly Check[] = [
       return `AUTH_FAILED after ${secs(a.ms)}; real session untouched`;
     },
   },
+  enrolOnceCheck,
+  HARDENING_CHECKS.reconnectStorm,
   {
     id: "cert-reissue",
     title: "re-issued certificate: the old one is refused on vpn1 and vpn2, the new one accepted; other tenants untouched",
@@ -350,6 +363,8 @@ export const CHECKS: readonly Check[] = [
     title: "vpn1 killed (SIGKILL): the client is back through vpn2 within 30 s",
     async run(lab) {
       const { t, client: p, connects: n } = firstSession(lab);
+      // Counted at the wan for the whole outage: the new pool's address makes OpenVPN reopen the tun.
+      const watch = await watchClearTraffic(lab, t);
       const t0 = Date.now();
       await killServer(lab, "vpn1");
       try {
@@ -359,11 +374,26 @@ export const CHECKS: readonly Check[] = [
         await reachesOwnMarker(lab, t);
         const ms = Date.now() - t0;
         lab.timings.push(["failover", ms]);
-        return `${t.key} back on vpn2-udp ${ip} after ${secs(ms)} (marker reached)`;
+        await sleep(1000); // a second of the stream through the new tunnel: proof the generator was heard
+        const w = await watch.stop();
+        if (w.clear) fail(`${w.clear} packet(s) left ${t.key}'s client in clear during the failover (to anything but the VPN servers)`);
+        if (!w.answered) fail(`none of ${w.sent} pings to ${MARKER_IP} was answered, not even after the reconnect`);
+        return `${t.key} back on vpn2-udp ${ip} after ${secs(ms)} (marker reached); 0 of ${w.sent} pings in clear, ${w.answered} answered`;
       } finally {
+        await watch.stop().catch(() => undefined);
         await startServer(lab, "vpn1");
       }
     },
+  },
+  {
+    id: "no-clear-traffic",
+    title: "client restart (SIGUSR1): nothing leaves in clear with persist-tun and the kill-switch; the control without them leaks",
+    run: noClearTraffic,
+  },
+  {
+    id: "client-dns",
+    title: "the tenant's name resolves through the tunnel at its router; resolv.conf restored byte for byte after exit",
+    run: clientDns,
   },
   {
     id: "reboot-reapply",
@@ -392,7 +422,16 @@ export const CHECKS: readonly Check[] = [
       if (hostDiff.length) fail(`host state after its boot unit differs:\n${hostDiff.slice(0, 20).join("\n")}`);
       if (await tcpOpens(lab.ns.x, lab.plan.host.mgmtIp, port, 1500)) fail("the outsider reaches the console port after the host's boot unit");
       if (!(await tcpOpens(lab.ns.vpn1, lab.plan.host.mgmtIp, port))) fail("vpn1 lost the console port after the host's boot unit");
-      return `apply-all ${secs(ms)}; rules, routes and iptables identical; host boot unit: console closed again except to the VPN servers`;
+      // …and its owner still has it: through whichever instance his client is on now (vpn2 after the failover check).
+      for (const t of lab.plan.tenants) {
+        const client = lab.clients.get(t.key) ?? fail(`${t.key}: client not running`);
+        const ip = pushedAddress(client.log);
+        const inst = lab.plan.instances.find((i) => t.tunnelIps[i.id] === ip) ?? fail(`${t.key}: tunnel address ${ip} is no instance's`);
+        const pw = lab.vncPasswords.get(t.key) ?? fail(`${t.key}: no VNC password`);
+        const rfb = await rfbInNamespace(lab.ns.c[t.key], inst.gateway, 5900, pw);
+        if (rfb.result !== "OK") fail(`${t.key}: own console via ${inst.id} after the host's boot unit gave ${rfb.result}`);
+      }
+      return `apply-all ${secs(ms)}; rules, routes and iptables identical; host boot unit: console closed again except to the VPN servers, each owner reaches his own`;
     },
   },
   {

@@ -1,14 +1,16 @@
 /**
  * End-user clients: the rendered bundle and launcher per tenant, started in the tenant's client namespace
- * through the launcher (which execs openvpn with `--setenv UV_HWID <id>`, so the pid is openvpn's).
+ * through the launcher (which runs openvpn with `--setenv UV_HWID <id>`, its DNS hook and kill-switch; the pid
+ * is the launcher's: SIGTERM to it ends openvpn and undoes DNS and kill-switch).
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import type { ServerName, TenantPlan } from "../plan/types";
 import { clientBundleName, renderClientBundle } from "../render/client-bundle";
 import { LAUNCHER_NAME, renderLauncher } from "../render/launcher";
 import type { Lab } from "./lab";
 import type { Issued } from "./pki";
 import { Proc, readLog, waitForLog } from "./procs";
+import { clientNet } from "./topology";
 
 export const CONNECTED = /Initialization Sequence Completed/;
 
@@ -19,7 +21,8 @@ export const CONNECTED = /Initialization Sequence Completed/;
 export function writeClientFiles(lab: Lab, tenant: TenantPlan, cert: Issued, name = tenant.key, only?: ServerName): { bundle: string; launcher: string } {
   const bundle = lab.path("clients", name, clientBundleName(tenant));
   const launcher = lab.path("clients", name, LAUNCHER_NAME);
-  const creds = { caPem: lab.pki.caPem, certPem: cert.certPem, keyPem: cert.keyPem, tlsCryptKey: lab.pki.tlsCryptKey };
+  // The tenant's current tls-crypt-v2 key: a copied bundle carries it, whatever certificate it is built around.
+  const creds = { caPem: lab.pki.caPem, certPem: cert.certPem, keyPem: cert.keyPem, tlsCryptV2Key: lab.pki.tc2Key(tenant.key).pem };
   let text = renderClientBundle(lab.plan, tenant, creds);
   if (only) {
     const host = lab.plan.servers.find((s) => s.name === only)!.hostname;
@@ -31,12 +34,35 @@ export function writeClientFiles(lab: Lab, tenant: TenantPlan, cert: Issued, nam
   return { bundle, launcher };
 }
 
-/** Starts the tenant's client through its launcher and waits until the tunnel is up. */
-export async function startClient(lab: Lab, tenant: TenantPlan, timeoutMs = 20_000): Promise<Proc> {
+/** The client namespace's own resolv.conf before any tunnel: its LAN resolver (the wan side; nothing answers). */
+export function labResolvConf(tenant: TenantPlan): string {
+  return `# lab client ${tenant.key}: its LAN resolver, outside the tunnel\nnameserver ${clientNet(tenant.slot).gw}\noptions timeout:1 attempts:1\n`;
+}
+
+/**
+ * `/etc/netns/<ns>/resolv.conf`, which `ip netns exec` bind-mounts on /etc/resolv.conf: the launcher's DNS hook
+ * writes there, never the host's file. Created with labResolvConf() when absent.
+ */
+export function clientResolvConf(lab: Lab, tenant: TenantPlan): string {
+  const dir = `/etc/netns/${lab.ns.c[tenant.key]}`;
+  mkdirSync(dir, { recursive: true });
+  const file = `${dir}/resolv.conf`;
+  if (!existsSync(file)) writeFileSync(file, labResolvConf(tenant), { mode: 0o644 });
+  return file;
+}
+
+/**
+ * Starts the tenant's client through its launcher and waits until the tunnel is up. `--dns file` (the fallback
+ * that rewrites resolv.conf) whatever the host runs; TMPDIR in the run directory so nothing stays behind.
+ */
+export async function startClient(lab: Lab, tenant: TenantPlan, timeoutMs = 20_000, launcherArgs: readonly string[] = []): Promise<Proc> {
   const cert = lab.clientCerts.get(tenant.key);
   if (!cert) throw new Error(`no client certificate for ${tenant.key}`);
   const { bundle, launcher } = writeClientFiles(lab, tenant, cert);
-  const proc = await lab.procs.start(`client-${tenant.key}`, lab.ns.c[tenant.key], ["sh", launcher, bundle], lab.logFile(`client-${tenant.key}`), {
+  clientResolvConf(lab, tenant);
+  const tmp = lab.dirPath("clients", tenant.key, "tmp");
+  const argv = ["env", `TMPDIR=${tmp}`, "sh", launcher, "--dns", "file", ...launcherArgs, bundle];
+  const proc = await lab.procs.start(`client-${tenant.key}`, lab.ns.c[tenant.key], argv, lab.logFile(`client-${tenant.key}`), {
     ready: CONNECTED,
     timeoutMs,
   });

@@ -1,7 +1,8 @@
 /**
  * The lab's PKI, issued with @peculiar/x509 on Node's WebCrypto from exactly the description in
  * render/pki-profile.ts (algorithm, curve, key usages, EKU, validity, common names) that the Pulumi
- * `Pki` component uses, so openvpn accepting these certificates is evidence about production's.
+ * `Pki` component uses, so openvpn accepting these certificates is evidence about production's. The tls-crypt-v2 keys
+ * come from the same pure functions the program uses (render/tls-crypt-v2.ts), on the lab's random bytes.
  */
 import "reflect-metadata"; // tsyringe (inside @peculiar/x509) needs the Reflect metadata polyfill
 import { randomBytes, webcrypto } from "node:crypto";
@@ -15,8 +16,8 @@ import {
   SERVER_USES,
   caSubject,
   serverCommonName,
-  staticKeyFile,
 } from "../render/pki-profile";
+import { CLIENT_KEY_BYTES, SERVER_KEY_BYTES, clientKeyId, serverKeyFile, tenantClientKeyFile } from "../render/tls-crypt-v2";
 import type { Plan, ServerName } from "../plan/types";
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -31,13 +32,30 @@ export interface Issued {
   readonly keyPem: string;
 }
 
+/** A tls-crypt-v2 client key file (secret) and the key id in its metadata (the servers' pin). */
+export interface Tc2Key {
+  readonly pem: string;
+  readonly keyId: string;
+}
+
 export interface LabPki {
   readonly caPem: string;
   readonly servers: Readonly<Record<ServerName, Issued>>;
-  /** tls-crypt static key file (shared by both servers and every client). */
-  readonly tlsCryptKey: string;
+  /** tls-crypt-v2 server key file (both servers). */
+  readonly tlsCryptV2ServerKey: string;
   /** Issues a client certificate with common name `cn` (tenants, and the lab's intruder). */
   issueClient(cn: string): Promise<Issued>;
+  /** The current tls-crypt-v2 client key of tenant `cn` (made on first use: what the Tenant component's RandomBytes holds). */
+  tc2Key(cn: string): Tc2Key;
+  /** Replaces `cn`'s current client key with a new one (`pulumi up --replace` of its RandomBytes) and returns it. */
+  reissueTc2Key(cn: string): Tc2Key;
+  /** A client key for `cn` that is not recorded: wrapped with `serverPem` (default: the servers' key). */
+  mintTc2Key(cn: string, serverPem?: string): Tc2Key;
+}
+
+/** A fresh tls-crypt-v2 server key file (also what a foreign deployment's key looks like). */
+export function newTc2ServerKey(): string {
+  return serverKeyFile(randomBytes(SERVER_KEY_BYTES).toString("hex"));
 }
 
 type Use = (typeof CA_USES)[number] | (typeof SERVER_USES)[number] | (typeof CLIENT_USES)[number];
@@ -71,7 +89,7 @@ async function keyPem(k: Key): Promise<string> {
   return x509.PemConverter.encode(der, "PRIVATE KEY");
 }
 
-/** Creates the CA, both server certificates and the tls-crypt key for `plan`. */
+/** Creates the CA, both server certificates and the tls-crypt-v2 server key for `plan`. */
 export async function createPki(plan: Plan): Promise<LabPki> {
   const now = Date.now();
   const notBefore = new Date(now - HOUR);
@@ -106,10 +124,24 @@ export async function createPki(plan: Plan): Promise<LabPki> {
     vpn1: await issue(serverCommonName("vpn1"), SERVER_USES, plan.pki.server.validityHours),
     vpn2: await issue(serverCommonName("vpn2"), SERVER_USES, plan.pki.server.validityHours),
   };
+  const tc2Server = newTc2ServerKey();
+  const mint = (cn: string, serverPem = tc2Server): Tc2Key => {
+    const hex = randomBytes(CLIENT_KEY_BYTES).toString("hex");
+    return { pem: tenantClientKeyFile(serverPem, hex, cn), keyId: clientKeyId(hex) };
+  };
+  const current = new Map<string, Tc2Key>();
+  const reissue = (cn: string): Tc2Key => {
+    const k = mint(cn);
+    current.set(cn, k);
+    return k;
+  };
   return {
     caPem: ca.toString("pem"),
     servers,
-    tlsCryptKey: staticKeyFile(randomBytes(256).toString("hex")),
+    tlsCryptV2ServerKey: tc2Server,
     issueClient: (cn) => issue(cn, CLIENT_USES, plan.pki.client.validityHours),
+    tc2Key: (cn) => current.get(cn) ?? reissue(cn),
+    reissueTc2Key: reissue,
+    mintTc2Key: mint,
   };
 }

@@ -3,15 +3,18 @@
  * configs, hooks and PKI as its files, LR_SERVICES=none so it starts nothing), the tenant apply/delete scripts,
  * and `lr-dataplane`. The lab itself only starts openvpn (systemd's job in production) and simulates reboots.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import type { Proto, ServerName, TenantPlan } from "../plan/types";
 import { dataplaneToolPath } from "../render/dataplane";
 import { openvpnFilePaths } from "../render/openvpn-server";
 import { serverFiles } from "../render/server-files";
-import { renderServerSetupScript, SetupFile } from "../render/server-setup";
+import { OPENVPN_NPROC, renderServerSetupScript, SetupFile } from "../render/server-setup";
 import { tenantServerScripts } from "../render/tenant-scripts";
-import { must, run } from "./exec";
+import { enrolPeers } from "../plan/enrolment";
+import { ENROL_UNIT } from "../render/enrol-peer";
+import { OPENVPN_USER } from "../render/service-user";
+import { must, run, sleep } from "./exec";
 import type { Lab } from "./lab";
 import { LAB_TRUNK } from "./layout";
 import type { Proc } from "./procs";
@@ -23,7 +26,7 @@ function serverPlan(lab: Lab, name: ServerName) {
 /** The same file list the OpenVpnServer component hands the setup script, with the lab's PKI. */
 export function labServerFiles(lab: Lab, name: ServerName): SetupFile[] {
   const cert = lab.pki.servers[name];
-  const secrets = { caPem: lab.pki.caPem, certPem: cert.certPem, keyPem: cert.keyPem, tlsCryptKey: lab.pki.tlsCryptKey };
+  const secrets = { caPem: lab.pki.caPem, certPem: cert.certPem, keyPem: cert.keyPem, tlsCryptV2Key: lab.pki.tlsCryptV2ServerKey };
   return serverFiles(lab.plan, serverPlan(lab, name), lab.layouts[name], secrets);
 }
 
@@ -40,13 +43,46 @@ export async function setupServer(lab: Lab, name: ServerName): Promise<void> {
   const nics = { trunkMac: LAB_TRUNK.mac[name] };
   await runScript(lab, name, "setup.sh", renderServerSetupScript(lab.plan, server, lab.layouts[name], labServerFiles(lab, name), nics), { LR_SERVICES: "none" });
   for (const t of lab.plan.tenants) await applyTenant(lab, name, t);
+  await startResponder(lab, name);
 }
 
-/** The tenant's rendered scripts on one server, pinned to its current certificate in the lab. */
+const responders = new WeakMap<Lab, Map<ServerName, Proc>>();
+
+/**
+ * Starts the server's enrolment responder as systemd would after setup: the installed unit's ExecStart, as its
+ * User= (the OpenVPN account the setup script created), and waits until it listens. A running one is replaced.
+ */
+export async function startResponder(lab: Lab, name: ServerName): Promise<Proc> {
+  const byServer = responders.get(lab) ?? new Map<ServerName, Proc>();
+  responders.set(lab, byServer);
+  await stopResponder(lab, name);
+  const unit = readFileSync(`${lab.layouts[name].systemdDir}/${ENROL_UNIT}`, "utf8");
+  const exec = /^ExecStart=(.+)$/m.exec(unit)?.[1] ?? "";
+  const user = /^User=(.+)$/m.exec(unit)?.[1] ?? "";
+  if (!exec || user !== OPENVPN_USER) throw new Error(`${ENROL_UNIT} of ${name}: no ExecStart, or User=${user} is not ${OPENVPN_USER}`);
+  const peers = enrolPeers(lab.plan, serverPlan(lab, name));
+  const proc = await lab.procs.start(`enrol-${name}`, lab.ns[name], ["setpriv", `--reuid=${user}`, `--regid=${user}`, "--init-groups", "--", ...exec.split(" ")], lab.logFile(`enrol-${name}`));
+  byServer.set(name, proc);
+  for (let i = 0; i < 250; i++) {
+    if ((await must(["ss", "-Hltn", `sport = :${peers.port}`], { ns: lab.ns[name] })).includes(`${peers.selfIp}:${peers.port}`)) return proc;
+    if (proc.exited) break;
+    await sleep(20);
+  }
+  throw new Error(`enrolment responder of ${name} does not listen on ${peers.selfIp}:${peers.port} (${proc.exited ?? "running"})`);
+}
+
+/** Stops the server's enrolment responder (a down peer). */
+export async function stopResponder(lab: Lab, name: ServerName): Promise<void> {
+  const p = responders.get(lab)?.get(name);
+  if (p) await lab.procs.stop(p, 1000);
+  responders.get(lab)?.delete(name);
+}
+
+/** The tenant's rendered scripts on one server, pinned to its current certificate and tls-crypt-v2 key in the lab. */
 function tenantScripts(lab: Lab, name: ServerName, t: TenantPlan): { apply: string; delete: string } {
   const cert = lab.clientCerts.get(t.key);
   if (!cert) throw new Error(`no client certificate for ${t.key}`);
-  return tenantServerScripts(lab.plan, serverPlan(lab, name), t, lab.layouts[name], cert.certPem);
+  return tenantServerScripts(lab.plan, serverPlan(lab, name), t, lab.layouts[name], cert.certPem, lab.pki.tc2Key(t.key).keyId);
 }
 
 /** The tenant's rendered apply script on one server (with the certificate in lab.clientCerts). */
@@ -67,18 +103,23 @@ export function instanceLog(lab: Lab, id: string): string {
   return lab.logFile(`openvpn-${id}`);
 }
 
-/** Starts one OpenVPN instance (what `openvpn-server@<proto>` does) and waits for it to serve. */
-export async function startInstance(lab: Lab, name: ServerName, proto: Proto): Promise<Proc> {
+/**
+ * Starts one OpenVPN instance (what `openvpn-server@<proto>` does) and waits for it to serve. `nproc`: its
+ * RLIMIT_NPROC, by default what the rendered unit drop-in gives it (set by prlimit before the exec: a running
+ * nobody process's limit cannot be changed without CAP_SYS_RESOURCE).
+ */
+export async function startInstance(lab: Lab, name: ServerName, proto: Proto, nproc = OPENVPN_NPROC): Promise<Proc> {
   const id = `${name}-${proto}` as const;
   const conf = openvpnFilePaths(lab.layouts[name]).configs[proto];
-  const proc = await lab.procs.start(`openvpn-${id}`, lab.ns[name], ["openvpn", "--config", conf], instanceLog(lab, id), { ready: /Initialization Sequence Completed/ });
+  const argv = ["prlimit", `--nproc=${nproc}:${nproc}`, "openvpn", "--config", conf];
+  const proc = await lab.procs.start(`openvpn-${id}`, lab.ns[name], argv, instanceLog(lab, id), { ready: /Initialization Sequence Completed/ });
   lab.servers.set(id, proc);
   return proc;
 }
 
 /** Both instances of a server. */
-export async function startServer(lab: Lab, name: ServerName): Promise<void> {
-  for (const inst of serverPlan(lab, name).instances) await startInstance(lab, name, inst.proto);
+export async function startServer(lab: Lab, name: ServerName, nproc = OPENVPN_NPROC): Promise<void> {
+  for (const inst of serverPlan(lab, name).instances) await startInstance(lab, name, inst.proto, nproc);
 }
 
 /** SIGKILL both instances (a crash: no exit notification reaches the clients). */

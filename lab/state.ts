@@ -51,7 +51,7 @@ export function tenantTraces(state: DataplaneState, layout: ServerLayout, tenant
     for (const line of state[k].split("\n")) if (!kernelV6.test(line) && needles.some((n) => n.test(line))) found.push(`${k}: ${line.trim()}`);
   }
   const f = tenantFilePaths(layout, tenant);
-  const files = [...instances.map((i) => f.ccd[i.proto]), f.pin, f.certPin, f.env];
+  const files = [...instances.map((i) => f.ccd[i.proto]), f.pin, f.certPin, f.tc2Pin, f.env];
   for (const f of files) if (existsSync(f)) found.push(`file: ${f}`);
   return found;
 }

@@ -54,6 +54,7 @@ export function planStack(valid: ValidStack, stack: string): Plan {
     bridges: { public: net.publicBridge, private: net.privateBridge, management: net.managementBridge },
     tunnelSupernet: net.tunnelSupernet,
     reverseDnsDomain: net.reverseDnsDomain,
+    opsNetworks: net.opsNetworks,
     unpinnedPolicy: cfg.vpn.unpinnedPolicy,
     pki: { client: certs, server: certs },
     consolePorts: alloc.consolePortRanges(cfg),

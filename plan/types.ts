@@ -98,6 +98,8 @@ export interface Plan {
   readonly tunnelSupernet: string;
   /** Forward zone the PTR records point into. */
   readonly reverseDnsDomain: string;
+  /** Besides management, the networks that may reach the host's API and SSH; empty: no host rule for them. */
+  readonly opsNetworks: readonly string[];
   /** What the auth hook does for a tenant without a hardware pin. */
   readonly unpinnedPolicy: "enrol" | "refuse";
   readonly pki: { readonly client: CertLifetime; readonly server: CertLifetime };

@@ -94,8 +94,8 @@ export function snippetContentViolations(f: SnippetInputs): string[] {
 /** `-object secret,…,data=…` (QEMU also accepts `--object`); group 1 is the id when given. */
 const INLINE_SECRET = /(?:^|\s)--?object\s+secret,(?=\S*\bdata=)(?:\S*?\bid=([^,\s]+))?\S*/g;
 
-/** PEM private keys and OpenVPN static (tls-crypt) keys: text that must only travel as a secret. */
-export const KEY_MATERIAL = /-----BEGIN (?:[A-Z0-9 ]+ )?PRIVATE KEY-----|-----BEGIN OpenVPN Static key V1-----/;
+/** PEM private keys and OpenVPN static (tls-crypt) and tls-crypt-v2 keys: text that must only travel as a secret. */
+export const KEY_MATERIAL = /-----BEGIN (?:[A-Z0-9 ]+ )?PRIVATE KEY-----|-----BEGIN OpenVPN Static key V1-----|-----BEGIN OpenVPN tls-crypt-v2 (?:server|client) key-----/;
 
 /**
  * "No secret in plain text", where a policy can tell: the policy engine sees secrets unwrapped, so what is

@@ -5,12 +5,12 @@
 import type { InstancePlan, Plan, ServerPlan, TenantPlan } from "../plan/types";
 import { SERVER_CN_PREFIX } from "./pki-profile";
 
-/** PEM texts and the tls-crypt static key file (`staticKeyFile()`), inlined into the bundle. */
+/** PEM texts, inlined into the bundle: the tenant's own tls-crypt-v2 client key (render/tls-crypt-v2.ts) among them. */
 export interface ClientCredentials {
   readonly caPem: string;
   readonly certPem: string;
   readonly keyPem: string;
-  readonly tlsCryptKey: string;
+  readonly tlsCryptV2Key: string;
 }
 
 /** File name the tenant receives (`<key>.ovpn`); the launcher looks for it next to itself. */
@@ -59,6 +59,9 @@ export function renderClientBundle(plan: Plan, tenant: TenantPlan, creds: Client
     "client",
     "dev tun",
     "nobind",
+    // No persist-tun here: OpenVPN keeps only the current server's route outside the tunnel, so with a persisted
+    // tun the next server is dialled through the dead one. lr-connect adds it with those routes and a kill-switch.
+    "persist-key",
     `server-poll-timeout ${vpn1.pollTimeout}`,
     "connect-retry 1 2",
     "remote-cert-tls server",
@@ -81,7 +84,7 @@ export function renderClientBundle(plan: Plan, tenant: TenantPlan, creds: Client
     ...inline("ca", creds.caPem, "-----BEGIN CERTIFICATE-----", "a PEM certificate"),
     ...inline("cert", creds.certPem, "-----BEGIN CERTIFICATE-----", "a PEM certificate"),
     ...inline("key", creds.keyPem, "PRIVATE KEY-----", "a PEM private key"),
-    ...inline("tls-crypt", creds.tlsCryptKey, "-----BEGIN OpenVPN Static key V1-----", "an OpenVPN static key (staticKeyFile)"),
+    ...inline("tls-crypt-v2", creds.tlsCryptV2Key, "-----BEGIN OpenVPN tls-crypt-v2 client key-----", "a tls-crypt-v2 client key (tenantClientKeyFile)"),
     ...blocks.flat(),
     "",
   ];

@@ -5,6 +5,7 @@
  */
 import { isCidr, isIpv4 } from "../lib/ipv4";
 import type { Plan, ServerPlan } from "../plan/types";
+import { enrolPeers } from "../plan/enrolment";
 import { ENV_FIELDS, KIND_RE } from "./dataplane-env";
 import type { ServerLayout } from "./layout";
 import { openvpnFilePaths } from "./openvpn-server";
@@ -27,6 +28,7 @@ export const BIN = {
   awk: "/usr/bin/awk",
   socat: "/usr/bin/socat",
   timeout: "/usr/bin/timeout",
+  systemctl: "/usr/bin/systemctl",
 } as const;
 /** Named routing tables (`ip netns exec` bind-mounts /etc/netns/<ns>/iproute2 over /etc/iproute2). */
 export const RT_TABLES_FILE = "/etc/iproute2/rt_tables.d/librerouter.conf";
@@ -81,16 +83,28 @@ export function filterRules(plan: Plan, server: ServerPlan, layout: ServerLayout
   const g = `0x${TENANT_LINK_GROUP.toString(16)}`;
   const devs = server.instances.map((i) => i.dev);
   const host = `${plan.host.mgmtIp}/32`;
+  const pub = layout.ifaces.public;
   return [
     "*filter",
     ":LR-IN - [0:0]",
     ":LR-FWD - [0:0]",
+    // Echo on the public side, rate-limited before the conntrack accept: a ping run is one ESTABLISHED flow (its id
+    // is the conntrack key), so a limit after it would count only its first request.
+    `-A LR-IN -i ${pub} -p icmp -m icmp --icmp-type 8 -m limit --limit 10/sec --limit-burst 20 -j ACCEPT`,
+    `-A LR-IN -i ${pub} -p icmp -m icmp --icmp-type 8 -j DROP`,
     "-A LR-IN -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
-    // Tenants may ping their gateway and their VPN server's LAN address, nothing else on the server.
-    ...devs.map((d) => `-A LR-IN -i ${d} -p icmp -m icmp --icmp-type 8 -j ACCEPT`),
-    `-A LR-IN -p icmp -m devgroup --src-group ${g} -m icmp --icmp-type 8 -j ACCEPT`,
+    // The enrolment responder (render/enrol-peer.ts): from the peer VPN server's management address only.
+    ...enrolRules(plan, server, layout),
+    // Tenants may ping their own gateway (the tunnel) and the server's address on their own link, no other of the
+    // server's addresses (another slot's LAN address, mgmt, public): nobody maps which slots are occupied.
+    ...server.instances.map((i) => `-A LR-IN -d ${i.gateway}/32 -i ${i.dev} -p icmp -m icmp --icmp-type 8 -j ACCEPT`),
+    `-A LR-IN -p icmp -m devgroup --src-group ${g} -m addrtype --dst-type LOCAL --limit-iface-in -m icmp --icmp-type 8 -j ACCEPT`,
     ...devs.map((d) => `-A LR-IN -i ${d} -j DROP`),
     `-A LR-IN -m devgroup --src-group ${g} -j DROP`,
+    // The public side: only the OpenVPN instances' ports; sshd and anything else that listens stays closed (Pulumi
+    // reaches the server on its mgmt address). Replies and ICMP errors (PMTU) are RELATED above.
+    ...server.instances.map((i) => `-A LR-IN -d ${server.publicIp}/32 -i ${pub} -p ${i.proto} -m ${i.proto} --dport ${i.port} -j ACCEPT`),
+    `-A LR-IN -i ${pub} -j DROP`,
     "-A LR-FWD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
     // Routing picks WHICH tenant link (each tunnel IP's rule names one table holding one link).
     ...devs.map((d) => `-A LR-FWD -i ${d} -m devgroup --dst-group ${g} -j ACCEPT`),
@@ -103,6 +117,13 @@ export function filterRules(plan: Plan, server: ServerPlan, layout: ServerLayout
     `-A LR-FWD -m devgroup --dst-group ${g} -j DROP`,
     "COMMIT",
   ];
+}
+
+/** LR-IN lines for the enrolment port: the peer's management address on the management link, nobody else. */
+function enrolRules(plan: Plan, server: ServerPlan, layout: ServerLayout): string[] {
+  const e = enrolPeers(plan, server);
+  const tcp = `-p tcp -m tcp --dport ${e.port}`;
+  return [`-A LR-IN -s ${e.peerIp}/32 -d ${e.selfIp}/32 -i ${layout.ifaces.mgmt} ${tcp} -j ACCEPT`, `-A LR-IN ${tcp} -j DROP`];
 }
 
 /** LR-NAT: tunnel traffic leaves a tenant link or the management link from the server's own address. */
@@ -142,6 +163,7 @@ IPT_SAVE=${BIN.iptablesSave}
 SYSCTL=${BIN.sysctl}
 SOCAT=${BIN.socat}
 TIMEOUT=${BIN.timeout}
+SYSTEMCTL=${BIN.systemctl}
 SERVER=${server.name}
 TENANTS_DIR=${layout.confDir}/tenants
 RT_TABLES=\${LR_RT_TABLES:-${RT_TABLES_FILE}}
@@ -151,9 +173,11 @@ LINK_GROUP=${TENANT_LINK_GROUP}
 DEV1=${i1.dev}
 GW1=${i1.gateway}
 SOCK1=${socks[i1.proto]}
+UNIT1=openvpn-server@${i1.proto}.service
 DEV2=${i2.dev}
 GW2=${i2.gateway}
 SOCK2=${socks[i2.proto]}
+UNIT2=openvpn-server@${i2.proto}.service
 PREF_MIN=${PREF.notFrom}
 FLOCK=${BIN.flock}
 GREP=${BIN.grep}

@@ -6,8 +6,8 @@
 /** What the VPN setup, `lr-dataplane` (ip, iptables*, sysctl, socat) and the hooks call beyond Debian's essentials. */
 export const VPN_PACKAGES = ["openvpn", "iptables", "iproute2", "socat", "procps"] as const;
 
-/** BIND as resolver and reverse-zone server, and named-checkzone. */
-export const SERVICES_PACKAGES = ["bind9", "bind9-utils"] as const;
+/** BIND as resolver and reverse-zone server, named-checkzone, and iptables for the public-side INPUT policy. */
+export const SERVICES_PACKAGES = ["bind9", "bind9-utils", "iptables"] as const;
 
 const PACKAGE = /^[a-z0-9][a-z0-9+.-]+$/;
 

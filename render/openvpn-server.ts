@@ -4,6 +4,7 @@
  */
 import type { InstancePlan, Proto, ServerPlan } from "../plan/types";
 import type { ServerLayout } from "./layout";
+import { OPENVPN_GROUP, OPENVPN_USER } from "./service-user";
 
 /** Every OpenVPN-related path on one VPN server, derived from its layout. */
 export interface OpenVpnFilePaths {
@@ -13,21 +14,25 @@ export interface OpenVpnFilePaths {
   readonly configs: Readonly<Record<Proto, string>>;
   /** Per-instance ccd dirs; a file per tenant key in BOTH (the tunnel IP differs). Must be readable by nobody (OpenVPN reads them after the privilege drop). */
   readonly ccdDirs: Readonly<Record<Proto, string>>;
-  /** `ca.crt`, `server.crt`, `server.key` (0600 root: read before the privilege drop), `tls-crypt.key`. */
+  /** `ca.crt`, `server.crt`, `server.key` and `tls-crypt-v2-server.key` (0600 root: read before the privilege drop). */
   readonly pkiDir: string;
   readonly caCert: string;
   readonly serverCert: string;
   readonly serverKey: string;
-  readonly tlsCryptKey: string;
-  /** The three hooks, 0750 root:nogroup (render/server-files.ts, server-setup.ts): nobody executes them. */
+  readonly tlsCryptV2Key: string;
+  /** The four hooks, 0750 root:nogroup (render/server-files.ts, server-setup.ts): nobody executes them. */
   readonly hooksDir: string;
   readonly authVerifyHook: string;
   readonly connectHook: string;
   readonly disconnectHook: string;
+  /** `tls-crypt-v2-verify`: refuses a removed tenant's or a superseded key before any TLS (render/scripts/tls-crypt-v2-verify.sh). */
+  readonly tlsCryptV2VerifyHook: string;
   /** Ops pins: `<pinsDir>/<tenant key>`, content = the 64-hex ID or a MAC, one line; written by the tenant apply script. */
   readonly pinsDir: string;
   /** Certificate pins: `<certPinsDir>/<tenant key>`, content = the SHA-256 fingerprint of the tenant's current client certificate as OpenVPN prints it (`tls_digest_sha256_0`); written by the tenant apply script. */
   readonly certPinsDir: string;
+  /** tls-crypt-v2 pins: `<tc2PinsDir>/<tenant key>`, content = the key id of the tenant's current client key (render/tls-crypt-v2.ts clientKeyId); written by the tenant apply script. */
+  readonly tc2PinsDir: string;
   /** First-use enrolments: `<enrolledDir>/<tenant key>`, written by the auth hook as nobody (dir owned nobody:nogroup, 0700). */
   readonly enrolledDir: string;
   /** Management sockets (`kill <cn>` on tenant removal); root-only, created before the privilege drop. */
@@ -47,13 +52,15 @@ export function openvpnFilePaths(layout: ServerLayout): OpenVpnFilePaths {
     caCert: `${d}/pki/ca.crt`,
     serverCert: `${d}/pki/server.crt`,
     serverKey: `${d}/pki/server.key`,
-    tlsCryptKey: `${d}/pki/tls-crypt.key`,
+    tlsCryptV2Key: `${d}/pki/tls-crypt-v2-server.key`,
     hooksDir: `${d}/hooks`,
     authVerifyHook: `${d}/hooks/auth-verify.sh`,
     connectHook: `${d}/hooks/client-connect.sh`,
     disconnectHook: `${d}/hooks/client-disconnect.sh`,
+    tlsCryptV2VerifyHook: `${d}/hooks/tls-crypt-v2-verify.sh`,
     pinsDir: `${d}/pins`,
     certPinsDir: `${d}/cert-pins`,
+    tc2PinsDir: `${d}/tc2-pins`,
     enrolledDir: `${layout.stateDir}/enrolled`,
     managementSockets: byProto((p) => `${layout.runDir}/${p}.sock`),
     statusFiles: byProto((p) => `${layout.runDir}/status-${p}.log`),
@@ -92,8 +99,14 @@ export function renderServerConfig(stack: string, server: ServerPlan, instance: 
     `cert ${p.serverCert}`,
     `key ${p.serverKey}`,
     "dh none",
-    `tls-crypt ${p.tlsCryptKey}`,
+    "# A key per tenant (tls-crypt-v2): a packet without a key we wrapped is dropped unanswered; the verify hook refuses a",
+    "# removed tenant's or a replaced key after the cookie handshake, before any TLS. force-cookie: 2.6 clients only.",
+    `tls-crypt-v2 ${p.tlsCryptV2Key} force-cookie`,
+    `tls-crypt-v2-verify ${p.tlsCryptV2VerifyHook}`,
     "tls-version-min 1.2",
+    "# The control channel pinned: ECDHE on X25519 or P-256 only, and for TLS 1.2 AEAD suites with our ECDSA certificates.",
+    "tls-groups X25519:prime256v1",
+    "tls-cipher TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384:TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256",
     "remote-cert-tls client",
     "data-ciphers AES-256-GCM:CHACHA20-POLY1305",
     "",
@@ -103,14 +116,15 @@ export function renderServerConfig(stack: string, server: ServerPlan, instance: 
       ? ["# UDP only (the TCP server refuses it): on shutdown tell clients to move on to the next server (2), not retry this one.", "explicit-exit-notify 2"]
       : []),
     `tun-mtu ${instance.mtu}`,
-    `mssfix ${instance.mssfix}`,
+    // The manual: mssfix only makes sense on UDP (TCP segments already fit the path).
+    ...(udp ? [`mssfix ${instance.mssfix}`] : []),
     "# No ovpn-dco module on these kernels; userspace data channel keeps lab and production identical.",
     "disable-dco",
     "",
     "persist-key",
     "persist-tun",
-    "user nobody",
-    "group nogroup",
+    `user ${OPENVPN_USER}`,
+    `group ${OPENVPN_GROUP}`,
     "",
     "# Certificate and hardware check before the session is accepted (a reject in client-connect would first drop the real tenant's session).",
     "script-security 2",

@@ -45,10 +45,3 @@ export function certFingerprint(pem: string): string {
   const hex = createHash("sha256").update(Buffer.from(b64, "base64")).digest("hex");
   return hex.replace(/..(?!$)/g, "$&:");
 }
-
-/** tls-crypt takes a 2048-bit OpenVPN static key; `hex` is 256 random bytes as 512 hex digits. */
-export function staticKeyFile(hex: string): string {
-  if (!/^[0-9a-f]{512}$/.test(hex)) throw new Error("tls-crypt key must be 256 bytes as 512 lowercase hex digits");
-  const lines = hex.match(/.{32}/g) ?? [];
-  return ["-----BEGIN OpenVPN Static key V1-----", ...lines, "-----END OpenVPN Static key V1-----", ""].join("\n");
-}

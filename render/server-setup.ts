@@ -1,6 +1,6 @@
 /**
  * The script the server-level command runs on a VPN server (via stdin): the packages a stock Debian 12 cloud
- * image lacks, directories with the owners OpenVPN needs after it drops to nobody, every given file written
+ * image lacks, OpenVPN's own account, directories with the owners OpenVPN needs after its privilege drop, every given file written
  * atomically, the data-plane tool and its boot unit, the trunk NIC named by MAC and up, `lr-dataplane base`,
  * and (with systemd) the two OpenVPN instances. Pure: no `@pulumi/*` import.
  */
@@ -8,6 +8,9 @@ import type { Plan, ServerPlan } from "../plan/types";
 import { DATAPLANE_UNIT, dataplaneToolPath, renderDataplaneTool, renderDataplaneUnit } from "./dataplane";
 import { type SetupFile, LR_WRITE_FN, SERVICES_MODE, assertPath, shq, writeFile } from "./shell";
 import { VPN_PACKAGES, ensurePackages } from "./guest-packages";
+import { enrolPeers } from "../plan/enrolment";
+import { ENROL_UNIT, enrolResponderPath, renderEnrolResponder, renderEnrolUnit } from "./enrol-peer";
+import { OPENVPN_GROUP, OPENVPN_USER, ensureServiceUser } from "./service-user";
 import type { ServerLayout } from "./layout";
 import { openvpnFilePaths } from "./openvpn-server";
 import { type ServerNics, TRUNK_LINK_FILE, trunkMac, trunkNicFiles, trunkRenameLines } from "./trunk-nic";
@@ -28,33 +31,54 @@ export const SYSCTL_DROPIN = {
     "# No IPv6 path from tenant links or tunnels: no RA accepted anywhere, no IPv6 on links made later.\n" +
     "net.ipv6.conf.all.accept_ra = 0\nnet.ipv6.conf.default.accept_ra = 0\nnet.ipv6.conf.*.accept_ra = 0\n" +
     "net.ipv6.conf.all.autoconf = 0\nnet.ipv6.conf.default.autoconf = 0\nnet.ipv6.conf.*.autoconf = 0\n" +
-    "net.ipv6.conf.default.disable_ipv6 = 1\n",
+    "net.ipv6.conf.default.disable_ipv6 = 1\n" +
+    "# Tenant VLAN links made later answer ARP only for their own address (lr-dataplane sets each link too).\n" +
+    "net.ipv4.conf.default.arp_ignore = 1\nnet.ipv4.conf.default.arp_announce = 2\n",
 };
 
-/** Directories with mode and owner: what nobody must read (ccd, pins, certificate pins, hooks) or write (state) after OpenVPN drops to nobody. */
+/**
+ * RLIMIT_NPROC for both OpenVPN instances. Debian's unit sets 10, and the limit counts every process of the real
+ * uid on the machine: 2 instances, one synchronous auth hook each (sh plus its children: up to 4 with a `$(… | tr)`,
+ * 2 with a socat to the peer), the enrolment responder sharing the uid (a listener plus 2 × socat+sh) — 9 to 15 at
+ * a failover storm's peak, so 10 turns a fork into EAGAIN and the client waits without any answer (the lab's
+ * reconnect-storm check shows that at a starving limit). 64 leaves room for all of them and for more.
+ */
+export const OPENVPN_NPROC = 64;
+
+/** The drop-in that raises it for every `openvpn-server@` instance (the lab applies the same figure with prlimit). */
+export function openvpnUnitDropin(layout: ServerLayout): { path: string; content: string } {
+  return {
+    path: `${layout.systemdDir}/openvpn-server@.service.d/librerouter.conf`,
+    content: `# librerouter-hosting: Debian's LimitNPROC=10 forks the auth hook into EAGAIN under load (see render/server-setup.ts).\n[Service]\nLimitNPROC=${OPENVPN_NPROC}\n`,
+  };
+}
+
+/** Directories with mode and owner: what the OpenVPN user must read (ccd, pins, certificate and tls-crypt-v2 pins, hooks) or write (state) after OpenVPN drops to it. */
 export function serverDirs(layout: ServerLayout): { path: string; mode: string; owner: string }[] {
   const p = openvpnFilePaths(layout);
   return [
     { path: p.dir, mode: "0755", owner: "root:root" },
-    { path: p.ccdDirs.udp, mode: "0750", owner: "root:nogroup" },
-    { path: p.ccdDirs.tcp, mode: "0750", owner: "root:nogroup" },
-    { path: p.pinsDir, mode: "0750", owner: "root:nogroup" },
-    { path: p.certPinsDir, mode: "0750", owner: "root:nogroup" },
-    { path: p.hooksDir, mode: "0750", owner: "root:nogroup" },
+    { path: p.ccdDirs.udp, mode: "0750", owner: `root:${OPENVPN_GROUP}` },
+    { path: p.ccdDirs.tcp, mode: "0750", owner: `root:${OPENVPN_GROUP}` },
+    { path: p.pinsDir, mode: "0750", owner: `root:${OPENVPN_GROUP}` },
+    { path: p.certPinsDir, mode: "0750", owner: `root:${OPENVPN_GROUP}` },
+    { path: p.tc2PinsDir, mode: "0750", owner: `root:${OPENVPN_GROUP}` },
+    { path: p.hooksDir, mode: "0750", owner: `root:${OPENVPN_GROUP}` },
     { path: p.pkiDir, mode: "0700", owner: "root:root" },
-    { path: layout.runDir, mode: "0755", owner: "root:root" },
-    { path: layout.stateDir, mode: "0750", owner: "nobody:nogroup" },
-    { path: p.enrolledDir, mode: "0700", owner: "nobody:nogroup" },
+    // Debian's tmpfiles mode: the status files list every tenant's real IP; nobody needs nothing here after the drop.
+    { path: layout.runDir, mode: "0710", owner: "root:root" },
+    { path: layout.stateDir, mode: "0750", owner: `${OPENVPN_USER}:${OPENVPN_GROUP}` },
+    { path: p.enrolledDir, mode: "0700", owner: `${OPENVPN_USER}:${OPENVPN_GROUP}` },
     { path: layout.confDir, mode: "0755", owner: "root:root" },
     { path: `${layout.confDir}/tenants`, mode: "0750", owner: "root:root" },
   ];
 }
 
-/** Files nobody must read are group nogroup; everything else is root's. */
+/** Files the OpenVPN user must read are in its group; everything else is root's. */
 function ownerOf(layout: ServerLayout, path: string): string {
   const p = openvpnFilePaths(layout);
   const nobodyReads = [p.ccdDirs.udp, p.ccdDirs.tcp, p.pinsDir, p.hooksDir].some((d) => path.startsWith(`${d}/`));
-  return nobodyReads ? "root:nogroup" : "root:root";
+  return nobodyReads ? `root:${OPENVPN_GROUP}` : "root:root";
 }
 
 /**
@@ -72,6 +96,9 @@ export function renderServerSetupScript(plan: Plan, server: ServerPlan, layout: 
   const own: SetupFile[] = [
     { path: dataplaneToolPath(layout), mode: "0755", content: renderDataplaneTool(plan, server, layout) },
     { path: `${layout.systemdDir}/${DATAPLANE_UNIT}`, mode: "0644", content: renderDataplaneUnit(server, layout) },
+    { path: enrolResponderPath(layout), mode: "0755", content: renderEnrolResponder(plan.stack, enrolPeers(plan, server), layout) },
+    { path: `${layout.systemdDir}/${ENROL_UNIT}`, mode: "0644", content: renderEnrolUnit(enrolPeers(plan, server), layout) },
+    { ...openvpnUnitDropin(layout), mode: "0644" },
     ...trunkNicFiles(layout, mac),
   ];
   const all = [...files, ...own];
@@ -92,10 +119,14 @@ umask 077
 export LC_ALL=C
 ${SERVICES_MODE}
 ${ensurePackages(VPN_PACKAGES)}
+# OpenVPN's own account (not the shared nobody): it owns the enrolment store and runs the enrolment responder.
+${ensureServiceUser()}
 
 ${LR_WRITE_FN}
 
 ${dirs.map((d) => `install -d -m ${d.mode} -o ${d.owner.split(":")[0]} -g ${d.owner.split(":")[1]} ${shq(d.path)}`).join("\n")}
+# Records enrolled by a release that ran OpenVPN as nobody.
+chown -R ${OPENVPN_USER}:${OPENVPN_GROUP} ${shq(p.enrolledDir)}
 
 ${all.map((f) => writeFile(f, ownerOf(layout, f.path))).join("\n")}
 
@@ -103,7 +134,7 @@ restart=no
 for f in "\${CHANGED[@]}"; do
   case $f in
     ${shq(`${p.ccdDirs.udp}/`)}* | ${shq(`${p.ccdDirs.tcp}/`)}* | ${shq(`${p.pinsDir}/`)}*) ;;
-    ${shq(`${p.dir}/`)}*) restart=yes ;;
+    ${shq(`${p.dir}/`)}* | ${shq(openvpnUnitDropin(layout).path)}) restart=yes ;;
     *) ;;
   esac
 done
@@ -122,6 +153,12 @@ ${writeFile({ ...SYSCTL_DROPIN, mode: "0644" }, "root:root", "  ")}
     systemctl restart ${units.join(" ")}
   else
     systemctl start ${units.join(" ")}
+  fi
+  systemctl enable ${ENROL_UNIT}
+  if [[ " \${CHANGED[*]} " == *${shq(` ${enrolResponderPath(layout)} `)}* || " \${CHANGED[*]} " == *${shq(` ${layout.systemdDir}/${ENROL_UNIT} `)}* ]]; then
+    systemctl restart ${ENROL_UNIT}
+  else
+    systemctl start ${ENROL_UNIT}
   fi
 fi
 printf '%s: %s files, %s changed, openvpn restart: %s (%s)\\n' ${server.name} ${all.length} "\${#CHANGED[@]}" "$restart" "$LR_SERVICES"

@@ -37,6 +37,66 @@ export function renderBindOptions(plan: Plan): string {
   ].join("\n");
 }
 
+/** The services VM's public interface (net0: Proxmox's cloud-init names it eth0 by its MAC). */
+export const SERVICES_PUBLIC_IF = "eth0";
+/** The chain the public side's INPUT jumps to, its loader (also the boot unit's ExecStart) and that unit. */
+export const SERVICES_CHAIN = "LR-PUB";
+export const SERVICES_FIREWALL = "/etc/librerouter/services-firewall";
+export const SERVICES_FIREWALL_UNIT = "librerouter-services-firewall.service";
+const JUMP = `-i ${SERVICES_PUBLIC_IF} -j ${SERVICES_CHAIN}`;
+
+/**
+ * The public side's INPUT policy: DNS (53 udp/tcp) on the VM's public address, replies to its own queries, a
+ * rate-limited echo; every other new connection from the internet or a tenant VM is dropped (SSH is on mgmt).
+ */
+export function servicesFirewallRules(plan: Plan): string[] {
+  const d = `-d ${plan.services.publicIp}/32`;
+  return [
+    "*filter",
+    `:${SERVICES_CHAIN} - [0:0]`,
+    // Before the conntrack accept: a ping run is one ESTABLISHED flow, a limit after it would count its first request only.
+    `-A ${SERVICES_CHAIN} -p icmp -m icmp --icmp-type 8 -m limit --limit 10/sec --limit-burst 20 -j ACCEPT`,
+    `-A ${SERVICES_CHAIN} -p icmp -m icmp --icmp-type 8 -j DROP`,
+    `-A ${SERVICES_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+    `-A ${SERVICES_CHAIN} ${d} -p udp -m udp --dport 53 -j ACCEPT`,
+    `-A ${SERVICES_CHAIN} ${d} -p tcp -m tcp --dport 53 -j ACCEPT`,
+    `-A ${SERVICES_CHAIN} -j DROP`,
+    "COMMIT",
+  ];
+}
+
+/** The loader: the chain in one iptables-restore (it flushes only LR-PUB), then the jump first in INPUT, once. */
+export function servicesFirewallScript(plan: Plan): string {
+  return `#!/bin/bash
+# Public-side INPUT policy of the common services (stack ${plan.stack}); rendered by librerouter-hosting, do not edit.
+set -euo pipefail
+/usr/sbin/iptables-restore --noflush <<'LR_RULES'
+${servicesFirewallRules(plan).join("\n")}
+LR_RULES
+/usr/sbin/iptables -C INPUT ${JUMP} 2>/dev/null || /usr/sbin/iptables -I INPUT 1 ${JUMP}
+`;
+}
+
+/** Loads the policy at boot before the network comes up, so the public side is never open. */
+function servicesFirewallUnit(): string {
+  return `# Rendered by librerouter-hosting, do not edit.
+[Unit]
+Description=LibreRouter services: public-side INPUT policy (DNS only)
+DefaultDependencies=no
+After=local-fs.target
+Before=network-pre.target named.service
+Wants=network-pre.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${SERVICES_FIREWALL}
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
 /** Apply and delete scripts for the services VM; both idempotent. */
 export function servicesScripts(plan: Plan): { apply: string; delete: string } {
   const zones = reverseZones(plan);
@@ -58,6 +118,11 @@ if [[ ! -e ${shq(OPTIONS_ORIG)} ]]; then cp -p ${shq(OPTIONS_CONF)} ${shq(OPTION
 ${[...zones.map((z) => ({ path: `${ZONE_DIR}/${z.fileName}`, mode: "0644", content: z.content })), { path: ZONES_CONF, mode: "0644", content: zoneConf }, { path: OPTIONS_CONF, mode: "0644", content: renderBindOptions(plan) }]
   .map((f) => writeFile(f, "root:bind"))
   .join("\n")}
+${writeFile({ path: SERVICES_FIREWALL, mode: "0755", content: servicesFirewallScript(plan) }, "root:root")}
+${writeFile({ path: `/etc/systemd/system/${SERVICES_FIREWALL_UNIT}`, mode: "0644", content: servicesFirewallUnit() }, "root:root")}
+systemctl daemon-reload
+systemctl enable ${SERVICES_FIREWALL_UNIT}
+${shq(SERVICES_FIREWALL)}
 if ! grep -qxF ${shq(INCLUDE)} ${shq(`${BIND_DIR}/named.conf.local`)}; then
   printf '%s\\n' ${shq(INCLUDE)} >>${shq(`${BIND_DIR}/named.conf.local`)}
 fi
@@ -73,6 +138,12 @@ if [[ -e ${shq(`${BIND_DIR}/named.conf.local`)} ]]; then
   mv -f ${shq(`${BIND_DIR}/named.conf.local.lrtmp`)} ${shq(`${BIND_DIR}/named.conf.local`)}
 fi
 rm -rf ${shq(ZONE_DIR)} ${shq(ZONES_CONF)}
+if command -v iptables >/dev/null 2>&1; then
+  while iptables -D INPUT ${JUMP} 2>/dev/null; do :; done
+  if iptables -F ${SERVICES_CHAIN} 2>/dev/null; then iptables -X ${SERVICES_CHAIN}; fi
+fi
+if [[ -e ${shq(`/etc/systemd/system/${SERVICES_FIREWALL_UNIT}`)} ]]; then systemctl disable ${SERVICES_FIREWALL_UNIT} >/dev/null 2>&1 || true; fi
+rm -f ${shq(SERVICES_FIREWALL)} ${shq(`/etc/systemd/system/${SERVICES_FIREWALL_UNIT}`)}
 if [[ -e ${shq(OPTIONS_ORIG)} ]]; then mv -f ${shq(OPTIONS_ORIG)} ${shq(OPTIONS_CONF)}; fi
 if command -v named >/dev/null 2>&1; then systemctl reload-or-restart named; fi
 printf 'services: reverse zones removed\\n'

@@ -166,6 +166,7 @@ set_sysctls() {
   local f name
   "$SYSCTL" -q -w net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
   for f in /proc/sys/net/ipv4/conf/*/rp_filter; do printf '1' >"$f"; done
+  arp_defaults
   ipv6_defaults || return 0
   for f in "$V6"/*/accept_ra "$V6"/*/autoconf; do printf '0' >"$f"; done
   for name in "$TRUNK" "$DEV1" "$DEV2"; do
@@ -185,6 +186,14 @@ ipv6_defaults() {
   printf '0' >"$V6/default/autoconf"
 }
 
+# arp_defaults: links made from now on (tenant VLAN links) answer ARP only for an address of their own
+# (arp_ignore=1) and send requests only from one (arp_announce=2): a tenant cannot probe the server's other
+# addresses (another slot's LAN address, mgmt) from its router to learn which slots are occupied.
+arp_defaults() {
+  printf '1' >/proc/sys/net/ipv4/conf/default/arp_ignore
+  printf '2' >/proc/sys/net/ipv4/conf/default/arp_announce
+}
+
 # close_forward: FORWARD's policy DROP before anything else changes, so a run that dies half-way (a damaged env
 # file, a failed batch) leaves a server that forwards nothing rather than one that routes between its networks.
 close_forward() {
@@ -196,12 +205,15 @@ open_forward() {
   "$SYSCTL" -q -w net.ipv4.ip_forward=1
 }
 
-# link_sysctls: strict mode on the links in LINKS (a link made just now may have got another value from udev),
-# and no IPv6 on them (a link that existed before the defaults were set still has its link-local address).
+# link_sysctls: strict mode and the ARP limits on the links in LINKS (a link made just now may have got other
+# values from udev), and no IPv6 on them (a link that existed before the defaults were set still has its
+# link-local address).
 link_sysctls() {
   local name
   for name in "${LINKS[@]}"; do
     printf '1' >"/proc/sys/net/ipv4/conf/$name/rp_filter"
+    printf '1' >"/proc/sys/net/ipv4/conf/$name/arp_ignore"
+    printf '2' >"/proc/sys/net/ipv4/conf/$name/arp_announce"
     [[ -d $V6/$name ]] || continue
     printf '0' >"$V6/$name/accept_ra"
     printf '0' >"$V6/$name/autoconf"
@@ -322,17 +334,32 @@ trunk_up() {
   "$IP" link set dev "$TRUNK" up 2>/dev/null || die "no trunk interface $TRUNK: the setup script names it by MAC (re-run it)"
 }
 
-cmd_base() {
+# rebuild_all [tenants]: what base and apply-all share. Forwarding is closed first and opened last (by
+# rebuild_firewall): until every step has succeeded nothing is routed.
+rebuild_all() {
   lock
   close_forward
   trunk_up
   set_sysctls
   read_rules
   apply_skeleton
-  load_all
+  rebuild_firewall "${1:-}"
+}
+
+# rebuild_firewall [tenants]: with forwarding closed, every env file read once; the firewall and the names file
+# rebuilt from them, then (with "tenants") every tenant's link, table and rules: a tenant link is never up before
+# the chains that fence it. Forwarding on last.
+rebuild_firewall() {
+  load_all "${1:-}"
   apply_firewall
   write_rt
+  run_batch
+  link_sysctls
   open_forward
+}
+
+cmd_base() {
+  rebuild_all
 }
 
 # tenant_env <key>: TENANT_FILE = the key's env file path (the key checked first).
@@ -348,6 +375,7 @@ cmd_apply() {
   load_env "$TENANT_FILE"
   read_rules "$T_PREF1" "$T_PREF2"
   tenant_lines
+  arp_defaults
   ipv6_defaults || true
   run_batch
   link_sysctls
@@ -358,37 +386,34 @@ cmd_apply() {
   else
     # No LR-DNAT: the firewall was never set up, or was flushed; build all of it, as base does.
     close_forward
-    load_all
-    apply_firewall
-    write_rt
-    open_forward
+    rebuild_firewall
   fi
 }
 
-# Firewall and names first, then the links: a tenant link is never up before the chains that fence it.
-# Forwarding is closed first and opened last: until every step has succeeded nothing is routed.
 cmd_apply_all() {
-  lock
-  close_forward
-  trunk_up
-  set_sysctls
-  read_rules
-  apply_skeleton
-  load_all tenants
-  apply_firewall
-  write_rt
-  run_batch
-  link_sysctls
-  open_forward
+  rebuild_all tenants
 }
 
-# kill_sessions <key>: drop live sessions of <key> through each instance's management socket.
+# kill_sessions <key>: drop live sessions of <key> through each instance's management socket. Dies when a running
+# instance cannot be told (no socat, no socket, no answer): the removed tenant would stay connected until its next
+# renegotiation. An instance that is not running holds no session, so its stale socket is skipped.
 kill_sessions() {
-  local s
-  for s in "$SOCK1" "$SOCK2"; do
-    [[ -S $s ]] || continue
-    printf 'kill %s\nquit\n' "$1" | "$TIMEOUT" 5 "$SOCAT" -t 1 - "UNIX-CONNECT:$s" >/dev/null 2>&1 || true
+  local p s unit
+  for p in "$SOCK1|$UNIT1" "$SOCK2|$UNIT2"; do
+    s=${p%|*} unit=${p#*|}
+    if [[ -S $s ]]; then
+      [[ -x $SOCAT ]] || die "cannot end $1's live sessions: no $SOCAT to talk to $s (apt-get install socat, then run this again)"
+      printf 'kill %s\nquit\n' "$1" | "$TIMEOUT" 5 "$SOCAT" -t 1 - "UNIX-CONNECT:$s" >/dev/null 2>&1 && continue
+      ! unit_active "$unit" || die "cannot end $1's live sessions: $unit is active but $s does not answer"
+    elif unit_active "$unit"; then
+      die "cannot end $1's live sessions: $unit is active but has no management socket $s"
+    fi
   done
+}
+
+# unit_active <unit>: systemd runs and reports the unit active (never in the lab: openvpn runs there without a unit).
+unit_active() {
+  [[ -d /run/systemd/system && -x $SYSTEMCTL ]] && "$SYSTEMCTL" is-active --quiet "$1"
 }
 
 # kill <key>: only the live sessions (the tenant's certificate was re-issued: the old one must not stay connected).

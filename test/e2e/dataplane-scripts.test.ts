@@ -9,7 +9,7 @@
  * The trunk starts as a fresh VM has it: `ens19`, down, with the MAC the setup script is given.
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dataplaneToolPath } from "../../render/dataplane";
 import { HOST_FIREWALL_UNIT, hostConsoleFirewallScripts, hostFirewallToolPath } from "../../render/host-console";
 import type { ServerLayout } from "../../render/layout";
@@ -42,7 +42,9 @@ const [acme, coop] = plan.tenants;
 const procs: ChildProcess[] = [];
 /** A placeholder certificate: the pin is the SHA-256 of its bytes; no OpenVPN runs in this suite. */
 const CERT_PEM = "-----BEGIN CERTIFICATE-----\nRTJFQ0VSVA==\n-----END CERTIFICATE-----\n";
-const scripts = (t: (typeof plan.tenants)[number]) => tenantServerScripts(plan, server, t, layout, CERT_PEM);
+/** The tls-crypt-v2 key id the apply script pins (render/tls-crypt-v2.ts clientKeyId). */
+const TC2_ID = "0123456789abcdef";
+const scripts = (t: (typeof plan.tenants)[number]) => tenantServerScripts(plan, server, t, layout, CERT_PEM, TC2_ID);
 
 function sh(ns: string, script: string, input?: string): { code: number; out: string; err: string } {
   const r = spawnSync("ip", ["netns", "exec", ns, "bash", "-c", script], { input, encoding: "utf8", timeout: 30_000 });
@@ -125,7 +127,7 @@ afterAll(() => {
 describe("the trunk NIC, pinned by MAC", () => {
   it("the setup script renamed ens19 (the given MAC) to the layout's eth1, brought it up, and wrote the boot files", () => {
     // Nothing else printed: no "installed: …" (the packages are here, so apt never ran), no file content.
-    expect(setupOut).toBe("trunk: ens19 renamed eth1\nvpn1: 5 files, 5 changed, openvpn restart: yes (none)\n");
+    expect(setupOut).toBe("trunk: ens19 renamed eth1\nvpn1: 8 files, 8 changed, openvpn restart: yes (none)\n");
     expect(sh(NS.vpn, "ip link show dev ens19").code).not.toBe(0);
     const link = must(NS.vpn, "ip -o link show dev eth1");
     expect(link).toMatch(/^\d+: eth1@ens19p: <BROADCAST,MULTICAST,UP,LOWER_UP> .* state UP /);
@@ -136,7 +138,7 @@ describe("the trunk NIC, pinned by MAC", () => {
   it("a second setup run renames nothing; lr-dataplane base brings a downed trunk back up", () => {
     must(NS.vpn, "ip link set dev eth1 down");
     const again = must(NS.vpn, "LR_SERVICES=none bash -s", setupScript());
-    expect(again).toBe("vpn1: 5 files, 0 changed, openvpn restart: no (none)\n");
+    expect(again).toBe("vpn1: 8 files, 0 changed, openvpn restart: no (none)\n");
     must(NS.vpn, "ip link set dev eth1 down");
     tool("base");
     expect(must(NS.vpn, "ip -o link show dev eth1")).toMatch(/<BROADCAST,MULTICAST,UP,LOWER_UP> .* state UP /);
@@ -224,6 +226,22 @@ COMMIT
     expect(state()).toEqual(applied);
   });
 
+  it("delete without socat while an instance's management socket is there fails loudly and removes nothing", () => {
+    // The installed tool with socat moved away (a stock Debian image has none): the live session could not be ended.
+    const copy = `${DIR}/lr-dataplane-nosocat`;
+    writeFileSync(copy, readFileSync(dataplaneToolPath(layout), "utf8").replace(/^SOCAT=.*$/m, `SOCAT=${DIR}/no-such-socat`), { mode: 0o755 });
+    const before = state();
+    const r = sh(NS.vpn, `${copy} delete coop-sur`);
+    expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: `lr-dataplane: cannot end coop-sur's live sessions: no ${DIR}/no-such-socat to talk to ${DIR}/run/udp.sock (apt-get install socat, then run this again)\n` });
+    expect(state()).toEqual(before);
+    expect(readFileSync(`${DIR}/conf/tenants/coop-sur.env`, "utf8")).toContain("LR_KEY=coop-sur\n");
+    // Control: the same copy with the socket gone (no instance running) has no session to end and deletes.
+    expect(sh(NS.vpn, `mv ${DIR}/run/udp.sock ${DIR}/run/udp.sock.away && ${copy} delete coop-sur; rc=$?; mv ${DIR}/run/udp.sock.away ${DIR}/run/udp.sock; exit $rc`).code).toBe(0);
+    expect(state().ipt).not.toContain("lr:coop-sur");
+    must(NS.vpn, "bash -s", scripts(coop).apply);
+    expect(state()).toEqual(before);
+  });
+
   it("delete removes every trace of one tenant, kills its sessions, and leaves the other tenant exactly as it was", () => {
     const out = must(NS.vpn, "bash -s", scripts(coop).delete);
     expect(out).toBe("coop-sur on vpn1: deleted\n");
@@ -301,10 +319,10 @@ COMMIT
     const reissued = "-----BEGIN CERTIFICATE-----\nUkVJU1NVRUQ=\n-----END CERTIFICATE-----\n";
     const n0 = readFileSync(mgmt, "utf8").length;
     expect(readFileSync(pinFile, "utf8")).toBe(`${certFingerprint(CERT_PEM)}\n`);
-    expect(must(NS.vpn, `stat -c '%a %U:%G' ${pinFile}`)).toBe("640 root:nogroup\n");
+    expect(must(NS.vpn, `stat -c '%a %U:%G' ${pinFile}`)).toBe("640 root:lr-openvpn\n");
     must(NS.vpn, "bash -s", scripts(acme).apply);
     expect(since(n0)).toBe("");
-    must(NS.vpn, "bash -s", tenantServerScripts(plan, server, acme, layout, reissued).apply);
+    must(NS.vpn, "bash -s", tenantServerScripts(plan, server, acme, layout, reissued, TC2_ID).apply);
     expect(readFileSync(pinFile, "utf8")).toBe(`${certFingerprint(reissued)}\n`);
     expect(since(n0)).toBe("kill acme\nquit\n");
     // Back to the first certificate (another re-issue), then delete and a fresh apply: that first pin kills nothing.
@@ -314,6 +332,26 @@ COMMIT
     const n1 = readFileSync(mgmt, "utf8").length;
     must(NS.vpn, "bash -s", scripts(acme).apply);
     expect(since(n1)).toBe("");
+    expect(state()).toEqual(applied);
+  });
+
+  it("a re-issued tls-crypt-v2 key: apply writes the new key id and ends the tenant's live sessions; delete removes the pin", () => {
+    const mgmt = `${DIR}/mgmt-udp.log`;
+    const pinFile = `${DIR}/openvpn/tc2-pins/acme`;
+    const since = (n: number) => readFileSync(mgmt, "utf8").slice(n);
+    const n0 = readFileSync(mgmt, "utf8").length;
+    expect(readFileSync(pinFile, "utf8")).toBe(`${TC2_ID}\n`);
+    expect(must(NS.vpn, `stat -c '%a %U:%G' ${pinFile}`)).toBe("640 root:lr-openvpn\n");
+    must(NS.vpn, "bash -s", tenantServerScripts(plan, server, acme, layout, CERT_PEM, "fedcba9876543210").apply);
+    expect(readFileSync(pinFile, "utf8")).toBe("fedcba9876543210\n");
+    expect(since(n0)).toBe("kill acme\nquit\n");
+    must(NS.vpn, "bash -s", scripts(acme).delete);
+    expect(existsSync(pinFile)).toBe(false);
+    // A fresh apply after the delete (its own kill is lr-dataplane delete's) is a first pin: it ends nothing.
+    const n1 = readFileSync(mgmt, "utf8").length;
+    must(NS.vpn, "bash -s", scripts(acme).apply);
+    expect(since(n1)).toBe("");
+    expect(readFileSync(pinFile, "utf8")).toBe(`${TC2_ID}\n`);
     expect(state()).toEqual(applied);
   });
 });
@@ -334,8 +372,12 @@ describe("host firewall (install script, boot unit, removal)", () => {
     vpnSsh: probe(NS.vpn, "192.168.100.11", "192.168.100.10", 22),
     vpnApi: probe(NS.vpn, "192.168.100.11", "192.168.100.10", 8006),
     wanConsole: probe(NS.wan, "203.0.113.2", "192.168.100.10", 6001),
+    // A tenant VM routing to the management address via the host's public one (review H1): SSH and the API there.
+    wanMgmtSsh: probe(NS.wan, "203.0.113.2", "192.168.100.10", 22),
+    wanMgmtApi: probe(NS.wan, "203.0.113.2", "192.168.100.10", 8006),
     wanSsh: probe(NS.wan, "203.0.113.2", "203.0.113.1", 22),
     hostToGuestSsh: probe(NS.host, "192.168.100.10", "192.168.100.11", 22),
+    hostToItself: probe(NS.host, "192.168.100.10", "192.168.100.10", 22),
   });
   const open = {
     vpnConsole: "vnc-acme",
@@ -348,10 +390,13 @@ describe("host firewall (install script, boot unit, removal)", () => {
     vpnSsh: "ssh-host",
     vpnApi: "api-host",
     wanConsole: "vnc-acme",
+    wanMgmtSsh: "ssh-host",
+    wanMgmtApi: "api-host",
     wanSsh: "ssh-host",
     hostToGuestSsh: "ssh-vpn1",
+    hostToItself: "ssh-host",
   };
-  const closed = { ...open, otherMgmtConsole: "", svcConsole: "", svcSsh: "", svcApi: "", svcSsh6: "", vpnSsh: "", vpnApi: "", wanConsole: "" };
+  const closed = { ...open, otherMgmtConsole: "", svcConsole: "", svcSsh: "", svcApi: "", svcSsh6: "", vpnSsh: "", vpnApi: "", wanConsole: "", wanMgmtSsh: "", wanMgmtApi: "" };
   let installed = "";
 
   it("without it, everything on the management bridge reaches the host (control)", () => {
@@ -359,14 +404,14 @@ describe("host firewall (install script, boot unit, removal)", () => {
     expect(reach()).toEqual(open);
   });
 
-  it("install: script and unit written, chains and jumps first in INPUT; only the VPN servers reach the consoles, nothing on vmbr2 reaches :22/:8006", () => {
+  it("install: script and unit written, chains and jumps first in INPUT; only the VPN servers reach the consoles, nothing on vmbr2 reaches :22/:8006, nothing reaches the management address from elsewhere", () => {
     expect(must(NS.host, "LR_SERVICES=none bash -s", scripts.apply)).toBe("host firewall: 2 files changed, applied (none)\n");
-    expect(readFileSync(hostFirewallToolPath(hostLayout), "utf8")).toContain("JUMPS4=('-i vmbr2 -j LR-MGMT' '-d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j LR-CONSOLE')\n");
+    expect(readFileSync(hostFirewallToolPath(hostLayout), "utf8")).toContain("JUMPS4=('-i vmbr2 -j LR-MGMT' '-d 192.168.100.10/32 -j LR-CONSOLE')\n");
     installed = hostState();
     const ports = "6001:8005,8007:9994";
     expect(installed).toContain(
-      `\n:LR-CONSOLE - [0:0]\n:LR-MGMT - [0:0]\n-A INPUT -i vmbr2 -j LR-MGMT\n-A INPUT -d 192.168.100.10/32 -p tcp -m multiport --dports ${ports} -j LR-CONSOLE\n` +
-        "-A LR-CONSOLE -s 192.168.100.11/32 -d 192.168.100.10/32 -j ACCEPT\n-A LR-CONSOLE -s 192.168.100.12/32 -d 192.168.100.10/32 -j ACCEPT\n-A LR-CONSOLE -j DROP\n" +
+      "\n:LR-CONSOLE - [0:0]\n:LR-MGMT - [0:0]\n-A INPUT -i vmbr2 -j LR-MGMT\n-A INPUT -d 192.168.100.10/32 -j LR-CONSOLE\n" +
+        "-A LR-CONSOLE -i lo -j RETURN\n-A LR-CONSOLE -j DROP\n" +
         `-A LR-MGMT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.10/32 -p tcp -m multiport --dports ${ports} -j ACCEPT\n` +
         `-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m multiport --dports ${ports} -j ACCEPT\n-A LR-MGMT -j DROP\nCOMMIT\n`,
     );
@@ -379,12 +424,12 @@ describe("host firewall (install script, boot unit, removal)", () => {
     expect(hostState()).toBe(installed);
     // pve-firewall's host policy DROP (its chain, appended): it closes the public side too, our accepts still win.
     must(NS.host, "iptables -N PVEFW-INPUT; iptables -A PVEFW-INPUT -j DROP; iptables -A INPUT -j PVEFW-INPUT");
-    expect(reach()).toEqual({ ...closed, wanSsh: "" });
+    expect(reach()).toEqual({ ...closed, wanSsh: "", hostToItself: "" }); // the stand-in drops lo too; pve-firewall does not
     must(NS.host, "iptables -I INPUT 1 -j PVEFW-INPUT");
     expect(probe(NS.vpn, "192.168.100.11", "192.168.100.10", 6001)).toBe("");
     must(NS.host, `${hostFirewallToolPath(hostLayout)} apply`);
     expect(must(NS.host, "iptables -S INPUT")).toBe(
-      "-P INPUT ACCEPT\n-A INPUT -i vmbr2 -j LR-MGMT\n-A INPUT -d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j LR-CONSOLE\n-A INPUT -j PVEFW-INPUT\n-A INPUT -j PVEFW-INPUT\n",
+      "-P INPUT ACCEPT\n-A INPUT -i vmbr2 -j LR-MGMT\n-A INPUT -d 192.168.100.10/32 -j LR-CONSOLE\n-A INPUT -j PVEFW-INPUT\n-A INPUT -j PVEFW-INPUT\n",
     );
     expect(probe(NS.vpn, "192.168.100.11", "192.168.100.10", 6001)).toBe("vnc-acme");
     must(NS.host, "iptables -D INPUT -j PVEFW-INPUT; iptables -D INPUT -j PVEFW-INPUT; iptables -F PVEFW-INPUT; iptables -X PVEFW-INPUT");

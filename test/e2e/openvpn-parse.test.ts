@@ -1,6 +1,6 @@
 /**
  * The rendered OpenVPN files run by the real openvpn 2.6 in throwaway network namespaces (root; nothing leaves
- * the machine): all four server configs start as `nobody` without a config error, the client bundle parses
+ * the machine): all four server configs start as the OpenVPN user without a config error, the client bundle parses
  * with no option ignored, and the hooks decide as designed when OpenVPN runs them. Topology:
  *   client 198.18.0.2 ── router (198.18.0.1 | 192.0.2.1, bridge) ── vpn1 192.0.2.3, vpn2 192.0.2.4
  * The full data plane (routing to the tenants' routers, VNC, isolation) is the lab's job (test/e2e/lab*).
@@ -13,10 +13,14 @@ import { join } from "node:path";
 import type { InstancePlan, ServerName } from "../../plan/types";
 import { renderCcd } from "../../render/ccd";
 import { CLIENT_BLOCK_IPV6, renderClientBundle } from "../../render/client-bundle";
-import { renderAuthVerifyHook, renderConnectHook, renderDisconnectHook } from "../../render/hooks";
+import { renderAuthVerifyHook, renderConnectHook, renderDisconnectHook, renderTlsCryptV2VerifyHook } from "../../render/hooks";
 import type { ServerLayout } from "../../render/layout";
 import { openvpnFilePaths, renderServerConfig } from "../../render/openvpn-server";
-import { certFingerprint, serverCommonName, staticKeyFile } from "../../render/pki-profile";
+import { enrolPeers } from "../../plan/enrolment";
+import { enrolResponderPath, renderEnrolResponder, responderCommand } from "../../render/enrol-peer";
+import { OPENVPN_USER, ensureServiceUser } from "../../render/service-user";
+import { certFingerprint, serverCommonName } from "../../render/pki-profile";
+import { CLIENT_KEY_BYTES, SERVER_KEY_BYTES, clientKeyId, serverKeyFile, tenantClientKeyFile } from "../../render/tls-crypt-v2";
 import { twoTenantPlan } from "../render/openvpn/fixture";
 
 const ID_COOP = "c".repeat(64);
@@ -78,7 +82,14 @@ function makePki(dir: string): void {
     const csr = sh(["openssl", "req", "-new", "-key", join(dir, `${file}.key`), "-subj", `/CN=${cn}`]);
     sh(["openssl", "x509", "-req", "-CA", join(dir, "ca.crt"), "-CAkey", join(dir, "ca.key"), "-CAcreateserial", "-days", "2", "-extfile", ext, "-extensions", kind, "-out", join(dir, `${file}.crt`)], csr);
   }
-  writeFileSync(join(dir, "tls-crypt.key"), staticKeyFile(randomBytes(256).toString("hex")));
+  // tls-crypt-v2: the server key and each tenant's client key from render/tls-crypt-v2.ts, as the program makes them.
+  const tc2 = serverKeyFile(randomBytes(SERVER_KEY_BYTES).toString("hex"));
+  writeFileSync(join(dir, "tc2-server.key"), tc2);
+  for (const t of plan.tenants) {
+    const hex = randomBytes(CLIENT_KEY_BYTES).toString("hex");
+    writeFileSync(join(dir, `${t.key}.tc2`), tenantClientKeyFile(tc2, hex, t.key));
+    writeFileSync(join(dir, `${t.key}.tc2id`), clientKeyId(hex));
+  }
 }
 
 const pkiDir = join(root, "pki");
@@ -89,13 +100,13 @@ function installServer(server: ServerName): ServerLayout {
   const base = join(root, server);
   const layout: ServerLayout = { openvpnDir: join(base, "openvpn"), runDir: join(base, "run"), stateDir: join(base, "state"), confDir: join(base, "conf"), systemdDir: join(base, "systemd"), networkLinkDir: join(base, "systemd-network"), ifupdownDir: join(base, "interfaces.d"), ifaces: { public: "pub0", trunk: "trunk0", mgmt: "mgmt0" } };
   const p = openvpnFilePaths(layout);
-  for (const d of [p.pkiDir, p.hooksDir, p.pinsDir, p.certPinsDir, p.ccdDirs.udp, p.ccdDirs.tcp, layout.runDir, p.enrolledDir]) mkdirSync(d, { recursive: true });
-  chownSync(p.enrolledDir, 65534, 65534);
+  for (const d of [p.pkiDir, p.hooksDir, p.pinsDir, p.certPinsDir, p.tc2PinsDir, p.ccdDirs.udp, p.ccdDirs.tcp, layout.runDir, p.enrolledDir]) mkdirSync(d, { recursive: true });
+  chownSync(p.enrolledDir, svc.uid, svc.gid);
   chmodSync(p.enrolledDir, 0o700);
   writeFileSync(p.caCert, pem("ca.crt"));
   writeFileSync(p.serverCert, pem(`${serverCommonName(server)}.crt`));
   writeFileSync(p.serverKey, pem(`${serverCommonName(server)}.key`), { mode: 0o600 });
-  writeFileSync(p.tlsCryptKey, pem("tls-crypt.key"), { mode: 0o600 });
+  writeFileSync(p.tlsCryptV2Key, pem("tc2-server.key"), { mode: 0o600 });
   const instances = plan.instances.filter((i) => i.server === server);
   for (const inst of instances) {
     writeFileSync(p.configs[inst.proto], renderServerConfig(plan.stack, plan.servers[server === "vpn1" ? 0 : 1], inst, layout));
@@ -103,16 +114,21 @@ function installServer(server: ServerName): ServerLayout {
   }
   for (const t of plan.tenants) if (t.hardwareId) writeFileSync(`${p.pinsDir}/${t.key}`, `${t.hardwareId}\n`);
   for (const t of plan.tenants) writeFileSync(`${p.certPinsDir}/${t.key}`, `${certFingerprint(pem(`${t.key}.crt`))}\n`);
-  writeFileSync(p.authVerifyHook, renderAuthVerifyHook(plan.stack, plan.unpinnedPolicy, layout), { mode: 0o755 });
+  for (const t of plan.tenants) writeFileSync(`${p.tc2PinsDir}/${t.key}`, `${pem(`${t.key}.tc2id`)}\n`);
+  const sp = plan.servers.find((x) => x.name === server)!;
+  writeFileSync(p.authVerifyHook, renderAuthVerifyHook(plan, sp, layout), { mode: 0o755 });
+  mkdirSync(layout.confDir, { recursive: true });
+  writeFileSync(enrolResponderPath(layout), renderEnrolResponder(plan.stack, enrolPeers(plan, sp), layout), { mode: 0o755 });
   writeFileSync(p.connectHook, renderConnectHook(plan.stack), { mode: 0o755 });
   writeFileSync(p.disconnectHook, renderDisconnectHook(plan.stack), { mode: 0o755 });
+  writeFileSync(p.tlsCryptV2VerifyHook, renderTlsCryptV2VerifyHook(plan.stack, layout), { mode: 0o755 });
   return layout;
 }
 
 function bundle(tenantKey: string, certName = tenantKey): string {
   const t = plan.tenants.find((x) => x.key === tenantKey)!;
   const file = join(root, `${certName}.ovpn`);
-  writeFileSync(file, renderClientBundle(plan, t, { caPem: pem("ca.crt"), certPem: pem(`${certName}.crt`), keyPem: pem(`${certName}.key`), tlsCryptKey: pem("tls-crypt.key") }), { mode: 0o600 });
+  writeFileSync(file, renderClientBundle(plan, t, { caPem: pem("ca.crt"), certPem: pem(`${certName}.crt`), keyPem: pem(`${certName}.key`), tlsCryptV2Key: pem(`${tenantKey}.tc2`) }), { mode: 0o600 });
   return file;
 }
 
@@ -124,6 +140,8 @@ function topology(): void {
   link("c0", NS.c, "rc", NS.r);
   link("pub0", NS.vpn1, "r1", NS.r);
   link("pub0", NS.vpn2, "r2", NS.r);
+  // The management network between the two servers (the enrolment responders talk over it).
+  link("mgmt0", NS.vpn1, "mgmt0", NS.vpn2);
   const ip = (ns: string, ...a: string[]) => sh(["ip", "-n", ns, ...a]);
   for (const ns of Object.values(NS)) ip(ns, "link", "set", "lo", "up");
   ip(NS.c, "addr", "add", "198.18.0.2/24", "dev", "c0");
@@ -143,6 +161,26 @@ function topology(): void {
     ip(NS[s.name], "addr", "add", `${s.publicIp}/24`, "dev", "pub0");
     ip(NS[s.name], "link", "set", "pub0", "up");
     ip(NS[s.name], "route", "add", "default", "via", "192.0.2.1");
+    ip(NS[s.name], "addr", "add", `${s.mgmtIp}/24`, "dev", "mgmt0");
+    ip(NS[s.name], "link", "set", "mgmt0", "up");
+  }
+}
+
+/** The OpenVPN account, created by the setup script's own lines. */
+const svc = { uid: -1, gid: -1 };
+function serviceUser(): void {
+  sh(["sh", "-c", ensureServiceUser()]);
+  svc.uid = Number(sh(["id", "-u", OPENVPN_USER]).trim());
+  svc.gid = Number(sh(["id", "-g", OPENVPN_USER]).trim());
+}
+
+/** Each server's enrolment responder as its unit runs it (the listen command, as the OpenVPN user). */
+function startResponders(): void {
+  for (const s of plan.servers) {
+    const fd = openSync(join(root, `enrol-${s.name}.log`), "w");
+    const cmd = responderCommand(enrolPeers(plan, s), layouts.get(s.name)!);
+    procs.push(spawn("ip", ["netns", "exec", NS[s.name], "setpriv", `--reuid=${OPENVPN_USER}`, `--regid=${OPENVPN_USER}`, "--init-groups", "--", ...cmd], { stdio: ["ignore", fd, fd] }));
+    closeSync(fd);
   }
 }
 
@@ -156,9 +194,11 @@ beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error("test/e2e needs root (network namespaces, tun devices)");
   expect(plan.servers.map((s) => s.publicIp)).toEqual(["192.0.2.3", "192.0.2.4"]);
   makePki(pkiDir);
-  chmodSync(root, 0o755); // nobody (OpenVPN after its privilege drop) must reach the ccd dir and hooks
+  chmodSync(root, 0o755); // the OpenVPN user (after its privilege drop) must reach the ccd dir and hooks
+  serviceUser();
   for (const s of ["vpn1", "vpn2"] as const) layouts.set(s, installServer(s));
   topology();
+  startResponders();
   for (const inst of plan.instances) {
     const conf = openvpnFilePaths(layouts.get(inst.server)!).configs[inst.proto];
     servers.set(inst.id, start(inst.id, NS[inst.server], ["--config", conf]));
@@ -173,13 +213,13 @@ afterAll(async () => {
 });
 
 describe("rendered server configs under openvpn 2.6", () => {
-  it.each(["vpn1-udp", "vpn1-tcp", "vpn2-udp", "vpn2-tcp"])("%s starts, binds its public IP, drops to nobody, no option refused", (id) => {
+  it.each(["vpn1-udp", "vpn1-tcp", "vpn2-udp", "vpn2-tcp"])("%s starts, binds its public IP, drops to the OpenVPN user, no option refused", (id) => {
     const text = log(id);
     const inst = instance(id);
     const ip = plan.servers.find((s) => s.name === inst.server)!.publicIp;
     expect(text).not.toMatch(/Options error|Unrecognized option|WARNING: .*ignored/);
     expect(text).toContain(`link local (bound): [AF_INET]${ip}:${inst.port}`);
-    expect(text).toContain("UID set to nobody");
+    expect(text).toContain(`UID set to ${OPENVPN_USER}`);
     expect(text).toContain(`net_addr_v4_add: ${inst.gateway}/${inst.prefix} dev ${inst.dev}`);
   });
 });
@@ -249,7 +289,7 @@ describe("rendered client bundle and hooks under openvpn 2.6", () => {
     expect(existsSync(join(openvpnFilePaths(layouts.get("vpn1")!).enrolledDir, "stranger"))).toBe(false);
   });
 
-  it("unpinned coop-sur enrols on first use (written by nobody); with UDP dropped it falls back to vpn1/TCP-443", async () => {
+  it("unpinned coop-sur enrols on first use for both servers (written by the OpenVPN user); with UDP dropped it falls back to vpn1/TCP-443", async () => {
     const enrolled = join(openvpnFilePaths(layouts.get("vpn1")!).enrolledDir, "coop-sur");
     inNs(NS.r, "iptables", "-A", "FORWARD", "-p", "udp", "--dport", "1194", "-j", "DROP");
     const coop = start("client-coop", NS.c, ["--config", bundle("coop-sur"), "--setenv", "UV_HWID", ID_COOP]);
@@ -259,8 +299,9 @@ describe("rendered client bundle and hooks under openvpn 2.6", () => {
     // Two UDP remotes at server-poll-timeout each, then TCP.
     expect(ms).toBeGreaterThan(2 * plan.servers[0].pollTimeout * 1000 - 1000);
     expect(readFileSync(enrolled, "utf8")).toBe(`${ID_COOP}\n`);
-    expect(statSync(enrolled).uid).toBe(65534);
-    expect(log("vpn1-tcp")).toContain("lr-auth: cn=coop-sur ACCEPT: enrolled on first use");
+    expect(statSync(enrolled).uid).toBe(svc.uid);
+    expect(readFileSync(join(openvpnFilePaths(layouts.get("vpn2")!).enrolledDir, "coop-sur"), "utf8")).toBe(`${ID_COOP}\n`);
+    expect(log("vpn1-tcp")).toContain("lr-auth: cn=coop-sur ACCEPT: enrolled on first use (replica on vpn2)");
     await stop(coop, "SIGTERM");
     expect(log("vpn1-tcp")).toMatch(/lr-disconnect: cn=coop-sur tunnel=10\.255\.64\.3 /);
   });

@@ -137,6 +137,12 @@ describe("no secret in plain text", () => {
     expect(plaintextSecretViolations("command:local:Command", { create: "cat", stdin: `-----BEGIN EC PRIVATE KEY-----` })).toEqual([
       "command feeds key material on stdin but does not mark stdout and stderr secret (additionalSecretOutputs)",
     ]);
+    // tls-crypt-v2 keys (render/tls-crypt-v2.ts) are key material too: the server key rides in the setup script.
+    for (const kind of ["server", "client"]) {
+      expect(plaintextSecretViolations(CMD, { create: "bash -s", stdin: `-----BEGIN OpenVPN tls-crypt-v2 ${kind} key-----\n00\n` }, ["stdout"])).toEqual([
+        "command feeds key material on stdin but does not mark stderr secret (additionalSecretOutputs)",
+      ]);
+    }
   });
 
   test("a world-readable snippet holding a key", () => {

@@ -12,12 +12,13 @@ import { readStackFile } from "../../config/load";
 import { buildPlan } from "../../plan/build";
 import { renderCcd } from "../../render/ccd";
 import { PRODUCTION_SERVER_LAYOUT } from "../../render/layout";
-import { FAKE_HOST_KEY, fakeHostKey, fakeMac } from "../../bench/fakes";
+import { FAKE_HOST_KEY, fakeHex, fakeHostKey, fakeMac } from "../../bench/fakes";
+import { clientKeyId, serverKeyFile, tenantClientKeyFile } from "../../render/tls-crypt-v2";
 import { FAKE_SECRETS, FAKE_SSH_PUBLIC_KEY, ProgramRun, Recorded, byName, countByType, fakeKeyPem, fakePassword, plainStrings, reveal, runProgram, writtenFiles } from "./harness";
 
 const ROOT = `${__dirname}/../..`;
 /** Custom resources each Tenant component declares (see components/tenant.ts). */
-const PER_TENANT_SUFFIXES = ["vnc-password", "vnc-pw", "vm", "ipfilter", "firewall", "key", "csr", "cert", "vpn1", "vpn2"];
+const PER_TENANT_SUFFIXES = ["vnc-password", "vnc-pw", "vm", "ipfilter", "firewall", "key", "csr", "cert", "tls-crypt-v2", "vpn1", "vpn2"];
 
 /** Exact count per type for a stack with `n` tenants and an existing template (no template resources). */
 function expectedCounts(n: number): Record<string, number> {
@@ -35,7 +36,8 @@ function expectedCounts(n: number): Record<string, number> {
     "librerouter:template:VmTemplate": 1,
     "librerouter:pki:Pki": 1,
     "tls:index/selfSignedCert:SelfSignedCert": 1,
-    "random:index/randomBytes:RandomBytes": 1,
+    // the tls-crypt-v2 server key, and each tenant's client key Kc
+    "random:index/randomBytes:RandomBytes": n + 1,
     "librerouter:vpn:OpenVpnServer": 2,
     "librerouter:services:CommonServices": 1,
     "librerouter:tenant:Tenant": n,
@@ -80,9 +82,9 @@ describe.each(STACKS)("stack $stack", ({ stack, tenants }) => {
     expect(plan.tenants).toHaveLength(tenants);
   });
 
-  test("exact resource count per type (10 custom resources per tenant + 25 fixed)", () => {
+  test("exact resource count per type (11 custom resources per tenant + 25 fixed)", () => {
     expect(countByType(run().resources)).toEqual(expectedCounts(tenants));
-    expect(run().resources.filter((r) => r.custom)).toHaveLength(10 * tenants + 25);
+    expect(run().resources.filter((r) => r.custom)).toHaveLength(11 * tenants + 25);
   });
 
   test("every tenant's resources are named from its key, exactly once each", () => {
@@ -103,6 +105,7 @@ describe.each(STACKS)("stack $stack", ({ stack, tenants }) => {
   test("no plain input anywhere holds a private key, a password or the SSH key", () => {
     const secrets = [
       "PRIVATE KEY",
+      "OpenVPN tls-crypt-v2",
       FAKE_SECRETS.proxmoxPassword,
       ...plan.tenants.map((t) => fakePassword(`tenant-${t.key}-vnc-password`)),
     ];
@@ -237,6 +240,20 @@ describe("stack minimal: key inputs", () => {
     expect(get("tenant-acme-key").inputs).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P256" });
   });
 
+  test("tenant acme's tls-crypt-v2 key: 256 random bytes renewed with its private key, wrapped into the secret bundle, its key id pinned in plain", () => {
+    expect(get("tenant-acme-tls-crypt-v2").inputs).toEqual({ length: 256, keepers: { certKey: expect.any(String) } });
+    const kc = fakeHex("tenant-acme-tls-crypt-v2", 512);
+    const key = tenantClientKeyFile(serverKeyFile(fakeHex("pki-tls-crypt-v2", 256)), kc, "acme");
+    const bundles = run().outputs.tenantSecrets.value as Record<string, { clientBundle: string }>;
+    expect(bundles["acme"].clientBundle).toContain(`<tls-crypt-v2>\n${key.trimEnd()}\n</tls-crypt-v2>`);
+    expect(bundles["acme"].clientBundle).not.toMatch(/<tls-crypt>|Static key/);
+    for (const vpn of ["vpn1", "vpn2"]) {
+      const stdin = get(`tenant-acme-${vpn}`).inputs.stdin;
+      expect(typeof stdin).toBe("string"); // not secret: the pin is a hash prefix, the script carries no key
+      expect(writtenFiles(String(stdin)).get(`${PRODUCTION_SERVER_LAYOUT.openvpnDir}/tc2-pins/acme`)).toEqual({ mode: "0640", content: `${clientKeyId(kc)}\n` });
+    }
+  });
+
   test("tenant acme's command on vpn1: apply and delete on stdin, re-run in place, through the host, host keys pinned", () => {
     const c = get("tenant-acme-vpn1").inputs;
     // No triggers: a changed stdin is an update, never a replacement that ends with the old delete.
@@ -297,13 +314,16 @@ describe("stack minimal: key inputs", () => {
     const script = String(reveal(c.stdin));
     expect(script.split("\n")[0]).toBe(`# target: ${fakeMac("vpn1-vm#0")}`);
     const dir = PRODUCTION_SERVER_LAYOUT.openvpnDir;
-    for (const path of [`${dir}/udp.conf`, `${dir}/tcp.conf`, `${dir}/hooks/auth-verify.sh`, `${dir}/pki/server.key`, `${dir}/pki/tls-crypt.key`]) {
+    for (const path of [`${dir}/udp.conf`, `${dir}/tcp.conf`, `${dir}/hooks/auth-verify.sh`, `${dir}/pki/server.key`, `${dir}/pki/tls-crypt-v2-server.key`, `${dir}/hooks/tls-crypt-v2-verify.sh`]) {
       expect(script).toContain(path);
     }
     const files = writtenFiles(script);
     expect(files.get(`${dir}/pki/server.key`)).toEqual({ mode: "0600", content: fakeKeyPem("vpn1-key") });
-    expect(files.get(`${dir}/pki/tls-crypt.key`)?.mode).toBe("0600");
-    expect(files.get(`${dir}/pki/tls-crypt.key`)?.content).toMatch(/^-----BEGIN OpenVPN Static key V1-----\n([0-9a-f]{32}\n){16}-----END OpenVPN Static key V1-----\n$/);
+    // The server key from the Pki's 128 random bytes, the same on both servers; no tls-crypt v1 group key any more.
+    expect(files.get(`${dir}/pki/tls-crypt-v2-server.key`)).toEqual({ mode: "0600", content: serverKeyFile(fakeHex("pki-tls-crypt-v2", 256)) });
+    expect(writtenFiles(String(reveal(get("vpn2-setup").inputs.stdin))).get(`${dir}/pki/tls-crypt-v2-server.key`)).toEqual(files.get(`${dir}/pki/tls-crypt-v2-server.key`));
+    expect([...files.keys()].filter((f) => /tls-crypt\.key$/.test(f))).toEqual([]);
+    expect(files.get(`${dir}/udp.conf`)?.content).toContain(`\ntls-crypt-v2 ${dir}/pki/tls-crypt-v2-server.key force-cookie\ntls-crypt-v2-verify ${dir}/hooks/tls-crypt-v2-verify.sh\n`);
     expect(files.get(`${dir}/udp.conf`)?.content).toContain("proto udp4\n");
     expect(files.get(`${dir}/tcp.conf`)?.content).toContain("proto tcp4-server\n");
     expect(get("vpn1-csr").inputs.subject).toEqual({ commonName: "lr-vpn1" });
@@ -329,6 +349,9 @@ describe("stack minimal: key inputs", () => {
       "/etc/bind/librerouter/2.0.192.in-addr.arpa.zone",
       "/etc/bind/named.conf.librerouter",
       "/etc/bind/named.conf.options",
+      // the public side's INPUT policy (DNS only) and its boot unit
+      "/etc/librerouter/services-firewall",
+      "/etc/systemd/system/librerouter-services-firewall.service",
     ]);
     expect(files.get("/etc/bind/librerouter/2.0.192.in-addr.arpa.zone")?.content).toContain("6\tIN\tPTR\tacme.tenants.minimal.example.net.\n");
     expect(reveal(c.connection)).toMatchObject({ host: "192.168.100.13", hostKey: fakeHostKey("services-hostkey"), proxy: { host: "pve-minimal.example.net", hostKey: FAKE_HOST_KEY } });

@@ -17,7 +17,7 @@ import { type Scenario, invariantViolations, scenario, stackConfig } from "./eng
 
 const TIMEOUT = 300_000;
 /** Custom resources of one tenant (components/tenant.ts, components/tenant-firewall.ts). */
-const TENANT_PARTS = ["cert", "csr", "firewall", "ipfilter", "key", "vm", "vnc-password", "vnc-pw", "vpn1", "vpn2"];
+const TENANT_PARTS = ["cert", "csr", "firewall", "ipfilter", "key", "tls-crypt-v2", "vm", "vnc-password", "vnc-pw", "vpn1", "vpn2"];
 const tenantOf = (key: string) => (name: string) => name === `tenant-${key}` || name.startsWith(`tenant-${key}-`);
 
 /** Minimal with slot 50 unsold (49 tenants): the base for adding a tenant into slot 50. */
@@ -49,7 +49,7 @@ describe("add a tenant (newco in free slot 50)", () => {
     s = await scenario("add tenant newco", "minimal", before, after);
   }, TIMEOUT);
 
-  test("creates newco's component and its 10 resources; only the reverse zone on the services VM is updated in place", () => {
+  test("creates newco's component and its 11 resources; only the reverse zone on the services VM is updated in place", () => {
     expect(s.changes).toEqual([
       // The PTR zone lists every tenant (render/reverse-dns.ts): named, in place, no delete script.
       ["update", "services-setup", ["stdin"]],
@@ -165,12 +165,33 @@ describe("re-issue one tenant's certificate (pulumi up --replace its private key
     s = await scenario("--replace tenant-acme-key", "minimal", stackConfig("minimal"), stackConfig("minimal"), { replace: ["tenant-acme-key"] });
   }, TIMEOUT);
 
-  test("new key, request and certificate; the certificate pin on both servers is updated in place (the old one is refused at once)", () => {
+  test("new key, request, certificate and tls-crypt-v2 key; both pins on both servers are updated in place (the old ones are refused at once)", () => {
     expect(s.changes).toEqual([
       ["replace", "tenant-acme-cert", ["certRequestPem"]],
       ["replace", "tenant-acme-csr", ["privateKeyPem"]],
       ["replace", "tenant-acme-key", ["id"]],
+      // Kc's keepers hold the private key's id: one `--replace` re-issues the whole bundle.
+      ["replace", "tenant-acme-tls-crypt-v2", ["keepers"]],
       // The pin is the new certificate's fingerprint, in the command's stdin: an update, never the old delete.
+      ["update", "tenant-acme-vpn1", ["stdin"]],
+      ["update", "tenant-acme-vpn2", ["stdin"]],
+    ]);
+  });
+
+  test("invariants (no delete script: the tenant keeps its ccd, pins and routes)", () => {
+    expect(invariantViolations(s, tenantOf("acme"))).toEqual([]);
+  });
+});
+
+describe("re-issue one tenant's tls-crypt-v2 key alone (pulumi up --replace its RandomBytes)", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await scenario("--replace tenant-acme-tls-crypt-v2", "minimal", stackConfig("minimal"), stackConfig("minimal"), { replace: ["tenant-acme-tls-crypt-v2"] });
+  }, TIMEOUT);
+
+  test("a new Kc; the key id pinned on both servers is updated in place (the old key is refused before TLS); the certificate stays", () => {
+    expect(s.changes).toEqual([
+      ["replace", "tenant-acme-tls-crypt-v2", ["id"]],
       ["update", "tenant-acme-vpn1", ["stdin"]],
       ["update", "tenant-acme-vpn2", ["stdin"]],
     ]);

@@ -26,16 +26,22 @@ describe("fail closed", () => {
       "net.ipv6.conf.default.autoconf = 0",
       "net.ipv6.conf.*.autoconf = 0",
       "net.ipv6.conf.default.disable_ipv6 = 1",
+      "net.ipv4.conf.default.arp_ignore = 1",
+      "net.ipv4.conf.default.arp_announce = 2",
       "",
     ]);
   });
 
   it("base and apply-all close FORWARD right after taking the lock and open forwarding as their very last step", () => {
-    for (const f of ["cmd_base", "cmd_apply_all"]) {
-      const lines = body(f);
-      expect(lines.slice(0, 2)).toEqual(["lock", "close_forward"]);
-      expect(lines[lines.length - 1]).toBe("open_forward");
-    }
+    // One rebuild sequence for both (and for apply on a flushed firewall): rebuild_all closes, rebuild_firewall opens.
+    expect(body("cmd_base")).toEqual(["rebuild_all"]);
+    expect(body("cmd_apply_all")).toEqual(["rebuild_all tenants"]);
+    const all = body("rebuild_all");
+    expect(all.slice(0, 2)).toEqual(["lock", "close_forward"]);
+    expect(all[all.length - 1]).toBe('rebuild_firewall "${1:-}"');
+    const fw = body("rebuild_firewall");
+    expect(fw[fw.length - 1]).toBe("open_forward");
+    expect(body("cmd_apply").slice(-3)).toEqual(["close_forward", "rebuild_firewall", "fi"]);
     expect(body("close_forward")).toEqual(['"$IPT" -P FORWARD DROP']);
     expect(body("open_forward")).toEqual(['"$SYSCTL" -q -w net.ipv4.ip_forward=1']);
   });

@@ -4,7 +4,7 @@ import { renderServerConfig } from "../../render/openvpn-server";
 import { serverFiles } from "../../render/server-files";
 import { twoTenantPlan } from "./openvpn/fixture";
 
-const secrets = { caPem: "CA-PEM", certPem: "CERT-PEM", keyPem: "KEY-PEM", tlsCryptKey: "TLS-CRYPT" };
+const secrets = { caPem: "CA-PEM", certPem: "CERT-PEM", keyPem: "KEY-PEM", tlsCryptV2Key: "TLS-CRYPT-V2" };
 
 describe("serverFiles", () => {
   const plan = twoTenantPlan();
@@ -18,10 +18,11 @@ describe("serverFiles", () => {
       ["/etc/openvpn/server/hooks/auth-verify.sh", "0750"],
       ["/etc/openvpn/server/hooks/client-connect.sh", "0750"],
       ["/etc/openvpn/server/hooks/client-disconnect.sh", "0750"],
+      ["/etc/openvpn/server/hooks/tls-crypt-v2-verify.sh", "0750"],
       ["/etc/openvpn/server/pki/ca.crt", "0644"],
       ["/etc/openvpn/server/pki/server.crt", "0644"],
       ["/etc/openvpn/server/pki/server.key", "0600"],
-      ["/etc/openvpn/server/pki/tls-crypt.key", "0600"],
+      ["/etc/openvpn/server/pki/tls-crypt-v2-server.key", "0600"],
     ]);
   });
 
@@ -29,6 +30,6 @@ describe("serverFiles", () => {
     expect(files[0].content).toBe(renderServerConfig(plan.stack, vpn2, vpn2.instances[0], PRODUCTION_SERVER_LAYOUT));
     expect(files[0].content).toContain("port 1194");
     expect(files[1].content).toBe(renderServerConfig(plan.stack, vpn2, vpn2.instances[1], PRODUCTION_SERVER_LAYOUT));
-    expect(files.slice(5).map((f) => f.content)).toEqual(["CA-PEM", "CERT-PEM", "KEY-PEM", "TLS-CRYPT"]);
+    expect(files.slice(6).map((f) => f.content)).toEqual(["CA-PEM", "CERT-PEM", "KEY-PEM", "TLS-CRYPT-V2"]);
   });
 });

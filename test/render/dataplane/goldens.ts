@@ -15,6 +15,8 @@ import { twoTenantPlan } from "./fixture";
 /** A placeholder key the setup script must carry only as base64. */
 /** A real self-signed P-256 certificate (CN acme; its key was thrown away): the tenant scripts pin its fingerprint. */
 export const GOLDEN_CERT = "-----BEGIN CERTIFICATE-----\nMIIBczCCARmgAwIBAgIUPnjgNCnOkek9+EZ/mO3p2hXrI3EwCgYIKoZIzj0EAwIw\nDzENMAsGA1UEAwwEYWNtZTAeFw0yNjEyMDEyMjEwMzFaFw0zNjExMjgyMjEwMzFa\nMA8xDTALBgNVBAMMBGFjbWUwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAARVnm8S\nwF8E3YaC8ZEQeoKVa8RiEuEupfBtXlq+8nAc7GXyS+9NAf2/a6cmZXupUSYIMY5Q\nrl1rQrp48RinEGZEo1MwUTAdBgNVHQ4EFgQUknesEtrwtHMRP/Bghpf2Z938e8Mw\nHwYDVR0jBBgwFoAUknesEtrwtHMRP/Bghpf2Z938e8MwDwYDVR0TAQH/BAUwAwEB\n/zAKBggqhkjOPQQDAgNIADBFAiEAvl8PZR2rK3uX2sF2qA+nsFdA73R0Rm4beAq1\nNvxP8JICIDKaXP7vYe7oI7Ybmx3Auwg28/H4kfTyn5sUeraOudVR\n-----END CERTIFICATE-----\n";
+/** The tls-crypt-v2 key id the tenant scripts pin (render/tls-crypt-v2.ts clientKeyId). */
+export const GOLDEN_TC2_ID = "0123456789abcdef";
 export const GOLDEN_KEY = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIGOLDENGOLDENGOLDENGOLDENGOLDENGOLDEN\n-----END PRIVATE KEY-----\n";
 
 export function dataplaneGoldens(): GoldenSet {
@@ -32,9 +34,9 @@ export function dataplaneGoldens(): GoldenSet {
     ...trunkNicFiles(L, "bc:24:11:5e:00:01").map((f): [string, string] => [f.path.split("/").pop() ?? "", f.content]),
     ["acme.vpn1.env", renderTenantEnv(plan.stack, vpn1, acme)],
     ["coop-sur.vpn2.env", renderTenantEnv(plan.stack, vpn2, coop)],
-    ["tenant-apply.acme.vpn1.sh", tenantServerScripts(plan, vpn1, acme, L, GOLDEN_CERT).apply],
-    ["tenant-apply.coop-sur.vpn1.sh", tenantServerScripts(plan, vpn1, coop, L, GOLDEN_CERT).apply],
-    ["tenant-delete.acme.vpn1.sh", tenantServerScripts(plan, vpn1, acme, L, GOLDEN_CERT).delete],
+    ["tenant-apply.acme.vpn1.sh", tenantServerScripts(plan, vpn1, acme, L, GOLDEN_CERT, GOLDEN_TC2_ID).apply],
+    ["tenant-apply.coop-sur.vpn1.sh", tenantServerScripts(plan, vpn1, coop, L, GOLDEN_CERT, GOLDEN_TC2_ID).apply],
+    ["tenant-delete.acme.vpn1.sh", tenantServerScripts(plan, vpn1, acme, L, GOLDEN_CERT, GOLDEN_TC2_ID).delete],
     ["host-console.sh", renderHostConsoleFirewall(plan, H)],
     ["librerouter-console-firewall.service", renderHostFirewallUnit(plan, H)],
     ["host-console-install.sh", host.apply],

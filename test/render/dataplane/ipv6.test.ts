@@ -30,9 +30,12 @@ describe("lr-dataplane IPv6", () => {
     expect(apply.indexOf("ipv6_defaults || true")).toBeGreaterThan(-1);
     expect(apply.indexOf("ipv6_defaults || true")).toBeLessThan(apply.indexOf("run_batch"));
     expect(apply.indexOf("link_sysctls")).toBe(apply.indexOf("run_batch") + 1);
-    const all = body("cmd_apply_all");
-    expect(all.indexOf("set_sysctls")).toBeLessThan(all.indexOf("run_batch"));
-    expect(all.indexOf("link_sysctls")).toBe(all.indexOf("run_batch") + 1);
+    // apply-all: rebuild_all sets the sysctls, then rebuild_firewall runs the tenants' batch.
+    expect(body("cmd_apply_all")).toEqual(["rebuild_all tenants"]);
+    const all = body("rebuild_all");
+    expect(all.indexOf("set_sysctls")).toBeLessThan(all.indexOf('rebuild_firewall "${1:-}"'));
+    const fw = body("rebuild_firewall");
+    expect(fw.indexOf("link_sysctls")).toBe(fw.indexOf("run_batch") + 1);
     expect(body("set_sysctls")).toContain("ipv6_defaults || return 0");
   });
 
@@ -41,6 +44,8 @@ describe("lr-dataplane IPv6", () => {
       "local name",
       `for name in "\${LINKS[@]}"; do`,
       `printf '1' >"/proc/sys/net/ipv4/conf/$name/rp_filter"`,
+      `printf '1' >"/proc/sys/net/ipv4/conf/$name/arp_ignore"`,
+      `printf '2' >"/proc/sys/net/ipv4/conf/$name/arp_announce"`,
       "[[ -d $V6/$name ]] || continue",
       `printf '0' >"$V6/$name/accept_ra"`,
       `printf '0' >"$V6/$name/autoconf"`,

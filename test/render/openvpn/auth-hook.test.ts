@@ -1,8 +1,9 @@
 /**
  * The auth-user-pass-verify hook, run for real: `env -i` (no PATH, as OpenVPN runs it) against a temp layout.
- * OpenVPN itself running it as nobody is covered by test/e2e/openvpn-parse.test.ts.
+ * Its peer (enrolment on both servers) is in ./enrol.test.ts; OpenVPN itself running it as the OpenVPN user is
+ * covered by test/e2e/openvpn-parse.test.ts.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import fc from "fast-check";
 import { TENANT_KEY } from "../../../config/schema";
@@ -11,6 +12,10 @@ import type { ServerLayout } from "../../../render/layout";
 import { openvpnFilePaths } from "../../../render/openvpn-server";
 import { shellcheck } from "../../tools/shellcheck";
 import { tempLayout, twoTenantPlan } from "./fixture";
+
+const planFor = (policy: "enrol" | "refuse") => twoTenantPlan({ hostnames: ["vpn1.example.net", "vpn2.example.net"], unpinnedPolicy: policy });
+/** Enrolment roles with a peer at an address where nothing listens: these tests never get that far but for the refusal. */
+const NO_PEER = { server: "vpn1", selfIp: "127.0.0.2", peer: "vpn2", peerIp: "127.0.0.1", port: 1023 + 1, authority: true } as const;
 
 const ID_A = "a".repeat(64);
 const ID_B = "b".repeat(64);
@@ -33,7 +38,8 @@ function install(policy: "enrol" | "refuse", tenants = ["acme", "coop-sur"]): Se
   for (const d of [p.hooksDir, p.pinsDir, p.certPinsDir, p.enrolledDir, p.ccdDirs.udp, p.ccdDirs.tcp]) mkdirSync(d, { recursive: true });
   for (const t of tenants) writeFileSync(`${p.ccdDirs.tcp}/${t}`, "ifconfig-push 10.255.64.2 255.255.192.0\n");
   for (const t of tenants) writeFileSync(`${p.certPinsDir}/${t}`, `${CERT[t]}\n`);
-  writeFileSync(p.authVerifyHook, renderAuthVerifyHook("golden", policy, layout));
+  const plan = planFor(policy);
+  writeFileSync(p.authVerifyHook, renderAuthVerifyHook(plan, plan.servers[0], layout, NO_PEER));
   chmodSync(p.authVerifyHook, 0o755);
   writeFileSync(`${root}/via-file`, "\n\n");
   return { root, layout, hook: p.authVerifyHook };
@@ -52,7 +58,6 @@ function run(s: Server, env: Record<string, string>): { code: number | null; log
 }
 
 const pin = (s: Server, cn: string, value: string) => writeFileSync(`${openvpnFilePaths(s.layout).pinsDir}/${cn}`, `${value}\n`);
-const enrolled = (s: Server, cn: string) => readFileSync(`${openvpnFilePaths(s.layout).enrolledDir}/${cn}`, "utf8");
 
 const servers: Server[] = [];
 const fresh = (policy: "enrol" | "refuse" = "enrol", tenants?: string[]) => {
@@ -71,55 +76,48 @@ describe("auth-verify hook: ops pins", () => {
     expect(run(s, { common_name: "acme", IV_HWADDR: MAC })).toEqual({ code: 1, log: "lr-auth: cn=acme REJECT: hwid does not match ops pin" });
   });
 
-  it("compares a MAC pin with IV_HWADDR (case-insensitive), not with UV_HWID", () => {
+  it("compares a MAC pin (ops only) with IV_HWADDR as OpenVPN writes it (lowercase), not with UV_HWID", () => {
     const s = fresh();
     pin(s, "acme", MAC);
-    expect(run(s, { common_name: "acme", IV_HWADDR: MAC.toUpperCase(), UV_HWID: ID_A })).toEqual({ code: 0, log: "lr-auth: cn=acme ACCEPT: mac matches ops pin" });
+    expect(run(s, { common_name: "acme", IV_HWADDR: MAC, UV_HWID: ID_A })).toEqual({ code: 0, log: "lr-auth: cn=acme ACCEPT: mac matches ops pin" });
     expect(run(s, { common_name: "acme", IV_HWADDR: "02:00:5e:00:53:02" })).toEqual({ code: 1, log: "lr-auth: cn=acme REJECT: mac does not match ops pin" });
+    // No tr: an uppercase claim is not normalised but refused.
+    expect(run(s, { common_name: "acme", IV_HWADDR: MAC.toUpperCase() })).toEqual({ code: 1, log: "lr-auth: cn=acme REJECT: mac does not match ops pin" });
     expect(run(s, { common_name: "acme", UV_HWID: ID_A }).code).toBe(1);
   });
 
   it("lets the ops pin win over an earlier enrolment", () => {
     const s = fresh();
-    expect(run(s, { common_name: "acme", UV_HWID: ID_B }).code).toBe(0);
+    writeFileSync(`${openvpnFilePaths(s.layout).enrolledDir}/acme`, `${ID_B}\n`);
+    expect(run(s, { common_name: "acme", UV_HWID: ID_B })).toEqual({ code: 0, log: "lr-auth: cn=acme ACCEPT: hwid matches enrolled pin" });
     pin(s, "acme", ID_A);
     expect(run(s, { common_name: "acme", UV_HWID: ID_B })).toEqual({ code: 1, log: "lr-auth: cn=acme REJECT: hwid does not match ops pin" });
     expect(run(s, { common_name: "acme", UV_HWID: ID_A }).code).toBe(0);
   });
+
+  it("an uppercase launcher ID is refused, not lowercased (the launcher and the pins are lowercase)", () => {
+    const s = fresh();
+    pin(s, "acme", ID_A);
+    expect(run(s, { common_name: "acme", UV_HWID: ID_A.toUpperCase() })).toEqual({ code: 1, log: "lr-auth: cn=acme REJECT: hwid does not match ops pin" });
+  });
 });
 
 describe("auth-verify hook: unpinned tenants", () => {
-  it("enrol: the first ID is stored and later connections must match it", () => {
+  it("enrol: a local record decides without the peer; without one and the peer unreachable, nothing is enrolled", () => {
     const s = fresh();
-    expect(run(s, { common_name: "coop-sur", UV_HWID: ID_A, IV_HWADDR: MAC })).toEqual({ code: 0, log: "lr-auth: cn=coop-sur ACCEPT: enrolled on first use" });
-    expect(enrolled(s, "coop-sur")).toBe(`${ID_A}\n`);
-    expect(run(s, { common_name: "coop-sur", UV_HWID: ID_A })).toEqual({ code: 0, log: "lr-auth: cn=coop-sur ACCEPT: hwid matches enrolled pin" });
-    expect(run(s, { common_name: "coop-sur", UV_HWID: ID_B })).toEqual({ code: 1, log: "lr-auth: cn=coop-sur REJECT: hwid does not match enrolled pin" });
-    expect(readdirSync(openvpnFilePaths(s.layout).enrolledDir)).toEqual(["coop-sur"]);
+    writeFileSync(`${openvpnFilePaths(s.layout).enrolledDir}/acme`, `${ID_A}\n`);
+    expect(run(s, { common_name: "acme", UV_HWID: ID_A })).toEqual({ code: 0, log: "lr-auth: cn=acme ACCEPT: hwid matches enrolled pin" });
+    expect(run(s, { common_name: "acme", UV_HWID: ID_B })).toEqual({ code: 1, log: "lr-auth: cn=acme REJECT: hwid does not match enrolled pin" });
+    expect(run(s, { common_name: "coop-sur", UV_HWID: ID_A })).toEqual({ code: 1, log: "lr-auth: cn=coop-sur REJECT: enrolment needs both servers: vpn2 did not answer" });
+    expect(readdirSync(openvpnFilePaths(s.layout).enrolledDir)).toEqual(["acme"]);
   });
 
-  it("enrol: without the launcher's ID the MAC is enrolled; without either, nothing is", () => {
+  it("enrol: a MAC alone (IV_HWADDR) is never enrolled", () => {
     const s = fresh();
-    expect(run(s, { common_name: "coop-sur" })).toEqual({ code: 1, log: "lr-auth: cn=coop-sur REJECT: no pin and no UV_HWID or IV_HWADDR to enrol" });
-    expect(run(s, { common_name: "coop-sur", UV_HWID: "not-hex", IV_HWADDR: MAC }).code).toBe(0);
-    expect(enrolled(s, "coop-sur")).toBe(`${MAC}\n`);
-  });
-
-  it("enrol: of 8 simultaneous first connections with different IDs exactly one wins", async () => {
-    const s = fresh();
-    const ids = [..."12345678"].map((c) => c.repeat(64));
-    const codes = await Promise.all(
-      ids.map(
-        (id) =>
-          new Promise<number | null>((resolve) => {
-            const child = spawn("/usr/bin/env", ["-i", "common_name=coop-sur", `tls_digest_sha256_0=${CERT["coop-sur"]}`, `UV_HWID=${id}`, s.hook, `${s.root}/via-file`], { stdio: "ignore" });
-            child.on("exit", (code) => resolve(code));
-          }),
-      ),
-    );
-    expect(codes.filter((c) => c === 0)).toHaveLength(1);
-    expect(enrolled(s, "coop-sur")).toBe(`${ids[codes.indexOf(0)]}\n`);
-    expect(readdirSync(openvpnFilePaths(s.layout).enrolledDir)).toEqual(["coop-sur"]);
+    const want = { code: 1, log: "lr-auth: cn=coop-sur REJECT: no pin and no launcher UV_HWID to enrol (a MAC is never enrolled)" };
+    expect(run(s, { common_name: "coop-sur" })).toEqual(want);
+    expect(run(s, { common_name: "coop-sur", UV_HWID: "not-hex", IV_HWADDR: MAC })).toEqual(want);
+    expect(readdirSync(openvpnFilePaths(s.layout).enrolledDir)).toEqual([]);
   });
 
   it("refuse: an unpinned tenant is rejected and nothing is written", () => {
@@ -207,6 +205,18 @@ describe("auth-verify hook: common name check", () => {
   });
 });
 
+describe("auth-verify hook: exit status", () => {
+  it("a shell error (dash exits 2, OpenVPN's 'deferred') becomes exit 1; the control without the trap exits 2", () => {
+    const s = fresh();
+    pin(s, "acme", ID_A);
+    // An unset variable under set -u: dash's error status is 2.
+    const broken = readFileSync(s.hook, "utf8").replace(/^CERTS=.*\n/m, "");
+    const runText = (text: string) => spawnSync("/usr/bin/env", ["-i", "common_name=acme", `UV_HWID=${ID_A}`, "/bin/sh", "-c", text, "hook", `${s.root}/via-file`], { encoding: "utf8" }).status;
+    expect(runText(broken)).toBe(1);
+    expect(runText(broken.replace(/^trap refuse_on_error EXIT\n/m, ""))).toBe(2);
+  });
+});
+
 describe("connect/disconnect hooks", () => {
   const plan = twoTenantPlan();
   it.each([
@@ -224,9 +234,9 @@ describe("connect/disconnect hooks", () => {
 describe("shellcheck", () => {
   const plan = twoTenantPlan();
   const { layout } = tempLayout();
-  it.each([
-    ["auth-verify (enrol)", renderAuthVerifyHook(plan.stack, plan.unpinnedPolicy, layout)],
-    ["auth-verify (refuse)", renderAuthVerifyHook(plan.stack, "refuse", layout)],
+  it.each<readonly [string, string]>([
+    ...(["vpn1", "vpn2"] as const).map((n, i) => [`auth-verify ${n} (enrol)`, renderAuthVerifyHook(plan, plan.servers[i], layout)] as [string, string]),
+    ["auth-verify (refuse)", renderAuthVerifyHook(planFor("refuse"), plan.servers[0], layout)],
     ["client-connect", renderConnectHook(plan.stack)],
     ["client-disconnect", renderDisconnectHook(plan.stack)],
   ])("%s is clean", (_name, text) => {

@@ -30,11 +30,18 @@ describe("renderClientBundle", () => {
   });
 
   it("has the global options before the blocks, the Windows-only one guarded", () => {
-    const head = lines.slice(0, firstBlock).filter((l) => /^[a-z]/.test(l));
+    // Options only: the inline PEM blocks' base64 lines may start with a lowercase letter too.
+    const head = lines
+      .slice(0, firstBlock)
+      .join("\n")
+      .replace(/^<([a-z0-9-]+)>\n[\s\S]*?\n<\/\1>$/gm, "")
+      .split("\n")
+      .filter((l) => /^[a-z]/.test(l));
     expect(head).toEqual([
       "client",
       "dev tun",
       "nobind",
+      "persist-key",
       "server-poll-timeout 5",
       "connect-retry 1 2",
       "remote-cert-tls server",
@@ -53,11 +60,17 @@ describe("renderClientBundle", () => {
     ]);
   });
 
-  it("inlines ca, cert, key and tls-crypt before the blocks", () => {
+  it("inlines ca, cert, key and the tenant's tls-crypt-v2 key before the blocks; no group tls-crypt key", () => {
     const at = (tag: string) => lines.indexOf(`<${tag}>`);
-    expect(["ca", "cert", "key", "tls-crypt"].map(at).every((i) => i > 0 && i < firstBlock)).toBe(true);
+    expect(["ca", "cert", "key", "tls-crypt-v2"].map(at).every((i) => i > 0 && i < firstBlock)).toBe(true);
     expect(text).toContain(`<key>\n${FAKE_CREDS.keyPem.trimEnd()}\n</key>`);
-    expect(text).toContain(`<tls-crypt>\n${FAKE_CREDS.tlsCryptKey.trimEnd()}\n</tls-crypt>`);
+    expect(text).toContain(`<tls-crypt-v2>\n${FAKE_CREDS.tlsCryptV2Key.trimEnd()}\n</tls-crypt-v2>`);
+    expect(lines.filter((l) => /^<\/?tls-(crypt|auth)>$|^tls-(crypt|auth) /.test(l))).toEqual([]);
+  });
+
+  it("refuses anything but a tls-crypt-v2 client key (e.g. the old static key), naming the field only", () => {
+    const v1 = "-----BEGIN OpenVPN Static key V1-----\n00\n-----END OpenVPN Static key V1-----\n";
+    expect(() => renderClientBundle(plan, acme, { ...FAKE_CREDS, tlsCryptV2Key: v1 })).toThrow(new Error("client bundle: <tls-crypt-v2> must be a tls-crypt-v2 client key (tenantClientKeyFile)"));
   });
 
   it("takes server-poll-timeout from config and dials the public IPs when no hostnames are set", () => {

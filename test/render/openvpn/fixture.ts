@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { buildPlan } from "../../../plan/build";
 import type { Plan } from "../../../plan/types";
 import type { ServerLayout } from "../../../render/layout";
-import { staticKeyFile } from "../../../render/pki-profile";
+import { serverKeyFile, tenantClientKeyFile } from "../../../render/tls-crypt-v2";
 import type { ClientCredentials } from "../../../render/client-bundle";
 
 export const ACME_HWID = "3f0c6b1e9a7d4c2b8e5f1a0d6c3b9e7f2a4d8c1b5e9f3a7d0c6b2e8f4a1d5c9b";
@@ -43,10 +43,13 @@ export function tempLayout(prefix = "lr-ovpn-"): { root: string; layout: ServerL
   return { root, layout };
 }
 
-/** Placeholder PEM blocks: enough for the renderer's marker checks, obviously not key material. */
+/** A tls-crypt-v2 server key from fixed bytes: the fake client key below is wrapped with it. */
+export const FAKE_TC2_SERVER = serverKeyFile("ab".repeat(128));
+
+/** Placeholder PEM blocks (and a tls-crypt-v2 key of fixed bytes): enough for the renderer's checks, obviously not key material. */
 export const FAKE_CREDS: ClientCredentials = {
   caPem: "-----BEGIN CERTIFICATE-----\nRkFLRS1DQQ==\n-----END CERTIFICATE-----\n",
   certPem: "-----BEGIN CERTIFICATE-----\nRkFLRS1DTElFTlQ=\n-----END CERTIFICATE-----\n",
   keyPem: "-----BEGIN PRIVATE KEY-----\nRkFLRS1LRVk=\n-----END PRIVATE KEY-----\n",
-  tlsCryptKey: staticKeyFile("0123456789abcdef".repeat(32)),
+  tlsCryptV2Key: tenantClientKeyFile(FAKE_TC2_SERVER, "0123456789abcdef".repeat(32), "acme"),
 };

@@ -50,18 +50,20 @@ describe("renderServerConfig", () => {
       "cert /etc/openvpn/server/pki/server.crt",
       "key /etc/openvpn/server/pki/server.key",
       "dh none",
-      "tls-crypt /etc/openvpn/server/pki/tls-crypt.key",
+      "tls-crypt-v2 /etc/openvpn/server/pki/tls-crypt-v2-server.key force-cookie",
+      "tls-crypt-v2-verify /etc/openvpn/server/hooks/tls-crypt-v2-verify.sh",
       "tls-version-min 1.2",
+      "tls-groups X25519:prime256v1",
+      "tls-cipher TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384:TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256",
       "remote-cert-tls client",
       "data-ciphers AES-256-GCM:CHACHA20-POLY1305",
       "keepalive 5 15",
       "tun-mtu 1500",
-      "mssfix 1450",
       "disable-dco",
       "persist-key",
       "persist-tun",
-      "user nobody",
-      "group nogroup",
+      "user lr-openvpn",
+      "group lr-openvpn",
       "script-security 2",
       "auth-user-pass-verify /etc/openvpn/server/hooks/auth-verify.sh via-file",
       "auth-user-pass-optional",
@@ -73,12 +75,12 @@ describe("renderServerConfig", () => {
     ]);
   });
 
-  it("takes keepalive and per-instance MTU/mssfix from config", () => {
+  it("takes keepalive and per-instance MTU/mssfix from config; mssfix only on UDP (the manual: it does nothing for TCP)", () => {
     const tuned = twoTenantPlan({ keepalive: [8, 24], udp: { tunMtu: 1400, mssfix: 1360 } });
     const udp = options(config(tuned, "vpn1-udp"));
     const tcp = options(config(tuned, "vpn1-tcp"));
     expect(udp.filter((l) => /^(keepalive|tun-mtu|mssfix) /.test(l))).toEqual(["keepalive 8 24", "tun-mtu 1400", "mssfix 1360"]);
-    expect(tcp.filter((l) => /^(keepalive|tun-mtu|mssfix) /.test(l))).toEqual(["keepalive 8 24", "tun-mtu 1500", "mssfix 1450"]);
+    expect(tcp.filter((l) => /^(keepalive|tun-mtu|mssfix) /.test(l))).toEqual(["keepalive 8 24", "tun-mtu 1500"]);
   });
 
   it("names the config file after the proto (Debian's openvpn-server@<proto> unit)", () => {
@@ -107,13 +109,15 @@ describe("openvpnFilePaths", () => {
       caCert: "/etc/openvpn/server/pki/ca.crt",
       serverCert: "/etc/openvpn/server/pki/server.crt",
       serverKey: "/etc/openvpn/server/pki/server.key",
-      tlsCryptKey: "/etc/openvpn/server/pki/tls-crypt.key",
+      tlsCryptV2Key: "/etc/openvpn/server/pki/tls-crypt-v2-server.key",
       hooksDir: "/etc/openvpn/server/hooks",
       authVerifyHook: "/etc/openvpn/server/hooks/auth-verify.sh",
       connectHook: "/etc/openvpn/server/hooks/client-connect.sh",
       disconnectHook: "/etc/openvpn/server/hooks/client-disconnect.sh",
+      tlsCryptV2VerifyHook: "/etc/openvpn/server/hooks/tls-crypt-v2-verify.sh",
       pinsDir: "/etc/openvpn/server/pins",
       certPinsDir: "/etc/openvpn/server/cert-pins",
+      tc2PinsDir: "/etc/openvpn/server/tc2-pins",
       enrolledDir: "/var/lib/librerouter/enrolled",
       managementSockets: { udp: "/run/openvpn-server/udp.sock", tcp: "/run/openvpn-server/tcp.sock" },
       statusFiles: { udp: "/run/openvpn-server/status-udp.log", tcp: "/run/openvpn-server/status-tcp.log" },

@@ -34,17 +34,24 @@ LR_B64
 rm -f '/etc/openvpn/server/pins/coop-sur'
 cert_rotated=no
 if [[ -f '/etc/openvpn/server/cert-pins/coop-sur' ]]; then cert_rotated=yes; fi
-lr_write '/etc/openvpn/server/cert-pins/coop-sur' 0640 root:nogroup <<'LR_B64'
+tc2_rotated=no
+if [[ -f '/etc/openvpn/server/tc2-pins/coop-sur' ]]; then tc2_rotated=yes; fi
+lr_write '/etc/openvpn/server/cert-pins/coop-sur' 0640 root:lr-openvpn <<'LR_B64'
 ZjU6OTU6Mjk6Yzk6MzI6ZTY6MGY6MDI6YTQ6ZDM6Yzc6ODg6MmQ6MWI6NzI6NjE6MGI6Yzc6ZTk6
 MGM6OWY6ZDA6MzU6NTY6ZDg6ZmY6Zjg6ZmY6ZWY6NDU6NDk6NDAK
 LR_B64
-if [[ $cert_rotated == yes && " ${CHANGED[*]} " == *' /etc/openvpn/server/cert-pins/coop-sur '* ]]; then '/etc/librerouter/lr-dataplane' kill coop-sur; fi
-lr_write '/etc/openvpn/server/ccd-udp/coop-sur' 0640 root:nogroup <<'LR_B64'
+lr_write '/etc/openvpn/server/tc2-pins/coop-sur' 0640 root:lr-openvpn <<'LR_B64'
+MDEyMzQ1Njc4OWFiY2RlZgo=
+LR_B64
+if [[ $cert_rotated == yes && " ${CHANGED[*]} " == *' /etc/openvpn/server/cert-pins/coop-sur '* ]] || [[ $tc2_rotated == yes && " ${CHANGED[*]} " == *' /etc/openvpn/server/tc2-pins/coop-sur '* ]]; then
+  '/etc/librerouter/lr-dataplane' kill coop-sur
+fi
+lr_write '/etc/openvpn/server/ccd-udp/coop-sur' 0640 root:lr-openvpn <<'LR_B64'
 IyBjb29wLXN1ciBvbiB2cG4xLXVkcCAoc3RhY2sgZ29sZGVuKTsgcmVuZGVyZWQsIGRvIG5vdCBl
 ZGl0LgppZmNvbmZpZy1wdXNoIDEwLjI1NS4wLjMgMjU1LjI1NS4xOTIuMApwdXNoICJkaGNwLW9w
 dGlvbiBETlMgMTAuMC4yLjEiCg==
 LR_B64
-lr_write '/etc/openvpn/server/ccd-tcp/coop-sur' 0640 root:nogroup <<'LR_B64'
+lr_write '/etc/openvpn/server/ccd-tcp/coop-sur' 0640 root:lr-openvpn <<'LR_B64'
 IyBjb29wLXN1ciBvbiB2cG4xLXRjcCAoc3RhY2sgZ29sZGVuKTsgcmVuZGVyZWQsIGRvIG5vdCBl
 ZGl0LgppZmNvbmZpZy1wdXNoIDEwLjI1NS42NC4zIDI1NS4yNTUuMTkyLjAKcHVzaCAiZGhjcC1v
 cHRpb24gRE5TIDEwLjAuMi4xIgo=

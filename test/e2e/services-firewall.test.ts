@@ -1,0 +1,69 @@
+/**
+ * The services VM's public-side INPUT policy, run for real (root) in two namespaces: `svc` with eth0 holding the
+ * VM's public address and listeners on :53 (udp, tcp) and :22, `wan` on the other end of the veth. Only DNS opens
+ * from the wan; twice = same; echo is rate-limited.
+ */
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { buildPlan } from "../../plan/build";
+import { readStackFile } from "../../config/load";
+import { SERVICES_CHAIN, servicesFirewallScript } from "../../render/services";
+
+const plan = buildPlan(readStackFile(`${__dirname}/../..`, "minimal"), "minimal");
+const IP = plan.services.publicIp;
+const P = `lrt-svc-${process.pid}`;
+const NS = { svc: `${P}-svc`, wan: `${P}-wan` };
+const procs: ChildProcess[] = [];
+
+function sh(ns: string, script: string, input?: string): { code: number; out: string; err: string } {
+  const r = spawnSync("ip", ["netns", "exec", ns, "bash", "-c", script], { input, encoding: "utf8", timeout: 30_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+function must(ns: string, script: string, input?: string): string {
+  const r = sh(ns, script, input);
+  if (r.code !== 0) throw new Error(`${ns}: ${script.slice(0, 80)} → ${r.code}\n${r.err}`);
+  return r.out;
+}
+/** What the wan gets back from svc's `port` ("" when nothing answers within a second). */
+const tcp = (port: number) => sh(NS.wan, `/usr/bin/socat -T1 - TCP:${IP}:${port},connect-timeout=1 </dev/null 2>/dev/null`).out.trim();
+const udp = (port: number) => sh(NS.wan, `echo q | /usr/bin/socat -T1 - UDP:${IP}:${port} 2>/dev/null`).out.trim();
+const rules = () => must(NS.svc, "iptables-save -t filter | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[0:0]/'");
+
+beforeAll(() => {
+  for (const ns of Object.values(NS)) spawnSync("ip", ["netns", "add", ns]);
+  spawnSync("ip", ["link", "add", "eth0", "netns", NS.svc, "type", "veth", "peer", "name", "eth0", "netns", NS.wan]);
+  must(NS.svc, `ip link set lo up; ip link set eth0 up; ip addr add ${IP}/24 dev eth0`);
+  must(NS.wan, `ip link set lo up; ip link set eth0 up; ip addr add ${plan.publicPools[0].gateway}/24 dev eth0`);
+  const bg = (args: string[]) => procs.push(spawn("ip", ["netns", "exec", NS.svc, ...args], { stdio: "ignore" }));
+  bg(["/usr/bin/socat", "TCP-LISTEN:53,reuseaddr,fork", "SYSTEM:echo dns-tcp"]);
+  bg(["/usr/bin/socat", "UDP-RECVFROM:53,fork", "SYSTEM:echo dns-udp"]);
+  bg(["/usr/bin/socat", "TCP-LISTEN:22,reuseaddr,fork", "SYSTEM:echo sshd"]);
+  spawnSync("sleep", ["0.3"]);
+});
+
+afterAll(() => {
+  for (const p of procs) p.kill("SIGKILL");
+  for (const ns of Object.values(NS)) spawnSync("ip", ["netns", "del", ns]);
+});
+
+describe("services VM public-side INPUT policy", () => {
+  it("without it, :22 and :53 answer the wan (control)", () => {
+    expect({ ssh: tcp(22), dns: tcp(53), dnsUdp: udp(53) }).toEqual({ ssh: "sshd", dns: "dns-tcp", dnsUdp: "dns-udp" });
+  });
+
+  it("with it, only DNS answers; the jump is first in INPUT, once, also after a second run", () => {
+    must(NS.svc, "bash -s", servicesFirewallScript(plan));
+    expect({ ssh: tcp(22), dns: tcp(53), dnsUdp: udp(53) }).toEqual({ ssh: "", dns: "dns-tcp", dnsUdp: "dns-udp" });
+    const once = rules();
+    expect(once).toContain(`\n-A INPUT -i eth0 -j ${SERVICES_CHAIN}\n`);
+    must(NS.svc, "bash -s", servicesFirewallScript(plan));
+    expect(rules()).toBe(once);
+    expect(once.split("\n").filter((l) => l.startsWith("-A INPUT"))).toEqual([`-A INPUT -i eth0 -j ${SERVICES_CHAIN}`]);
+  });
+
+  it("echo: a burst of 100 in 0.2 s gets about the limit's burst of 20 answers, not 100", () => {
+    const out = must(NS.wan, `ping -n -q -c 100 -i 0.002 -W 1 ${IP} || true`);
+    const got = Number(/(\d+) received/.exec(out)?.[1]);
+    expect(got).toBeGreaterThanOrEqual(15);
+    expect(got).toBeLessThanOrEqual(40);
+  });
+});
