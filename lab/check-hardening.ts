@@ -158,9 +158,9 @@ async function noEnumeration(lab: Lab): Promise<string> {
 /** The public side of each server: only the OpenVPN ports and a rate-limited echo. */
 async function publicClosed(lab: Lab): Promise<string> {
   const wan = lab.ns.wan;
-  const out: string[] = [];
   const [t] = lab.plan.tenants;
-  for (const s of lab.plan.servers) {
+  // The two servers are probed at once: a dropped connect waits for its timeout.
+  const out = await Promise.all(lab.plan.servers.map(async (s) => {
     const ns = lab.ns[s.name];
     // An sshd stand-in on the public address.
     const sshd = await lab.procs.start(`sshd4-${s.name}`, ns, ["socat", `TCP-LISTEN:22,bind=${s.publicIp},reuseaddr,fork`, "EXEC:/bin/echo sshd"], lab.logFile(`sshd4-${s.name}`));
@@ -182,11 +182,11 @@ async function publicClosed(lab: Lab): Promise<string> {
       const r = await run(["ping", "-n", "-q", "-c", "100", "-i", "0.002", "-W", "1", s.publicIp], { ns: wan, timeoutMs: 10_000 });
       const got = Number(/(\d+) received/.exec(r.stdout)?.[1] ?? fail(`ping output: ${r.stdout}${r.stderr}`));
       if (got < 1 || got > 40) fail(`${s.name}: ${got} of 100 echo requests in 0.2 s answered, expected the limit's burst of ~20`);
-      out.push(`${s.name}: :22 closed (open without the drop), :${tcp.port} opens, echo ${got}/100 in a 0.2 s burst`);
+      return `${s.name}: :22 closed (open without the drop), :${tcp.port} opens, echo ${got}/100 in a 0.2 s burst`;
     } finally {
       await lab.procs.stop(sshd, 1000);
     }
-  }
+  }));
   // UDP/1194 on vpn2 (the tenants' sessions prove it on vpn1): a refused attempt gets its AUTH_FAILED over UDP.
   const cert = lab.clientCerts.get(t.key) ?? fail(`${t.key}: no client certificate`);
   const a = await outsiderAttempt(lab, "public-udp-vpn2", t, cert, wrongId(), 15_000, "vpn2");
@@ -295,10 +295,10 @@ function nprocOf(pid: number): string {
 }
 
 /**
- * 200 refused attempts in a burst against vpn1's instances under the drop-in's LimitNPROC. Controls on vpn2 (no
- * session on it), restarted with a lower limit for one wave each, then as before: Debian's LimitNPROC=10 (its
- * figures are reported), and the uid's current process count, where every hook fork must fail (so the log
- * pattern is known to catch a fork failure).
+ * 200 refused attempts in a burst against vpn1's instances under the drop-in's LimitNPROC. Control on vpn2 (no
+ * session on it), restarted for one wave at the uid's current process count, where every hook fork must fail (so
+ * the log pattern is known to catch a fork failure), then as before. Debian's own LimitNPROC=10 is not a control:
+ * with the fork-light hook a 50-wave there logged no fork failure either (peak 7; measured once, in the note).
  */
 async function reconnectStorm(lab: Lab): Promise<string> {
   const t = lab.plan.tenants[0];
@@ -314,7 +314,7 @@ async function reconnectStorm(lab: Lab): Promise<string> {
   const controls: [number, Burst][] = [];
   try {
     // The starved run's clients get no answer at all (the hook never runs): a few, with a short wait.
-    for (const [limit, n, waitMs] of [[10, 50, 20_000], [floor, 4, 4000]] as const) {
+    for (const [limit, n, waitMs] of [[floor, 4, 4000]] as const) {
       await killServer(lab, "vpn2");
       await startServer(lab, "vpn2", limit);
       controls.push([limit, await burst(lab, t, on("vpn2"), 1, n, `n${limit}`, uid, waitMs)]);
@@ -323,7 +323,7 @@ async function reconnectStorm(lab: Lab): Promise<string> {
     await killServer(lab, "vpn2");
     await startServer(lab, "vpn2");
   }
-  const [[, debian], [, starved]] = controls;
+  const [[, starved]] = controls;
   lab.timings.push(["reconnect-storm", ok.ms]);
   if (ok.unanswered || ok.refused !== ok.attempts) fail(`LimitNPROC=${OPENVPN_NPROC}: ${ok.refused}/${ok.attempts} refused, ${ok.unanswered} without an answer`);
   if (ok.forkErrors) fail(`LimitNPROC=${OPENVPN_NPROC}: the servers logged ${ok.forkErrors} fork failures during the burst`);
@@ -333,7 +333,7 @@ async function reconnectStorm(lab: Lab): Promise<string> {
   const m = await tcpFetch(lab.ns.c[t.key], MARKER_IP, MARKER_PORT);
   if (m.text !== t.key) fail(`${t.key}'s real session carries no traffic after the storm (${m.detail})`);
   const c = (n: number, b: Burst) => `NPROC ${n}: ${b.forkErrors} fork failures${b.firstFork ? ` ("${b.firstFork.slice(0, 80)}")` : ""}, ${b.refused}/${b.attempts} refused, ${b.unanswered} unanswered, peak ${b.peak}`;
-  return `NPROC ${OPENVPN_NPROC}: ${ok.refused}/${ok.attempts} refused in ${secs(ok.ms)} (4 waves of 50 over vpn1 udp+tcp), 0 fork failures, peak ${ok.peak} processes of uid ${uid}; TLS 1.2-only client: ${ok.tls12}; default client: ${ok.tls13}; vpn2 at Debian's ${c(10, debian)}; at ${c(floor, starved)}; ${t.key}'s session up`;
+  return `NPROC ${OPENVPN_NPROC}: ${ok.refused}/${ok.attempts} refused in ${secs(ok.ms)} (4 waves of 50 over vpn1 udp+tcp), 0 fork failures, peak ${ok.peak} processes of uid ${uid}; TLS 1.2-only client: ${ok.tls12}; default client: ${ok.tls13}; vpn2 at ${c(floor, starved)}; ${t.key}'s session up`;
 }
 
 export const HARDENING_CHECKS = {
