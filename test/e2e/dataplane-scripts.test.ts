@@ -20,6 +20,7 @@ import { certFingerprint } from "../../render/pki-profile";
 import { tenantServerScripts } from "../../render/tenant-scripts";
 import { trunkNicFiles } from "../../render/trunk-nic";
 import { twoTenantPlan } from "../render/dataplane/fixture";
+import { must, sh } from "../tools/netns-shell";
 
 const P = `lrt-dp-${process.pid}`;
 const NS = { vpn: `${P}-vpn`, sw: `${P}-sw`, ca: `${P}-ca`, cb: `${P}-cb`, ct: `${P}-ct`, lr1: `${P}-lr1`, lr2: `${P}-lr2`, host: `${P}-host`, svc: `${P}-svc`, wan: `${P}-wan` };
@@ -46,15 +47,6 @@ const CERT_PEM = "-----BEGIN CERTIFICATE-----\nRTJFQ0VSVA==\n-----END CERTIFICAT
 const TC2_ID = "0123456789abcdef";
 const scripts = (t: (typeof plan.tenants)[number]) => tenantServerScripts(plan, server, t, layout, CERT_PEM, TC2_ID);
 
-function sh(ns: string, script: string, input?: string): { code: number; out: string; err: string } {
-  const r = spawnSync("ip", ["netns", "exec", ns, "bash", "-c", script], { input, encoding: "utf8", timeout: 30_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-function must(ns: string, script: string, input?: string): string {
-  const r = sh(ns, script, input);
-  if (r.code !== 0) throw new Error(`${ns}: ${script.slice(0, 80)} → ${r.code}\n${r.err}`);
-  return r.out;
-}
 function bg(ns: string, args: string[]): void {
   procs.push(spawn("ip", ["netns", "exec", ns, ...args], { stdio: "ignore" }));
 }

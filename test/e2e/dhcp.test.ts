@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { buildPlan } from "../../plan/build";
 import type { TenantPlan } from "../../plan/types";
 import { DHCP_UNIT, type DhcpLayout, dhcpScripts, renderDhcpConfig } from "../../render/dhcp";
+import { must, sh } from "../tools/netns-shell";
 
 const P = `lrt-dhcp-${process.pid}`;
 const NS = { sw: `${P}-sw`, srv: `${P}-srv`, acme: `${P}-acme`, beta: `${P}-beta`, stranger: `${P}-x` };
@@ -29,15 +30,6 @@ const config = (tenants: Record<string, object>) => ({
 const plan = buildPlan(config({ acme: { slot: 1 }, beta: { slot: 2, publicIp: "198.51.100.20" } }), "dhcp");
 const [acme, beta] = plan.tenants;
 
-function sh(ns: string, script: string, input?: string): { code: number; out: string; err: string } {
-  const r = spawnSync("ip", ["netns", "exec", ns, "bash", "-c", script], { input, encoding: "utf8", timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-function must(ns: string, script: string, input?: string): string {
-  const r = sh(ns, script, input);
-  if (r.code !== 0) throw new Error(`${ns}: ${script.slice(0, 80)} → ${r.code}\n${r.err}`);
-  return r.out;
-}
 const host = (cmd: string) => {
   const r = spawnSync("bash", ["-c", cmd], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`${cmd} → ${r.status}: ${r.stderr}`);

@@ -7,6 +7,7 @@ import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { buildPlan } from "../../plan/build";
 import { readStackFile } from "../../config/load";
 import { SERVICES_CHAIN, servicesFirewallScript } from "../../render/services";
+import { must, sh } from "../tools/netns-shell";
 
 const plan = buildPlan(readStackFile(`${__dirname}/../..`, "minimal"), "minimal");
 const IP = plan.services.publicIp;
@@ -14,15 +15,6 @@ const P = `lrt-svc-${process.pid}`;
 const NS = { svc: `${P}-svc`, wan: `${P}-wan` };
 const procs: ChildProcess[] = [];
 
-function sh(ns: string, script: string, input?: string): { code: number; out: string; err: string } {
-  const r = spawnSync("ip", ["netns", "exec", ns, "bash", "-c", script], { input, encoding: "utf8", timeout: 30_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-function must(ns: string, script: string, input?: string): string {
-  const r = sh(ns, script, input);
-  if (r.code !== 0) throw new Error(`${ns}: ${script.slice(0, 80)} → ${r.code}\n${r.err}`);
-  return r.out;
-}
 /** What the wan gets back from svc's `port` ("" when nothing answers within a second). */
 const tcp = (port: number) => sh(NS.wan, `/usr/bin/socat -T1 - TCP:${IP}:${port},connect-timeout=1 </dev/null 2>/dev/null`).out.trim();
 const udp = (port: number) => sh(NS.wan, `echo q | /usr/bin/socat -T1 - UDP:${IP}:${port} 2>/dev/null`).out.trim();
