@@ -7,6 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { buildPlan } from "../../plan/build";
+import { type Fixture, baseConfig, withChange } from "../config/fixture";
 import type { TenantPlan } from "../../plan/types";
 import { DHCP_UNIT, type DhcpLayout, dhcpScripts, renderDhcpConfig } from "../../render/dhcp";
 import { must, sh } from "../tools/netns-shell";
@@ -16,17 +17,12 @@ const NS = { sw: `${P}-sw`, srv: `${P}-srv`, acme: `${P}-acme`, beta: `${P}-beta
 const DIR = `/tmp/${P}`;
 const layout: DhcpLayout = { conf: `${DIR}/etc/dnsmasq.conf`, hostsDir: `${DIR}/etc/hosts.d`, leaseFile: `${DIR}/lib/dhcp.leases`, pidFile: `${DIR}/dnsmasq.pid`, systemdDir: `${DIR}/systemd` };
 
-const config = (tenants: Record<string, object>) => ({
-  profile: "minimal",
-  proxmox: { endpoint: "https://pve1.example.net:8006/", node: "pve1" },
-  network: {
-    publicPools: [
-      { cidr: "192.0.2.0/24", gateway: "192.0.2.1" },
-      { cidr: "198.51.100.0/24", gateway: "198.51.100.1" },
-    ],
-  },
-  tenants,
-});
+/** The config fixture's two /24 pools with only `tenants`. */
+const config = (tenants: Fixture["tenants"]) =>
+  withChange(baseConfig(), (c) => {
+    c.tenants = tenants;
+    c.numberedTenants = { count: 0 };
+  });
 const plan = buildPlan(config({ acme: { slot: 1 }, beta: { slot: 2, publicIp: "198.51.100.20" } }), "dhcp");
 const [acme, beta] = plan.tenants;
 
