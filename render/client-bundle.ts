@@ -32,7 +32,8 @@ function connection(server: ServerPlan, inst: InstancePlan): string[] {
     // Only UDP has an exit notification; keeping it out of TCP blocks avoids 2.6's "ignored for --proto tcp" note.
     ...(udp ? ["explicit-exit-notify 1"] : []),
     `tun-mtu ${inst.mtu}`,
-    `mssfix ${inst.mssfix}`,
+    // mssfix acts on UDP only (OpenVPN manual), as on the servers.
+    ...(udp ? [`mssfix ${inst.mssfix}`] : []),
     "</connection>",
   ];
 }

@@ -20,12 +20,12 @@ describe("renderClientBundle", () => {
     expect(tail.replace(/<connection>\n[\s\S]*?\n<\/connection>\n/g, "")).toBe("");
   });
 
-  it("dials vpn1/UDP, vpn2/UDP, vpn1/TCP-443, vpn2/TCP-443 in that order with each instance's MTU", () => {
+  it("dials vpn1/UDP, vpn2/UDP, vpn1/TCP-443, vpn2/TCP-443 in that order with each instance's MTU (mssfix on UDP only)", () => {
     expect(blocks(text)).toEqual([
       ["remote vpn1.example.net 1194 udp4", "explicit-exit-notify 1", "tun-mtu 1500", "mssfix 1450"],
       ["remote vpn2.example.net 1194 udp4", "explicit-exit-notify 1", "tun-mtu 1500", "mssfix 1450"],
-      ["remote vpn1.example.net 443 tcp4-client", "tun-mtu 1500", "mssfix 1450"],
-      ["remote vpn2.example.net 443 tcp4-client", "tun-mtu 1500", "mssfix 1450"],
+      ["remote vpn1.example.net 443 tcp4-client", "tun-mtu 1500"],
+      ["remote vpn2.example.net 443 tcp4-client", "tun-mtu 1500"],
     ]);
   });
 
