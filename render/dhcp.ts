@@ -13,7 +13,7 @@
  */
 import { contains, intToIp, ipToInt, netmask, parseCidr } from "../lib/ipv4";
 import type { Plan, TenantPlan } from "../plan/types";
-import { LR_WRITE_FN, SERVICES_MODE, shq, writeFile } from "./shell";
+import { LR_WRITE_FN, scriptHead, shq, writeFile } from "./shell";
 import { ensurePackages } from "./guest-packages";
 
 export interface DhcpLayout {
@@ -107,12 +107,7 @@ WantedBy=multi-user.target
 export function dhcpScripts(plan: Plan, layout: DhcpLayout = PRODUCTION_DHCP_LAYOUT): { apply: string; delete: string } {
   const unitPath = `${layout.systemdDir}/${DHCP_UNIT}`;
   const keep = plan.tenants.map((t) => t.key);
-  const head = (what: string) => `#!/bin/bash
-# ${what} of the tenant DHCP (stack ${plan.stack}); rendered by librerouter-hosting, do not edit.
-set -euo pipefail
-umask 022
-export LC_ALL=C
-${SERVICES_MODE}`;
+  const head = (what: string) => scriptHead(`${what} of the tenant DHCP (stack ${plan.stack})`, true);
   const apply = `${head("Setup")}${ensurePackages(DHCP_PACKAGES)}
 ${LR_WRITE_FN}
 

@@ -21,7 +21,7 @@
  */
 import { isIpv4 } from "../lib/ipv4";
 import type { Plan } from "../plan/types";
-import { LR_WRITE_FN, SERVICES_MODE, shq, writeFile } from "./shell";
+import { LR_WRITE_FN, scriptHead, shq, writeFile } from "./shell";
 import type { HostLayout } from "./layout";
 import { scriptFile } from "./script-file";
 
@@ -153,12 +153,7 @@ export function hostConsoleFirewallScripts(plan: Plan, layout: HostLayout): { ap
   const tool = renderHostConsoleFirewall(plan, layout);
   const toolPath = hostFirewallToolPath(layout);
   const unitPath = `${layout.systemdDir}/${HOST_FIREWALL_UNIT}`;
-  const head = (what: string) => `#!/bin/bash
-# ${what} of the host firewall (stack ${plan.stack}); rendered by librerouter-hosting, do not edit.
-set -euo pipefail
-umask 022
-export LC_ALL=C
-${SERVICES_MODE}`;
+  const head = (what: string) => scriptHead(`${what} of the host firewall (stack ${plan.stack})`, true);
   const apply = `${head("Install")}
 ${LR_WRITE_FN}
 

@@ -4,7 +4,7 @@
  * rendered here so the lab and tests can run it like every other script.
  */
 import type { Plan } from "../plan/types";
-import { LR_WRITE_FN, shq, writeFile } from "./shell";
+import { LR_WRITE_FN, scriptHead, shq, writeFile } from "./shell";
 import { SERVICES_PACKAGES, ensurePackages } from "./guest-packages";
 import { reverseZones } from "./reverse-dns";
 
@@ -105,12 +105,7 @@ export function servicesScripts(plan: Plan): { apply: string; delete: string } {
     ...zones.map((z) => `zone "${z.name}" { type primary; file "${ZONE_DIR}/${z.fileName}"; };`),
     "",
   ].join("\n");
-  const head = (what: string) => `#!/bin/bash
-# ${what} of the common services (stack ${plan.stack}): BIND resolver and reverse zones; rendered, do not edit.
-set -euo pipefail
-umask 022
-export LC_ALL=C
-`;
+  const head = (what: string) => scriptHead(`${what} of the common services (stack ${plan.stack}): BIND resolver and reverse zones`);
   const apply = `${head("Setup")}${ensurePackages(SERVICES_PACKAGES)}
 ${LR_WRITE_FN}
 

@@ -35,6 +35,19 @@ export const LR_WRITE_FN = scriptFile("lr-write.sh").replace(/\n$/, "");
 export const SERVICES_MODE = scriptFile("services-mode.sh");
 
 /**
+ * The first lines of a rendered bash script: shebang, `# <title>; rendered by librerouter-hosting, do not edit.`,
+ * strict mode, umask 022, the C locale, and with `servicesMode` the checked LR_SERVICES. Ends in a newline.
+ */
+export function scriptHead(title: string, servicesMode = false): string {
+  return `#!/bin/bash
+# ${title}; rendered by librerouter-hosting, do not edit.
+set -euo pipefail
+umask 022
+export LC_ALL=C
+${servicesMode ? SERVICES_MODE : ""}`;
+}
+
+/**
  * The lines that write `file` with `lr_write` (content as base64 in a quoted heredoc). `indent` goes before the
  * command only: the heredoc's lines and its delimiter stay at column 0, as `<<` (not `<<-`) needs.
  */
