@@ -312,3 +312,34 @@ describe("change vpn.keepalive", () => {
     expect(invariantViolations(s, (n) => n === "vpn1-setup" || n === "vpn2-setup")).toEqual([]);
   });
 });
+
+describe("network.opsNetworks: set, changed, emptied", () => {
+  const withOps = (ops: string[]) => {
+    const raw = stackConfig("minimal");
+    raw["network"] = { ...(raw["network"] as Record<string, unknown>), opsNetworks: ops };
+    return raw;
+  };
+  let set: Scenario;
+  let changed: Scenario;
+  let emptied: Scenario;
+  beforeAll(async () => {
+    set = await scenario("opsNetworks [] -> [203.0.113.0/24]", "minimal", stackConfig("minimal"), withOps(["203.0.113.0/24"]));
+    changed = await scenario("opsNetworks -> [198.18.0.0/15]", "minimal", withOps(["203.0.113.0/24"]), withOps(["198.18.0.0/15"]));
+    emptied = await scenario("opsNetworks -> []", "minimal", withOps(["198.18.0.0/15"]), stackConfig("minimal"));
+  }, TIMEOUT);
+
+  test("setting it creates the one node rule set, and nothing else changes (the VMs' new dependency is no diff)", () => {
+    expect(set.changes).toEqual([["create", "host-host-access", []]]);
+    expect(invariantViolations(set, (n) => n === "host-host-access")).toEqual([]);
+  });
+
+  test("changing it updates the rule set in place (bpg: no ForceNew on rules), no window without rules", () => {
+    expect(changed.changes).toEqual([["update", "host-host-access", ["rules[0].source"]]]);
+    expect(invariantViolations(changed, (n) => n === "host-host-access")).toEqual([]);
+  });
+
+  test("emptying it deletes the rule set: the API and SSH are open again on the public IP", () => {
+    expect(emptied.changes).toEqual([["delete", "host-host-access", []]]);
+    expect(invariantViolations(emptied, (n) => n === "host-host-access", ["host-host-access"])).toEqual([]);
+  });
+});
