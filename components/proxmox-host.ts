@@ -9,21 +9,11 @@ import { hostConsoleFirewallScripts } from "../render/host-console";
 import { type HostLayout, PRODUCTION_HOST_LAYOUT } from "../render/layout";
 import type { ConnectionArgs } from "./connections";
 import { remoteScript } from "./remote-script";
+import { hostAccessRules } from "../render/host-access";
 
 /** The production host layout with the snippets directory of the configured snippets storage. */
 export function hostLayoutFor(plan: Plan): HostLayout {
   return { ...PRODUCTION_HOST_LAYOUT, snippetsDir: plan.proxmox.snippetsPath };
-}
-
-/** Proxmox's management ports on the host: its API/web UI and SSH. */
-export const HOST_ACCESS_PORTS = "22,8006";
-
-/** Node firewall rules: the ops networks and management reach 22/8006; everyone else is dropped there on the public IP. */
-export function hostAccessRules(plan: Plan): { type: string; action: string; proto: string; dport: string; source?: string; dest?: string; comment: string }[] {
-  return [
-    { type: "in", action: "ACCEPT", proto: "tcp", dport: HOST_ACCESS_PORTS, source: [plan.mgmt.cidr, ...plan.opsNetworks].join(","), comment: "librerouter: API and SSH from ops networks and management" },
-    { type: "in", action: "DROP", proto: "tcp", dport: HOST_ACCESS_PORTS, dest: plan.host.publicIp, comment: "librerouter: API and SSH closed to everyone else on the public IP" },
-  ];
 }
 
 export interface ProxmoxHostArgs {

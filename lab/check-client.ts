@@ -11,10 +11,8 @@ import type { Lab } from "./lab";
 import { secs } from "./lab";
 import { readLog, waitForLog, type Proc } from "./procs";
 import { MARKER_IP, clientNet } from "./topology";
+import { fail } from "./check-kit";
 
-function fail(msg: string): never {
-  throw new Error(msg);
-}
 
 export interface ClearTraffic {
   /** IPv4 packets from the client to anything but the VPN servers' public addresses, seen at the wan. */

@@ -13,10 +13,8 @@ import { secs } from "./lab";
 import { outsiderAttempt } from "./outsider";
 import { readLog } from "./procs";
 import { instanceLog, startResponder, stopResponder } from "./servers";
+import { fail } from "./check-kit";
 
-function fail(msg: string): never {
-  throw new Error(msg);
-}
 
 const recordOf = (lab: Lab, server: "vpn1" | "vpn2", t: TenantPlan) => {
   const f = tenantFilePaths(lab.layouts[server], t).enrolled;

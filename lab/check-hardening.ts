@@ -18,10 +18,8 @@ import { pings, tcpFetch, tcpOpens } from "./probe";
 import { readLog, type Proc } from "./procs";
 import { instanceLog, killServer, startServer } from "./servers";
 import { MARKER_IP, MARKER_PORT } from "./topology";
+import { fail } from "./check-kit";
 
-function fail(msg: string): never {
-  throw new Error(msg);
-}
 
 const server = (lab: Lab, name: ServerName): ServerPlan => lab.plan.servers.find((s) => s.name === name)!;
 

@@ -12,14 +12,10 @@ import { connectCount, pushedAddress, startClient } from "./clients";
 import type { Lab } from "./lab";
 import { secs } from "./lab";
 import { newTc2ServerKey } from "./pki";
-import { tcpFetch } from "./probe";
 import { readLog, waitForLog } from "./procs";
 import { applyTenant, instanceLog, liveSessions } from "./servers";
-import { MARKER_IP, MARKER_PORT } from "./topology";
+import { fail, reachesOwnMarker } from "./check-kit";
 
-function fail(msg: string): never {
-  throw new Error(msg);
-}
 
 /**
  * Anything of TLS in a log: a certificate checked (either side: VERIFY OK/KU/EKU/X509NAME/ERROR, not the hook's
@@ -27,10 +23,6 @@ function fail(msg: string): never {
  */
 const TLS_STARTED = /VERIFY (?:OK|KU|EKU|X509NAME|ERROR)|Control Channel: TLS|peer info:|Initialization Sequence Completed/;
 
-async function reachesOwnMarker(lab: Lab, t: TenantPlan): Promise<void> {
-  const r = await tcpFetch(lab.ns.c[t.key], MARKER_IP, MARKER_PORT);
-  if (r.text !== t.key) fail(`${t.key}: internet marker answered ${r.detail}, expected "${t.key}"`);
-}
 
 interface Refusal {
   /** ms from the client's start to the server's refusal line. */

@@ -26,6 +26,7 @@ import { rfbInNamespace } from "./rfb";
 import { applyTenant, deleteTenant, instanceLog, killServer, liveSessions, runDataplane, simulateReboot, startServer } from "./servers";
 import { diffState, snapshot, tenantTraces } from "./state";
 import { CLIENT_PORT, MARKER_IP, MARKER_PORT } from "./topology";
+import { fail, reachesOwnMarker } from "./check-kit";
 
 export interface Check {
   readonly id: string;
@@ -33,15 +34,7 @@ export interface Check {
   run(lab: Lab): Promise<string>;
 }
 
-function fail(msg: string): never {
-  throw new Error(msg);
-}
 
-/** Asserts the tenant's client reaches its own router's marker (and nothing else answers). */
-async function reachesOwnMarker(lab: Lab, t: TenantPlan): Promise<void> {
-  const r = await tcpFetch(lab.ns.c[t.key], MARKER_IP, MARKER_PORT);
-  if (r.text !== t.key) fail(`${t.key}: internet marker ${MARKER_IP}:${MARKER_PORT} answered ${r.detail}, expected "${t.key}" (its own LibreRouter)`);
-}
 
 async function stopClient(lab: Lab, t: TenantPlan): Promise<void> {
   const p = lab.clients.get(t.key);

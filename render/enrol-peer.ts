@@ -8,7 +8,7 @@ import { isIpv4 } from "../lib/ipv4";
 import type { EnrolPeers } from "../plan/enrolment";
 import type { ServerLayout } from "./layout";
 import { openvpnFilePaths } from "./openvpn-server";
-import { scriptFile } from "./script-file";
+import { TENANT_KEY_FN, scriptFile } from "./script-file";
 import { OPENVPN_GROUP, OPENVPN_USER } from "./service-user";
 import { assertPath } from "./shell";
 
@@ -56,7 +56,7 @@ ENROLLED=${p.enrolledDir}
 CCD_UDP=${p.ccdDirs.udp}
 CCD_TCP=${p.ccdDirs.tcp}
 AUTHORITY=${peers.authority ? "yes" : "no"}
-${RESPONDER_BODY}`;
+${TENANT_KEY_FN}${RESPONDER_BODY}`;
 }
 
 /** The systemd unit of the responder: only the peer's address is served; restarts until the management address exists. */

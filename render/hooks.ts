@@ -22,7 +22,7 @@ import { SOCAT, peerAddress } from "./enrol-peer";
 import type { ServerLayout } from "./layout";
 import { openvpnFilePaths } from "./openvpn-server";
 import { OPENVPN_USER } from "./service-user";
-import { scriptFile } from "./script-file";
+import { TENANT_KEY_FN, scriptFile } from "./script-file";
 
 const AUTH_VERIFY_BODY = scriptFile("auth-verify.sh");
 const CONNECT_BODY = scriptFile("client-connect.sh");
@@ -55,7 +55,7 @@ AUTHORITY=${peers.authority ? "yes" : "no"}
 PEER=${peers.peer}
 PEER_ADDR=${peerAddress(peers)}
 SOCAT=${SOCAT}
-${AUTH_VERIFY_BODY}`;
+${TENANT_KEY_FN}${AUTH_VERIFY_BODY}`;
 }
 
 /** `client-connect` hook: logs the session (routing is static: nothing to set per session); never rejects. */
@@ -88,5 +88,5 @@ set -u
 PINS=${p.tc2PinsDir}
 CCD_UDP=${p.ccdDirs.udp}
 CCD_TCP=${p.ccdDirs.tcp}
-${TLS_CRYPT_V2_VERIFY_BODY}`;
+${TENANT_KEY_FN}${TLS_CRYPT_V2_VERIFY_BODY}`;
 }

@@ -9,3 +9,6 @@ import { join } from "node:path";
 export function scriptFile(name: string): string {
   return readFileSync(join(__dirname, "scripts", name), "utf8");
 }
+
+/** `is_tenant_key <name>`: the common-name grammar (sh, no process), shared by the OpenVPN hooks and the enrolment responder. */
+export const TENANT_KEY_FN = scriptFile("tenant-key.sh");

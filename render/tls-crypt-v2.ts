@@ -13,6 +13,7 @@
  * with len = |WKc| as 16-bit big-endian and T = HMAC-SHA256(Ka, len || Kc || metadata) (tls_crypt.c:385-439).
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { TENANT_KEY } from "../config/schema";
 
 export const SERVER_PEM_NAME = "OpenVPN tls-crypt-v2 server key";
 export const CLIENT_PEM_NAME = "OpenVPN tls-crypt-v2 client key";
@@ -27,8 +28,6 @@ const MAX_WKC_BYTES = 1024;
 export const METADATA_USER = 0x00;
 /** Our USER metadata: `lr1 <tenant key> <key id>`, ASCII, no newline; render/scripts/tls-crypt-v2-verify.sh reads it. */
 const METADATA_TAG = "lr1";
-/** The sh hook's twin of config/schema.ts TENANT_KEY (a tenant key never has a space, `/` or `.`). */
-const CN = /^[a-z][a-z0-9-]{0,31}$/;
 const KEY_ID = /^[0-9a-f]{16}$/;
 
 function hexBytes(hex: string, bytes: number, what: string): Buffer {
@@ -67,7 +66,7 @@ export function clientKeyId(clientHex: string): string {
 
 /** Our metadata for a tenant's key: the USER type byte, then `lr1 <cn> <key id>`. */
 export function tenantMetadata(cn: string, keyId: string): Buffer {
-  if (!CN.test(cn)) throw new Error(`tls-crypt-v2 metadata: "${cn}" is not a tenant key`);
+  if (!TENANT_KEY.test(cn)) throw new Error(`tls-crypt-v2 metadata: "${cn}" is not a tenant key`);
   if (!KEY_ID.test(keyId)) throw new Error("tls-crypt-v2 metadata: key id must be 16 lowercase hex digits");
   return Buffer.concat([Buffer.from([METADATA_USER]), Buffer.from(`${METADATA_TAG} ${cn} ${keyId}`, "ascii")]);
 }

@@ -7,13 +7,7 @@ cn=${common_name:-}
 log() { printf 'lr-auth: cn=%s %s\n' "$1" "$2" >&2; }
 deny() { log "$1" "REJECT: $2"; exit 1; }
 
-ok=1
-case "$cn" in
-  ''|*[!a-z0-9-]*|[!a-z]*|*-|lr-vpn*) ok=0 ;;
-  *) ;;
-esac
-if [ "${#cn}" -gt 32 ]; then ok=0; fi
-if [ "$ok" = 0 ]; then deny invalid "common name is not a tenant key"; fi
+if ! is_tenant_key "$cn"; then deny invalid "common name is not a tenant key"; fi
 # A removed tenant (no ccd file) is refused later by ccd-exclusive; refuse it here so it can never enrol.
 if [ ! -f "$CCD_UDP/$cn" ] && [ ! -f "$CCD_TCP/$cn" ]; then deny "$cn" "no ccd file: not a tenant"; fi
 # Only the tenant's current certificate: the pin is its SHA-256 fingerprint in OpenVPN's own notation. The apply

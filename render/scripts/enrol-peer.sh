@@ -20,11 +20,7 @@ case "$verb" in
   claim | put) cn=${rest%% *}; id=${rest#"$cn"}; id=${id#" "} ;;
   *) quit "unknown request: no answer" ;;
 esac
-case "$cn" in
-  ''|*[!a-z0-9-]*|[!a-z]*|*-|lr-vpn*) quit "$verb: common name is not a tenant key: no answer" ;;
-  *) ;;
-esac
-if [ "${#cn}" -gt 32 ]; then quit "$verb: common name is not a tenant key: no answer"; fi
+if ! is_tenant_key "$cn"; then quit "$verb: common name is not a tenant key: no answer"; fi
 if [ "$verb" = get ]; then
   if [ "$line" != "get $cn" ]; then quit "get: malformed: no answer"; fi
 else

@@ -12,13 +12,7 @@ tag='' cn='' kid='' rest=''
 IFS=' ' read -r tag cn kid rest < "$file" || true
 if [ "$tag" != lr1 ] || [ -n "$rest" ]; then deny - "metadata is not a librerouter tenant key"; fi
 
-ok=1
-case "$cn" in
-  ''|*[!a-z0-9-]*|[!a-z]*|*-|lr-vpn*) ok=0 ;;
-  *) ;;
-esac
-if [ "${#cn}" -gt 32 ]; then ok=0; fi
-if [ "$ok" = 0 ]; then deny - "metadata names no tenant key"; fi
+if ! is_tenant_key "$cn"; then deny - "metadata names no tenant key"; fi
 case "$kid" in
   *[!0-9a-f]*) kid= ;;
   *) ;;

@@ -12,6 +12,16 @@ AUTHORITY=yes
 PEER=vpn2
 PEER_ADDR=TCP4:192.168.100.12:4194,bind=192.168.100.11,connect-timeout=2
 SOCAT=/usr/bin/socat
+# is_tenant_key <name>: config/schema.ts TENANT_KEY in sh, with no process: a lowercase letter first, then letters,
+# digits and '-', no '-' last, at most 32 characters, and not the VPN servers' reserved lr-vpn* names. No '/' or
+# '.', so a key is always safe as a file name.
+is_tenant_key() {
+  case "$1" in
+    ''|*[!a-z0-9-]*|[!a-z]*|*-|lr-vpn*) return 1 ;;
+    *) ;;
+  esac
+  [ "${#1}" -le 32 ]
+}
 # Any status but 0 is a refusal: a dash error exits 2, which OpenVPN 2.6 takes as "deferred" and holds the
 # handshake for the hand-window instead of refusing it.
 # shellcheck disable=SC2317 # reached through the trap
@@ -21,13 +31,7 @@ cn=${common_name:-}
 log() { printf 'lr-auth: cn=%s %s\n' "$1" "$2" >&2; }
 deny() { log "$1" "REJECT: $2"; exit 1; }
 
-ok=1
-case "$cn" in
-  ''|*[!a-z0-9-]*|[!a-z]*|*-|lr-vpn*) ok=0 ;;
-  *) ;;
-esac
-if [ "${#cn}" -gt 32 ]; then ok=0; fi
-if [ "$ok" = 0 ]; then deny invalid "common name is not a tenant key"; fi
+if ! is_tenant_key "$cn"; then deny invalid "common name is not a tenant key"; fi
 # A removed tenant (no ccd file) is refused later by ccd-exclusive; refuse it here so it can never enrol.
 if [ ! -f "$CCD_UDP/$cn" ] && [ ! -f "$CCD_TCP/$cn" ]; then deny "$cn" "no ccd file: not a tenant"; fi
 # Only the tenant's current certificate: the pin is its SHA-256 fingerprint in OpenVPN's own notation. The apply

@@ -6,6 +6,16 @@ ENROLLED=/var/lib/librerouter/enrolled
 CCD_UDP=/etc/openvpn/server/ccd-udp
 CCD_TCP=/etc/openvpn/server/ccd-tcp
 AUTHORITY=yes
+# is_tenant_key <name>: config/schema.ts TENANT_KEY in sh, with no process: a lowercase letter first, then letters,
+# digits and '-', no '-' last, at most 32 characters, and not the VPN servers' reserved lr-vpn* names. No '/' or
+# '.', so a key is always safe as a file name.
+is_tenant_key() {
+  case "$1" in
+    ''|*[!a-z0-9-]*|[!a-z]*|*-|lr-vpn*) return 1 ;;
+    *) ;;
+  esac
+  [ "${#1}" -le 32 ]
+}
 # One request per connection, one line in, at most one line out. Grammar (single spaces, nothing else):
 #   get <cn>          -> "id <64 hex>" | "none"
 #   claim <cn> <id>   (authority only)  store <id> unless a record exists -> "id <the stored id>"
@@ -28,11 +38,7 @@ case "$verb" in
   claim | put) cn=${rest%% *}; id=${rest#"$cn"}; id=${id#" "} ;;
   *) quit "unknown request: no answer" ;;
 esac
-case "$cn" in
-  ''|*[!a-z0-9-]*|[!a-z]*|*-|lr-vpn*) quit "$verb: common name is not a tenant key: no answer" ;;
-  *) ;;
-esac
-if [ "${#cn}" -gt 32 ]; then quit "$verb: common name is not a tenant key: no answer"; fi
+if ! is_tenant_key "$cn"; then quit "$verb: common name is not a tenant key: no answer"; fi
 if [ "$verb" = get ]; then
   if [ "$line" != "get $cn" ]; then quit "get: malformed: no answer"; fi
 else

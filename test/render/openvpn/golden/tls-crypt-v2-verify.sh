@@ -4,6 +4,16 @@ set -u
 PINS=/etc/openvpn/server/tc2-pins
 CCD_UDP=/etc/openvpn/server/ccd-udp
 CCD_TCP=/etc/openvpn/server/ccd-tcp
+# is_tenant_key <name>: config/schema.ts TENANT_KEY in sh, with no process: a lowercase letter first, then letters,
+# digits and '-', no '-' last, at most 32 characters, and not the VPN servers' reserved lr-vpn* names. No '/' or
+# '.', so a key is always safe as a file name.
+is_tenant_key() {
+  case "$1" in
+    ''|*[!a-z0-9-]*|[!a-z]*|*-|lr-vpn*) return 1 ;;
+    *) ;;
+  esac
+  [ "${#1}" -le 32 ]
+}
 
 # OpenVPN 2.6 gives this hook only script_type, metadata_type and metadata_file (tls_crypt.c:554-590, and
 # tls-options.rst "only these variables"): no PATH, no common_name. metadata_file holds the raw metadata without
@@ -18,13 +28,7 @@ tag='' cn='' kid='' rest=''
 IFS=' ' read -r tag cn kid rest < "$file" || true
 if [ "$tag" != lr1 ] || [ -n "$rest" ]; then deny - "metadata is not a librerouter tenant key"; fi
 
-ok=1
-case "$cn" in
-  ''|*[!a-z0-9-]*|[!a-z]*|*-|lr-vpn*) ok=0 ;;
-  *) ;;
-esac
-if [ "${#cn}" -gt 32 ]; then ok=0; fi
-if [ "$ok" = 0 ]; then deny - "metadata names no tenant key"; fi
+if ! is_tenant_key "$cn"; then deny - "metadata names no tenant key"; fi
 case "$kid" in
   *[!0-9a-f]*) kid= ;;
   *) ;;
