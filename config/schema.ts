@@ -231,11 +231,33 @@ export const tenantDefaultsSchema = z
   })
   .strict();
 
+/**
+ * How each tenant's LAN is addressed. `distinct`: slot s gets the s-th /24 of network.tenantPrivate, set in the VM by
+ * cloud-init. `fixed`: every tenant keeps the appliance's own LAN (the LibreRouter image as shipped, no cloud-init):
+ * the same `lan` behind every tenant link, kept apart on the VPN servers by a conntrack zone per link
+ * (render/lan-zones.ts); the public address comes by DHCP from the services VM (render/dhcp.ts).
+ */
+export const tenantNetworkSchema = z
+  .object({
+    mode: z.enum(["distinct", "fixed"], { message: "must be distinct (a /24 per tenant, set by cloud-init) or fixed (the image's own LAN, the same in every tenant, no cloud-init)" }).default("distinct"),
+    /** fixed mode: the appliance's LAN, its router address and the two VPN servers' addresses on it. */
+    lan: z
+      .object({
+        cidr: cidr.default("10.0.0.0/24"),
+        router: ipv4.default("10.0.0.1"),
+        vpnIps: z.tuple([ipv4, ipv4], { error: "must be two addresses, [vpn1, vpn2], e.g. [10.0.0.2, 10.0.0.3]" }).default(["10.0.0.2", "10.0.0.3"]),
+      })
+      .strict()
+      .default({ cidr: "10.0.0.0/24", router: "10.0.0.1", vpnIps: ["10.0.0.2", "10.0.0.3"] }),
+  })
+  .strict();
+
 export const stackSchema = z
   .object({
     profile: z.enum(["minimal", "optimal", "full"], { message: "must be one of minimal, optimal, full" }),
     proxmox: proxmoxSchema,
     network: networkSchema,
+    tenantNetwork: tenantNetworkSchema.default(tenantNetworkSchema.parse({})),
     vpn: vpnSchema.default(vpnSchema.parse({})),
     template: templateSchema.default(templateSchema.parse({})),
     services: servicesSchema.default(servicesSchema.parse({})),

@@ -1,10 +1,11 @@
 /** Validated config → plan: every address, id, name and setting the service uses, so nothing downstream reads config. */
 import { importFileName } from "../config/image";
 import type { StackConfig } from "../config/schema";
-import { formatCidr, intToIp, parseCidr, size } from "../lib/ipv4";
+import { parseCidr, size } from "../lib/ipv4";
 import * as alloc from "./alloc";
 import { routingLayout } from "./routing-layout";
 import { tenantMemory } from "./slot-checks";
+import { tenantLan } from "./tenant-lan";
 import type { CertLifetime, Plan, ProxmoxPlan, ServerPlan, TemplatePlan, TenantPlan } from "./types";
 import { ValidStack, ValidTenant, validateStack } from "./validate";
 
@@ -53,6 +54,7 @@ export function planStack(valid: ValidStack, stack: string): Plan {
     templates: templatePlan(cfg),
     bridges: { public: net.publicBridge, private: net.privateBridge, management: net.managementBridge },
     tunnelSupernet: net.tunnelSupernet,
+    tenantNetwork: { mode: cfg.tenantNetwork.mode, lan: cfg.tenantNetwork.mode === "fixed" ? cfg.tenantNetwork.lan.cidr : net.tenantPrivate },
     reverseDnsDomain: net.reverseDnsDomain,
     opsNetworks: net.opsNetworks,
     unpinnedPolicy: cfg.vpn.unpinnedPolicy,
@@ -94,7 +96,7 @@ function templatePlan(cfg: StackConfig): TemplatePlan {
 function planTenant(cfg: StackConfig, t: ValidTenant): TenantPlan {
   const vlan = alloc.vlan(cfg, t.slot);
   const display = alloc.vncDisplay(cfg, t.slot);
-  const priv = alloc.privateNet(cfg, t.slot);
+  const lan = tenantLan(cfg, t.slot);
   const pool = alloc.poolOf(cfg, t.publicIp);
   if (!pool) throw new Error(`planTenant: ${t.publicIp} of tenant "${t.key}" is in no public pool although it passed validation`);
   return {
@@ -104,9 +106,9 @@ function planTenant(cfg: StackConfig, t: ValidTenant): TenantPlan {
     vmid: alloc.vmid(cfg, t.slot),
     vlan,
     link: `vl${vlan}`,
-    privateCidr: formatCidr(priv),
-    routerIp: intToIp(priv.base + 1),
-    vpnLanIps: [intToIp(priv.base + 2), intToIp(priv.base + 3)],
+    privateCidr: lan.cidr,
+    routerIp: lan.router,
+    vpnLanIps: lan.vpnIps,
     publicIp: t.publicIp,
     publicMac: t.publicMac,
     publicPrefix: parseCidr(pool.cidr).prefix,

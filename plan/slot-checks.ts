@@ -51,7 +51,9 @@ export function checkSlot(cfg: StackConfig, t: TenantSeed, report: SlotReporter)
   const priv = alloc.privateNet(cfg, t.slot);
   const tunnel = parseCidr(net.tunnelSupernet);
   const mgmt = parseCidr(net.management.cidr);
-  if (t.slot >= alloc.privateSlots(cfg)) {
+  if (cfg.tenantNetwork.mode === "fixed") {
+    // One LAN for every tenant (checkFixedLan): nothing per slot.
+  } else if (t.slot >= alloc.privateSlots(cfg)) {
     bad("private", `network.tenantPrivate ${net.tenantPrivate} holds /24s for slots 1–${alloc.privateSlots(cfg) - 1} only`, "use a larger network.tenantPrivate");
   } else {
     if (overlaps(priv, tunnel)) bad("tunnel-overlap", `its private subnet ${formatCidr(priv)} overlaps network.tunnelSupernet ${net.tunnelSupernet}`, "move network.tunnelSupernet");

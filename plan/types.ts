@@ -65,10 +65,11 @@ export interface TenantPlan {
   readonly vlan: number;
   /** Name of the tenant's link on each VPN server (VLAN sub-interface; a veth in the lab). */
   readonly link: string;
+  /** The tenant's LAN: its slot's /24 (distinct mode) or the appliance's own, the same for all (fixed mode). */
   readonly privateCidr: string;
-  /** The tenant's LibreRouter on its private /24 (.1). */
+  /** The tenant's LibreRouter on its LAN (.1 in distinct mode; tenantNetwork.lan.router in fixed mode). */
   readonly routerIp: string;
-  /** vpn1 (.2) and vpn2 (.3) on the tenant's private /24. */
+  /** vpn1 and vpn2 on the tenant's LAN (.2 and .3 in distinct mode; tenantNetwork.lan.vpnIps in fixed mode). */
   readonly vpnLanIps: readonly [string, string];
   readonly publicIp: string;
   /** The public NIC's MAC: `tenants.<key>.publicMac`, else derived from stack and key (plan/mac.ts). */
@@ -96,6 +97,11 @@ export interface Plan {
   readonly templates: TemplatePlan;
   readonly bridges: { readonly public: string; readonly private: string; readonly management: string };
   readonly tunnelSupernet: string;
+  /**
+   * `distinct`: each tenant its own /24 of `lan` (network.tenantPrivate), set by cloud-init; `fixed`: every tenant the
+   * same `lan` (tenantNetwork.lan.cidr), the image as shipped, its public address by DHCP (plan/tenant-lan.ts).
+   */
+  readonly tenantNetwork: { readonly mode: "distinct" | "fixed"; readonly lan: string };
   /** Forward zone the PTR records point into. */
   readonly reverseDnsDomain: string;
   /** Besides management, the networks that may reach the host's API and SSH; empty: no host rule for them. */

@@ -9,6 +9,7 @@ import { contains, formatCidr, intToIp, ipToInt, overlaps, parseCidr, size } fro
 import { derivedPublicMac, macClashes } from "./mac";
 import { checkHardwareIds, checkPublicPools, checkVpnHostnames, notPublicReason } from "./address-checks";
 import * as alloc from "./alloc";
+import { checkFixedLan } from "./tenant-lan";
 import { checkMemory, checkSlot, infraVmids, slotReporter } from "./slot-checks";
 import { assignPublicIps, Err, expandTenants, TenantSeed } from "./tenant-seeds";
 
@@ -34,6 +35,7 @@ export function validateStack(raw: unknown, stack: string): ValidStack {
   const err: Err = (key, message) => issues.push({ key, message });
 
   const plannable = checkNetwork(cfg, err);
+  checkFixedLan(cfg, err);
   checkInfra(cfg, err);
   const seeds = expandTenants(cfg, err);
   // Only a network too small to address anything stops here; every other problem is collected with the slot checks.
@@ -95,7 +97,9 @@ function checkNetwork(cfg: StackConfig, err: Err): boolean {
     err(k, m);
   };
   if (tunnel.prefix > 22) fatal("network.tunnelSupernet", `got "${net.tunnelSupernet}"; must be /22 or larger so each of the 4 VPN instances gets at least a /24`);
-  if (priv.prefix > 23) fatal("network.tenantPrivate", `got "${net.tenantPrivate}"; must be /23 or larger (each tenant takes a /24 and slot 0 is never used)`);
+  // fixed mode: network.tenantPrivate is not used (checkFixedLan checks tenantNetwork.lan).
+  const distinct = cfg.tenantNetwork.mode === "distinct";
+  if (distinct && priv.prefix > 23) fatal("network.tenantPrivate", `got "${net.tenantPrivate}"; must be /23 or larger (each tenant takes a /24 and slot 0 is never used)`);
   if (overlaps(mgmt, tunnel)) err("network.management.cidr", `got "${net.management.cidr}"; overlaps network.tunnelSupernet ${net.tunnelSupernet}; pick a separate block`);
   const mgmtIps: [string, string][] = [
     ["network.management.hostIp", net.management.hostIp],
@@ -122,7 +126,8 @@ function checkNetwork(cfg: StackConfig, err: Err): boolean {
       if (!contains(c, ipToInt(r))) err(`${k}.reserved.${j}`, `got "${r}"; not inside ${p.cidr}; remove it or move it to the right pool`);
     });
     for (let j = 0; j < i; j++) if (overlaps(c, pools[j])) err(`${k}.cidr`, `got "${p.cidr}"; overlaps network.publicPools.${j} ${net.publicPools[j].cidr}; every pool must be distinct`);
-    for (const [name, other] of [["network.management.cidr", mgmt], ["network.tunnelSupernet", tunnel], ["network.tenantPrivate", priv]] as const) {
+    const planned = [["network.management.cidr", mgmt], ["network.tunnelSupernet", tunnel], ...(distinct ? [["network.tenantPrivate", priv] as const] : [])] as const;
+    for (const [name, other] of planned) {
       if (overlaps(c, other)) err(`${k}.cidr`, `got "${p.cidr}"; overlaps ${name} ${formatCidr(other)}; public pools must be outside the private plan`);
     }
   });

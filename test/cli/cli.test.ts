@@ -64,7 +64,7 @@ describe("npm run plan", () => {
     const j = JSON.parse(r.out);
     expect(Object.keys(j)).toEqual(["stack", "profile", "host", "services", "mgmt", "publicPools", "servers", "instances", "tenants", "capacity"]);
     expect([j.stack, j.profile, j.tenants.length, j.instances.length, j.servers.length]).toEqual(["prod", "optimal", 500, 4, 2]);
-    expect(j.tenants[499]).toMatchObject({ key: "t500", slot: 500, vmid: 1500, vlan: 600, privateCidr: "10.1.244.0/24", publicIp: "198.51.100.252", vnc: { display: 600, port: 6500 } });
+    expect(j.tenants[499]).toMatchObject({ key: "t500", slot: 500, vmid: 1500, vlan: 600, privateCidr: "10.0.0.0/24", publicIp: "198.51.100.252", vnc: { display: 600, port: 6500 } });
     expect(j.capacity.verdict).toBe("warn");
     expect(j.capacity.lines.map((l: { resource: string }) => l.resource)).toContain("RAM (floors)");
     expect(r.out).not.toMatch(/password|privateKey|BEGIN/i);

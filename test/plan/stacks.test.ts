@@ -14,9 +14,10 @@ const tenant = (p: Plan, key: string): TenantPlan => {
 };
 
 /** What the per-slot rules give slot s with the default bases and the stacks' two /24 pools. */
-function defaults(slot: number, publicIp: string, publicGateway: string) {
-  const third = slot >> 8;
-  const fourth = slot & 255;
+/** A tenant's plan fields from its slot; `fixed`: the stack's tenantNetwork.mode is fixed (the appliance's own 10.0.0.0/24). */
+function defaults(slot: number, publicIp: string, publicGateway: string, fixed = false) {
+  const third = fixed ? 0 : slot >> 8;
+  const fourth = fixed ? 0 : slot & 255;
   const tun = (octet: number) => `10.255.${octet + ((slot + 1) >> 8)}.${(slot + 1) & 255}`;
   return {
     slot,
@@ -114,16 +115,16 @@ describe("committed stacks", () => {
     });
   });
 
-  it("prod: t250 opens the second pool and t500 crosses into 10.1.x.0/24", () => {
+  it("prod (fixed mode): t250 opens the second pool; every tenant has the appliance's 10.0.0.0/24", () => {
     const p = plan("prod");
     // 249 tenant addresses in 192.0.2.0/24 (.6–.254); slot 250 takes the first of 198.51.100.0/24 (.2).
     expect(tenant(p, "t249").publicIp).toBe("192.0.2.254");
-    expect(tenant(p, "t250")).toMatchObject(defaults(250, "198.51.100.2", "198.51.100.1"));
+    expect(tenant(p, "t250")).toMatchObject(defaults(250, "198.51.100.2", "198.51.100.1", true));
     // 500 = 1·256 + 244; tunnel offset 501 = 1·256 + 245; public index 499 − 249 = 250 → .252.
     expect(tenant(p, "t500")).toEqual({
       key: "t500",
       vmName: "lr-t500",
-      ...defaults(500, "198.51.100.252", "198.51.100.1"),
+      ...defaults(500, "198.51.100.252", "198.51.100.1", true),
       publicMac: "02:1f:35:b0:6d:71",
       memory: { minMb: 512, maxMb: 2048 },
       diskGb: 32,
@@ -131,11 +132,18 @@ describe("committed stacks", () => {
       numbered: true,
     });
     expect(tenant(p, "t500").tunnelIps).toEqual({ "vpn1-udp": "10.255.1.245", "vpn1-tcp": "10.255.65.245", "vpn2-udp": "10.255.129.245", "vpn2-tcp": "10.255.193.245" });
-    expect(tenant(p, "t500").privateCidr).toBe("10.1.244.0/24");
+    expect(p.tenantNetwork).toEqual({ mode: "fixed", lan: "10.0.0.0/24" });
+    expect(new Set(p.tenants.map((t) => `${t.privateCidr} ${t.routerIp} ${t.vpnLanIps.join(" ")}`))).toEqual(new Set(["10.0.0.0/24 10.0.0.1 10.0.0.2 10.0.0.3"]));
+  });
+
+  it("minimal (distinct mode): each slot its own /24 of network.tenantPrivate", () => {
+    const p = plan("minimal");
+    expect(p.tenantNetwork).toEqual({ mode: "distinct", lan: "10.0.0.0/8" });
+    expect(tenant(p, "t50")).toMatchObject({ privateCidr: "10.0.50.0/24", routerIp: "10.0.50.1", vpnLanIps: ["10.0.50.2", "10.0.50.3"] });
   });
 
   it("full: t1 is numbered and takes the first tenant address", () => {
-    expect(tenant(plan("full"), "t1")).toMatchObject({ ...defaults(1, "192.0.2.6", "192.0.2.1"), numbered: true });
+    expect(tenant(plan("full"), "t1")).toMatchObject({ ...defaults(1, "192.0.2.6", "192.0.2.1", true), numbered: true });
   });
 });
 
