@@ -8,15 +8,15 @@
  * - `getNodesLegacy` → `names`, `onlines` (proxmoxtf/datasource/nodes.go, GET /nodes);
  * - `getDatastores` → per storage `id`, `contentTypes`, `active`, `enabled` (fwprovider/nodes/datastores);
  * - `getVmsLegacy` → per VM `vmId`, `name`, `template` (proxmoxtf/datasource/vms.go);
- * - `getVm` → `cdrom`: every device with media=cdrom and its `fileId` (fwprovider/nodes/vm/cdrom), which is how
- *   the cloud-init drive shows (`…:vm-<id>-cloudinit`). It exposes no disks;
+ * - `getVm` → `cdrom`: interface → `fileId` of every device with media=cdrom (fwprovider/nodes/vm/cdrom), which is
+ *   how a cloud-init drive on any bus shows (`ide2: …:vm-<id>-cloudinit`). It exposes no disks and no NICs;
  * - `getFiles` (content `images`) → the volumes of a VMID on a storage (fwprovider/nodes/file/datasource_files.go):
  *   the next best fact for "the template's disk is on proxmox.datastore". No data source says which interface
  *   (scsi0) a volume is attached to.
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import { formatPreflight, type PreflightTarget, type PveFacts, preflightIssues, type TemplateFact, templateUses } from "../plan/preflight";
+import { formatPreflight, formatPreflightWarnings, type PreflightTarget, type PveFacts, preflightFindings, type TemplateFact, templateUses } from "../plan/preflight";
 import type { Plan } from "../plan/types";
 import { proxmoxProvider } from "./provider";
 
@@ -63,13 +63,13 @@ export async function readPveFacts(cfg: PreflightTarget, opts: pulumi.InvokeOpti
     for (const use of templateUses(cfg)) {
       if (!vms.some((v) => v.vmId === use.vmid && v.template)) continue;
       const vm = await read(`getVm ${use.vmid}`, () => proxmoxve.getVm({ nodeName: p.node, id: use.vmid }, opts));
-      const cdromFileIds = Object.values(vm.cdrom ?? {}).map((c) => c.fileId);
+      const cdrom = Object.fromEntries(Object.entries(vm.cdrom ?? {}).map(([iface, c]) => [iface, c.fileId]));
       if (!use.linked || !imagesOk) {
-        templates[use.vmid] = { cdromFileIds };
+        templates[use.vmid] = { cdrom };
         continue;
       }
       const files = await read(`getFiles ${p.datastore}`, () => proxmoxve.getFiles({ nodeName: p.node, datastoreId: p.datastore, contentType: "images" }, opts));
-      templates[use.vmid] = { cdromFileIds, volumesOnDatastore: files.files.filter((f) => f.vmid === use.vmid).map((f) => f.id) };
+      templates[use.vmid] = { cdrom, volumesOnDatastore: files.files.filter((f) => f.vmid === use.vmid).map((f) => f.id) };
     }
     return { release: version.release, nodes, datastores, vms, templates };
   } catch (e) {
@@ -83,15 +83,17 @@ export async function readPveFacts(cfg: PreflightTarget, opts: pulumi.InvokeOpti
  * resource (and no remote command, all of which wait on one) reaches the engine, at preview or at up. A separate
  * provider instance, because the main one must wait on these reads. `dependsOn` rather than an awaited input: a
  * rejected input is re-thrown as `error serializing property "endpoint": …`, a rejected dependency as it is; the
- * SDK prints a `RunError` without a stack trace (cmd/run/run.js uncaughtHandler).
+ * SDK prints a `RunError` without a stack trace (cmd/run/run.js uncaughtHandler). Warnings go to the engine's log
+ * (`pulumi.log.warn`, shown by preview and up) whether or not a check failed.
  */
 export function proxmoxPreflight(name: string, args: ProxmoxPreflightArgs): ProxmoxPreflight {
   const { plan } = args;
   const cfg = plan;
   const provider = proxmoxProvider(name, { plan, password: args.password });
   const passed = pulumi.output(readPveFacts(cfg, { provider })).apply((facts) => {
-    const issues = preflightIssues(cfg, facts as PveFacts);
-    if (issues.length) throw new pulumi.RunError(formatPreflight(issues, plan.stack, cfg));
+    const { errors, warnings } = preflightFindings(cfg, facts as PveFacts);
+    if (warnings.length) void pulumi.log.warn(formatPreflightWarnings(warnings, plan.stack, cfg));
+    if (errors.length) throw new pulumi.RunError(formatPreflight(errors, plan.stack, cfg));
     return [] as pulumi.Resource[];
   });
   return { provider, passed };

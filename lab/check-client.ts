@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { TenantPlan } from "../plan/types";
-import { clientResolvConf, labResolvConf, pushedAddress, startClient, waitForConnection, connectCount } from "./clients";
+import { clientResolvConf, labResolvConf, pushedAddress, startClient, stopClient as stopClientWithin, waitForConnection, connectCount } from "./clients";
 import { must, run, sleep } from "./exec";
 import type { Lab } from "./lab";
 import { secs } from "./lab";
@@ -76,11 +76,7 @@ async function restartMeasured(lab: Lab, t: TenantPlan, client: Proc): Promise<C
   return { ...(await watch.stop()), ms };
 }
 
-async function stopClient(lab: Lab, t: TenantPlan): Promise<void> {
-  const p = lab.clients.get(t.key);
-  if (p) await lab.procs.stop(p, 5000);
-  lab.clients.delete(t.key);
-}
+const stopClient = (lab: Lab, t: TenantPlan) => stopClientWithin(lab, t, 5000);
 
 /** `no-clear-traffic`: a restart of the real client leaks nothing; the control (no persist-tun, no kill-switch) does. */
 export async function noClearTraffic(lab: Lab): Promise<string> {

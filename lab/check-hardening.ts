@@ -5,11 +5,11 @@
  * could have failed.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import type { InstancePlan, ServerName, ServerPlan, TenantPlan } from "../plan/types";
 import { TENANT_LINK_GROUP } from "../render/dataplane";
 import { OPENVPN_NPROC } from "../render/server-setup";
-import { connectCount, writeClientFiles } from "./clients";
+import { connectCount, writeSingleInstanceFiles } from "./clients";
 import { must, run } from "./exec";
 import type { Lab } from "./lab";
 import { secs } from "./lab";
@@ -79,6 +79,19 @@ async function echoAnswered(lr: string, ip: string, mac: string): Promise<boolea
   }
 }
 
+/** Echo replies `ns` sends from `from` to `to` while `fn` runs (a raw OUTPUT counter: before any filter or route). */
+async function repliesSent<T>(ns: string, from: string, to: string, fn: () => Promise<T>): Promise<{ value: T; sent: number }> {
+  const rule = ["-p", "icmp", "--icmp-type", "0", "-s", from, "-d", to, "-m", "comment", "--comment", "lr-lab-enum", "-j", "ACCEPT"];
+  await must(["iptables", "-t", "raw", "-I", "OUTPUT", "1", ...rule], { ns });
+  try {
+    const value = await fn();
+    const listing = await must(["iptables", "-t", "raw", "-L", "OUTPUT", "1", "-v", "-x", "-n"], { ns });
+    return { value, sent: Number(/^\s*(\d+)/.exec(listing)?.[1] ?? fail(`no counter in ${ns}: ${listing}`)) };
+  } finally {
+    await must(["iptables", "-t", "raw", "-D", "OUTPUT", ...rule], { ns });
+  }
+}
+
 async function linkMac(ns: string, dev: string): Promise<string> {
   const out = await must(["ip", "-o", "link", "show", "dev", dev], { ns });
   return / link\/ether ([0-9a-f:]{17}) /.exec(out)?.[1] ?? fail(`${dev} in ${ns} has no MAC: ${out}`);
@@ -97,12 +110,19 @@ async function noEnumeration(lab: Lab): Promise<string> {
   const [t, o] = lab.plan.tenants;
   const lr = lab.ns.lr[t.key];
   const names = lab.plan.servers.map((s) => s.name);
-  // Control: the router's own gateways (the VPN servers' addresses on its link) answer ping.
-  for (const [i, n] of names.entries()) if (!(await pings(lr, t.vpnLanIps[i]))) fail(`control: ${t.key}'s router gets no answer from ${n}'s own-link address ${t.vpnLanIps[i]}`);
-  const targets: Target[] = names.flatMap((n, i) => [
-    { ip: o.vpnLanIps[i], on: n, what: `${n}'s address on ${o.key}'s link` },
-    { ip: server(lab, n).mgmtIp, on: n, what: `${n}'s mgmt address` },
-  ]);
+  // fixed mode: the LAN lives only in the tenants' tables, so a server sends nothing to it of its own (lr_lan's output
+  // guard drops it): a router sees its gateways by ARP only, and whether a server answers an echo is counted where
+  // it sends the reply.
+  const fixed = lab.plan.tenantNetwork.mode === "fixed";
+  // Control: the router's own gateways (the VPN servers' addresses on its link) answer ping (fixed mode: ARP).
+  for (const [i, n] of names.entries()) {
+    const ok = fixed ? await arpAnswered(lr, t.vpnLanIps[i]) : await pings(lr, t.vpnLanIps[i]);
+    if (!ok) fail(`control: ${t.key}'s router gets no ${fixed ? "ARP reply" : "answer"} from ${n}'s own-link address ${t.vpnLanIps[i]}`);
+  }
+  // fixed mode: the server has the same address on every tenant's link (the router's own gateway), so another
+  // tenant's link has no address of its own to learn.
+  const otherLink = (n: ServerName, i: number): Target[] => (o.vpnLanIps[i] === t.vpnLanIps[i] ? [] : [{ ip: o.vpnLanIps[i], on: n, what: `${n}'s address on ${o.key}'s link` }]);
+  const targets: Target[] = names.flatMap((n, i) => [...otherLink(n, i), { ip: server(lab, n).mgmtIp, on: n, what: `${n}'s mgmt address` }]);
   for (const n of names) if ((await arpIgnore(lab, n, t.link)) !== "1") fail(`${n} ${t.link}: arp_ignore is not 1 after apply`);
   // ARP: no reply for any of them on the tenant's link (probes wait for their timeout: in parallel).
   const arp = await Promise.all(targets.map((x) => arpAnswered(lr, x.ip)));
@@ -122,18 +142,23 @@ async function noEnumeration(lab: Lab): Promise<string> {
   // Echo past ARP (the server's MAC set by hand): the probe reaches the server, which does not answer.
   const macs = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await linkMac(lab.ns[n], t.link)] as const)));
   const echo = await Promise.all(
-    targets.map((x) => echoesArriving(lab.ns[x.on], ["-s", t.routerIp, "-d", x.ip, "-i", t.link], () => echoAnswered(lr, x.ip, macs[x.on]))),
+    targets.map((x) => echoesArriving(lab.ns[x.on], ["-s", t.routerIp, "-d", x.ip, "-i", t.link], () => repliesSent(lab.ns[x.on], x.ip, t.routerIp, () => echoAnswered(lr, x.ip, macs[x.on])))),
   );
   targets.forEach((x, i) => {
-    if (echo[i].value) fail(`${t.key}'s router got an echo reply from ${x.what} ${x.ip}`);
+    if (echo[i].value.value) fail(`${t.key}'s router got an echo reply from ${x.what} ${x.ip}`);
+    if (echo[i].value.sent) fail(`${x.on} sent ${echo[i].value.sent} echo repl(ies) from ${x.what} ${x.ip} to ${t.key}'s router`);
     if (!echo[i].arrived) fail(`control: the echo to ${x.what} ${x.ip} never reached ${x.on} (dropped on the way: the negative proves nothing)`);
   });
-  // Control: the rule the fix replaced (echo to any local address from a tenant link) makes them answer.
+  // Control: the rule the fix replaced (echo to any local address from a tenant link) makes them answer (fixed mode:
+  // the server sends the reply, which its output guard then drops).
   const before = ["-p", "icmp", "-m", "devgroup", "--src-group", g, "-m", "icmp", "--icmp-type", "8", "-j", "ACCEPT"];
   await Promise.all(
     names.map((n) =>
       withRule(lab.ns[n], "LR-IN", before, async () => {
-        for (const x of targets.filter((y) => y.on === n)) if (!(await echoAnswered(lr, x.ip, macs[n]))) fail(`control: with the old echo rule ${x.what} ${x.ip} does not answer`);
+        for (const x of targets.filter((y) => y.on === n)) {
+          const r = await repliesSent(lab.ns[n], x.ip, t.routerIp, () => echoAnswered(lr, x.ip, macs[n]));
+          if (!(fixed ? r.sent > 0 : r.value)) fail(`control: with the old echo rule ${x.what} ${x.ip} does not answer${fixed ? " (no reply sent)" : ""}`);
+        }
       }),
     ),
   );
@@ -150,7 +175,9 @@ async function noEnumeration(lab: Lab): Promise<string> {
   await withRule(lab.ns.vpn1, "LR-IN", ["-i", inst.dev, "-p", "icmp", "-m", "icmp", "--icmp-type", "8", "-j", "ACCEPT"], async () => {
     for (const x of tunTargets) if (!(await pings(c, x.ip))) fail(`control: with the old tunnel echo rule ${x.ip} does not answer ${t.key}'s client`);
   });
-  return `${t.key}'s router: own gateways answer; ${targets.length} other server addresses: no ARP reply (control arp_ignore=0: all reply), echo arrives and is not answered (old rule: answered); through the tunnel ${tunTargets.length} likewise`;
+  const own = fixed ? "own gateways answer ARP (the servers send nothing to the shared LAN)" : "own gateways answer";
+  const old = fixed ? "old rule: a reply is sent" : "old rule: answered";
+  return `${t.key}'s router: ${own}; ${targets.length} other server addresses: no ARP reply (control arp_ignore=0: all reply), echo arrives and is not answered (${old}); through the tunnel ${tunTargets.length} likewise`;
 }
 
 /** The public side of each server: only the OpenVPN ports and a rate-limited echo. */
@@ -236,12 +263,7 @@ interface Burst {
 /** A bundle with `t`'s certificate naming only `inst` (one `<connection>` block). */
 function singleInstanceBundle(lab: Lab, t: TenantPlan, inst: InstancePlan): string {
   const cert = lab.clientCerts.get(t.key) ?? fail(`${t.key}: no client certificate`);
-  const { bundle } = writeClientFiles(lab, t, cert, `storm-${inst.id}`, inst.server);
-  const proto = inst.proto === "udp" ? "udp4" : "tcp4-client";
-  const text = readFileSync(bundle, "utf8").replace(/<connection>\n([\s\S]*?)<\/connection>\n/g, (block, body: string) => (body.split("\n")[0].endsWith(` ${proto}`) ? block : ""));
-  if ((text.match(/<connection>/g) ?? []).length !== 1) throw new Error(`bundle for ${inst.id}: expected one connection block`);
-  writeFileSync(bundle, text, { mode: 0o600 });
-  return bundle;
+  return writeSingleInstanceFiles(lab, t, cert, `storm-${inst.id}`, inst).bundle;
 }
 
 /**

@@ -9,8 +9,10 @@ import { HOST_FIREWALL_UNIT } from "../render/host-console";
 import { certFingerprint } from "../render/pki-profile";
 import { SYSCTL_DROPIN } from "../render/server-setup";
 import type { ServerName, TenantPlan } from "../plan/types";
+import type { LabMode } from "./stack";
+import { LAN_CHECKS } from "./check-lan";
 import { clientDns, noClearTraffic, watchClearTraffic } from "./check-client";
-import { connectCount, pushedAddress, startClient, waitForConnection } from "./clients";
+import { connectCount, pushedAddress, startClient, stopClient, waitForConnection } from "./clients";
 import { must, run, sleep } from "./exec";
 import type { Lab } from "./lab";
 import { secs } from "./lab";
@@ -31,16 +33,41 @@ import { fail, reachesOwnMarker } from "./check-kit";
 export interface Check {
   readonly id: string;
   readonly title: string;
+  /** Only in this tenant-network mode, and why (elsewhere the result table shows the check as n/a with the reason). */
+  readonly only?: { readonly mode: LabMode; readonly why: string };
+  /**
+   * Why the tenant network (the mode) plays no part in what the check proves. test/e2e/lab.test.ts then runs it in
+   * the fixed-mode lab only (CI runs both labs); `npm run lab` runs it in either mode.
+   */
+  readonly modeIndependent?: string;
   run(lab: Lab): Promise<string>;
 }
 
-
-
-async function stopClient(lab: Lab, t: TenantPlan): Promise<void> {
-  const p = lab.clients.get(t.key);
-  if (p) await lab.procs.stop(p, 3000);
-  lab.clients.delete(t.key);
+/** Why `c` does not apply to this lab's mode, or undefined when it runs. */
+export function notApplicable(c: Check, lab: Lab): string | undefined {
+  return c.only && c.only.mode !== lab.plan.tenantNetwork.mode ? `${lab.plan.tenantNetwork.mode} mode: ${c.only.why}` : undefined;
 }
+
+const AUTH_PATH = "OpenVPN's authentication path (certificates, tls-crypt-v2 keys, hardware IDs, the hooks): no tenant address in it";
+const CLIENT_SIDE = "the client machine and its transport: the tenant network behind the server plays no part";
+
+const FIXED_DHCP = { mode: "fixed", why: "the routers' public addresses come from cloud-init, no DHCP server runs" } as const;
+const FIXED_LAN = { mode: "fixed", why: "every tenant has its own LAN, the isolation check covers it" } as const;
+
+/**
+ * Whether `server` reaches tenant `t`'s router on its link. distinct mode: a ping (the LAN is in its main table).
+ * fixed mode: the LAN lives only in the tenant's table (the same address behind every link), so the server asks on
+ * the link itself: an ARP request out of it for the router's address.
+ */
+async function serverReachesRouter(lab: Lab, server: ServerName, t: TenantPlan): Promise<boolean> {
+  const ns = lab.ns[server];
+  if (lab.plan.tenantNetwork.mode === "distinct") return pings(ns, t.routerIp);
+  const r = await run(["busybox", "arping", "-q", "-c", "1", "-w", "1", "-I", t.link, t.routerIp], { ns, timeoutMs: 4000 });
+  return r.code === 0;
+}
+
+
+
 
 const others = (lab: Lab, t: TenantPlan) => lab.plan.tenants.filter((o) => o.key !== t.key);
 
@@ -110,23 +137,30 @@ export const CHECKS: readonly Check[] = [
       return out.join(" ");
     },
   },
+  { ...LAN_CHECKS.dhcpLeases, only: FIXED_DHCP },
+  { ...LAN_CHECKS.dhcpUnknownMac, only: FIXED_DHCP },
+  { ...LAN_CHECKS.dhcpRestart, only: FIXED_DHCP },
   {
     id: "isolation",
     title: "tenant traffic reaches only its own router",
     async run(lab) {
       // Negative probes wait for their timeout, so they run in parallel.
       const probes: Promise<void>[] = [];
+      // fixed mode: every router has the same address, so "another tenant's LAN" is no address of its own (lan-isolation).
+      const distinct = lab.plan.tenantNetwork.mode === "distinct";
       for (const t of lab.plan.tenants) {
         await reachesOwnMarker(lab, t);
         for (const o of others(lab, t)) {
-          // Control: the target answers when asked from where it should (else the negative proves nothing).
-          const ctl = await tcpFetch(lab.ns.vpn1, o.routerIp, MARKER_PORT);
-          if (ctl.text !== o.key) fail(`control: vpn1 cannot reach ${o.key}'s router ${o.routerIp}:${MARKER_PORT} (${ctl.detail})`);
-          probes.push(
-            tcpFetch(lab.ns.c[t.key], o.routerIp, MARKER_PORT, 1500).then((r) => {
-              if (r.ok) fail(`${t.key} reached ${o.key}'s network: ${o.routerIp}:${MARKER_PORT} answered ${r.detail}`);
-            }),
-          );
+          if (distinct) {
+            // Control: the target answers when asked from where it should (else the negative proves nothing).
+            const ctl = await tcpFetch(lab.ns.vpn1, o.routerIp, MARKER_PORT);
+            if (ctl.text !== o.key) fail(`control: vpn1 cannot reach ${o.key}'s router ${o.routerIp}:${MARKER_PORT} (${ctl.detail})`);
+            probes.push(
+              tcpFetch(lab.ns.c[t.key], o.routerIp, MARKER_PORT, 1500).then((r) => {
+                if (r.ok) fail(`${t.key} reached ${o.key}'s network: ${o.routerIp}:${MARKER_PORT} answered ${r.detail}`);
+              }),
+            );
+          }
           for (const id of ["vpn1-udp", "vpn1-tcp", "vpn2-udp", "vpn2-tcp"] as const) {
             probes.push(
               tcpFetch(lab.ns.c[t.key], o.tunnelIps[id], CLIENT_PORT, 1500).then((x) => {
@@ -137,7 +171,8 @@ export const CHECKS: readonly Check[] = [
         }
       }
       await Promise.all(probes);
-      return `${lab.plan.tenants.length} markers answer their own tenant; ${probes.length} cross-tenant probes refused`;
+      const lan = distinct ? "" : ` (tunnel IPs only: the shared LAN address ${lab.plan.tenants[0].routerIp} is lan-isolation's)`;
+      return `${lab.plan.tenants.length} markers answer their own tenant; ${probes.length} cross-tenant probes refused${lan}`;
     },
   },
   HARDENING_CHECKS.noEnumeration,
@@ -241,9 +276,10 @@ export const CHECKS: readonly Check[] = [
       return `${out.join("; ")} (control: with IPv6 on the RA adds an address and ping/:22 answer)`;
     },
   },
-  HARDENING_CHECKS.publicClosed,
+  { ...HARDENING_CHECKS.publicClosed, modeIndependent: "the VPN servers' public side: no tenant address in it" },
   {
     id: "unknown-cert",
+    modeIndependent: AUTH_PATH,
     title: "certificate from the right CA without a ccd file is refused",
     async run(lab) {
       const t = lab.plan.tenants[0];
@@ -257,11 +293,13 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: "tls-crypt-v2",
+    modeIndependent: AUTH_PATH,
     title: "tls-crypt-v2: a foreign server key is dropped, a removed tenant's and a re-issued old key are refused before TLS; the new key connects",
     run: tlsCryptV2Check,
   },
   {
     id: "wrong-hwid",
+    modeIndependent: AUTH_PATH,
     title: "wrong hardware ID refused; the real session with the same certificate stays up",
     async run(lab) {
       const { t, client: real, connects: before } = firstSession(lab);
@@ -277,10 +315,11 @@ export const CHECKS: readonly Check[] = [
       return `AUTH_FAILED after ${secs(a.ms)}; real session untouched`;
     },
   },
-  enrolOnceCheck,
-  HARDENING_CHECKS.reconnectStorm,
+  { ...enrolOnceCheck, modeIndependent: AUTH_PATH },
+  { ...HARDENING_CHECKS.reconnectStorm, modeIndependent: AUTH_PATH },
   {
     id: "cert-reissue",
+    modeIndependent: AUTH_PATH,
     title: "re-issued certificate: the old one is refused on vpn1 and vpn2, the new one accepted; other tenants untouched",
     async run(lab) {
       const t = lab.plan.tenants[0];
@@ -327,6 +366,7 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: "tcp-fallback",
+    modeIndependent: CLIENT_SIDE,
     title: "UDP dropped at the wan: the same bundle falls back to TCP/443 with the fixed TCP IP",
     async run(lab) {
       const t = lab.plan.tenants[0];
@@ -378,8 +418,10 @@ export const CHECKS: readonly Check[] = [
       }
     },
   },
+  { ...LAN_CHECKS.lanIsolation, only: FIXED_LAN },
   {
     id: "no-clear-traffic",
+    modeIndependent: CLIENT_SIDE,
     title: "client restart (SIGUSR1): nothing leaves in clear with persist-tun and the kill-switch; the control without them leaks",
     run: noClearTraffic,
   },
@@ -401,7 +443,7 @@ export const CHECKS: readonly Check[] = [
       const ms = Date.now() - t0;
       const diff = diffState(before, await snapshot(lab.ns.vpn1));
       if (diff.length) fail(`state after apply-all differs:\n${diff.slice(0, 20).join("\n")}`);
-      for (const t of lab.plan.tenants) if (!(await pings(lab.ns.vpn1, t.routerIp))) fail(`vpn1 cannot ping ${t.key}'s router after apply-all`);
+      for (const t of lab.plan.tenants) if (!(await serverReachesRouter(lab, "vpn1", t))) fail(`vpn1 cannot reach ${t.key}'s router ${t.routerIp} on ${t.link} after apply-all`);
       // The host: every rule gone, then what its boot unit runs (ExecStart, read from the installed unit).
       const host = lab.ns.host;
       const port = lab.plan.tenants[0].vnc.port;
@@ -424,7 +466,7 @@ export const CHECKS: readonly Check[] = [
         const rfb = await rfbInNamespace(lab.ns.c[t.key], inst.gateway, 5900, pw);
         if (rfb.result !== "OK") fail(`${t.key}: own console via ${inst.id} after the host's boot unit gave ${rfb.result}`);
       }
-      return `apply-all ${secs(ms)}; rules, routes and iptables identical; host boot unit: console closed again except to the VPN servers, each owner reaches his own`;
+      return `apply-all ${secs(ms)}; rules, routes, iptables${lab.plan.tenantNetwork.mode === "fixed" ? " and the nft LAN table" : ""} identical, every router reachable on its link; host boot unit: console closed again except to the VPN servers, each owner reaches his own`;
     },
   },
   {
@@ -484,12 +526,13 @@ export const CHECKS: readonly Check[] = [
     title: "delete kills the live session and leaves nothing of the tenant; apply brings it back exactly",
     async run(lab) {
       const t = lab.plan.tenants[lab.plan.tenants.length - 1];
+      const shared = lab.plan.tenantNetwork.mode === "fixed";
       const servers = lab.plan.servers.map((s) => s.name);
       const sessions = async () => (await Promise.all(lab.plan.instances.map(async (i) => ((await liveSessions(lab, i.server, i.proto)).includes(t.key) ? [i.id] : [])))).flat();
       const before = Object.fromEntries(await Promise.all(servers.map(async (n) => [n, await snapshot(lab.ns[n])] as const)));
       for (const n of servers) {
         const inst = lab.plan.instances.filter((i) => i.server === n);
-        if (!tenantTraces(before[n], lab.layouts[n], t, inst).length) fail(`control: no trace of ${t.key} on ${n} before delete`);
+        if (!tenantTraces(before[n], lab.layouts[n], t, inst, shared).length) fail(`control: no trace of ${t.key} on ${n} before delete`);
       }
       const live = await sessions();
       if (!live.length) fail(`control: ${t.key} has no live session on any instance`);
@@ -498,7 +541,7 @@ export const CHECKS: readonly Check[] = [
       if (still.length) fail(`${t.key}'s live session survived the delete on ${still.join(", ")}`);
       for (const n of servers) {
         const inst = lab.plan.instances.filter((i) => i.server === n);
-        const traces = tenantTraces(await snapshot(lab.ns[n]), lab.layouts[n], t, inst);
+        const traces = tenantTraces(await snapshot(lab.ns[n]), lab.layouts[n], t, inst, shared);
         if (traces.length) fail(`left on ${n} after delete:\n${traces.join("\n")}`);
       }
       for (const n of servers) {
@@ -506,7 +549,7 @@ export const CHECKS: readonly Check[] = [
         const diff = diffState(before[n], await snapshot(lab.ns[n]));
         if (diff.length) fail(`${n} after re-apply differs:\n${diff.slice(0, 20).join("\n")}`);
       }
-      return `${t.key} on both servers: session on ${live.join(", ")} killed; no rule, route, DNAT, ccd, env or pin left; re-apply identical`;
+      return `${t.key} on both servers: session on ${live.join(", ")} killed; no rule, route, DNAT, ${shared ? "nft element, " : ""}ccd, env or pin left; re-apply identical`;
     },
   },
 ];

@@ -3,8 +3,8 @@
  * through the launcher (which runs openvpn with `--setenv UV_HWID <id>`, its DNS hook and kill-switch; the pid
  * is the launcher's: SIGTERM to it ends openvpn and undoes DNS and kill-switch).
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import type { ServerName, TenantPlan } from "../plan/types";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { InstancePlan, ServerName, TenantPlan } from "../plan/types";
 import { clientBundleName, renderClientBundle } from "../render/client-bundle";
 import { LAUNCHER_NAME, renderLauncher } from "../render/launcher";
 import type { Lab } from "./lab";
@@ -34,6 +34,16 @@ export function writeClientFiles(lab: Lab, tenant: TenantPlan, cert: Issued, nam
   return { bundle, launcher };
 }
 
+/** `writeClientFiles` with the bundle cut down to `inst`'s one `<connection>` block (to ask one instance, no fallback). */
+export function writeSingleInstanceFiles(lab: Lab, t: TenantPlan, cert: Issued, name: string, inst: InstancePlan): { bundle: string; launcher: string } {
+  const files = writeClientFiles(lab, t, cert, name, inst.server);
+  const proto = inst.proto === "udp" ? "udp4" : "tcp4-client";
+  const text = readFileSync(files.bundle, "utf8").replace(/<connection>\n([\s\S]*?)<\/connection>\n/g, (block, body: string) => (body.split("\n")[0].endsWith(` ${proto}`) ? block : ""));
+  if ((text.match(/<connection>/g) ?? []).length !== 1) throw new Error(`bundle for ${inst.id}: expected one connection block`);
+  writeFileSync(files.bundle, text, { mode: 0o600 });
+  return files;
+}
+
 /** The client namespace's own resolv.conf before any tunnel: its LAN resolver (the wan side; nothing answers). */
 export function labResolvConf(tenant: TenantPlan): string {
   return `# lab client ${tenant.key}: its LAN resolver, outside the tunnel\nnameserver ${clientNet(tenant.slot).gw}\noptions timeout:1 attempts:1\n`;
@@ -53,12 +63,13 @@ export function clientResolvConf(lab: Lab, tenant: TenantPlan): string {
 
 /**
  * Starts the tenant's client through its launcher and waits until the tunnel is up. `--dns file` (the fallback
- * that rewrites resolv.conf) whatever the host runs; TMPDIR in the run directory so nothing stays behind.
+ * that rewrites resolv.conf) whatever the host runs; TMPDIR in the run directory so nothing stays behind. `only`:
+ * a bundle naming that one instance (its own files, `<key>-<instance>`), else the tenant's whole bundle.
  */
-export async function startClient(lab: Lab, tenant: TenantPlan, timeoutMs = 20_000, launcherArgs: readonly string[] = []): Promise<Proc> {
+export async function startClient(lab: Lab, tenant: TenantPlan, timeoutMs = 20_000, launcherArgs: readonly string[] = [], only?: InstancePlan): Promise<Proc> {
   const cert = lab.clientCerts.get(tenant.key);
   if (!cert) throw new Error(`no client certificate for ${tenant.key}`);
-  const { bundle, launcher } = writeClientFiles(lab, tenant, cert);
+  const { bundle, launcher } = only ? writeSingleInstanceFiles(lab, tenant, cert, `${tenant.key}-${only.id}`, only) : writeClientFiles(lab, tenant, cert);
   clientResolvConf(lab, tenant);
   const tmp = lab.dirPath("clients", tenant.key, "tmp");
   const argv = ["env", `TMPDIR=${tmp}`, "sh", launcher, "--dns", "file", ...launcherArgs, bundle];
@@ -68,6 +79,13 @@ export async function startClient(lab: Lab, tenant: TenantPlan, timeoutMs = 20_0
   });
   lab.clients.set(tenant.key, proc);
   return proc;
+}
+
+/** Stops the tenant's client (SIGTERM to its launcher, which undoes DNS and kill-switch; SIGKILL after `graceMs`). */
+export async function stopClient(lab: Lab, t: TenantPlan, graceMs = 3000): Promise<void> {
+  const p = lab.clients.get(t.key);
+  if (p) await lab.procs.stop(p, graceMs);
+  lab.clients.delete(t.key);
 }
 
 /** Number of completed connections in a client log so far (each reconnect adds one). */

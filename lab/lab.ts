@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { InstanceId, Plan, ServerName, TenantPlan } from "../plan/types";
+import type { DhcpLayout } from "../render/dhcp";
 import type { HostLayout, ServerLayout } from "../render/layout";
 import { renderLauncher } from "../render/launcher";
 import { must } from "./exec";
@@ -14,12 +15,15 @@ import { Netns, runPrefix } from "./netns";
 import { createPki, Issued, LabPki } from "./pki";
 import { Proc, Procs } from "./procs";
 import { startReaper } from "./reaper";
-import { labPlan } from "./stack";
+import { DEFAULT_LAB_MODE, type LabMode, labPlan } from "./stack";
+import { labDhcpLayout, type Lease } from "./services";
 import { buildTopology, Namespaces } from "./topology";
 
 export interface LabOptions {
   /** Number of tenants (default 2). */
   readonly tenants?: number;
+  /** The stack's tenantNetwork.mode (default fixed: the LibreRouter image as shipped). */
+  readonly mode?: LabMode;
   /** Parent of the run directory (default `<repo>/.lab`). */
   readonly baseDir?: string;
   /** Progress sink (default: console.log). */
@@ -37,6 +41,9 @@ export class Lab {
   readonly dir: string;
   readonly layouts: Record<ServerName, ServerLayout>;
   readonly hostLayout: HostLayout;
+  /** The services VM's DHCP files (./services.ts). */
+  readonly dhcpLayout: DhcpLayout;
+  readonly mode: LabMode;
   readonly log: (line: string) => void;
   /** Step name → milliseconds, in order. */
   readonly timings: [string, number][] = [];
@@ -50,6 +57,9 @@ export class Lab {
   readonly servers = new Map<InstanceId, Proc>();
   readonly clients = new Map<string, Proc>();
   readonly qemus = new Map<string, Proc>();
+  /** fixed mode: the running DHCP server, and what each tenant's router got from it at bring-up (by key). */
+  dhcpServer?: Proc;
+  leases = new Map<string, Lease>();
   private down = false;
   private tearing?: Promise<void>;
   private stopReaper?: () => void;
@@ -60,6 +70,8 @@ export class Lab {
     this.dir = resolve(opts.baseDir ?? join(__dirname, "..", ".lab"), this.netns.prefix);
     this.layouts = { vpn1: labServerLayout(this.dir, "vpn1"), vpn2: labServerLayout(this.dir, "vpn2") };
     this.hostLayout = labHostLayout(this.dir);
+    this.dhcpLayout = labDhcpLayout(this.dir);
+    this.mode = opts.mode ?? DEFAULT_LAB_MODE;
     this.log = opts.log ?? ((l) => console.log(l));
   }
 
@@ -101,7 +113,7 @@ export class Lab {
     return p;
   }
 
-  /** Plans, builds the topology and issues the PKI. Servers, consoles and clients are started by the caller (./bringup.ts). */
+  /** Plans, builds the topology and issues the PKI. Servers, consoles, DHCP and clients are started by the caller (./bringup.ts). */
   async prepare(): Promise<void> {
     mkdirSync(this.dir, { recursive: true, mode: 0o755 });
     this.stopReaper = startReaper(this.netns.prefix, this.dir);
@@ -115,8 +127,8 @@ export class Lab {
       if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`launcher printed ${JSON.stringify(id)}, not a 64-hex ID`);
       return id;
     });
-    this.plan = labPlan(tenants, this.hardwareId);
-    this.ns = await this.step(`topology (${this.plan.tenants.length} tenants, ${4 + 2 * this.plan.tenants.length + 1} namespaces)`, () =>
+    this.plan = labPlan(tenants, this.hardwareId, this.mode);
+    this.ns = await this.step(`topology (${this.mode} mode, ${this.plan.tenants.length} tenants, ${6 + 2 * this.plan.tenants.length + 1} namespaces)`, () =>
       buildTopology(this.plan, this.netns, this.procs, this.layouts, this.dirPath("logs")),
     );
     this.pki = await this.step("pki (CA, 2 servers, clients)", async () => {

@@ -1,28 +1,32 @@
 /**
- * `npm run lab [-- --tenants N] [--keep] [--only id,id]`: brings up the real data plane in network
- * namespaces from the embedded lab stack, runs every check, prints a result table, and always cleans up
- * (also on a failed step and on Ctrl-C). Exits non-zero if any step or check fails. Needs root.
+ * `npm run lab [-- --mode fixed|distinct] [--tenants N] [--keep] [--only id,id]`: brings up the real data plane in
+ * network namespaces from the embedded lab stack (tenantNetwork.mode `fixed` by default: the LibreRouter image as
+ * shipped), runs every check that applies to the mode (the others are listed as n/a, with the reason), prints a
+ * result table, and always cleans up (also on a failed step and on Ctrl-C). Exits non-zero if any step or check
+ * fails. Needs root.
  */
 import { parseOptions } from "../lib/args";
 import { table } from "../lib/table";
 import { bringUp } from "./bringup";
-import { CHECKS } from "./checks";
+import { CHECKS, notApplicable } from "./checks";
 import { Lab, secs } from "./lab";
+import { DEFAULT_LAB_MODE, LAB_MODES, type LabMode } from "./stack";
 
 interface Args {
+  mode: LabMode;
   tenants: number;
   keep: boolean;
   only?: Set<string>;
 }
 
 function usage(): string {
-  return `usage: npm run lab -- [--tenants N] [--keep] [--only ${CHECKS.map((c) => c.id).join(",")}]`;
+  return `usage: npm run lab -- [--mode ${LAB_MODES.join("|")}] (default ${DEFAULT_LAB_MODE}) [--tenants N] [--keep] [--only ${CHECKS.map((c) => c.id).join(",")}]`;
 }
 
 function parseArgs(argv: string[]): Args {
   let v;
   try {
-    v = parseOptions(argv, { tenants: { type: "string", default: "2" }, keep: { type: "boolean", default: false }, only: { type: "string" }, help: { type: "boolean", short: "h", default: false } });
+    v = parseOptions(argv, { mode: { type: "string", default: DEFAULT_LAB_MODE }, tenants: { type: "string", default: "2" }, keep: { type: "boolean", default: false }, only: { type: "string" }, help: { type: "boolean", short: "h", default: false } });
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${usage()}`);
   }
@@ -30,7 +34,8 @@ function parseArgs(argv: string[]): Args {
     console.log(usage());
     process.exit(0);
   }
-  const a: Args = { tenants: Number(v.tenants), keep: v.keep, ...(v.only === undefined ? {} : { only: new Set(v.only.split(",")) }) };
+  if (!(LAB_MODES as readonly string[]).includes(v.mode)) throw new Error(`--mode must be ${LAB_MODES.join(" or ")}, got ${JSON.stringify(v.mode)}\n${usage()}`);
+  const a: Args = { mode: v.mode as LabMode, tenants: Number(v.tenants), keep: v.keep, ...(v.only === undefined ? {} : { only: new Set(v.only.split(",")) }) };
   if (!Number.isInteger(a.tenants) || a.tenants < 2 || a.tenants > 200) throw new Error(`--tenants must be 2…200 (the checks need two tenants)\n${usage()}`);
   for (const id of a.only ?? []) if (!CHECKS.some((c) => c.id === id)) throw new Error(`unknown check ${id}\n${usage()}`);
   return a;
@@ -42,7 +47,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const args = parseArgs(process.argv.slice(2));
-  const lab = new Lab({ tenants: args.tenants });
+  const lab = new Lab({ tenants: args.tenants, mode: args.mode });
   const t0 = Date.now();
   let stopping = false;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -57,13 +62,21 @@ async function main(): Promise<number> {
 
   const rows: [string, string, string, string][] = [["check", "result", "seconds", "detail"]];
   let failed = 0;
+  let skipped = 0;
   try {
-    console.log(`[lab] run ${lab.netns.prefix}, files in ${lab.dir}`);
+    console.log(`[lab] run ${lab.netns.prefix}, files in ${lab.dir} (${lab.mode} mode)`);
     const tb = Date.now();
     await bringUp(lab);
-    rows.push(["bring-up", "PASS", secs(Date.now() - tb), `${lab.plan.tenants.length} tenants, 4 OpenVPN instances, ${lab.plan.tenants.length} consoles`]);
+    rows.push(["bring-up", "PASS", secs(Date.now() - tb), `${lab.mode} mode: ${lab.plan.tenants.length} tenants${lab.mode === "fixed" ? " (public addresses by DHCP)" : ""}, 4 OpenVPN instances, ${lab.plan.tenants.length} consoles`]);
     for (const c of CHECKS) {
       if (args.only && !args.only.has(c.id)) continue;
+      const na = notApplicable(c, lab);
+      if (na) {
+        skipped++;
+        rows.push([c.id, "n/a", "-", na]);
+        console.log(`[lab] ${c.id} n/a: ${na}`);
+        continue;
+      }
       const tc = Date.now();
       try {
         const detail = await c.run(lab);
@@ -85,7 +98,7 @@ async function main(): Promise<number> {
     rows.push(["bring-up", "FAIL", secs(Date.now() - t0), (e as Error).message.split("\n")[0]]);
     console.error(`[lab] bring-up failed: ${(e as Error).stack ?? e}`);
   }
-  rows.push(["total", failed ? "FAIL" : "PASS", secs(Date.now() - t0), `${rows.length - 1} rows, ${failed} failed`]);
+  rows.push(["total", failed ? "FAIL" : "PASS", secs(Date.now() - t0), `${lab.mode} mode: ${rows.length - 1} rows, ${failed} failed, ${skipped} n/a`]);
   console.log(`\n${table(rows, { right: [2] })}\n`);
 
   if (args.keep && !stopping) {

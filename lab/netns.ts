@@ -99,11 +99,20 @@ export class Netns {
     await must(["ip", "netns", "exec", ns, "sysctl", "-qw", `${key}=${value}`]);
   }
 
-  /** Deletes every namespace of this run (their veths and bridges go with them) and their /etc/netns dirs. */
+  /** Kills what still runs in them, deletes every namespace of this run (their veths and bridges go with them) and their /etc/netns dirs. */
   async cleanup(): Promise<string[]> {
     this.closed = true;
     const problems: string[] = [];
     for (const ns of [...this.created].reverse()) {
+      // Whatever still runs in the namespace is this run's (a daemon that forked past its pid file, say).
+      const pids = (await run(["ip", "netns", "pids", ns])).stdout.split("\n").filter((p) => /^\d+$/.test(p));
+      for (const pid of pids) {
+        try {
+          process.kill(Number(pid), "SIGKILL");
+        } catch {
+          /* gone meanwhile */
+        }
+      }
       const r = await run(["ip", "netns", "del", ns]);
       if (r.code !== 0 && !/No such file/.test(r.stderr)) problems.push(`ip netns del ${ns}: ${r.stderr.trim()}`);
       rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });

@@ -79,6 +79,20 @@ export class Procs {
     return proc;
   }
 
+  /**
+   * Takes over a process this run started that daemonized (its pid from its pid file): stopped like the others at
+   * teardown. Its exit is not observed (not our child): `alive` tells.
+   */
+  adopt(name: string, pid: number, log: string): Proc {
+    if (this.closed) {
+      process.kill(pid, "SIGKILL");
+      throw new Error(`lab is shutting down: ${name} (pid ${pid}) killed`);
+    }
+    const proc: Proc = { name, pid, log };
+    this.all.push(proc);
+    return proc;
+  }
+
   /** SIGTERM, wait up to `graceMs`, then SIGKILL; resolves when the process is gone (ms taken). */
   async stop(proc: Proc, graceMs = 3000, signal: NodeJS.Signals = "SIGTERM"): Promise<number> {
     const t0 = Date.now();

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import type { Proto, ServerName, TenantPlan } from "../plan/types";
 import { dataplaneToolPath } from "../render/dataplane";
+import { LAN_TABLE } from "../render/lan-zones";
 import { openvpnFilePaths } from "../render/openvpn-server";
 import { serverFiles } from "../render/server-files";
 import { OPENVPN_NPROC, renderServerSetupScript, SetupFile } from "../render/server-setup";
@@ -133,7 +134,7 @@ export async function killServer(lab: Lab, name: ServerName): Promise<void> {
 
 /**
  * What a reboot of the VPN VM loses: every ip rule (the kernel's defaults come back), the tenant tables,
- * the IPv4 addresses on the tenant links, all iptables state, and the sysctls (IPv6 back on the tenant links,
+ * the IPv4 addresses on the tenant links, all iptables and nft state, and the sysctls (IPv6 back on the tenant links,
  * with their link-local addresses, and RAs taken). Files on disk stay. (In production the VLAN links vanish too; the lab's veths are not ours.)
  */
 export async function simulateReboot(lab: Lab, name: ServerName): Promise<void> {
@@ -152,6 +153,8 @@ export async function simulateReboot(lab: Lab, name: ServerName): Promise<void> 
     await ip("link", "set", "dev", t.link, "group", "0");
   }
   await must(["iptables-restore"], { ns, input: "*filter\nCOMMIT\n*nat\nCOMMIT\n" });
+  // fixed mode's nft LAN table (absent in distinct mode: nothing to delete).
+  await run(["nft", "delete", "table", "ip", LAN_TABLE], { ns });
   for (const c of ["INPUT", "FORWARD", "OUTPUT"]) await must(["iptables", "-P", c, "ACCEPT"], { ns });
   await must(["sysctl", "-qw", "net.ipv4.ip_forward=0", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"], { ns });
   // The kernel's IPv6 defaults: links (re)made at boot get IPv6 and take RAs until the drop-in and apply-all close it.

@@ -6,6 +6,12 @@ import type { StackInput } from "../config/schema";
 import { buildPlan } from "../plan/build";
 import type { Plan } from "../plan/types";
 
+/** The tenant-network modes the lab runs (config tenantNetwork.mode). */
+export type LabMode = "fixed" | "distinct";
+export const LAB_MODES: readonly LabMode[] = ["fixed", "distinct"];
+/** The lab's default: the LibreRouter image as shipped (the same 10.0.0.1 LAN in every tenant, WAN by DHCP). */
+export const DEFAULT_LAB_MODE: LabMode = "fixed";
+
 const NAMES = ["acme", "coop-sur", "delta", "echo", "foxtrot", "golf", "hotel", "india"];
 
 /** Tenant key for lab slot `slot` (1-based): a few readable names, then `t<slot>`. */
@@ -18,9 +24,10 @@ export function labTenantKey(slot: number): string {
  * prints on this machine); the others enrol it on first use: all lab clients run on one machine, so they share
  * that ID, and the schema refuses one ID pinned for two tenants. The VPN timings
  * (keepalive, server-poll-timeout) are production's defaults, so the failover and fallback checks
- * measure what tenants will see.
+ * measure what tenants will see. `mode` is the stack's tenantNetwork.mode (fixed: the appliance's LAN, 10.0.0.1/24 by
+ * default, in every tenant; distinct: a /24 per slot).
  */
-export function labStack(tenants: number, hardwareId: string): StackInput {
+export function labStack(tenants: number, hardwareId: string, mode: LabMode = DEFAULT_LAB_MODE): StackInput {
   if (!Number.isInteger(tenants) || tenants < 1 || tenants > 500) throw new Error(`--tenants must be 1…500, got ${tenants}`);
   const entries = Array.from({ length: tenants }, (_, i) => {
     const key = labTenantKey(i + 1);
@@ -36,11 +43,12 @@ export function labStack(tenants: number, hardwareId: string): StackInput {
       ],
       reverseDnsDomain: "tenants.lab.invalid",
     },
+    tenantNetwork: { mode },
     tenants: Object.fromEntries(entries),
   };
 }
 
 /** The lab plan (stack name `lab`). */
-export function labPlan(tenants: number, hardwareId: string): Plan {
-  return buildPlan(labStack(tenants, hardwareId), "lab");
+export function labPlan(tenants: number, hardwareId: string, mode: LabMode = DEFAULT_LAB_MODE): Plan {
+  return buildPlan(labStack(tenants, hardwareId, mode), "lab");
 }

@@ -10,6 +10,11 @@
  *   c<s>  — a tenant's end-user client behind the wan.
  *   x     — an outsider: behind the wan (stolen bundle, unknown certificate) and on the management network
  *           with the services VM's address (not a VPN server: the host console firewall must refuse it).
+ *   svc   — the common-services VM on the public bridge (the wan's br0 stands for Proxmox's vmbr0, where the
+ *           tenants' net0 sit): runs the rendered DHCP server (./services.ts).
+ *   ux    — a router-like VM with a MAC no tenant has, on the public bridge (the DHCP server must ignore it).
+ * Each LibreRouter also has its WAN NIC (net0, `wan0`, its TenantPlan.publicMac) on the public bridge: fixed mode
+ * leaves it unconfigured for DHCP (./bringup.ts), distinct mode sets the address and gateway as cloud-init does.
  * Links and addresses go in one `ip -batch` per namespace (a few hundred ip calls would take seconds).
  */
 import type { Plan, ServerName } from "../plan/types";
@@ -24,6 +29,9 @@ export const MARKER_PORT = 80;
 /** Port on which each client answers with its own name (to prove tenants cannot reach each other's tunnel IPs). */
 export const CLIENT_PORT = 7;
 export const OUTSIDER = { ip: "100.127.0.2", gw: "100.127.0.1", prefix: 24 };
+/** A tenant router's WAN interface (the VM's net0), and the unknown VM's MAC (locally administered; no tenant's). */
+export const ROUTER_WAN = "wan0";
+export const UNKNOWN_MAC = "02:4c:52:ff:ff:01";
 
 /** The end-user client's address for slot s: 100.(64 + s/256).(s%256).2/24, gateway .1 (in wan). */
 export function clientNet(slot: number): { ip: string; gw: string; prefix: number } {
@@ -38,6 +46,9 @@ export interface Namespaces {
   readonly host: string;
   /** The outsider (stolen bundle / unknown certificate / non-VPN management address). */
   readonly x: string;
+  /** The common-services VM (DHCP) and the VM with an unknown MAC, on the public bridge. */
+  readonly svc: string;
+  readonly ux: string;
   readonly lr: Readonly<Record<string, string>>;
   readonly c: Readonly<Record<string, string>>;
 }
@@ -45,7 +56,7 @@ export interface Namespaces {
 /** Namespace names of this run for `plan` (no side effects). */
 export function namespaceNames(netns: Netns, plan: Plan): Namespaces {
   const by = (p: string) => Object.fromEntries(plan.tenants.map((t) => [t.key, netns.name(`${p}${t.slot}`)]));
-  return { wan: netns.name("wan"), vpn1: netns.name("vpn1"), vpn2: netns.name("vpn2"), host: netns.name("host"), x: netns.name("x"), lr: by("lr"), c: by("c") };
+  return { wan: netns.name("wan"), vpn1: netns.name("vpn1"), vpn2: netns.name("vpn2"), host: netns.name("host"), x: netns.name("x"), svc: netns.name("svc"), ux: netns.name("ux"), lr: by("lr"), c: by("c") };
 }
 
 /** ip -batch lines per namespace, plus the veth pairs (created from the root namespace). */
@@ -59,8 +70,9 @@ class Batches {
     this.perNs.set(ns, l);
   }
 
-  veth(nsA: string, ifA: string, nsB: string, ifB: string): void {
-    this.veths.push(`link add name ${ifA} netns ${nsA} type veth peer name ${ifB} netns ${nsB}`);
+  /** A veth pair, both ends up; `macB`: the MAC of the `ifB` end (a VM's NIC). */
+  veth(nsA: string, ifA: string, nsB: string, ifB: string, macB?: string): void {
+    this.veths.push(`link add name ${ifA} netns ${nsA} type veth peer name ${ifB} netns ${nsB}${macB ? ` address ${macB}` : ""}`);
     this.in(nsA, `link set ${ifA} up`);
     this.in(nsB, `link set ${ifB} up`);
   }
@@ -73,15 +85,19 @@ class Batches {
 /** Creates every namespace, link, address and route, and the marker responders. */
 export async function buildTopology(plan: Plan, netns: Netns, procs: Procs, layouts: Record<ServerName, ServerLayout>, logDir: string): Promise<Namespaces> {
   const ns = namespaceNames(netns, plan);
-  await netns.addMany(["wan", "host", "x", ...plan.servers.map((s) => s.name), ...plan.tenants.flatMap((t) => [`lr${t.slot}`, `c${t.slot}`])]);
+  await netns.addMany(["wan", "host", "x", "svc", "ux", ...plan.servers.map((s) => s.name), ...plan.tenants.flatMap((t) => [`lr${t.slot}`, `c${t.slot}`])]);
   const b = new Batches();
   for (const n of netns.created) b.in(n, "link set lo up");
 
-  // wan: the public pools' gateways on one bridge with both VPN servers' public interfaces.
+  // wan: the public pools' gateways on one bridge (vmbr0) with both VPN servers' public interfaces, the services
+  // VM, every tenant router's WAN NIC and the unknown VM.
   const pub = plan.publicPools[0];
+  const publicPorts = plan.servers.map((s) => `p-${s.name}`);
   for (const s of plan.servers) b.veth(ns.wan, `p-${s.name}`, ns[s.name], layouts[s.name].ifaces.public);
-  b.bridge(ns.wan, "br0", plan.servers.map((s) => `p-${s.name}`));
-  for (const p of plan.publicPools) b.in(ns.wan, `addr add ${p.gateway}/${p.prefix} dev br0`);
+  b.veth(ns.wan, "p-svc", ns.svc, "eth0");
+  b.in(ns.svc, `addr add ${plan.services.publicIp}/${pub.prefix} dev eth0`);
+  b.veth(ns.wan, "p-ux", ns.ux, ROUTER_WAN, UNKNOWN_MAC);
+  publicPorts.push("p-svc", "p-ux");
   b.in(ns.wan, `addr add ${MARKER_IP}/32 dev lo`);
 
   // Management network: host bridge with the host's mgmt IP; each VPN server's mgmt interface on it, and
@@ -106,12 +122,19 @@ export async function buildTopology(plan: Plan, netns: Netns, procs: Procs, layo
     for (const s of plan.servers) b.veth(ns[s.name], t.link, lr, `v-${s.name}`);
     b.bridge(lr, "br0", plan.servers.map((s) => `v-${s.name}`));
     b.in(lr, `addr add ${t.routerIp}/${t.privateCidr.split("/")[1]} dev br0`, `addr add ${MARKER_IP}/32 dev lo`);
+    // Its WAN NIC on the public bridge: cloud-init's address and gateway in distinct mode, DHCP later in fixed mode.
+    b.veth(ns.wan, `r${t.slot}`, lr, ROUTER_WAN, t.publicMac);
+    publicPorts.push(`r${t.slot}`);
+    if (plan.tenantNetwork.mode === "distinct") b.in(lr, `addr add ${t.publicIp}/${t.publicPrefix} dev ${ROUTER_WAN}`, `route add default via ${t.publicGateway}`);
     // End-user client behind the wan.
     const cn = clientNet(t.slot);
     b.veth(ns.wan, `c${t.slot}`, c, "eth0");
     b.in(ns.wan, `addr add ${cn.gw}/${cn.prefix} dev c${t.slot}`);
     b.in(c, `addr add ${cn.ip}/${cn.prefix} dev eth0`, `route add default via ${cn.gw}`);
   }
+
+  b.bridge(ns.wan, "br0", publicPorts);
+  for (const p of plan.publicPools) b.in(ns.wan, `addr add ${p.gateway}/${p.prefix} dev br0`);
 
   // The outsider sits behind the wan like any client.
   b.veth(ns.wan, "x", ns.x, "eth0");

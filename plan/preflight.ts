@@ -6,8 +6,8 @@
 import { type ConfigIssue, formatIssue } from "../config/errors";
 import type { Plan } from "./types";
 
-/** What the preflight checks against: the host settings and the templates of the plan. */
-export type PreflightTarget = Pick<Plan, "proxmox" | "templates">;
+/** What the preflight checks against: the host settings, the templates and the tenant-network mode of the plan. */
+export type PreflightTarget = Pick<Plan, "proxmox" | "templates" | "tenantNetwork">;
 
 /** A storage as `getDatastores` reports it for the node. */
 export interface DatastoreFact {
@@ -28,8 +28,11 @@ export interface VmFact {
 
 /** What `getVm` and `getFiles` say about one template VM that exists. */
 export interface TemplateFact {
-  /** File IDs of the VM's devices with media=cdrom (getVm `cdrom`), e.g. `local-lvm:vm-9000-cloudinit`. */
-  readonly cdromFileIds: readonly string[];
+  /**
+   * The VM's devices with media=cdrom (getVm `cdrom`), interface → file ID, e.g. `ide2: local-lvm:vm-9000-cloudinit`.
+   * A cloud-init drive on any bus (ideN, sataN, scsiN) is one of them: Proxmox marks it media=cdrom.
+   */
+  readonly cdrom: Readonly<Record<string, string>>;
   /** Volume IDs owned by this VMID on `proxmox.datastore` (getFiles, content `images`); only read for the tenant template. */
   readonly volumesOnDatastore?: readonly string[];
 }
@@ -54,22 +57,26 @@ export interface TemplateUse {
   readonly vmid: number;
   /** The "mode" the template serves, in the words of the error messages. */
   readonly role: string;
-  /** Why it needs a cloud-init drive. */
-  readonly cloudInitWhy: string;
+  /** `required`: the clones are configured by cloud-init (the reason in the error); `unused`: nothing configures it. */
+  readonly cloudInit: { readonly use: "required"; readonly why: string } | { readonly use: "unused" };
   /** Linked clones must stay on the template's storage (from another one every clone is a full copy). */
   readonly linked: boolean;
 }
 
-/** The existing templates the stack clones (the tenant one only when it is not built here from an image). */
+/**
+ * The existing templates the stack clones (the tenant one only when it is not built here from an image). The tenant
+ * template needs cloud-init in tenantNetwork.mode distinct only: in fixed mode a tenant VM has no `initialization`
+ * and takes its public address by DHCP (the image as shipped).
+ */
 export function templateUses(target: PreflightTarget): TemplateUse[] {
   const uses: TemplateUse[] = [];
   if (!target.templates.image) {
+    const fixed = target.tenantNetwork.mode === "fixed";
     uses.push({
       key: "template.vmid",
       vmid: target.templates.vmid,
-      role: "the tenant template (linked clones configured by cloud-init)",
-      cloudInitWhy:
-        "each tenant router gets its public and private addresses and its resolver from cloud-init, and the program has no tenant mode without it yet",
+      role: fixed ? "the tenant template (linked clones of the image as shipped, no cloud-init)" : "the tenant template (linked clones configured by cloud-init)",
+      cloudInit: fixed ? { use: "unused" } : { use: "required", why: "each tenant router gets its public and private addresses and its resolver from cloud-init" },
       linked: true,
     });
   }
@@ -77,10 +84,18 @@ export function templateUses(target: PreflightTarget): TemplateUse[] {
     key: "template.serverVmid",
     vmid: target.templates.serverVmid,
     role: "the server template (full clones for vpn1, vpn2 and the services VM, configured by cloud-init)",
-    cloudInitWhy: "cloud-init installs root's SSH key and the management and public addresses the setup scripts connect to",
+    cloudInit: { use: "required", why: "cloud-init installs root's SSH key and the management and public addresses the setup scripts connect to" },
     linked: false,
   });
   return uses;
+}
+
+/**
+ * The template's own cloud-init drive, `[interface, file ID]`, if it has one: with one it can serve both
+ * tenant-network modes, without one only fixed.
+ */
+export function cloudInitDrive(t: TemplateFact, vmid: number): readonly [string, string] | undefined {
+  return Object.entries(t.cdrom).find(([, f]) => isCloudInitVolume(f, vmid));
 }
 
 /** `8.4` → [8, 4]; undefined when the text is not `major.minor…`. */
@@ -110,21 +125,40 @@ function contentNeeds(target: PreflightTarget): { key: string; id: string; conte
   return needs;
 }
 
-/**
- * Every prerequisite the host misses, one issue each. Checks that depend on an earlier one (the node, then its
- * datastores and VMs, then each template's devices) are skipped when that earlier one failed.
- */
+/** What the preflight found: `errors` stop the run before anything is created; `warnings` are logged and the run goes on. */
+export interface PreflightFindings {
+  readonly errors: readonly ConfigIssue[];
+  readonly warnings: readonly ConfigIssue[];
+}
+
+/** The errors of `preflightFindings`: every prerequisite the host misses, one issue each. */
 export function preflightIssues(target: PreflightTarget, facts: PveFacts): ConfigIssue[] {
+  return [...preflightFindings(target, facts).errors];
+}
+
+/**
+ * Every prerequisite the host misses, one error each, and what works but deserves the operator's eye. Checks that
+ * depend on an earlier one (the node, then its datastores and VMs, then each template's devices) are skipped when
+ * that earlier one failed. Not checked: the template's NICs (fixed mode wants net0 WAN, net1 LAN). No data source
+ * shows them (getVm has cdrom, cpu, rng, vga), and they do not reach the tenants: bpg's clone sends net0…netN from
+ * the resource and deletes every higher netX (proxmoxtf/resource/vm/vm.go, createClone). Which guest NIC is the WAN
+ * is the image's own choice, which Proxmox cannot see.
+ */
+export function preflightFindings(target: PreflightTarget, facts: PveFacts): PreflightFindings {
   const p = target.proxmox;
   if (facts.apiError !== undefined) {
-    return [
-      {
-        key: "proxmox.endpoint",
-        message: `could not read the Proxmox API at ${p.endpoint} (${facts.apiError}); check proxmox.endpoint, proxmox.insecure (self-signed certificate) and the proxmoxPassword secret (root@pam)`,
-      },
-    ];
+    return {
+      errors: [
+        {
+          key: "proxmox.endpoint",
+          message: `could not read the Proxmox API at ${p.endpoint} (${facts.apiError}); check proxmox.endpoint, proxmox.insecure (self-signed certificate) and the proxmoxPassword secret (root@pam)`,
+        },
+      ],
+      warnings: [],
+    };
   }
   const issues: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
   const add = (key: string, message: string) => issues.push({ key, message });
 
   const release = parseRelease(facts.release);
@@ -138,7 +172,7 @@ export function preflightIssues(target: PreflightTarget, facts: PveFacts): Confi
   const node = nodes.find((n) => n.name === p.node);
   if (!node) {
     add("proxmox.node", `node "${p.node}" is not in the cluster (nodes: ${nodes.map((n) => n.name).join(", ") || "none"}); set proxmox.node to one of them`);
-    return issues;
+    return { errors: issues, warnings };
   }
   if (!node.online) add("proxmox.node", `node "${p.node}" is offline; bring it up (or set proxmox.node to an online node) before pulumi up`);
 
@@ -176,9 +210,19 @@ export function preflightIssues(target: PreflightTarget, facts: PveFacts): Confi
     }
     const t = facts.templates?.[use.vmid];
     if (!t) continue;
-    if (!t.cdromFileIds.some((f) => isCloudInitVolume(f, use.vmid))) {
-      add(use.key, `template ${use.vmid} ("${vm.name}") has no cloud-init drive, and ${use.role} needs one: ${use.cloudInitWhy}; add it with \`qm set ${use.vmid} --ide2 ${p.datastore}:cloudinit\``);
+    const drive = cloudInitDrive(t, use.vmid);
+    if (use.cloudInit.use === "required" && !drive) {
+      const qmSet = `\`qm set ${use.vmid} --ide2 ${p.datastore}:cloudinit\``;
+      if (use.linked) {
+        add(
+          use.key,
+          `template ${use.vmid} ("${vm.name}") has no cloud-init drive, so it can serve only tenantNetwork.mode fixed, and this stack uses mode distinct, where ${use.cloudInit.why}; add a cloud-init drive with ${qmSet}, or set tenantNetwork.mode: fixed (the image as shipped: the appliance's own LAN in every tenant, the public address by DHCP from the services VM)`,
+        );
+      } else {
+        add(use.key, `template ${use.vmid} ("${vm.name}") has no cloud-init drive, and ${use.role} needs one: ${use.cloudInit.why}; add it with ${qmSet}`);
+      }
     }
+    if (use.cloudInit.use === "unused" && drive) warnings.push({ key: use.key, message: unusedCloudInitWarning(use.vmid, vm.name, drive) });
     if (use.linked && t.volumesOnDatastore && !t.volumesOnDatastore.some((v) => !isCloudInitVolume(v, use.vmid))) {
       add(
         use.key,
@@ -186,7 +230,19 @@ export function preflightIssues(target: PreflightTarget, facts: PveFacts): Confi
       );
     }
   }
-  return issues;
+  return { errors: issues, warnings };
+}
+
+/**
+ * A warning, not an error: the clones work, and refusing would stop a stack switching distinct → fixed on the
+ * template it has. What happens to the drive (bpg v0.111.1, qemu-server): with no `initialization`, bpg's clone
+ * touches no cloud-init device (proxmoxtf/resource/vm/vm.go, createClone) and its read leaves `initialization` empty
+ * for a clone configured without one (no drift, so never removed); Proxmox gives every clone its own drive
+ * (`vm-<newid>-cloudinit`, QemuServer.pm clone_disk), copies the template's ci* settings and regenerates the ISO at
+ * each start. Inert for an image without cloud-init; an image that runs it applies settings the program never sees.
+ */
+function unusedCloudInitWarning(vmid: number, name: string, [iface, fileId]: readonly [string, string]): string {
+  return `template ${vmid} ("${name}") has a cloud-init drive (${iface}: ${fileId}), which tenantNetwork.mode fixed does not use: every tenant clone gets its own copy that the program neither configures nor removes, and a guest that runs cloud-init applies the template's own cloud-init settings (\`qm cloudinit dump ${vmid} network\` shows them); harmless for an image without cloud-init such as the LibreRouter image as shipped; to drop it, run \`qm set ${vmid} --delete ${iface}\` before the tenants are cloned`;
 }
 
 /** The RunError text: a head line naming the host, then one line per issue (as config/errors.ts formats them). */
@@ -194,4 +250,11 @@ export function formatPreflight(issues: readonly ConfigIssue[], stack: string, t
   const n = issues.length;
   const head = `stack "${stack}": preflight of Proxmox node "${target.proxmox.node}" at ${target.proxmox.endpoint} found ${n} problem${n === 1 ? "" : "s"} (nothing was created):`;
   return [head, ...issues.map((i) => `  - ${formatIssue(i)}`)].join("\n");
+}
+
+/** The logged warning text, shaped like the error's. */
+export function formatPreflightWarnings(warnings: readonly ConfigIssue[], stack: string, target: PreflightTarget): string {
+  const n = warnings.length;
+  const head = `stack "${stack}": preflight of Proxmox node "${target.proxmox.node}" at ${target.proxmox.endpoint}: ${n} warning${n === 1 ? "" : "s"} (the run goes on):`;
+  return [head, ...warnings.map((i) => `  - ${formatIssue(i)}`)].join("\n");
 }

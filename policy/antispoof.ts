@@ -2,12 +2,15 @@
  * "No tenant NIC on the shared public bridge without Proxmox's anti-spoofing" (review-security.md H1), as pure
  * checks on plain resource inputs. Every tenant is root on his router: an untagged NIC (the public bridge) must
  * have `firewall: true`, be net0 (the `ipfilter-net0` set filters net0 only), and the VM must have firewall
- * options with macfilter + ipfilter on and no DHCP server / router advertisements, an `ipfilter-net0` set that
+ * options with macfilter + ipfilter on, DHCP (distinct mode) and router advertisements off, an `ipfilter-net0` set that
  * holds an address, with the datacenter and node firewalls enabled (without them no per-VM rule is loaded).
  * A VLAN-tagged NIC is the tenant's own segment: what he claims there reaches only his VPN gateways.
+ * In tenantNetwork.mode fixed the router takes its public address by DHCP from the services VM: its firewall options
+ * then need `dhcp: true`, and net0 its planned MAC (the reservation's key); the mode comes from the stack output.
  */
 import { isTenantVm } from "./rules";
 import { CLUSTER_FIREWALL, FW_IPSET, FW_OPTIONS, NODE_FIREWALL, VM } from "./resource-types";
+import { TENANT_NETWORK_OUTPUT, type TenantNetworkOutput, tenantNetworkOf } from "./tenant-network-output";
 
 export const IPFILTER_NET0 = "ipfilter-net0";
 
@@ -15,6 +18,7 @@ interface Nic {
   readonly bridge?: unknown;
   readonly vlanId?: unknown;
   readonly firewall?: unknown;
+  readonly macAddress?: unknown;
 }
 
 const untagged = (n: Nic) => n.vlanId === undefined || n.vlanId === null || n.vlanId === 0;
@@ -38,19 +42,51 @@ export interface StackResource {
   readonly props: Record<string, unknown>;
 }
 
-const OPTION_RULES: readonly [field: string, want: boolean, why: string][] = [
+type OptionRule = readonly [field: string, want: boolean, why: string];
+
+/** The options every tenant needs whatever the mode, in report order around `dhcp`. */
+const BEFORE_DHCP: readonly OptionRule[] = [
   ["enabled", true, "the VM firewall is off"],
   ["macfilter", true, "the tenant can send with any MAC"],
   ["ipfilter", true, "the tenant can claim any address, ARP included"],
-  ["dhcp", false, "the tenant may run a DHCP server on the public bridge"],
-  ["radv", false, "the tenant may send router advertisements"],
 ];
+const AFTER_DHCP: readonly OptionRule[] = [["radv", false, "the tenant may send router advertisements"]];
+/**
+ * `dhcp` per mode. On, pve-firewall accepts udp 68→67 out and 67→68 in ahead of macfilter and ipfilter
+ * (Firewall.pm ruleset_create_vm_chain): without it a DHCPDISCOVER from 0.0.0.0 is not in ipfilter-net0 and dropped.
+ */
+const DHCP_RULE: Readonly<Record<TenantNetworkOutput["mode"], OptionRule>> = {
+  distinct: ["dhcp", false, "tenantNetwork.mode distinct: the router's address is static, and dhcp would let DHCP client traffic from 0.0.0.0 past ipfilter for nothing"],
+  fixed: ["dhcp", true, "tenantNetwork.mode fixed: the router takes its public address by DHCP, and with ipfilter on pve-firewall drops its DHCPDISCOVER from 0.0.0.0 unless dhcp lets it through"],
+};
 
-/** Stack-wide: each tenant VM (by vmId) has its options and IP set, and the datacenter and node firewalls are on. */
+/** Fixed mode: net0 carries the tenant's planned MAC (compared as Proxmox does, case-insensitively). */
+function plannedMacViolations(vm: StackResource, publicMacs: Readonly<Record<string, string>>): string[] {
+  const name = String(vm.props.name);
+  const key = name.slice("lr-".length);
+  const planned = publicMacs[key];
+  if (typeof planned !== "string") {
+    return [`tenant VM "${name}": the "${TENANT_NETWORK_OUTPUT}" output has no planned MAC for tenant "${key}" (publicMacs.${key}); index.ts must export every tenant's TenantPlan.publicMac`];
+  }
+  const nics = Array.isArray(vm.props.networkDevices) ? (vm.props.networkDevices as Nic[]) : [];
+  const got = nics[0]?.macAddress;
+  if (typeof got === "string" && got.toLowerCase() === planned.toLowerCase()) return [];
+  return [
+    `tenant VM "${name}" net0 must have macAddress ${planned}, its planned MAC (tenantNetwork.mode fixed: the services VM's DHCP reservation hands the public address to that MAC, and macfilter admits only the NIC's MAC); got ${JSON.stringify(got) ?? "nothing"}`,
+  ];
+}
+
+/**
+ * Stack-wide: each tenant VM (by vmId) has its options and IP set, and the datacenter and node firewalls are on;
+ * in fixed mode also DHCP allowed and the planned MAC on net0. Without a readable mode only the mode-free checks run.
+ */
 export function antiSpoofViolations(resources: readonly StackResource[]): string[] {
   const tenants = resources.filter((r) => r.type === VM && isTenantVm(r.props.name, r.urn));
   if (tenants.length === 0) return [];
   const out: string[] = [];
+  const network = tenantNetworkOf(resources);
+  if (typeof network === "string") out.push(network);
+  const optionRules = typeof network === "string" ? [...BEFORE_DHCP, ...AFTER_DHCP] : [...BEFORE_DHCP, DHCP_RULE[network.mode], ...AFTER_DHCP];
   for (const [type, what] of [
     [CLUSTER_FIREWALL, "datacenter"],
     [NODE_FIREWALL, "node"],
@@ -64,13 +100,14 @@ export function antiSpoofViolations(resources: readonly StackResource[]): string
     const opts = byVm(FW_OPTIONS, vm.props.vmId);
     if (opts.length === 0) out.push(`tenant VM "${name}" (vmId ${String(vm.props.vmId)}) has no firewall options resource: add OptionsLegacy with macfilter, ipfilter on and dhcp, radv off`);
     for (const o of opts) {
-      for (const [field, want, why] of OPTION_RULES) {
+      for (const [field, want, why] of optionRules) {
         if (o.props[field] !== want) out.push(`tenant VM "${name}" firewall options: ${field} must be ${String(want)} (${why}); got ${JSON.stringify(o.props[field]) ?? "nothing"}`);
       }
     }
     const sets = byVm(FW_IPSET, vm.props.vmId).filter((r) => r.props.name === IPFILTER_NET0);
     const cidrs = sets.flatMap((s) => (Array.isArray(s.props.cidrs) ? s.props.cidrs : []));
     if (cidrs.length === 0) out.push(`tenant VM "${name}" has no ${IPFILTER_NET0} IP set with its public address: with ipfilter on and no set Proxmox lets only link-local through, and without ipfilter any address goes`);
+    if (typeof network !== "string" && network.mode === "fixed") out.push(...plannedMacViolations(vm, network.publicMacs));
   }
   return out;
 }

@@ -92,10 +92,14 @@ export const tenantNicFirewalled: ResourceValidationPolicy = {
   },
 };
 
-/** H1, stack-wide: each tenant VM's anti-spoofing options and IP set exist, and the datacenter and node firewalls are on. */
+/**
+ * H1, stack-wide: each tenant VM's anti-spoofing options and IP set exist, and the datacenter and node firewalls are
+ * on. The mode is the stack's `tenantNetwork` output (policy/tenant-network-output.ts), as capacity is `capacityReport`.
+ */
 export const tenantAntiSpoof: StackValidationPolicy = {
   name: "tenant-anti-spoofing",
-  description: "Each tenant VM has firewall options (enabled, macfilter, ipfilter; no dhcp, no radv) and an ipfilter-net0 IP set; the datacenter and node firewalls are enabled.",
+  description:
+    "Each tenant VM has firewall options (enabled, macfilter, ipfilter; no radv; dhcp off, or on in tenantNetwork.mode fixed, where net0 also carries the planned MAC) and an ipfilter-net0 IP set; the datacenter and node firewalls are enabled.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     report(antiSpoofViolations(args.resources.map((r) => ({ type: r.type, urn: r.urn, props: r.props }))), reportViolation);

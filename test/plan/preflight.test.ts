@@ -1,6 +1,6 @@
 /** The preflight checks on plain facts (plan/preflight.ts): one row per failing fact, exact messages. */
 import type { DeepMutable } from "../tools/mutable";
-import { formatPreflight, isCloudInitVolume, parseRelease, preflightIssues, type PreflightTarget, type PveFacts } from "../../plan/preflight";
+import { cloudInitDrive, formatPreflight, formatPreflightWarnings, isCloudInitVolume, parseRelease, preflightFindings, preflightIssues, type PreflightTarget, type PveFacts } from "../../plan/preflight";
 import { buildPlan } from "../../plan/build";
 import { baseConfig, type Fixture, withChange } from "../config/fixture";
 
@@ -21,8 +21,8 @@ function goodFacts(): PveFacts {
       { vmId: 9001, name: "debian-12-cloudinit", template: true },
     ],
     templates: {
-      9000: { cdromFileIds: ["local-lvm:vm-9000-cloudinit"], volumesOnDatastore: ["local-lvm:base-9000-disk-0", "local-lvm:vm-9000-cloudinit"] },
-      9001: { cdromFileIds: ["local:iso/debian.iso", "local-lvm:vm-9001-cloudinit"] },
+      9000: { cdrom: { ide2: "local-lvm:vm-9000-cloudinit" }, volumesOnDatastore: ["local-lvm:base-9000-disk-0", "local-lvm:vm-9000-cloudinit"] },
+      9001: { cdrom: { ide0: "local:iso/debian.iso", ide2: "local-lvm:vm-9001-cloudinit" } },
     },
   };
 }
@@ -33,6 +33,16 @@ const facts = (mutate: (f: DeepMutable<Required<PveFacts>>) => void): PveFacts =
 };
 
 const E = "https://pve1.example.net:8006/";
+const fixed = (mutate: (c: Fixture) => void = () => {}) =>
+  config((c) => {
+    c.tenantNetwork = { mode: "fixed" };
+    mutate(c);
+  });
+const NO_CLOUD_INIT_DISTINCT =
+  "template.vmid: template 9000 (\"librerouter-template\") has no cloud-init drive, so it can serve only tenantNetwork.mode fixed, and this stack uses mode distinct, where each tenant router gets its public and private addresses and its resolver from cloud-init; add a cloud-init drive with `qm set 9000 --ide2 local-lvm:cloudinit`, or set tenantNetwork.mode: fixed (the image as shipped: the appliance's own LAN in every tenant, the public address by DHCP from the services VM)";
+/** The fixed-mode warning for template 9000 with its cloud-init drive on `iface`. */
+const unusedCloudInit = (iface: string, fileId: string) =>
+  `template.vmid: template 9000 ("librerouter-template") has a cloud-init drive (${iface}: ${fileId}), which tenantNetwork.mode fixed does not use: every tenant clone gets its own copy that the program neither configures nor removes, and a guest that runs cloud-init applies the template's own cloud-init settings (\`qm cloudinit dump 9000 network\` shows them); harmless for an image without cloud-init such as the LibreRouter image as shipped; to drop it, run \`qm set 9000 --delete ${iface}\` before the tenants are cloned`;
 type Row = [name: string, target: PreflightTarget, facts: PveFacts, lines: string[]];
 
 const rows: Row[] = [
@@ -126,12 +136,10 @@ const rows: Row[] = [
     ['template.vmid: VM 100 ("scratch") on node pve1 is not a template, and the tenant template (linked clones configured by cloud-init) must be one; convert it with `qm template 100` or set template.vmid to a template\'s VMID'],
   ],
   [
-    "tenant template without cloud-init (an ISO in the drive is not one)",
+    "tenant template without cloud-init in distinct mode (an ISO in the drive is not one)",
     config(),
-    facts((f) => (f.templates[9000].cdromFileIds = ["local:iso/openwrt.iso"])),
-    [
-      'template.vmid: template 9000 ("librerouter-template") has no cloud-init drive, and the tenant template (linked clones configured by cloud-init) needs one: each tenant router gets its public and private addresses and its resolver from cloud-init, and the program has no tenant mode without it yet; add it with `qm set 9000 --ide2 local-lvm:cloudinit`',
-    ],
+    facts((f) => (f.templates[9000].cdrom = { ide2: "local:iso/openwrt.iso" })),
+    [NO_CLOUD_INIT_DISTINCT],
   ],
   [
     "tenant template's disk on another storage (bpg would full-copy every linked clone)",
@@ -152,7 +160,7 @@ const rows: Row[] = [
   [
     "server template without cloud-init",
     config(),
-    facts((f) => (f.templates[9001].cdromFileIds = [])),
+    facts((f) => (f.templates[9001].cdrom = {})),
     [
       'template.serverVmid: template 9001 ("debian-12-cloudinit") has no cloud-init drive, and the server template (full clones for vpn1, vpn2 and the services VM, configured by cloud-init) needs one: cloud-init installs root\'s SSH key and the management and public addresses the setup scripts connect to; add it with `qm set 9001 --ide2 local-lvm:cloudinit`',
     ],
@@ -160,7 +168,7 @@ const rows: Row[] = [
   [
     "a cloud-init drive of another VM does not count",
     config(),
-    facts((f) => (f.templates[9001].cdromFileIds = ["local-lvm:vm-9000-cloudinit"])),
+    facts((f) => (f.templates[9001].cdrom = { ide2: "local-lvm:vm-9000-cloudinit" })),
     [
       'template.serverVmid: template 9001 ("debian-12-cloudinit") has no cloud-init drive, and the server template (full clones for vpn1, vpn2 and the services VM, configured by cloud-init) needs one: cloud-init installs root\'s SSH key and the management and public addresses the setup scripts connect to; add it with `qm set 9001 --ide2 local-lvm:cloudinit`',
     ],
@@ -182,6 +190,62 @@ describe("preflightIssues", () => {
   });
 });
 
+describe("the tenant template per tenantNetwork.mode", () => {
+  type ModeRow = [name: string, target: PreflightTarget, facts: PveFacts, errors: string[], warnings: string[]];
+  const findings = (t: PreflightTarget, f: PveFacts) => {
+    const r = preflightFindings(t, f);
+    return { errors: r.errors.map((i) => `${i.key}: ${i.message}`), warnings: r.warnings.map((i) => `${i.key}: ${i.message}`) };
+  };
+  const withoutCloudInit = facts((f) => (f.templates[9000].cdrom = {}));
+  const modeRows: ModeRow[] = [
+    ["distinct, cloud-init drive on ide2: ok", config(), goodFacts(), [], []],
+    ["distinct, cloud-init drive on sata0 (any bus counts): ok", config(), facts((f) => (f.templates[9000].cdrom = { sata0: "local-lvm:vm-9000-cloudinit" })), [], []],
+    ["distinct, no cdrom at all: refused, naming both fixes", config(), withoutCloudInit, [NO_CLOUD_INIT_DISTINCT], []],
+    ["fixed, no cloud-init drive (the image as shipped): ok, nothing said", fixed(), withoutCloudInit, [], []],
+    ["fixed, an ISO in the drive: ok", fixed(), facts((f) => (f.templates[9000].cdrom = { ide2: "local:iso/openwrt.iso" })), [], []],
+    ["fixed, cloud-init drive on ide2: allowed, with a warning", fixed(), goodFacts(), [], [unusedCloudInit("ide2", "local-lvm:vm-9000-cloudinit")]],
+    [
+      "fixed, cloud-init drive on scsi1 next to an ISO: the warning names the drive's own interface",
+      fixed(),
+      facts((f) => (f.templates[9000].cdrom = { ide2: "local:iso/openwrt.iso", scsi1: "local:9000/vm-9000-cloudinit.qcow2" })),
+      [],
+      [unusedCloudInit("scsi1", "local:9000/vm-9000-cloudinit.qcow2")],
+    ],
+    [
+      "fixed: the server template still needs cloud-init",
+      fixed(),
+      facts((f) => {
+        f.templates[9000].cdrom = {};
+        f.templates[9001].cdrom = {};
+      }),
+      [
+        'template.serverVmid: template 9001 ("debian-12-cloudinit") has no cloud-init drive, and the server template (full clones for vpn1, vpn2 and the services VM, configured by cloud-init) needs one: cloud-init installs root\'s SSH key and the management and public addresses the setup scripts connect to; add it with `qm set 9001 --ide2 local-lvm:cloudinit`',
+      ],
+      [],
+    ],
+    [
+      "fixed, tenant template missing: the role says what fixed mode clones",
+      fixed((c) => (c.template = { vmid: 9005 })),
+      goodFacts(),
+      [
+        'template.vmid: VM 9005 does not exist on node pve1, and the tenant template (linked clones of the image as shipped, no cloud-init) must exist before pulumi up; create it (README "Running it for real") or set template.vmid to its VMID, or set template.createFromImage: true with template.imageUrl to build it here',
+      ],
+      [],
+    ],
+    ["fixed, template built here from an image: no existing tenant template to check", fixed((c) => (c.template = { createFromImage: true, imageUrl: "https://img.example.net/lr.qcow2", vmid: 9100 })), goodFacts(), [], []],
+    ["fixed, cloud-init template whose disk is elsewhere: the storage error stands, the warning too", fixed(), facts((f) => (f.templates[9000].volumesOnDatastore = ["local-lvm:vm-9000-cloudinit"])), [
+      'template.vmid: template 9000 ("librerouter-template") has no disk on proxmox.datastore "local-lvm", where the tenants\' linked clones are made; from another storage bpg moves, i.e. fully copies, every clone\'s disk; set proxmox.datastore to the storage of the template\'s scsi0 disk (`qm config 9000` shows it)',
+    ], [unusedCloudInit("ide2", "local-lvm:vm-9000-cloudinit")]],
+    ["fixed, API not readable: the one error, no warning", fixed(), { apiError: "getVersion: authentication failure" }, [
+      `proxmox.endpoint: could not read the Proxmox API at ${E} (getVersion: authentication failure); check proxmox.endpoint, proxmox.insecure (self-signed certificate) and the proxmoxPassword secret (root@pam)`,
+    ], []],
+  ];
+  test.each(modeRows)("%s", (_name, cfg, f, errors, warnings) => {
+    expect(findings(cfg, f)).toEqual({ errors, warnings });
+    expect(preflightIssues(cfg, f).map((i) => `${i.key}: ${i.message}`)).toEqual(errors);
+  });
+});
+
 describe("formatPreflight", () => {
   test("a head naming the node and endpoint, then one line per problem, as config errors read", () => {
     const cfg = config((c) => (c.proxmox.node = "pve9"));
@@ -194,6 +258,15 @@ describe("formatPreflight", () => {
       { key: "b", message: "y" },
     ];
     expect(formatPreflight(two, "prod", cfg)).toBe(`stack "prod": preflight of Proxmox node "pve9" at ${E} found 2 problems (nothing was created):\n  - librerouter-hosting:a: x\n  - librerouter-hosting:b: y`);
+  });
+});
+
+describe("formatPreflightWarnings", () => {
+  test("a head saying the run goes on, then one line per warning", () => {
+    const cfg = fixed();
+    expect(formatPreflightWarnings(preflightFindings(cfg, goodFacts()).warnings, "prod", cfg)).toBe(
+      `stack "prod": preflight of Proxmox node "pve1" at ${E}: 1 warning (the run goes on):\n  - librerouter-hosting:${unusedCloudInit("ide2", "local-lvm:vm-9000-cloudinit")}`,
+    );
   });
 });
 
@@ -213,4 +286,11 @@ describe("helpers", () => {
     ["local-lvm:base-9000-disk-0", 9000, false],
     ["local-lvm:xvm-9000-cloudinit", 9000, false],
   ])("isCloudInitVolume(%p, %p) = %p", (id, vmid, want) => expect(isCloudInitVolume(id, vmid)).toBe(want));
+
+  test.each([
+    [{ ide2: "local-lvm:vm-9000-cloudinit" }, ["ide2", "local-lvm:vm-9000-cloudinit"]],
+    [{ ide0: "local:iso/x.iso", sata1: "local-lvm:vm-9000-cloudinit" }, ["sata1", "local-lvm:vm-9000-cloudinit"]],
+    [{ ide2: "local-lvm:vm-9001-cloudinit" }, undefined],
+    [{}, undefined],
+  ])("cloudInitDrive(%p, 9000) = %p", (cdrom, want) => expect(cloudInitDrive({ cdrom }, 9000)).toEqual(want));
 });

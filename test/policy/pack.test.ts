@@ -61,15 +61,22 @@ function analyze(type: string, name: string, props: Record<string, unknown>, par
   return new Promise((resolve, reject) => client.analyze(req, (err, res) => (err ? reject(err) : resolve(diagnostics(res)))));
 }
 
-function analyzeStack(outputs: Record<string, unknown>): Promise<Diagnostic[]> {
-  const r = new analyzerPb.AnalyzerResource();
-  r.setType("pulumi:pulumi:Stack");
-  r.setName("librerouter-hosting-prod");
-  r.setUrn(`${PROJECT}pulumi:pulumi:Stack::librerouter-hosting-prod`);
-  r.setProperties(Struct.fromJavaScript(outputs as never));
-  r.setOptions(options());
+/** The stack resource with `outputs`, then `others` ([type, name, props, parent type]). */
+function analyzeStack(outputs: Record<string, unknown>, others: [type: string, name: string, props: Record<string, unknown>, parent: string][] = []): Promise<Diagnostic[]> {
+  const resource = (type: string, name: string, urn: string, props: Record<string, unknown>) => {
+    const r = new analyzerPb.AnalyzerResource();
+    r.setType(type);
+    r.setName(name);
+    r.setUrn(urn);
+    r.setProperties(Struct.fromJavaScript(props as never));
+    r.setOptions(options());
+    return r;
+  };
   const req = new analyzerPb.AnalyzeStackRequest();
-  req.setResourcesList([r]);
+  req.setResourcesList([
+    resource("pulumi:pulumi:Stack", "librerouter-hosting-prod", `${PROJECT}pulumi:pulumi:Stack::librerouter-hosting-prod`, outputs),
+    ...others.map(([type, name, props, parent]) => resource(type, name, `${PROJECT}${parent}$${type}::${name}`, props)),
+  ]);
   return new Promise((resolve, reject) => client.analyzeStack(req, (err, res) => (err ? reject(err) : resolve(diagnostics(res)))));
 }
 
@@ -113,5 +120,23 @@ test("stack: the exported capacity report decides; a failing line is a mandatory
   const capacity = { profile: "optimal", tenants: 500, verdict: "fail", lines: [{ resource: "ram", status: "fail", note: "ram: short by 52 GiB; raise hardware.ramGb" }] };
   expect(await analyzeStack({ capacityReport: capacity })).toEqual([
     { policy: "stack-fits-profile", level: MANDATORY, message: expect.stringContaining('stack does not fit its profile "optimal" with 500 tenants: ram: ram: short by 52 GiB; raise hardware.ramGb') },
+  ]);
+}, 30_000);
+
+test("stack: the anti-spoofing policy reads the mode from the stack's outputs next to the resources (fixed: dhcp must be on)", async () => {
+  const host = "librerouter:host:ProxmoxHost";
+  const tenant = "librerouter:tenant:Tenant";
+  const mac = "02:1a:2b:3c:4d:5e";
+  const others: Parameters<typeof analyzeStack>[1] = [
+    ["proxmoxve:cluster/firewallLegacy:FirewallLegacy", "dc", { enabled: true }, host],
+    ["proxmoxve:node/firewallLegacy:FirewallLegacy", "node", { enabled: true, nodeName: "pve1" }, host],
+    [VM, "tenant-acme-vm", { name: "lr-acme", vmId: 1001, networkDevices: [{ bridge: "vmbr0", firewall: true, macAddress: mac }, { bridge: "vmbr1", vlanId: 101 }] }, tenant],
+    ["proxmoxve:firewall/optionsLegacy:OptionsLegacy", "tenant-acme-firewall", { vmId: 1001, enabled: true, macfilter: true, ipfilter: true, dhcp: false, radv: false }, tenant],
+    ["proxmoxve:firewall/ipsetLegacy:IpsetLegacy", "tenant-acme-ipfilter", { vmId: 1001, name: "ipfilter-net0", cidrs: [{ name: "192.0.2.10" }] }, tenant],
+  ];
+  const capacityReport = { profile: "optimal", tenants: 1, verdict: "ok", lines: [] };
+  expect(await analyzeStack({ capacityReport, tenantNetwork: { mode: "distinct" } }, others)).toEqual([]);
+  expect(await analyzeStack({ capacityReport, tenantNetwork: { mode: "fixed", publicMacs: { acme: mac } } }, others)).toEqual([
+    { policy: "tenant-anti-spoofing", level: MANDATORY, message: expect.stringContaining('tenant VM "lr-acme" firewall options: dhcp must be true (tenantNetwork.mode fixed:') },
   ]);
 }, 30_000);

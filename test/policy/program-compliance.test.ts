@@ -5,27 +5,15 @@
  * URN with its parent type as the mock monitor builds it), then the stack outputs through the stack policy.
  * Mocks cannot show provider defaults or values that are unknown during a real preview.
  */
-import type { ReportViolation, ResourceValidation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy, PolicyResource } from "@pulumi/policy";
-import { installMocks, settle, type Registration } from "../../bench/mock-program";
+import { installMocks, type Registration } from "../../bench/mock-program";
 import { readStackFile } from "../../config/load";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
-import { policies } from "../../policy/policies";
 import { CLUSTER_FIREWALL, FILE, FW_IPSET, FW_OPTIONS, LOCAL_COMMAND, NODE_FIREWALL, REMOTE_COMMAND, STACK, VM } from "../../policy/resource-types";
 import { capacityViolations } from "../../policy/rules";
+import { TENANT_NETWORK_OUTPUT } from "../../policy/tenant-network-output";
 import { CAPACITY_OUTPUT, type CapacityOutput } from "../../sizing/capacity-output";
-
-const SIG = "4dabf18193072939515e22adb298388d";
-/** The analyzer hands policies plain values: secrets unwrapped. */
-function reveal(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(reveal);
-  if (typeof v === "object" && v !== null) {
-    const o = v as Record<string, unknown>;
-    if (SIG in o && "value" in o) return reveal(o.value);
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, reveal(x)]));
-  }
-  return v;
-}
+import { loadProgram, resourcePolicyViolations, reveal, stackPolicyViolations, stackResources } from "./compliance-kit";
 
 const regs: Registration[] = [];
 let outputs: Record<string, unknown> = {};
@@ -33,25 +21,8 @@ let outputs: Record<string, unknown> = {};
 beforeAll(async () => {
   installMocks("minimal", readStackFile(`${__dirname}/../..`, "minimal"), regs, { inputs: true });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  outputs = await settle(require("../../index"));
+  outputs = await loadProgram(() => require("../../index"), regs);
 }, 300_000);
-
-function args(r: Registration): ResourceValidationArgs {
-  return {
-    type: r.type,
-    props: reveal(r.inputs ?? {}) as Record<string, unknown>,
-    urn: r.urn,
-    name: r.name,
-    opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [...r.additionalSecretOutputs] },
-    stackTags: new Map(),
-    isType: () => false,
-    asType: () => undefined,
-    getConfig: <T extends object>() => ({}) as T,
-    notApplicable: (reason?: string): never => {
-      throw new Error(`not applicable: ${reason}`);
-    },
-  };
-}
 
 test("the pack's type tokens are the ones the SDK classes the components use register", () => {
   // The SDKs declare the token only in their JavaScript (a static the typings leave out).
@@ -71,39 +42,24 @@ test("the minimal program registers tenant VMs, password snippets and commands (
 });
 
 test("every resource passes every resource policy", async () => {
-  const found: string[] = [];
-  for (const r of regs.filter((x) => x.custom)) {
-    for (const p of policies.filter((x): x is ResourceValidationPolicy => "validateResource" in x)) {
-      const fns: ResourceValidation[] = Array.isArray(p.validateResource) ? p.validateResource : p.validateResource ? [p.validateResource] : [];
-      const report: ReportViolation = (m) => found.push(`${p.name} ${r.name}: ${m}`);
-      for (const fn of fns) await fn(args(r), report);
-    }
-  }
-  expect(found).toEqual([]);
+  expect(await resourcePolicyViolations(regs)).toEqual([]);
 });
 
 test("the stack outputs pass the stack policy", async () => {
-  const found: string[] = [];
-  const stack = policies.find((p): p is StackValidationPolicy => p.name === "stack-fits-profile")!;
-  const resources = [{ type: STACK, urn: `urn:pulumi:minimal::librerouter-hosting::${STACK}::librerouter-hosting-minimal`, name: "librerouter-hosting-minimal", props: reveal(outputs) } as unknown as PolicyResource];
-  await stack.validateStack({ resources, stackTags: new Map(), getConfig: <T extends object>() => ({}) as T, notApplicable: (): never => { throw new Error("n/a"); } }, (m) => found.push(m));
-  expect(found).toEqual([]);
+  const resources = stackResources("minimal", [], outputs).filter((r) => r.type === STACK);
+  expect(await stackPolicyViolations("stack-fits-profile", resources)).toEqual([]);
   expect((outputs[CAPACITY_OUTPUT] as { verdict: string }).verdict).toBe("warn");
 });
 
 test("the program's resources pass the anti-spoofing stack policy, and it sees each tenant's firewall resources", async () => {
-  const stack = policies.find((p): p is StackValidationPolicy => p.name === "tenant-anti-spoofing")!;
-  const resources = regs.filter((r) => r.custom).map((r) => ({ type: r.type, urn: r.urn, name: r.name, props: reveal(r.inputs ?? {}) }) as unknown as PolicyResource);
-  const run = async (rs: PolicyResource[]) => {
-    const found: string[] = [];
-    await stack.validateStack({ resources: rs, stackTags: new Map(), getConfig: <T extends object>() => ({}) as T, notApplicable: (): never => { throw new Error("n/a"); } }, (m) => found.push(m));
-    return found;
-  };
-  expect(await run(resources)).toEqual([]);
+  // The minimal stack is distinct: the output says so, and no MAC is exported (none is set on the NICs).
+  expect(reveal(outputs[TENANT_NETWORK_OUTPUT])).toEqual({ mode: "distinct" });
+  const resources = stackResources("minimal", regs, outputs);
+  expect(await stackPolicyViolations("tenant-anti-spoofing", resources)).toEqual([]);
   // Drop one tenant's IP set: exactly that tenant is reported (the policy reads the program's own vmIds and set names).
   const victim = resources.find((r) => r.type === FW_IPSET)!;
   const vmName = resources.find((r) => r.type === VM && r.props.vmId === victim.props.vmId)!.props.name as string;
-  expect(await run(resources.filter((r) => r !== victim))).toEqual([expect.stringContaining(`tenant VM "${vmName}" has no ipfilter-net0 IP set`)]);
+  expect(await stackPolicyViolations("tenant-anti-spoofing", resources.filter((r) => r !== victim))).toEqual([expect.stringContaining(`tenant VM "${vmName}" has no ipfilter-net0 IP set`)]);
 });
 
 test("the capacity output carries each line's note, which the stack policy quotes for a failing line", () => {

@@ -4,7 +4,8 @@
  * `pulumi preview` (cmd/run/run.js), which jest would otherwise claim as a test failure.
  *
  * stdin: a JSON list of `{ stack, raw, pve }`. stdout: one JSON line, per scenario every registration the mock monitor
- * received and every distinct error that went unhandled (the SDK dedupes them by identity too), once the program is quiet.
+ * received, every distinct error that went unhandled (the SDK dedupes them by identity too) and every logged warning,
+ * once the program is quiet. A scenario whose checks pass runs the whole program.
  */
 import { SECRET_CONFIG_KEYS, type FakePve, fakeCall, fakeOutputs, toPulumiConfig } from "../../bench/fakes";
 
@@ -20,7 +21,11 @@ export interface ChildResult {
   readonly calls: readonly { readonly token: string; readonly provider: string }[];
   /** `runError`: `RunError.isInstance` (the SDK then prints the message alone, no stack trace). */
   readonly errors: readonly { readonly runError: boolean; readonly message: string }[];
+  /** Every `pulumi.log.warn` text (with no engine, as under mocks, the SDK hands it to console.warn with this prefix). */
+  readonly warnings: readonly string[];
 }
+
+const WARN_PREFIX = "warning: [runtime] ";
 
 /** The unhandled errors of the scenario that is running (a failed scenario's waiting promises never settle). */
 let current = new Set<unknown>();
@@ -37,6 +42,11 @@ async function run(s: Scenario): Promise<ChildResult> {
   current = errors;
   const registered: { type: string; name: string; provider: string }[] = [];
   const calls: { token: string; provider: string }[] = [];
+  const warnings: string[] = [];
+  console.warn = (...a: unknown[]) => {
+    const text = a.map(String).join(" ");
+    warnings.push(text.startsWith(WARN_PREFIX) ? text.slice(WARN_PREFIX.length) : text);
+  };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pulumi = require("@pulumi/pulumi");
   // As in harness.ts: no full-depth stack trace per resource for a source position the mock monitor ignores.
@@ -75,6 +85,7 @@ async function run(s: Scenario): Promise<ChildResult> {
   return {
     registered,
     calls,
+    warnings,
     errors: [...errors].map((e) => ({ runError: pulumi.RunError.isInstance(e), message: e instanceof Error ? e.message : String(e) })),
   };
 }

@@ -42,6 +42,14 @@ const vmOf = (p: DeepMutable<FakePve>, vmId: number) => {
 };
 const vm9000 = (p: DeepMutable<FakePve>) => vmOf(p, 9000);
 const QCOW = "https://img.example.net/librerouter-1.5.qcow2";
+/** The minimal stack in tenantNetwork.mode fixed. */
+const fixedMinimal = (mutate: (c: Raw) => void = () => {}): Raw =>
+  minimal((c) => {
+    c.tenantNetwork = { mode: "fixed" };
+    mutate(c);
+  });
+const SERVER_NO_CLOUD_INIT =
+  'template.serverVmid: template 9001 ("debian-12-cloudinit") has no cloud-init drive, and the server template (full clones for vpn1, vpn2 and the services VM, configured by cloud-init) needs one: cloud-init installs root\'s SSH key and the management and public addresses the setup scripts connect to; add it with `qm set 9001 --ide2 local-lvm:cloudinit`';
 
 type Case = [name: string, raw: Raw, host: FakePve, node: string, line: string];
 const cases: Case[] = [
@@ -97,11 +105,11 @@ const cases: Case[] = [
     'template.vmid: VM 9000 ("librerouter-template") on node pve1 is not a template, and the tenant template (linked clones configured by cloud-init) must be one; convert it with `qm template 9000` or set template.vmid to a template\'s VMID',
   ],
   [
-    "tenant template without cloud-init",
+    "distinct mode, tenant template without cloud-init",
     minimal(),
     pve((p) => (vm9000(p).cdrom = {})),
     "pve1",
-    'template.vmid: template 9000 ("librerouter-template") has no cloud-init drive, and the tenant template (linked clones configured by cloud-init) needs one: each tenant router gets its public and private addresses and its resolver from cloud-init, and the program has no tenant mode without it yet; add it with `qm set 9000 --ide2 local-lvm:cloudinit`',
+    "template.vmid: template 9000 (\"librerouter-template\") has no cloud-init drive, so it can serve only tenantNetwork.mode fixed, and this stack uses mode distinct, where each tenant router gets its public and private addresses and its resolver from cloud-init; add a cloud-init drive with `qm set 9000 --ide2 local-lvm:cloudinit`, or set tenantNetwork.mode: fixed (the image as shipped: the appliance's own LAN in every tenant, the public address by DHCP from the services VM)",
   ],
   [
     "tenant template's disk on another storage",
@@ -115,7 +123,17 @@ const cases: Case[] = [
     minimal(),
     pve((p) => (vmOf(p, 9001).cdrom = {})),
     "pve1",
-    'template.serverVmid: template 9001 ("debian-12-cloudinit") has no cloud-init drive, and the server template (full clones for vpn1, vpn2 and the services VM, configured by cloud-init) needs one: cloud-init installs root\'s SSH key and the management and public addresses the setup scripts connect to; add it with `qm set 9001 --ide2 local-lvm:cloudinit`',
+    SERVER_NO_CLOUD_INIT,
+  ],
+  [
+    "fixed mode: the server template still needs cloud-init",
+    fixedMinimal(),
+    pve((p) => {
+      vm9000(p).cdrom = {};
+      vmOf(p, 9001).cdrom = {};
+    }),
+    "pve1",
+    SERVER_NO_CLOUD_INIT,
   ],
 ];
 
@@ -139,6 +157,7 @@ describe("a failed preflight check", () => {
     const r = results[i];
     expect(r.errors).toEqual([{ runError: true, message: `${head(node, 1)}\n  - librerouter-hosting:${line}` }]);
     expect(r.registered).toEqual([{ type: "pulumi:providers:proxmoxve", name: "proxmox-preflight", provider: "" }]);
+    expect(r.warnings).toEqual([]);
     // Every read went through the preflight provider (the main one does not exist yet).
     expect(r.calls.filter((c) => c.token.startsWith("proxmoxve:")).length).toBeGreaterThan(0);
     for (const c of r.calls.filter((x) => x.token.startsWith("proxmoxve:"))) expect(c.provider).toMatch(/::pulumi:providers:proxmoxve::proxmox-preflight::proxmox-preflight-id$/);
@@ -146,6 +165,47 @@ describe("a failed preflight check", () => {
 
   test("the reads stop where a failed fact makes the rest moot (node missing: no per-node read)", () => {
     expect(results[0].calls.map((c) => c.token).filter((t) => t.startsWith("proxmoxve:"))).toEqual(["proxmoxve:index/getVersion:getVersion", "proxmoxve:index/getNodesLegacy:getNodesLegacy"]);
+  });
+});
+
+describe("tenantNetwork.mode fixed: which tenant templates pass", () => {
+  // Whole program runs (the checks pass), so two named tenants and two numbered ones keep them short.
+  const small = (c: Raw) => (c.numberedTenants = { count: 4, exclude: [1, 2] });
+  const scenarios: [name: string, raw: Raw, host: FakePve][] = [
+    ["a template with a cloud-init drive", fixedMinimal(small), FAKE_PVE],
+    ["a template without one (the image as shipped)", fixedMinimal(small), pve((p) => (vm9000(p).cdrom = {}))],
+  ];
+  let results: ChildResult[] = [];
+  beforeAll(() => {
+    const child = spawnSync(join(ROOT, "node_modules/.bin/tsx"), [join(__dirname, "preflight-child.ts")], {
+      input: JSON.stringify(scenarios.map(([, raw, host]) => ({ stack: "minimal", raw, pve: host }))),
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    });
+    expect(child.stderr.includes("Error:") ? child.stderr : "").toBe("");
+    results = JSON.parse(child.stdout.trim().split("\n").pop() ?? "[]") as ChildResult[];
+  }, 240_000);
+
+  const mainProviderAndTenants = (r: ChildResult) => [
+    r.registered.filter((x) => x.type === "pulumi:providers:proxmoxve").map((x) => x.name),
+    r.registered.filter((x) => x.type === "librerouter:tenant:Tenant").length,
+  ];
+
+  test("a cloud-init template: the run goes on (main provider, every tenant), with the warning logged once", () => {
+    const r = results[0];
+    expect(r.errors).toEqual([]);
+    expect(mainProviderAndTenants(r)).toEqual([["proxmox-preflight", "proxmox"], 4]);
+    expect(r.warnings).toEqual([
+      `stack "minimal": preflight of Proxmox node "pve1" at ${E}: 1 warning (the run goes on):\n` +
+        '  - librerouter-hosting:template.vmid: template 9000 ("librerouter-template") has a cloud-init drive (ide2: local-lvm:vm-9000-cloudinit), which tenantNetwork.mode fixed does not use: every tenant clone gets its own copy that the program neither configures nor removes, and a guest that runs cloud-init applies the template\'s own cloud-init settings (`qm cloudinit dump 9000 network` shows them); harmless for an image without cloud-init such as the LibreRouter image as shipped; to drop it, run `qm set 9000 --delete ide2` before the tenants are cloned',
+    ]);
+  });
+
+  test("a template without cloud-init: the run goes on, nothing logged", () => {
+    const r = results[1];
+    expect(r.errors).toEqual([]);
+    expect(mainProviderAndTenants(r)).toEqual([["proxmox-preflight", "proxmox"], 4]);
+    expect(r.warnings).toEqual([]);
   });
 });
 
