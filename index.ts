@@ -12,6 +12,7 @@ import { ProxmoxHost, hostLayoutFor } from "./components/proxmox-host";
 import { proxmoxProvider } from "./components/provider";
 import { loadStack } from "./components/stack-config";
 import { Tenant } from "./components/tenant";
+import { tenantNetworkOutput, tenantWanGroup } from "./components/tenant-firewall";
 import { VmTemplate } from "./components/vm-template";
 import { PRODUCTION_SERVER_LAYOUT } from "./render/layout";
 import { capacityOutput } from "./sizing/capacity-output";
@@ -52,7 +53,9 @@ const servers = plan.servers.reduce<OpenVpnServer[]>(
   [],
 );
 
-new CommonServices("services", { plan, templateVmId: plan.templates.serverVmid, bridges: host.bridges, hostConnection: ssh, sshPublicKey: guestKey, dependsOn: host.ready }, opts);
+const services = new CommonServices("services", { plan, templateVmId: plan.templates.serverVmid, bridges: host.bridges, hostConnection: ssh, sshPublicKey: guestKey, dependsOn: host.ready }, opts);
+// Fixed tenant-network mode only (undefined otherwise): the security group that keeps DHCP servers off the tenants' WAN.
+const wanGroup = tenantWanGroup("tenants-wan-group", plan, opts);
 
 const tenants = plan.tenants.map(
   (tenant) =>
@@ -68,6 +71,8 @@ const tenants = plan.tenants.map(
         hostLayout,
         serverLayout: PRODUCTION_SERVER_LAYOUT,
         dependsOn: [...host.ready, ...template.resources],
+        services,
+        wanGroup,
       },
       opts,
     ),
@@ -82,4 +87,6 @@ export const tenantSecrets = pulumi.secret(
   Object.fromEntries(tenants.map((t) => [t.key, { vncPassword: t.vncPassword, clientBundle: t.clientBundle, launcher: t.launcher }])),
 );
 export const capacityReport = capacityOutput(capacity);
+/** The tenant-network mode and, in fixed mode, each tenant's planned public MAC (the policy pack's anti-spoofing check). */
+export const tenantNetwork = tenantNetworkOutput(plan);
 export const vpnServers = Object.fromEntries(servers.map((s) => [s.server.name, { hostname: s.server.hostname, publicIp: s.server.publicIp }]));

@@ -1,12 +1,14 @@
 /**
  * `sudo npm run bench:dataplane-apply`: how long `lr-dataplane` takes to install and change a VPN server's
- * data plane at N tenants (default 500 and 2,000; BENCH_TENANTS=…). Per N, in a throwaway network namespace:
- * the rendered tool for a plan of N+1 tenants (Pulumi.full.yaml with numberedTenants.count = N+1, vlanBase 1,
- * one /20 public pool), the env files of the first N, and veth pairs standing in for the VLAN links (no 8021q
+ * data plane at N tenants (default 500 and 2,000; BENCH_TENANTS=…), in each tenant-network mode (default fixed,
+ * then distinct; BENCH_MODES=…). Per mode and N, in a throwaway network namespace: the rendered tool for a plan of
+ * N+1 tenants (Pulumi.full.yaml with numberedTenants.count = N+1, vlanBase 1, one /20 public pool, the mode), the
+ * env files of the first N, and veth pairs standing in for the VLAN links (no 8021q
  * here; the tool only addresses an existing link) — created first and timed apart. Then, timed one by one:
  *   base → apply-all (cold: links bare) → apply-all (warm: nothing to do) → apply/apply again/delete of the
  *   extra tenant → flush rules, tenant routes and iptables (a reboot) → apply-all.
- * Each step's resulting state (ip rules, routes, iptables-save without counters) is hashed, and the bench
+ * Each step's resulting state (ip rules, routes, iptables-save without counters, addresses, the lr_lan table with
+ * its elements sorted) is hashed, and the bench
  * fails if the warm, re-apply, delete and reboot states differ from what they must equal. A benchmark, not a
  * test: prints a table and writes bench/out/dataplane-apply.json. The namespace is deleted even on failure.
  */
@@ -22,14 +24,18 @@ import { renderTenantEnv, tenantEnvPath } from "../render/dataplane-env";
 import type { ServerLayout } from "../render/layout";
 
 const SIZES = (process.env.BENCH_TENANTS ?? "500,2000").split(",").map(Number);
+type Mode = Plan["tenantNetwork"]["mode"];
+const MODES = (process.env.BENCH_MODES ?? "fixed,distinct").split(",") as Mode[];
+for (const m of MODES) if (m !== "distinct" && m !== "fixed") throw new Error(`BENCH_MODES: ${JSON.stringify(m)} is no mode (distinct, fixed)`);
 const ROOT = join(__dirname, "..");
 
-/** Pulumi.full.yaml with `count` numbered tenants, VLANs from 1 and a public pool large enough for 2,000. */
-function benchPlan(count: number): Plan {
-  const raw = readStackFile(ROOT, "full") as Record<string, unknown> & { network: Record<string, unknown> };
+/** Pulumi.full.yaml with `count` numbered tenants in `mode`, VLANs from 1 and a public pool large enough for 2,000. */
+function benchPlan(count: number, mode: Mode): Plan {
+  const raw = readStackFile(ROOT, "full") as Record<string, unknown> & { network: Record<string, unknown>; tenantNetwork?: Record<string, unknown> };
   const input = {
     ...raw,
     network: { ...raw.network, vlanBase: 1, publicPools: [{ cidr: "100.64.0.0/20", gateway: "100.64.0.1" }] },
+    tenantNetwork: { ...raw.tenantNetwork, mode },
     numberedTenants: { count },
   };
   return buildPlan(input, `bench${count}`);
@@ -54,6 +60,7 @@ function timed(fn: () => void): number {
 }
 
 interface Row {
+  readonly mode: Mode;
   readonly tenants: number;
   readonly links: number;
   readonly seconds: Record<string, number>;
@@ -64,8 +71,8 @@ interface Row {
 
 const STEPS = ["base", "apply-all (cold)", "apply-all (warm)", "apply +1", "apply +1 again", "delete +1", "status", "reboot: apply-all"] as const;
 
-function scenario(n: number, ns: string, dir: string): Row {
-  const plan = benchPlan(n + 1);
+function scenario(mode: Mode, n: number, ns: string, dir: string): Row {
+  const plan = benchPlan(n + 1, mode);
   const server = plan.servers[0];
   const [udp, tcp] = server.instances;
   const layout: ServerLayout = { openvpnDir: `${dir}/openvpn`, runDir: `${dir}/run`, stateDir: `${dir}/state`, confDir: `${dir}/conf`, systemdDir: `${dir}/systemd`, networkLinkDir: `${dir}/systemd-network`, ifupdownDir: `${dir}/interfaces.d`, ifaces: { public: "eth0", trunk: "eth1", mgmt: "eth2" } };
@@ -90,13 +97,20 @@ function scenario(n: number, ns: string, dir: string): Row {
   writeFileSync(dataplaneToolPath(layout), renderDataplaneTool(plan, server, layout), { mode: 0o755 });
   for (const t of tenants) writeFileSync(tenantEnvPath(layout, t), renderTenantEnv(plan.stack, server, t), { mode: 0o640 });
 
-  /** Rules, routes, iptables without counters, addresses: what apply, delete and apply-all must leave identical. */
+  /** The lr_lan table with its element lists sorted (nft lists a hash set in no fixed order); "" without it. */
+  const lanTable = () => {
+    const r = run(["ip", "netns", "exec", ns, "nft", "list", "table", "ip", "lr_lan"]);
+    if (r.code !== 0) return "";
+    return r.out.replace(/elements = \{([^}]*)\}/g, (_m, els: string) => `elements = { ${els.split(",").map((e) => e.trim()).sort().join(", ")} }`);
+  };
+  /** Rules, routes, iptables without counters, addresses, lr_lan: what apply, delete and apply-all must leave identical. */
   const state = () =>
     [
       exec("ip", "-N", "rule", "show"),
       exec("ip", "-4", "route", "show", "table", "all"),
       exec("iptables-save").replace(/^#.*\n/gm, "").replace(/\[\d+:\d+\]/g, "[0:0]"),
       exec("ip", "-4", "-o", "addr", "show"),
+      lanTable(),
     ].join("\n--\n");
   const expectSame = (what: string, got: string, want: string) => {
     if (got === want) return;
@@ -107,7 +121,7 @@ function scenario(n: number, ns: string, dir: string): Row {
   const s: Record<string, number> = {};
   const step = (name: (typeof STEPS)[number], ...args: string[]) => {
     s[name] = timed(() => tool(...args));
-    console.log(`[bench] ${n} tenants: ${name} ${s[name].toFixed(3)}s`);
+    console.log(`[bench] ${mode}, ${n} tenants: ${name} ${s[name].toFixed(3)}s`);
   };
   step("base", "base");
   step("apply-all (cold)", "apply-all");
@@ -132,7 +146,8 @@ function scenario(n: number, ns: string, dir: string): Row {
   expectSame("flush + apply-all", state(), applied);
   const ipRules = exec("ip", "rule", "show").trim().split("\n").length;
   const dnatRules = exec("iptables", "-t", "nat", "-S", "LR-DNAT").split("\n").filter((l) => l.startsWith("-A")).length;
-  return { tenants: n, links: linkS, seconds: s, ipRules, dnatRules, stateSha: createHash("sha256").update(applied).digest("hex") };
+  if (mode === "fixed" && lanTable().split("\n").filter((l) => l.includes("elements =")).length !== 4) throw new Error("fixed mode: lr_lan does not hold its four element lists");
+  return { mode, tenants: n, links: linkS, seconds: s, ipRules, dnatRules, stateSha: createHash("sha256").update(applied).digest("hex") };
 }
 
 function cleanup(ns: string, dir: string): void {
@@ -144,7 +159,7 @@ function cleanup(ns: string, dir: string): void {
 function main(): void {
   if (process.getuid?.() !== 0) throw new Error("bench/dataplane-apply.ts needs root (network namespaces)");
   const rows: Row[] = [];
-  for (const n of SIZES) {
+  for (const mode of MODES) for (const n of SIZES) {
     const ns = `lrb-dpa-${process.pid.toString(36)}-${randomBytes(3).toString("hex")}`;
     const dir = `/tmp/${ns}`;
     mkdirSync(dir, { recursive: true });
@@ -154,15 +169,15 @@ function main(): void {
     };
     process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
     try {
-      rows.push(scenario(n, ns, dir));
+      rows.push(scenario(mode, n, ns, dir));
     } finally {
       cleanup(ns, dir);
       process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
     }
     const r = rows[rows.length - 1];
-    console.log(`[bench] ${n} tenants: ${r.ipRules} ip rules, ${r.dnatRules} DNAT rules, veth setup ${r.links.toFixed(1)}s (excluded)`);
+    console.log(`[bench] ${mode}, ${n} tenants: ${r.ipRules} ip rules, ${r.dnatRules} DNAT rules, veth setup ${r.links.toFixed(1)}s (excluded)`);
   }
-  const table = [["step", ...rows.map((r) => `${r.tenants} tenants (s)`)], ...STEPS.map((st) => [st, ...rows.map((r) => r.seconds[st].toFixed(3))])];
+  const table = [["step", ...rows.map((r) => `${r.mode} ${r.tenants} (s)`)], ...STEPS.map((st) => [st, ...rows.map((r) => r.seconds[st].toFixed(3))])];
   const w = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
   console.log("\nlr-dataplane wall time per command (ip netns exec included; veth creation excluded)");
   for (const r of table) console.log(r.map((c, i) => (i ? c.padStart(w[i]) : c.padEnd(w[i]))).join("  "));

@@ -1,6 +1,9 @@
 /**
  * Shared services outside the tenant VMs (the seed's "banks, dns and other services"): one VM with a DNS
- * resolver for the tenants and the authoritative reverse-DNS zones of the public pools (BIND).
+ * resolver for the tenants and the authoritative reverse-DNS zones of the public pools (BIND), and in fixed
+ * tenant-network mode the DHCP server that hands each tenant router its public address (render/dhcp.ts). The
+ * DHCP server is its own command, with no tenant in it: each Tenant adds its reservation with its own command
+ * on this VM (its `connection`, after `dhcp`), so adding a tenant changes nothing here.
  */
 import type * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,6 +13,7 @@ import { infraVm, vmIdentity } from "./infra-vm";
 import { publicIpConfig, subnetIpConfig } from "./guest-network";
 import { remoteScript } from "./remote-script";
 import { servicesScripts } from "../render/services";
+import { dhcpSetupScripts } from "../render/dhcp";
 
 export interface CommonServicesArgs {
   readonly plan: Plan;
@@ -28,6 +32,12 @@ export interface CommonServicesArgs {
 export class CommonServices extends pulumi.ComponentResource {
   public readonly vm: proxmoxve.VmLegacy;
   public readonly setup: pulumi.Resource;
+  /** SSH to this VM (through the host, host key pinned), for the tenants' reservation commands. */
+  public readonly connection: ConnectionArgs;
+  /** The VM's identity (net0 MAC): every command on it carries it, so a rebuilt VM is provisioned again. */
+  public readonly identity: pulumi.Output<string | undefined>;
+  /** The DHCP server's setup (fixed tenant-network mode; undefined in distinct mode): reservations come after it. */
+  public readonly dhcp?: pulumi.Resource;
 
   constructor(name: string, args: CommonServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("librerouter:services:CommonServices", name, {}, opts);
@@ -51,13 +61,16 @@ export class CommonServices extends pulumi.ComponentResource {
       { parent: this, dependsOn: [...(args.dependsOn ?? [])] },
     );
     const identity = vmIdentity(this.vm);
+    this.identity = identity;
     const hostKey = guestHostKey(`${name}-hostkey`, args.hostConnection, plan.services.mgmtIp, identity, { parent: this, dependsOn: [this.vm] });
+    this.connection = guestConnection(args.hostConnection, plan.services.mgmtIp, hostKey);
     const script = servicesScripts(plan);
-    this.setup = remoteScript(
-      `${name}-setup`,
-      { connection: guestConnection(args.hostConnection, plan.services.mgmtIp, hostKey), apply: script.apply, delete: script.delete, target: identity },
-      { parent: this, dependsOn: [this.vm] },
-    );
+    this.setup = remoteScript(`${name}-setup`, { connection: this.connection, apply: script.apply, delete: script.delete, target: identity }, { parent: this, dependsOn: [this.vm] });
+    if (plan.tenantNetwork.mode === "fixed") {
+      // After the setup: its firewall opens udp/67, and the two would otherwise run apt at the same time.
+      const dhcp = dhcpSetupScripts(plan);
+      this.dhcp = remoteScript(`${name}-dhcp`, { connection: this.connection, apply: dhcp.apply, delete: dhcp.delete, target: identity }, { parent: this, dependsOn: [this.setup] });
+    }
     this.registerOutputs({ publicIp: plan.services.publicIp });
   }
 }

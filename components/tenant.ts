@@ -1,9 +1,11 @@
 /**
  * One tenant, keyed by its stable tenant key: its LibreRouter VM (linked clone), its VNC console password,
  * its client certificate, tls-crypt-v2 client key and bundle, its anti-spoofing filter, and its state on each VPN
- * server. Exactly 11 custom resources: RandomPassword, FileLegacy (VNC password snippet), VmLegacy, firewall
- * IpsetLegacy and OptionsLegacy, PrivateKey, CertRequest, LocallySignedCert, RandomBytes (tls-crypt-v2 Kc), and one
- * remote Command per VPN server.
+ * server. Distinct tenant-network mode: exactly 11 custom resources: RandomPassword, FileLegacy (VNC password
+ * snippet), VmLegacy, firewall IpsetLegacy and OptionsLegacy, PrivateKey, CertRequest, LocallySignedCert,
+ * RandomBytes (tls-crypt-v2 Kc), and one remote Command per VPN server. Fixed mode (the image as shipped, no
+ * cloud-init): 13, those 11 plus the firewall RulesLegacy that puts net0 in the no-DHCP-server security group and
+ * the remote Command that holds its DHCP reservation on the services VM.
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
@@ -22,6 +24,8 @@ import type { Pki } from "./pki";
 import { CLONE_RETRIES, VM_IGNORE_CHANGES } from "./infra-vm";
 import { remoteScript } from "./remote-script";
 import { tenantPublicFirewall } from "./tenant-firewall";
+import type { ConnectionArgs } from "./connections";
+import { dhcpReservationScripts } from "../render/dhcp";
 
 export interface TenantArgs {
   readonly plan: Plan;
@@ -40,6 +44,18 @@ export interface TenantArgs {
   readonly serverLayout: ServerLayout;
   /** Resources the VM needs first (bridges, template). */
   readonly dependsOn?: readonly pulumi.Resource[];
+  /** The common-services VM; fixed mode puts the tenant's DHCP reservation there, after its `dhcp` setup. */
+  readonly services: TenantServicesVm;
+  /** Fixed mode: the no-DHCP-server security group (tenant-firewall.ts tenantWanGroup); unused in distinct mode. */
+  readonly wanGroup?: pulumi.Resource;
+}
+
+/** What a tenant needs of the common-services VM (CommonServices). */
+export interface TenantServicesVm {
+  readonly connection: ConnectionArgs;
+  readonly identity: pulumi.Input<string | undefined>;
+  /** The DHCP server's setup; present in fixed mode. */
+  readonly dhcp?: pulumi.Resource;
 }
 
 export class Tenant extends pulumi.ComponentResource {
@@ -70,7 +86,8 @@ export class Tenant extends pulumi.ComponentResource {
     const vnc = this.consolePassword(name, plan, t);
     this.vncPassword = vnc.password;
     this.vm = this.router(name, args, vnc.file);
-    tenantPublicFirewall(name, plan, t, { parent: this, dependsOn: [this.vm] });
+    tenantPublicFirewall(name, plan, t, { parent: this, dependsOn: [this.vm] }, args.wanGroup);
+    if (plan.tenantNetwork.mode === "fixed") this.dhcpReservation(name, args);
     const client = this.bundle(name, args);
     this.clientBundle = client.bundle;
     this.launcher = renderLauncher(plan.stack, t);
@@ -106,6 +123,7 @@ export class Tenant extends pulumi.ComponentResource {
   /** The LibreRouter VM: a linked clone of the template, its public and LAN addresses, its console. */
   private router(name: string, args: TenantArgs, passwordFile: pulumi.Resource): proxmoxve.VmLegacy {
     const { plan, tenant: t } = args;
+    const fixed = plan.tenantNetwork.mode === "fixed";
     return new proxmoxve.VmLegacy(
       `${name}-vm`,
       {
@@ -123,17 +141,24 @@ export class Tenant extends pulumi.ComponentResource {
         disks: [{ interface: "scsi0", size: t.diskGb, datastoreId: plan.proxmox.datastore, discard: "on", ssd: true }],
         // net0's firewall bridge applies the anti-spoofing filters (tenant-firewall.ts).
         networkDevices: [
-          { bridge: args.bridges.public, model: "virtio", firewall: true },
+          // Fixed mode: the planned MAC, which the DHCP reservation and Proxmox's macfilter hang on. Distinct mode
+          // keeps the MAC Proxmox drew: changing it under a running cloud-init router would cut its WAN.
+          { bridge: args.bridges.public, model: "virtio", firewall: true, ...(fixed ? { macAddress: t.publicMac } : {}) },
           { bridge: args.bridges.private, model: "virtio", vlanId: t.vlan },
         ],
-        initialization: {
-          datastoreId: plan.proxmox.datastore,
-          ipConfigs: [{ ipv4: { address: `${t.publicIp}/${t.publicPrefix}`, gateway: t.publicGateway } }, { ipv4: subnetIpConfig(t.routerIp, t.privateCidr) }],
-          // The common-services resolver answers the public pools (render/services.ts).
-          dns: { servers: [plan.services.publicIp] },
-          // No package upgrade at first boot: the router image is shipped as it is.
-          upgrade: false,
-        },
+        // Fixed mode: the image as shipped has no cloud-init; its LAN is its own and its WAN asks DHCP.
+        ...(fixed
+          ? {}
+          : {
+              initialization: {
+                datastoreId: plan.proxmox.datastore,
+                ipConfigs: [{ ipv4: { address: `${t.publicIp}/${t.publicPrefix}`, gateway: t.publicGateway } }, { ipv4: subnetIpConfig(t.routerIp, t.privateCidr) }],
+                // The common-services resolver answers the public pools (render/services.ts).
+                dns: { servers: [plan.services.publicIp] },
+                // No package upgrade at first boot: the router image is shipped as it is.
+                upgrade: false,
+              },
+            }),
         kvmArguments: renderKvmArguments(plan, t, args.hostLayout),
         // User data lives in the VM: Proxmox refuses to delete it until an operator lifts this.
         protection: true,
@@ -145,6 +170,18 @@ export class Tenant extends pulumi.ComponentResource {
       // EnsureStopped first), so on its own a removed tenant's router would be shut down and every later `up` fail.
       { parent: this, dependsOn: [passwordFile, ...(args.dependsOn ?? [])], protect: true, ignoreChanges: VM_IGNORE_CHANGES },
     );
+  }
+
+  /**
+   * Fixed mode: the tenant's DHCP reservation (its MAC → its public IP) as its own command on the services VM, after
+   * the DHCP server's setup. Its own resource, so adding or removing this tenant changes no shared input; the services
+   * VM's MAC rides in its stdin, so a rebuilt services VM gets the reservation again.
+   */
+  private dhcpReservation(name: string, args: TenantArgs): void {
+    const { services } = args;
+    if (!services.dhcp) throw new Error(`tenant ${args.tenant.key}: fixed tenant-network mode needs the services VM's DHCP server (CommonServices.dhcp)`);
+    const scripts = dhcpReservationScripts(args.plan, args.tenant);
+    remoteScript(`${name}-dhcp`, { connection: services.connection, apply: scripts.apply, delete: scripts.delete, target: services.identity }, { parent: this, dependsOn: [services.dhcp] });
   }
 
   /**

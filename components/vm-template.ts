@@ -41,7 +41,9 @@ export class VmTemplate extends pulumi.ComponentResource {
           template: true,
           started: false,
           disks: [{ interface: "scsi0", importFrom: file.id, datastoreId: plan.proxmox.datastore }],
-          initialization: { datastoreId: plan.proxmox.datastore },
+          // A cloud-init drive only where the tenants are configured through it (distinct mode); in fixed mode
+          // the image is shipped as it is and each clone would carry an unused drive.
+          ...(plan.tenantNetwork.mode === "distinct" ? { initialization: { datastoreId: plan.proxmox.datastore } } : {}),
           networkDevices: [{ bridge: plan.bridges.public, model: "virtio" }],
           operatingSystem: { type: "l26" },
         },

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { HOST_FIREWALL_UNIT } from "../render/host-console";
 import { certFingerprint } from "../render/pki-profile";
-import { SYSCTL_DROPIN } from "../render/server-setup";
+import { sysctlDropin } from "../render/server-setup";
 import type { ServerName, TenantPlan } from "../plan/types";
 import type { LabMode } from "./stack";
 import { LAN_CHECKS } from "./check-lan";
@@ -480,7 +480,7 @@ export const CHECKS: readonly Check[] = [
       // The boot: every rule and sysctl gone, then what systemd-sysctl applies from the rendered drop-in.
       await simulateReboot(lab, "vpn1");
       const dropin = lab.path("vpn1", "scripts", "90-librerouter.conf");
-      writeFileSync(dropin, SYSCTL_DROPIN.content);
+      writeFileSync(dropin, sysctlDropin(lab.plan.tenantNetwork.mode).content);
       await must(["sysctl", "-q", "-p", dropin], { ns });
       const broken = `${lab.layouts.vpn1.confDir}/tenants/broken.env`;
       writeFileSync(broken, "LR_KEY=broken\nnot an env line\n");

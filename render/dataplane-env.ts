@@ -1,7 +1,9 @@
 /**
  * The per-tenant env file `lr-dataplane apply <key>` reads (`<confDir>/tenants/<key>.env`): everything the
  * tool needs about one tenant on one server, as `NAME=value` lines. The tool parses it field by field and
- * validates every value (it never sources it), so a damaged file fails closed. Pure: no `@pulumi/*` import.
+ * validates every value (it never sources it), so a damaged file fails closed. In `fixed` tenant-network mode
+ * LR_LAN_ADDR, LR_LAN_NET and LR_ROUTER are the same in every tenant's file (LR_LINK and LR_TABLE keep them
+ * apart) and LR_SLOT is also the tenant's conntrack zone (render/lan-zones.ts). Pure: no `@pulumi/*` import.
  */
 import type { ServerPlan, TenantPlan } from "../plan/types";
 import type { ServerLayout } from "./layout";

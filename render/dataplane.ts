@@ -1,12 +1,15 @@
 /**
  * `lr-dataplane`, the one root tool on a VPN server that owns the data plane: sysctls, the policy-routing
- * tree (routing.ts), the tenant links and tables, and the iptables chains LR-IN, LR-FWD, LR-DNAT, LR-NAT.
- * OpenVPN runs as nobody and never calls it; the tenant commands and the boot unit do. Pure: no `@pulumi/*`.
+ * tree (routing.ts), the tenant links and tables, the iptables chains LR-IN, LR-FWD, LR-DNAT, LR-NAT and, in
+ * `fixed` tenant-network mode, the nftables table `lr_lan` (lan-zones.ts: a conntrack zone per tenant, link
+ * isolation). The mode is rendered in: one tool per server. OpenVPN runs as nobody and never calls it; the tenant
+ * commands and the boot unit do. Pure: no `@pulumi/*`.
  */
 import { isCidr, isIpv4 } from "../lib/ipv4";
 import type { Plan, ServerPlan } from "../plan/types";
 import { enrolPeers } from "../plan/enrolment";
 import { ENV_FIELDS, KIND_RE } from "./dataplane-env";
+import { LAN_TABLE, renderLanZoneTable } from "./lan-zones";
 import type { ServerLayout } from "./layout";
 import { openvpnFilePaths } from "./openvpn-server";
 import { scriptFile } from "./script-file";
@@ -26,6 +29,7 @@ export const BIN = {
   flock: "/usr/bin/flock",
   grep: "/usr/bin/grep",
   awk: "/usr/bin/awk",
+  nft: "/usr/sbin/nft",
   socat: "/usr/bin/socat",
   timeout: "/usr/bin/timeout",
   systemctl: "/usr/bin/systemctl",
@@ -35,11 +39,12 @@ export const RT_TABLES_FILE = "/etc/iproute2/rt_tables.d/librerouter.conf";
 
 /**
  * The static part of the tool (render/scripts/lr-dataplane.sh): env parsing, the skeleton diff, the tenants' ip
- * batch, the firewall and names file, the subcommands. Cost model (what keeps apply-all linear and apply/delete
- * near-constant): every env file is read once, with no fork, all of them checked by one grep, then split by the
- * one parser (load_env) without a regex; ip and iptables changes go out as one batch / one restore; bash string
- * appends, `$(…)` and regex matches in a loop are avoided; large outputs are split in memory or handed to awk. A single tenant's apply/delete reads only
- * its own rules, edits only its own DNAT rules and names-file line, and takes a lock.
+ * batch, the firewall and names file, the `lr_lan` table, the subcommands. Cost model (what keeps apply-all linear
+ * and apply/delete near-constant): every env file is read once, with no fork, all of them checked by one grep, then
+ * split by the one parser (load_env) without a regex; ip, iptables and nft changes go out as one batch / one
+ * restore / one `nft -f`, with one address listing; bash string appends, `$(…)` and regex matches in a loop are
+ * avoided; large outputs are split in memory or handed to awk. A single tenant's apply/delete reads only its own
+ * rules, addresses and routes, edits only its own DNAT rules, names-file line and `lr_lan` elements, and takes a lock.
  */
 const TOOL_BODY = scriptFile("lr-dataplane.sh");
 
@@ -133,6 +138,36 @@ export function natRules(plan: Plan, layout: ServerLayout): string[] {
   return [`-A LR-NAT -s ${sup} -m devgroup --dst-group ${g} -j MASQUERADE`, `-A LR-NAT -s ${sup} -o ${layout.ifaces.mgmt} -j MASQUERADE`];
 }
 
+/**
+ * What the tenant-network mode changes in the tool. `fixed`: the same LAN on every tenant link, so its address has
+ * no prefix route (the LAN lives only in the tenant's table), rp_filter on the links is loose (strict cannot tell
+ * identical links apart; `lr_lan`'s isolate chain does) and `lr_lan` is loaded. `distinct`: strict, no `lr_lan`.
+ */
+function modeLines(plan: Plan, server: ServerPlan): string {
+  const fixed = plan.tenantNetwork.mode === "fixed";
+  const table = fixed ? singleQuoted(renderLanZoneTable(plan.tenantNetwork.lan, server.instances).trimEnd().split("\n")) : "''";
+  return `LAN_MODE=${plan.tenantNetwork.mode}
+LINK_RP=${fixed ? 2 : 1}
+ADDR_FLAGS=${fixed ? "' noprefixroute'" : "''"}
+NFT=${BIN.nft}
+LAN_TABLE=${LAN_TABLE}
+# fixed mode: the lr_lan table (render/lan-zones.ts), without elements; empty in distinct mode.
+LAN_TABLE_TEXT=${table}`;
+}
+
+/** The tool's first comment lines, up to `apply <key>`: what it owns in this mode. */
+function toolHeader(plan: Plan, server: ServerPlan, layout: ServerLayout): string {
+  const { mode, lan } = plan.tenantNetwork;
+  const fixed = mode === "fixed";
+  return [
+    `# lr-dataplane for ${server.name} (stack ${plan.stack}, tenant network ${mode}): tenant links, policy routing, firewall${fixed ? "," : "."}`,
+    ...(fixed ? [`# conntrack zones (the same LAN ${lan} behind every tenant link: nft table ${LAN_TABLE}).`] : []),
+    "# Rendered by librerouter-hosting, do not edit. Idempotent: every subcommand may run any number of times.",
+    `#   base          the trunk up, sysctls, the routing skeleton, the firewall chains, ${fixed ? `${LAN_TABLE} with every tenant's elements` : `no ${LAN_TABLE} table`}`,
+    `#   apply <key>   the tenant's link, address (no other), table, rules${fixed ? ` and ${LAN_TABLE} elements` : ""} from ${layout.confDir}/tenants/<key>.env`,
+  ].join("\n");
+}
+
 /** `lr-dataplane` for `server`: subcommands base, apply <key>, delete <key>, kill <key>, apply-all, status. */
 export function renderDataplaneTool(plan: Plan, server: ServerPlan, layout: ServerLayout): string {
   const routing = server.routing;
@@ -143,10 +178,7 @@ export function renderDataplaneTool(plan: Plan, server: ServerPlan, layout: Serv
   if (!isIpv4(plan.host.mgmtIp) || !isCidr(routing.supernet)) throw new Error("host mgmt IP / tunnel supernet are not IPv4");
   const skeleton = skeletonRules(routing).map((r) => `${r.pref}|${ipRuleArgs(r).replace(/^pref \d+ /, "")}|${ipRuleShowLine(r).split(":\t")[1]}`);
   return `#!/bin/bash
-# lr-dataplane for ${server.name} (stack ${plan.stack}): tenant links, policy routing, firewall.
-# Rendered by librerouter-hosting, do not edit. Idempotent: every subcommand may run any number of times.
-#   base          the trunk up, sysctls, the routing skeleton, the firewall chains
-#   apply <key>   the tenant's link, address, table and rules from ${layout.confDir}/tenants/<key>.env
+${toolHeader(plan, server, layout)}
 #   delete <key>  removes exactly what apply added, kills the tenant's live sessions, removes the env file
 #   kill <key>    kills the tenant's live sessions only (its certificate was re-issued)
 #   apply-all     base + every tenant (the boot unit ${DATAPLANE_UNIT})
@@ -187,6 +219,7 @@ PREF_END=${PREF.end}
 RT_HEADER="# librerouter tenant routing tables (lr-dataplane $SERVER); rendered, do not edit."
 NL=$'\\n'
 V6=/proc/sys/net/ipv6/conf
+${modeLines(plan, server)}
 ${envParsing()}
 
 # The routing skeleton (${skeleton.length} rules; pool offsets 0–${routing.limit} of ${server.instances.map((i) => i.cidr).join(" and ")}),

@@ -4,7 +4,7 @@
  */
 
 /** What the VPN setup, `lr-dataplane` (ip, iptables*, sysctl, socat) and the hooks call beyond Debian's essentials. */
-export const VPN_PACKAGES = ["openvpn", "iptables", "iproute2", "socat", "procps"] as const;
+export const VPN_PACKAGES = ["openvpn", "iptables", "iproute2", "socat", "procps", "nftables"] as const;
 
 /** BIND as resolver and reverse-zone server, named-checkzone, and iptables for the public-side INPUT policy. */
 export const SERVICES_PACKAGES = ["bind9", "bind9-utils", "iptables"] as const;

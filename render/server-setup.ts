@@ -23,18 +23,33 @@ export type { ServerNics } from "./trunk-nic";
  * `ip_forward`: the server boots not forwarding, and `lr-dataplane` turns it on only after its firewall is loaded.
  * IPv6 (the server is IPv4-only): no router advertisement or autoconfiguration accepted on any interface, and
  * links made after boot (tenant VLAN links, tun devices) come up with no IPv6 at all, so no link-local address.
+ * fixed mode: the tenant links' own glob comes after the catch-all one, and systemd-sysctl (like `sysctl -p`)
+ * writes the options in file order, so a link udev announces gets 2 last.
  */
-export const SYSCTL_DROPIN = {
-  path: "/etc/sysctl.d/90-librerouter.conf",
-  content:
-    "# librerouter-hosting: strict reverse-path filtering on every interface (see lr-dataplane).\n# No ip_forward here: lr-dataplane enables forwarding once its firewall is loaded.\nnet.ipv4.conf.all.rp_filter = 1\nnet.ipv4.conf.default.rp_filter = 1\nnet.ipv4.conf.*.rp_filter = 1\n" +
-    "# No IPv6 path from tenant links or tunnels: no RA accepted anywhere, no IPv6 on links made later.\n" +
-    "net.ipv6.conf.all.accept_ra = 0\nnet.ipv6.conf.default.accept_ra = 0\nnet.ipv6.conf.*.accept_ra = 0\n" +
-    "net.ipv6.conf.all.autoconf = 0\nnet.ipv6.conf.default.autoconf = 0\nnet.ipv6.conf.*.autoconf = 0\n" +
-    "net.ipv6.conf.default.disable_ipv6 = 1\n" +
-    "# Tenant VLAN links made later answer ARP only for their own address (lr-dataplane sets each link too).\n" +
-    "net.ipv4.conf.default.arp_ignore = 1\nnet.ipv4.conf.default.arp_announce = 2\n",
-};
+export function sysctlDropin(mode: "distinct" | "fixed"): { readonly path: string; readonly content: string } {
+  return {
+    path: "/etc/sysctl.d/90-librerouter.conf",
+    content:
+      "# librerouter-hosting: strict reverse-path filtering on every interface (see lr-dataplane).\n# No ip_forward here: lr-dataplane enables forwarding once its firewall is loaded.\nnet.ipv4.conf.all.rp_filter = 1\nnet.ipv4.conf.default.rp_filter = 1\nnet.ipv4.conf.*.rp_filter = 1\n" +
+      "# No IPv6 path from tenant links or tunnels: no RA accepted anywhere, no IPv6 on links made later.\n" +
+      "net.ipv6.conf.all.accept_ra = 0\nnet.ipv6.conf.default.accept_ra = 0\nnet.ipv6.conf.*.accept_ra = 0\n" +
+      "net.ipv6.conf.all.autoconf = 0\nnet.ipv6.conf.default.autoconf = 0\nnet.ipv6.conf.*.autoconf = 0\n" +
+      "net.ipv6.conf.default.disable_ipv6 = 1\n" +
+      "# Tenant VLAN links made later answer ARP only for their own address (lr-dataplane sets each link too).\n" +
+      "net.ipv4.conf.default.arp_ignore = 1\nnet.ipv4.conf.default.arp_announce = 2\n" +
+      (mode === "fixed"
+        ? "# fixed tenant-network mode: the same LAN address on every tenant link, so strict mode cannot tell them apart; the\n" +
+          "# links are loose (lr_lan's isolate chain keeps tenants apart), and udev must not make a new one strict again.\n" +
+          `net.ipv4.conf.${TENANT_LINK_GLOB}.rp_filter = 2\n`
+        : ""),
+  };
+}
+
+/** Every tenant link's name (TenantPlan.link is `vl<vlan>`), as a sysctl.d glob. */
+export const TENANT_LINK_GLOB = "vl*";
+
+/** The distinct-mode drop-in (the lab's fail-closed check and tests use it). */
+export const SYSCTL_DROPIN = sysctlDropin("distinct");
 
 /**
  * RLIMIT_NPROC for both OpenVPN instances. Debian's unit sets 10, and the limit counts every process of the real
@@ -144,7 +159,7 @@ ${trunkRenameLines(layout, mac)}
 ${shq(dataplaneToolPath(layout))} base
 
 if [[ $LR_SERVICES == systemd ]]; then
-${writeFile({ ...SYSCTL_DROPIN, mode: "0644" }, "root:root", "  ")}
+${writeFile({ ...sysctlDropin(plan.tenantNetwork.mode), mode: "0644" }, "root:root", "  ")}
   # The initramfs carries the .link files: a stale copy there would name the trunk before the real root does.
   if [[ " \${CHANGED[*]} " == *${shq(` ${layout.networkLinkDir}/${TRUNK_LINK_FILE} `)}* ]] && command -v update-initramfs >/dev/null 2>&1; then update-initramfs -u >/dev/null; fi
   systemctl daemon-reload

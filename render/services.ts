@@ -47,7 +47,8 @@ const JUMP = `-i ${SERVICES_PUBLIC_IF} -j ${SERVICES_CHAIN}`;
 
 /**
  * The public side's INPUT policy: DNS (53 udp/tcp) on the VM's public address, replies to its own queries, a
- * rate-limited echo; every other new connection from the internet or a tenant VM is dropped (SSH is on mgmt).
+ * rate-limited echo, and in fixed tenant-network mode the tenant routers' DHCP (render/dhcp.ts); every other new
+ * connection from the internet or a tenant VM is dropped (SSH is on mgmt).
  */
 export function servicesFirewallRules(plan: Plan): string[] {
   const d = `-d ${plan.services.publicIp}/32`;
@@ -60,6 +61,9 @@ export function servicesFirewallRules(plan: Plan): string[] {
     `-A ${SERVICES_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
     `-A ${SERVICES_CHAIN} ${d} -p udp -m udp --dport 53 -j ACCEPT`,
     `-A ${SERVICES_CHAIN} ${d} -p tcp -m tcp --dport 53 -j ACCEPT`,
+    // A DHCP client's requests: from port 68 (RFC 2131 4.1), to the broadcast address while it has none, to ours
+    // when it renews, so no destination match. dnsmasq answers only reserved MACs.
+    ...(plan.tenantNetwork.mode === "fixed" ? [`-A ${SERVICES_CHAIN} -p udp -m udp --sport 68 --dport 67 -j ACCEPT`] : []),
     `-A ${SERVICES_CHAIN} -j DROP`,
     "COMMIT",
   ];
@@ -78,10 +82,10 @@ LR_RULES
 }
 
 /** Loads the policy at boot before the network comes up, so the public side is never open. */
-function servicesFirewallUnit(): string {
+function servicesFirewallUnit(plan: Plan): string {
   return `# Rendered by librerouter-hosting, do not edit.
 [Unit]
-Description=LibreRouter services: public-side INPUT policy (DNS only)
+Description=LibreRouter services: public-side INPUT policy (${plan.tenantNetwork.mode === "fixed" ? "DNS, tenant DHCP" : "DNS only"})
 DefaultDependencies=no
 After=local-fs.target
 Before=network-pre.target named.service
@@ -114,7 +118,7 @@ ${[...zones.map((z) => ({ path: `${ZONE_DIR}/${z.fileName}`, mode: "0644", conte
   .map((f) => writeFile(f, "root:bind"))
   .join("\n")}
 ${writeFile({ path: SERVICES_FIREWALL, mode: "0755", content: servicesFirewallScript(plan) }, "root:root")}
-${writeFile({ path: `/etc/systemd/system/${SERVICES_FIREWALL_UNIT}`, mode: "0644", content: servicesFirewallUnit() }, "root:root")}
+${writeFile({ path: `/etc/systemd/system/${SERVICES_FIREWALL_UNIT}`, mode: "0644", content: servicesFirewallUnit(plan) }, "root:root")}
 systemctl daemon-reload
 systemctl enable ${SERVICES_FIREWALL_UNIT}
 ${shq(SERVICES_FIREWALL)}

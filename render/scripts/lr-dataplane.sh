@@ -108,15 +108,67 @@ apply_skeleton() {
   run_batch
 }
 
-# tenant_lines: ip -batch lines (in B) for the tenant in T_*: its link, address, table and host rules.
-# A link exists when the kernel shows its IPv4 settings (no fork, unlike `ip link show`).
+# tenant_lines: ip -batch lines (in B) for the tenant in T_*: its link, its address (no other: read_addrs listed
+# them; ADDR_FLAGS is the mode's), table (no route but its two: TABLE_DSTS, with `apply`) and host rules. Stale
+# routes go before stale addresses (deleting a unique address flushes the routes using it). A link exists when
+# the kernel shows its IPv4 settings (no fork, unlike `ip link show`).
 tenant_lines() {
+  local dst
   [[ -d /proc/sys/net/ipv4/conf/$T_LINK ]] || B+=("link add link $TRUNK name $T_LINK type vlan id $T_VLAN")
-  B+=("link set dev $T_LINK group $LINK_GROUP up" "address replace $T_LAN_ADDR dev $T_LINK")
+  B+=("link set dev $T_LINK group $LINK_GROUP up")
+  for dst in "${TABLE_DSTS[@]}"; do
+    [[ $dst == default || $dst == "$T_LAN_NET" ]] || B+=("route del $dst table $T_TABLE")
+  done
+  stale_addrs
+  B+=("address replace $T_LAN_ADDR dev $T_LINK$ADDR_FLAGS")
   B+=("route replace $T_LAN_NET dev $T_LINK src ${T_LAN_ADDR%/*} table $T_TABLE" "route replace default via $T_ROUTER dev $T_LINK table $T_TABLE")
   want_rule "$T_PREF1" "from $T_TUN1 lookup $T_TABLE"
   want_rule "$T_PREF2" "from $T_TUN2 lookup $T_TABLE"
   LINKS+=("$T_LINK")
+}
+
+# stale_addrs: ip -batch lines (in B) that delete every address on T_LINK when anything but the wanted one is
+# there (another LAN after a mode switch or a network.tenantPrivate change, or the wanted one with the other mode's
+# flags: `address replace` keeps an address's flags), secondaries first (deleting a primary takes its
+# secondaries along); tenant_lines then adds the wanted one. From ADDR_SEC/ADDR_PRI (read_addrs).
+stale_addrs() {
+  local have=${ADDR_SEC[$T_LINK]:-}${ADDR_PRI[$T_LINK]:-} t IFS='|'
+  [[ -n $have && $have != "|$T_LAN_ADDR$ADDR_FLAGS" ]] || return 0
+  set -f
+  # shellcheck disable=SC2206 # splitting on | only, globbing off
+  local all=(${have#|})
+  set +f
+  for t in "${all[@]}"; do B+=("address del ${t%% *} dev $T_LINK"); done
+}
+
+# read_addrs [<link> <table>]: ADDR_SEC/ADDR_PRI[<name>] = each interface's IPv4 addresses as
+# "|<addr/prefix>[ noprefixroute]", secondaries and primaries apart, from one listing: of every interface, or of
+# <link> alone (when it exists), then TABLE_DSTS = the destinations of the routes in <table> (the same `ip -batch`).
+read_addrs() {
+  local out l name rest tok
+  ADDR_SEC=() ADDR_PRI=() TABLE_DSTS=()
+  if (($#)); then
+    [[ -d /proc/sys/net/ipv4/conf/$1 ]] || return 0
+    out=$("$IP" -4 -o -batch - <<<"address show dev $1${NL}route show table $2")
+  else
+    out=$("$IP" -4 -o address show)
+  fi
+  split_lines "$out"
+  for l in "${LINES[@]}"; do
+    if [[ $l != [0-9]*': '* ]]; then
+      # A route: its destination, after the type if it has one.
+      case $l in unreachable\ * | blackhole\ * | prohibit\ * | throw\ * | unicast\ *) l=${l#* } ;; *) ;; esac
+      TABLE_DSTS+=("${l%% *}")
+      continue
+    fi
+    l=${l#*: }
+    name=${l%% *}
+    rest=${l#* inet }
+    rest=${rest%%\\*}
+    tok=${rest%% *}
+    if [[ $rest == *' noprefixroute '* ]]; then tok+=' noprefixroute'; fi
+    if [[ $rest == *' secondary '* ]]; then ADDR_SEC[$name]+="|$tok"; else ADDR_PRI[$name]+="|$tok"; fi
+  done
 }
 
 # tenant_dnat: DNAT_WANT = the tenant's two console DNAT rules, as iptables -S lists them.
@@ -143,11 +195,13 @@ each_env() {
   done
 }
 
-# load_all [tenants]: every env file, read once: DNAT (rules in env file order) and RT (names by table id);
-# with "tenants", also every tenant's ip batch lines (B) and links (LINKS). Two tenants on one table is an error.
+# load_all [tenants]: every env file, read once: DNAT (rules in env file order), RT (names by table id) and, in
+# fixed mode, the lr_lan elements (LAN_*) and the tenant links that exist (LOOSE); with "tenants", also every
+# tenant's ip batch lines (B, after one address listing) and links (LINKS). Two tenants on one table is an error.
 load_all() {
-  TABLE_OWNER=()
+  TABLE_OWNER=() LINK_OWNER=() TUN_OWNER=()
   LOAD_TENANTS=${1:-}
+  if [[ $LOAD_TENANTS == tenants ]]; then read_addrs; fi
   each_env load_one
 }
 
@@ -157,11 +211,134 @@ load_one() {
   RT[10#$T_TABLE]="$T_TABLE $T_TABLE_NAME"
   tenant_dnat
   DNAT+=("${DNAT_WANT[@]}")
+  if [[ $LAN_MODE == fixed ]]; then lan_one "$1"; fi
   if [[ $LOAD_TENANTS == tenants ]]; then tenant_lines; fi
 }
 
-# Strict reverse-path filtering: a reply injected on another tenant's link, or a packet to another tenant's
-# tunnel IP, fails the reverse lookup (its `from` rule points at a different link) and is dropped.
+# lan_one <file>: the tenant's lr_lan elements (LAN_*) for the one load of the whole table. A zone is a slot
+# (1-65535); two tenants on one link or one tunnel IP is an error (their zones would clash).
+lan_one() {
+  local t
+  zone_slot "$1"
+  [[ -z ${LINK_OWNER[$T_LINK]:-} ]] || die "$1: link $T_LINK is also ${LINK_OWNER[$T_LINK]}'s"
+  LINK_OWNER[$T_LINK]=$T_KEY
+  for t in "$T_TUN1" "$T_TUN2"; do
+    [[ -z ${TUN_OWNER[$t]:-} ]] || die "$1: tunnel IP $t is also ${TUN_OWNER[$t]}'s"
+    TUN_OWNER[$t]=$T_KEY
+  done
+  LAN_LINKS+=("\"$T_LINK\"")
+  LAN_LINK_ZONE+=("\"$T_LINK\" : $T_SLOT")
+  LAN_TUN_ZONE+=("$T_TUN1 : $T_SLOT" "$T_TUN2 : $T_SLOT")
+  LAN_LINK_TUN+=("\"$T_LINK\" . $T_TUN1" "\"$T_LINK\" . $T_TUN2")
+  if [[ -d /proc/sys/net/ipv4/conf/$T_LINK ]]; then LOOSE+=("$T_LINK"); fi
+}
+
+# loose_links: fixed mode: set_sysctls has made every interface strict; the tenant links that exist (LOOSE) are
+# loose again (base has no tenant batch, so link_sysctls does not see them).
+loose_links() {
+  local name
+  for name in "${LOOSE[@]}"; do printf '%s' "$LINK_RP" >"/proc/sys/net/ipv4/conf/$name/rp_filter"; done
+}
+
+# zone_slot <file>: the tenant's slot is a conntrack zone (0 is the default zone, 65535 the last).
+zone_slot() {
+  ((10#$T_SLOT >= 1 && 10#$T_SLOT <= 65535)) || die "$1: LR_SLOT=$T_SLOT is no conntrack zone (1-65535)"
+}
+
+# need_nft: the fixed mode's lr_lan table needs nft.
+need_nft() {
+  [[ -x $NFT ]] || die "no $NFT: tenant network mode fixed needs nftables (apt-get install nftables, then run this again)"
+}
+
+# apply_lan: fixed mode: the whole lr_lan table with every tenant's elements (LAN_*, from load_all) in one atomic
+# nft -f, created (if missing) and deleted first, so a re-run leaves no stale element. Distinct mode: no lr_lan
+# (a stack switched back), if nft is there at all (it cannot have made one otherwise).
+apply_lan() {
+  local text IFS=,
+  if [[ $LAN_MODE != fixed ]]; then
+    if [[ -x $NFT ]]; then "$NFT" -f - <<<"table ip $LAN_TABLE${NL}delete table ip $LAN_TABLE"; fi
+    return 0
+  fi
+  need_nft
+  text="table ip $LAN_TABLE${NL}delete table ip $LAN_TABLE${NL}$LAN_TABLE_TEXT$NL"
+  if ((${#LAN_LINKS[@]})); then
+    text+="add element ip $LAN_TABLE links { ${LAN_LINKS[*]} }${NL}add element ip $LAN_TABLE link_zone { ${LAN_LINK_ZONE[*]} }$NL"
+    text+="add element ip $LAN_TABLE tun_zone { ${LAN_TUN_ZONE[*]} }${NL}add element ip $LAN_TABLE link_tun { ${LAN_LINK_TUN[*]} }$NL"
+  fi
+  "$NFT" -f - <<<"$text"
+}
+
+# lan_tenant apply|delete: fixed mode: lr_lan holds exactly the tenant's elements (T_*: its link, link -> zone,
+# its two tunnel IPs -> zone, the link . tunnel-IP pairs), or (delete) none of them. Its old elements (those of its
+# zone: a link or tunnel IP it had before) go, and so does another tenant's element under one of its keys; other
+# tenants' elements stay. One listing, one awk, at most one nft -f. Returns 1 when there is no lr_lan to edit
+# (apply then builds all of it). Distinct mode: nothing.
+lan_tenant() {
+  local out
+  [[ $LAN_MODE == fixed ]] || return 0
+  need_nft
+  zone_slot "$TENANT_FILE"
+  out=$("$NFT" list table ip "$LAN_TABLE" 2>/dev/null) || return 1
+  out=$(lan_awk "$1" "$T_SLOT" "$T_LINK" "$T_TUN1" "$T_TUN2" <<<"$out") || die "cannot read the elements of $LAN_TABLE"
+  [[ -z $out ]] || "$NFT" -f - <<<"$out" || die "nft could not change $T_KEY's elements in $LAN_TABLE"
+}
+
+# lan_awk list | apply|delete <zone> <link> <tun1> <tun2>: reads `nft list table ip lr_lan`. list: every element
+# as a line, "<set>|<key>" or "<map>|<key>|<zone>". apply/delete: the nft commands lan_tenant describes,
+# deletions first.
+lan_awk() {
+  # shellcheck disable=SC2016 # the $ are awk's
+  "$AWK" -v op="$1" -v zone="${2:-}" -v link="\"${3:-}\"" -v t1="${4:-}" -v t2="${5:-}" -v tbl="$LAN_TABLE" '
+    function keep(set, e,   k, v) {
+      if (set == "links" || set == "link_tun") { if (set == "links") ls[e] = 1; else lt[e] = 1; all[++n] = set "|" e; return }
+      k = e; sub(/ : .*/, "", k); v = e; sub(/.* : /, "", v)
+      if (set == "link_zone") lz[k] = v; else if (set == "tun_zone") tz[k] = v; else return
+      all[++n] = set "|" k "|" v
+    }
+    function split_elements(set, text,   m, a, i, e) {
+      m = split(text, a, ",")
+      for (i = 1; i <= m; i++) { e = a[i]; gsub(/^[ \t]+|[ \t]+$/, "", e); if (e != "") keep(set, e) }
+    }
+    function del(set, e) { dels[++nd] = "delete element ip " tbl " " set " { " e " }" }
+    function add(set, e) { adds[++na] = "add element ip " tbl " " set " { " e " }" }
+    $1 == "map" || $1 == "set" { cur = $2; next }
+    /elements = \{/ { inside = 1; buf = ""; sub(/.*elements = \{/, "") }
+    inside { if (index($0, "}")) { sub(/\}.*/, ""); inside = 0; split_elements(cur, buf $0) } else buf = buf $0 }
+    END {
+      if (op == "list") { for (i = 1; i <= n; i++) print all[i]; exit }
+      for (k in lz) if (lz[k] == zone) old[k] = 1
+      if (op == "delete" && !(link in lz)) old[link] = 1
+      for (k in old) {
+        if (op == "apply" && k == link) continue
+        if (k in ls) del("links", k)
+        if (k in lz) del("link_zone", k)
+      }
+      for (k in tz) if (tz[k] == zone && (op == "delete" || (k != t1 && k != t2))) del("tun_zone", k)
+      for (e in lt) {
+        l = e; sub(/ \. .*/, "", l); ip = e; sub(/.* \. /, "", ip)
+        want = op == "apply" && l == link && (ip == t1 || ip == t2)
+        if (!want && ((l in old) || (op == "apply" && (l == link || ip == t1 || ip == t2)))) del("link_tun", e)
+      }
+      if (op == "apply") {
+        if (!(link in ls)) add("links", link)
+        if ((link in lz) && lz[link] != zone) del("link_zone", link)
+        if (!(link in lz) || lz[link] != zone) add("link_zone", link " : " zone)
+        for (j = 1; j <= 2; j++) {
+          t = j == 1 ? t1 : t2
+          if ((t in tz) && tz[t] != zone) del("tun_zone", t)
+          if (!(t in tz) || tz[t] != zone) add("tun_zone", t " : " zone)
+          if (!((link " . " t) in lt)) add("link_tun", link " . " t)
+        }
+      }
+      for (i = 1; i <= nd; i++) print dels[i]
+      for (i = 1; i <= na; i++) print adds[i]
+    }'
+}
+
+# Reverse-path filtering, strict everywhere (distinct mode: a reply injected on another tenant's link, or a packet
+# to another tenant's tunnel IP, fails the reverse lookup, its `from` rule pointing at a different link). Fixed
+# mode's tenant links are then set loose by link_sysctls (LINK_RP): the same address is on every link, and the
+# router's ARP for it is checked against `main`, which has no LAN route; lr_lan's isolate chain tells links apart.
 set_sysctls() {
   local f name
   "$SYSCTL" -q -w net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
@@ -205,13 +382,13 @@ open_forward() {
   "$SYSCTL" -q -w net.ipv4.ip_forward=1
 }
 
-# link_sysctls: strict mode and the ARP limits on the links in LINKS (a link made just now may have got other
-# values from udev), and no IPv6 on them (a link that existed before the defaults were set still has its
-# link-local address).
+# link_sysctls: the mode's rp_filter (LINK_RP) and the ARP limits on the links in LINKS (a link made just now may
+# have got other values from udev), and no IPv6 on them (a link that existed before the defaults were set still
+# has its link-local address).
 link_sysctls() {
   local name
   for name in "${LINKS[@]}"; do
-    printf '1' >"/proc/sys/net/ipv4/conf/$name/rp_filter"
+    printf '%s' "$LINK_RP" >"/proc/sys/net/ipv4/conf/$name/rp_filter"
     printf '1' >"/proc/sys/net/ipv4/conf/$name/arp_ignore"
     printf '2' >"/proc/sys/net/ipv4/conf/$name/arp_announce"
     [[ -d $V6/$name ]] || continue
@@ -346,15 +523,17 @@ rebuild_all() {
   rebuild_firewall "${1:-}"
 }
 
-# rebuild_firewall [tenants]: with forwarding closed, every env file read once; the firewall and the names file
-# rebuilt from them, then (with "tenants") every tenant's link, table and rules: a tenant link is never up before
-# the chains that fence it. Forwarding on last.
+# rebuild_firewall [tenants]: with forwarding closed, every env file read once; the firewall, the names file and
+# lr_lan rebuilt from them, then (with "tenants") every tenant's link, table and rules: a tenant link is never up
+# before the chains that fence it. Forwarding on last.
 rebuild_firewall() {
   load_all "${1:-}"
   apply_firewall
   write_rt
+  apply_lan
   run_batch
   link_sysctls
+  loose_links
   open_forward
 }
 
@@ -374,17 +553,20 @@ cmd_apply() {
   lock
   load_env "$TENANT_FILE"
   read_rules "$T_PREF1" "$T_PREF2"
+  read_addrs "$T_LINK" "$T_TABLE"
   tenant_lines
   arp_defaults
   ipv6_defaults || true
-  run_batch
-  link_sysctls
-  if dnat_list; then
+  # The tenant's lr_lan elements (fixed mode) before its link changes: the isolate chain fences it first.
+  if lan_tenant apply && dnat_list; then
+    run_batch
+    link_sysctls
     tenant_dnat
     dnat_tenant "$T_KEY" "${DNAT_WANT[@]}"
     rt_tenant "$T_TABLE" "$T_TABLE_NAME"
   else
-    # No LR-DNAT: the firewall was never set up, or was flushed; build all of it, as base does.
+    # No LR-DNAT, or (fixed mode) no lr_lan: the firewall was never set up, or was flushed; build all of it, as
+    # base does (the tenant's batch in B included).
     close_forward
     rebuild_firewall
   fi
@@ -447,6 +629,8 @@ cmd_delete() {
       fi
     fi
     run_batch
+    # Its lr_lan elements after its link is gone (none to remove without the table).
+    lan_tenant delete || true
     rt_tenant "$T_TABLE"
     rm -f "$TENANT_FILE"
   fi
@@ -463,6 +647,20 @@ cmd_status() {
   done <<<"$SKELETON"
   printf 'server %s: rules at %s prefs, skeleton %s/%s\n' "$SERVER" "${#RULE_BODY[@]}" "$ok" "$n"
   [[ $ok -eq $n ]] || rc=1
+  # lr_lan: one listing of all its elements (fixed mode), or none left over (distinct mode).
+  if [[ $LAN_MODE == fixed ]]; then
+    if [[ -x $NFT ]] && out=$("$NFT" list table ip "$LAN_TABLE" 2>/dev/null); then
+      out=$(lan_awk list <<<"$out")
+      split_lines "$out"
+      for l in "${LINES[@]}"; do HAS_LAN[$l]=1; done
+    else
+      printf '%s: missing (lr-dataplane base loads it)\n' "$LAN_TABLE"
+      rc=1
+    fi
+  elif [[ -x $NFT ]] && "$NFT" list table ip "$LAN_TABLE" >/dev/null 2>&1; then
+    printf '%s: left from tenant network mode fixed (lr-dataplane base removes it)\n' "$LAN_TABLE"
+    rc=1
+  fi
   out=$("$IP" -N -4 route show table all exact 0/0)
   split_lines "$out"
   for l in "${LINES[@]}"; do
@@ -485,6 +683,21 @@ cmd_status() {
   return "$STATUS_RC"
 }
 
+# lan_status: fixed mode: what status_one's tenant lacks in lr_lan (HAS_LAN) and whether its link is loose.
+lan_status() {
+  local l="\"$T_LINK\"" t rp=''
+  [[ -n ${HAS_LAN["links|$l"]:-} ]] || missing+=" lan:links"
+  [[ -n ${HAS_LAN["link_zone|$l|$T_SLOT"]:-} ]] || missing+=" lan:link_zone"
+  for t in "$T_TUN1" "$T_TUN2"; do
+    [[ -n ${HAS_LAN["tun_zone|$t|$T_SLOT"]:-} ]] || missing+=" lan:tun_zone:$t"
+    [[ -n ${HAS_LAN["link_tun|$l . $t"]:-} ]] || missing+=" lan:link_tun:$t"
+  done
+  if [[ -f /proc/sys/net/ipv4/conf/$T_LINK/rp_filter ]]; then
+    read -r rp <"/proc/sys/net/ipv4/conf/$T_LINK/rp_filter"
+    [[ $rp == "$LINK_RP" ]] || missing+=" rp_filter:$T_LINK"
+  fi
+}
+
 # status_one: one tenant's line, from the listings cmd_status made.
 status_one() {
   local missing=''
@@ -495,13 +708,14 @@ status_one() {
   [[ -n ${HAS_ADDR["$T_LINK ${T_LAN_ADDR%/*}"]:-} ]] || missing+=" link:$T_LINK"
   [[ -n ${HAS_DNAT[${DNAT_WANT[0]}]:-} ]] || missing+=" dnat:$DEV1"
   [[ -n ${HAS_DNAT[${DNAT_WANT[1]}]:-} ]] || missing+=" dnat:$DEV2"
+  if [[ $LAN_MODE == fixed ]]; then lan_status; fi
   if [[ -z $missing ]]; then printf '%s (slot %s): ok\n' "$T_KEY" "$T_SLOT"; else printf '%s (slot %s): missing%s\n' "$T_KEY" "$T_SLOT" "$missing"; STATUS_RC=1; fi
-  return "$rc"
+  return 0
 }
 
-declare -A RULE_BODY=() RULE_COUNT=() TABLE_OWNER=() HAS_DEFAULT=() HAS_ADDR=() HAS_DNAT=()
+declare -A RULE_BODY=() RULE_COUNT=() TABLE_OWNER=() LINK_OWNER=() TUN_OWNER=() HAS_DEFAULT=() HAS_ADDR=() HAS_DNAT=() HAS_LAN=() ADDR_SEC=() ADDR_PRI=()
 declare -a RT=()
-ENV_FILES=() LINES=() B=() LINKS=() DNAT=() DNAT_WANT=() DNAT_NOW='' TENANT_FILE='' LOAD_TENANTS='' STATUS_RC=0
+ENV_FILES=() LINES=() B=() LINKS=() LOOSE=() DNAT=() DNAT_WANT=() TABLE_DSTS=() LAN_LINKS=() LAN_LINK_ZONE=() LAN_TUN_ZONE=() LAN_LINK_TUN=() DNAT_NOW='' TENANT_FILE='' LOAD_TENANTS='' STATUS_RC=0
 case ${1:-} in
   base) [[ $# -eq 1 ]] || usage; cmd_base ;;
   apply) [[ $# -eq 2 ]] || usage; cmd_apply "$2" ;;

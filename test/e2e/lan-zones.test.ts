@@ -1,6 +1,7 @@
 /**
- * The `fixed`-mode LAN table (render/lan-zones.ts), loaded for real with nft in namespaces: two tenant routers
- * with the very same address behind two links of one VPN server, masqueraded as production does:
+ * The `fixed`-mode LAN table (render/lan-zones.ts) alone, loaded by hand with nft in namespaces (the rendered
+ * lr-dataplane that loads it is test/e2e/dataplane-fixed.test.ts): two tenant routers with the very same address
+ * behind two links of one VPN server, masqueraded as production does:
  *   c (tunnel IPs of acme and coop-sur) ─ tun-udp ┐ vpn ├ vl101 ─ lrA 10.0.0.1/24
  *                                                         └ vl102 ─ lrB 10.0.0.1/24
  * Veths stand in for the tun and the VLAN links (no 8021q here). Each tenant reaches only its own 10.0.0.1; a
@@ -15,6 +16,7 @@ import { twoTenantPlan } from "../render/dataplane/fixture";
 const P = `lrt-lz-${process.pid}`;
 const NS = { c: `${P}-c`, vpn: `${P}-vpn`, lrA: `${P}-lra`, lrB: `${P}-lrb` };
 const plan = twoTenantPlan();
+const server = plan.servers[0];
 const [acme, coop] = plan.tenants;
 const LAN = "10.0.0.0/24";
 const [TA, TB] = [acme.tunnelIps["vpn1-udp"], coop.tunnelIps["vpn1-udp"]];
@@ -27,8 +29,8 @@ const host = (cmd: string) => {
 
 function loadTable(): void {
   sh(NS.vpn, `nft delete table ip ${LAN_TABLE}`);
-  must(NS.vpn, "nft -f -", renderLanZoneTable(LAN, plan.instances));
-  for (const t of plan.tenants) for (const line of lanZoneElements(t, "add")) must(NS.vpn, `nft '${line}'`);
+  must(NS.vpn, "nft -f -", renderLanZoneTable(LAN, server.instances));
+  for (const t of plan.tenants) for (const line of lanZoneElements(server, t, "add")) must(NS.vpn, `nft '${line}'`);
 }
 
 /** One datagram from the client at `src:sport` to 10.0.0.1:`port`; what came back within 2 s (a first exchange may wait for ARP). */
@@ -88,7 +90,7 @@ test("the table loads with nft and takes each tenant's elements; removing one te
   const listed = must(NS.vpn, `nft list table ip ${LAN_TABLE}`);
   expect(listed).toContain(`"vl101" : ${acme.slot}`);
   expect(listed).toContain(`${TB} : ${coop.slot}`);
-  for (const line of lanZoneElements(coop, "delete")) must(NS.vpn, `nft '${line}'`);
+  for (const line of lanZoneElements(server, coop, "delete")) must(NS.vpn, `nft '${line}'`);
   const after = must(NS.vpn, `nft list table ip ${LAN_TABLE}`);
   expect(after).not.toContain("vl102");
   expect(after).toContain(`"vl101" . ${TA}`);

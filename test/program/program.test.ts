@@ -17,11 +17,14 @@ import { clientKeyId, serverKeyFile, tenantClientKeyFile } from "../../render/tl
 import { FAKE_SECRETS, FAKE_SSH_PUBLIC_KEY, ProgramRun, Recorded, byName, countByType, fakeKeyPem, fakePassword, plainStrings, reveal, runProgram, writtenFiles } from "./harness";
 
 const ROOT = `${__dirname}/../..`;
-/** Custom resources each Tenant component declares (see components/tenant.ts). */
+/** Custom resources each Tenant component declares (see components/tenant.ts); fixed mode adds two. */
 const PER_TENANT_SUFFIXES = ["vnc-password", "vnc-pw", "vm", "ipfilter", "firewall", "key", "csr", "cert", "tls-crypt-v2", "vpn1", "vpn2"];
+const FIXED_MODE_SUFFIXES = ["firewall-rules", "dhcp"];
+type Mode = "distinct" | "fixed";
 
 /** Exact count per type for a stack with `n` tenants and an existing template (no template resources). */
-function expectedCounts(n: number): Record<string, number> {
+function expectedCounts(n: number, mode: Mode): Record<string, number> {
+  const fixed = mode === "fixed";
   return {
     // the main provider and the read-only preflight provider (components/preflight.ts)
     "pulumi:providers:proxmoxve": 2,
@@ -49,15 +52,18 @@ function expectedCounts(n: number): Record<string, number> {
     "tls:index/privateKey:PrivateKey": n + 3,
     "tls:index/certRequest:CertRequest": n + 2,
     "tls:index/locallySignedCert:LocallySignedCert": n + 2,
-    // 2 per tenant + host firewall + 2 server setups + services setup + the host's keyscan of each of the 3 guests
-    "command:remote:Command": 2 * n + 7,
+    // 2 per tenant + host firewall + 2 server setups + services setup + the host's keyscan of each of the 3 guests;
+    // fixed mode: each tenant's DHCP reservation and the services VM's DHCP server
+    "command:remote:Command": 2 * n + 7 + (fixed ? n + 1 : 0),
+    // fixed mode: the no-DHCP-server security group, and each tenant VM's rule set that puts net0 in it
+    ...(fixed ? { "proxmoxve:cluster/firewall/security/groupLegacy:GroupLegacy": 1, "proxmoxve:firewall/rulesLegacy:RulesLegacy": n } : {}),
   };
 }
 
 const STACKS = [
-  { stack: "minimal", tenants: 50 },
-  { stack: "prod", tenants: 500 },
-  { stack: "full", tenants: 500 },
+  { stack: "minimal", tenants: 50, mode: "distinct" },
+  { stack: "prod", tenants: 500, mode: "fixed" },
+  { stack: "full", tenants: 500, mode: "fixed" },
 ] as const;
 
 const runs = new Map<string, ProgramRun>();
@@ -73,26 +79,30 @@ beforeAll(async () => {
   process.stdout.write(`program under mocks: ${[...seconds].map(([s, t]) => `${s} ${t.toFixed(1)} s`).join(", ")}\n`);
 }, 300_000);
 
-describe.each(STACKS)("stack $stack", ({ stack, tenants }) => {
+describe.each(STACKS)("stack $stack ($mode tenant network)", ({ stack, tenants, mode }) => {
   const run = () => runs.get(stack) as ProgramRun;
   const plan = buildPlan(readStackFile(ROOT, stack), stack);
 
   test("loads without error", () => {
     expect(run().error).toBeUndefined();
     expect(plan.tenants).toHaveLength(tenants);
+    expect(plan.tenantNetwork.mode).toBe(mode);
   });
 
-  test("exact resource count per type (11 custom resources per tenant + 25 fixed)", () => {
-    expect(countByType(run().resources)).toEqual(expectedCounts(tenants));
-    expect(run().resources.filter((r) => r.custom)).toHaveLength(11 * tenants + 25);
+  test(`exact resource count per type (${mode === "fixed" ? "13 custom resources per tenant + 27" : "11 custom resources per tenant + 25"} shared)`, () => {
+    expect(countByType(run().resources)).toEqual(expectedCounts(tenants, mode));
+    expect(run().resources.filter((r) => r.custom)).toHaveLength(mode === "fixed" ? 13 * tenants + 27 : 11 * tenants + 25);
   });
 
   test("every tenant's resources are named from its key, exactly once each", () => {
     const names = new Set(run().resources.map((r) => r.name));
     expect(names.size).toBe(run().resources.length);
+    const suffixes = mode === "fixed" ? [...PER_TENANT_SUFFIXES, ...FIXED_MODE_SUFFIXES] : PER_TENANT_SUFFIXES;
+    const perTenant = run().resources.filter((r) => r.name.startsWith("tenant-"));
+    expect(perTenant).toHaveLength(tenants * (suffixes.length + 1));
     for (const t of plan.tenants) {
       expect(names.has(`tenant-${t.key}`)).toBe(true);
-      for (const suffix of PER_TENANT_SUFFIXES) expect(names.has(`tenant-${t.key}-${suffix}`)).toBe(true);
+      for (const suffix of suffixes) expect(names.has(`tenant-${t.key}-${suffix}`)).toBe(true);
     }
   });
 

@@ -1,5 +1,7 @@
 /**
- * Change safety: what `pulumi up` does for each routine change, on the minimal stack (50 tenants). Each
+ * Change safety: what `pulumi up` does for each routine change, on the minimal stack (50 tenants), in its own
+ * distinct tenant-network mode and switched to fixed mode (the LibreRouter image as shipped), and switching it
+ * between the two. Each
  * scenario runs the program twice under mocks, records every registration with its options (harness.ts), and
  * classifies each resource the way the engine would (engine/classify.ts, engine/provider-rules.ts). The plan is
  * printed like `pulumi preview` prints it.
@@ -131,8 +133,8 @@ describe("change one tenant's memory (acme)", () => {
     s = await scenario("acme memory 512-2048 -> 1024-3072", "minimal", stackConfig("minimal"), after);
   }, TIMEOUT);
 
-  test("updates acme's VM in place (memory is not ForceNew in bpg)", () => {
-    expect(s.changes).toEqual([["update", "tenant-acme-vm", ["memory.dedicated", "memory.floating"]]]);
+  test("updates acme's VM in place (memory is not ForceNew in bpg) and restarts it (no memory hotplug: PVE's default hotplug is network,disk,usb)", () => {
+    expect(s.changes).toEqual([["update reboot", "tenant-acme-vm", ["memory.dedicated", "memory.floating"]]]);
   });
 
   test("invariants", () => {
@@ -228,48 +230,54 @@ describe("rebuild VPN server vpn1 (pulumi up --replace its VM)", () => {
   });
 });
 
-describe("change the text of every rendered script (a program upgrade)", () => {
-  let s: Scenario;
-  const MARK = "# librerouter-hosting upgrade marker\n";
-  /** Appends MARK to the text of every script the render modules produce; `run` loads the program with them. */
-  async function upgraded() {
-    const wrap = (path: string, fns: string[]) =>
-      jest.doMock(path, () => {
-        const real = jest.requireActual(path);
-        const out: Record<string, unknown> = { ...real };
-        for (const f of fns) {
-          out[f] = (...args: unknown[]) => {
-            const r = real[f](...args);
-            return typeof r === "string" ? r + MARK : { ...r, apply: r.apply + MARK, delete: r.delete + MARK };
-          };
-        }
-        return out;
-      });
-    const mods: [string, string[]][] = [
-      ["../../render/tenant-scripts", ["tenantServerScripts"]],
-      ["../../render/server-setup", ["renderServerSetupScript"]],
-      ["../../render/services", ["servicesScripts"]],
-      ["../../render/host-console", ["hostConsoleFirewallScripts"]],
-    ];
-    for (const [p, f] of mods) wrap(p, f);
-    try {
-      return await runProgram("minimal", stackConfig("minimal"));
-    } finally {
-      for (const [p] of mods) jest.dontMock(p);
-    }
+const MARK = "# librerouter-hosting upgrade marker\n";
+/** The program for `raw` with MARK appended to the text of every script the render modules produce. */
+async function upgraded(raw: ReturnType<typeof stackConfig>) {
+  const wrap = (path: string, fns: string[]) =>
+    jest.doMock(path, () => {
+      const real = jest.requireActual(path);
+      const out: Record<string, unknown> = { ...real };
+      for (const f of fns) {
+        out[f] = (...args: unknown[]) => {
+          const r = real[f](...args);
+          return typeof r === "string" ? r + MARK : { ...r, apply: r.apply + MARK, delete: r.delete + MARK };
+        };
+      }
+      return out;
+    });
+  const mods: [string, string[]][] = [
+    ["../../render/tenant-scripts", ["tenantServerScripts"]],
+    ["../../render/server-setup", ["renderServerSetupScript"]],
+    ["../../render/services", ["servicesScripts"]],
+    ["../../render/host-console", ["hostConsoleFirewallScripts"]],
+    ["../../render/dhcp", ["dhcpSetupScripts", "dhcpReservationScripts"]],
+  ];
+  for (const [p, f] of mods) wrap(p, f);
+  try {
+    return await runProgram("minimal", raw);
+  } finally {
+    for (const [p] of mods) jest.dontMock(p);
   }
+}
+
+describe.each([
+  { mode: "distinct", raw: () => stackConfig("minimal"), perTenant: 2, shared: 4 },
+  // + each tenant's DHCP reservation and the services VM's DHCP server
+  { mode: "fixed", raw: minimalFixed, perTenant: 3, shared: 5 },
+])("change the text of every rendered script (a program upgrade), $mode mode", ({ mode, raw, perTenant, shared }) => {
+  let s: Scenario;
   beforeAll(async () => {
-    s = await scenario("program upgrade: every rendered script changes", "minimal", stackConfig("minimal"), upgraded);
+    s = await scenario(`program upgrade (${mode} mode): every rendered script changes`, "minimal", raw(), () => upgraded(raw()));
   }, TIMEOUT);
 
   test("every remote command is updated in place, nothing else changes", () => {
     // The host-key scans (components/connections.ts) are not rendered by render/: they stay the same.
     const commands = s.after.resources.filter((r) => r.type === "command:remote:Command" && !r.name.endsWith("-hostkey")).map((r) => r.name);
-    expect(commands).toHaveLength(2 * 50 + 4);
+    expect(commands).toHaveLength(perTenant * 50 + shared);
     expect(s.changes).toEqual(commands.map((n): [string, string, string[]] => ["update", n, ["stdin"]]).sort((a, b) => a[1].localeCompare(b[1])));
   });
 
-  test("invariants: no delete script runs (no tenant is locked out, no zone or firewall is dropped)", () => {
+  test("invariants: no delete script runs (no tenant is locked out, no zone, firewall or reservation is dropped)", () => {
     expect(invariantViolations(s, () => true)).toEqual([]);
   });
 });
@@ -343,3 +351,182 @@ describe("network.opsNetworks: set, changed, emptied", () => {
     expect(invariantViolations(emptied, (n) => n === "host-host-access", ["host-host-access"])).toEqual([]);
   });
 });
+
+// ---- fixed tenant-network mode (the LibreRouter image as shipped) ----
+
+/** The minimal stack in fixed tenant-network mode. */
+function minimalFixed() {
+  const raw = stackConfig("minimal");
+  raw["tenantNetwork"] = { mode: "fixed" };
+  return raw;
+}
+
+/** Minimal in fixed mode with slot 50 unsold (49 tenants): the base for adding a tenant into slot 50. */
+function minimalFixedWithout50() {
+  const raw = minimalFixed();
+  (raw["numberedTenants"] as { exclude: number[] }).exclude.push(50);
+  return raw;
+}
+/** Custom resources of one tenant in fixed mode: the 11, its net0 rule set (the no-DHCP-server group), its DHCP reservation. */
+const FIXED_TENANT_PARTS = [...TENANT_PARTS, "dhcp", "firewall-rules"].sort();
+const row = (op: string, name: string, paths: string[] = []): [string, string, string[]] => [op, name, paths];
+const byNameOrder = (a: [string, string, string[]], b: [string, string, string[]]) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0]);
+
+describe("fixed mode: add a tenant (newco in free slot 50)", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    const after = minimalFixedWithout50();
+    after.tenants["newco"] = { slot: 50 };
+    s = await scenario("fixed mode: add tenant newco", "minimal", minimalFixedWithout50(), after);
+  }, TIMEOUT);
+
+  test("creates newco's component and its 13 resources (its DHCP reservation is its own command); the DHCP server and the group are untouched", () => {
+    expect(s.changes).toEqual([
+      // The PTR zone lists every tenant (render/reverse-dns.ts), as in distinct mode.
+      row("update", "services-setup", ["stdin"]),
+      row("create", "tenant-newco"),
+      ...FIXED_TENANT_PARTS.map((x) => row("create", `tenant-newco-${x}`)),
+    ]);
+  });
+
+  test("invariants", () => {
+    expect(invariantViolations(s, (n) => tenantOf("newco")(n) || n === "services-setup")).toEqual([]);
+  });
+});
+
+describe("fixed mode: remove a tenant (coop-sur)", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    const after = minimalFixed();
+    delete after.tenants["coop-sur"];
+    s = await scenario("fixed mode: remove tenant coop-sur", "minimal", minimalFixed(), after);
+  }, TIMEOUT);
+
+  test("deletes coop-sur's resources, its reservation among them; its protected VM is refused; the reverse zone loses its PTR in place", () => {
+    const deletes = ["tenant-coop-sur", ...FIXED_TENANT_PARTS.filter((x) => x !== "vm").map((x) => `tenant-coop-sur-${x}`)];
+    expect(s.changes).toEqual([row("update", "services-setup", ["stdin"]), ...deletes.map((n) => row("delete", n)), row("delete refused:protected", "tenant-coop-sur-vm")].sort(byNameOrder));
+  });
+
+  test("exactly coop-sur's delete scripts run: its reservation (file removed, dnsmasq reloaded) and its state on both VPN servers", () => {
+    expect(s.plan.deleteScripts.map((d) => [d.name, d.command, d.when]).sort()).toEqual([
+      ["tenant-coop-sur-dhcp", "bash -s delete", "delete"],
+      ["tenant-coop-sur-vpn1", "bash -s delete", "delete"],
+      ["tenant-coop-sur-vpn2", "bash -s delete", "delete"],
+    ]);
+  });
+
+  test("invariants", () => {
+    const removed = ["tenant-coop-sur-dhcp", "tenant-coop-sur-vpn1", "tenant-coop-sur-vpn2"];
+    expect(invariantViolations(s, (n) => tenantOf("coop-sur")(n) || n === "services-setup", removed, ["tenant-coop-sur-vm"])).toEqual([]);
+  });
+});
+
+describe("fixed mode: rebuild the services VM (pulumi up --replace its VM)", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await scenario("fixed mode: --replace services-vm", "minimal", minimalFixed(), minimalFixed(), { replace: ["services-vm"] });
+  }, TIMEOUT);
+
+  test("the VM is deleted before it is re-created; its setup, its DHCP server and every tenant's reservation are applied again in place (the VM's MAC is in their stdin)", () => {
+    const reservations = s.after.resources.filter((r) => /^tenant-.*-dhcp$/.test(r.name)).map((r) => r.name);
+    expect(reservations).toHaveLength(50);
+    expect(s.changes).toEqual(
+      [
+        row("replace-dbr", "services-vm", ["id"]),
+        row("update", "services-hostkey", ["stdin"]),
+        row("update", "services-setup", ["stdin"]),
+        row("update", "services-dhcp", ["stdin"]),
+        ...reservations.map((n) => row("update", n, ["stdin"])),
+      ].sort(byNameOrder),
+    );
+  });
+
+  test("invariants (no delete script runs: the old VM goes with its state)", () => {
+    expect(invariantViolations(s, (n) => n.startsWith("services-") || /^tenant-.*-dhcp$/.test(n))).toEqual([]);
+  });
+});
+
+/**
+ * One stack switched between the modes (a template change to the appliance image and back is the operator's own
+ * step: clone is ignored, so the running VMs keep their disks). Per tenant, from the providers' own rules:
+ * - the VM is UPDATED in place, never replaced: `initialization` has no ForceNew of its own, its ForceNew children
+ *   (type, *FileId) are Optional+Computed and a removed block gives them no diff, `networkDevices[*].macAddress` is
+ *   not ForceNew, and clone (ForceNew) is ignored. bpg restarts the VM for a cloud-init change (reboot_after_update),
+ *   also for a removed block: it then sends no cloud-init field at all, so ipconfig0/1, nameserver and the
+ *   cloud-init drive stay in the VM's config (an image without cloud-init never reads them). Proxmox re-plugs net0
+ *   for the new MAC (vmconfig_update_net). Back to distinct: the MAC stays (Optional+Computed), cloud-init returns.
+ * - its firewall options are updated in place (dhcp), its rule set and reservation created or deleted;
+ * - its state on both VPN servers is updated in place (the LAN addresses in its env and ccd files).
+ * Shared: the VPN servers' setup (lr-dataplane's LAN mode), the services setup (its firewall's DHCP rule) in place;
+ * the DHCP server and the security group created or deleted.
+ */
+describe("switch one stack: distinct -> fixed", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await scenario("tenantNetwork.mode distinct -> fixed", "minimal", stackConfig("minimal"), minimalFixed());
+  }, TIMEOUT);
+
+  test("every tenant VM updated in place (restarted, net0 re-plugged with its planned MAC); firewall dhcp on; rule sets, reservations, the DHCP server and the group created", () => {
+    const keys = buildKeys(s);
+    expect(s.changes).toEqual(
+      [
+        row("create", "services-dhcp"),
+        row("update", "services-setup", ["stdin"]),
+        row("create", "tenants-wan-group"),
+        row("update", "vpn1-setup", ["stdin"]),
+        row("update", "vpn2-setup", ["stdin"]),
+        ...keys.flatMap((k) => [
+          row("create", `tenant-${k}-dhcp`),
+          row("update", `tenant-${k}-firewall`, ["dhcp"]),
+          row("create", `tenant-${k}-firewall-rules`),
+          row("update nic-replug reboot", `tenant-${k}-vm`, ["initialization", "networkDevices[0].macAddress"]),
+          row("update", `tenant-${k}-vpn1`, ["stdin"]),
+          row("update", `tenant-${k}-vpn2`, ["stdin"]),
+        ]),
+      ].sort(byNameOrder),
+    );
+  });
+
+  test("invariants: no delete script runs, no VM is replaced", () => {
+    expect(invariantViolations(s, () => true)).toEqual([]);
+  });
+});
+
+describe("switch one stack back: fixed -> distinct", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await scenario("tenantNetwork.mode fixed -> distinct", "minimal", minimalFixed(), stackConfig("minimal"));
+  }, TIMEOUT);
+
+  test("every tenant VM updated in place (cloud-init back: restarted; the MAC stays); firewall dhcp off; rule sets, reservations, the DHCP server and the group deleted", () => {
+    const keys = buildKeys(s);
+    expect(s.changes).toEqual(
+      [
+        row("delete", "services-dhcp"),
+        row("update", "services-setup", ["stdin"]),
+        row("delete", "tenants-wan-group"),
+        row("update", "vpn1-setup", ["stdin"]),
+        row("update", "vpn2-setup", ["stdin"]),
+        ...keys.flatMap((k) => [
+          row("delete", `tenant-${k}-dhcp`),
+          row("update", `tenant-${k}-firewall`, ["dhcp"]),
+          row("delete", `tenant-${k}-firewall-rules`),
+          row("update reboot", `tenant-${k}-vm`, ["initialization"]),
+          row("update", `tenant-${k}-vpn1`, ["stdin"]),
+          row("update", `tenant-${k}-vpn2`, ["stdin"]),
+        ]),
+      ].sort(byNameOrder),
+    );
+  });
+
+  test("the delete scripts that run are the DHCP server's and every reservation's, nothing else", () => {
+    const removed = ["services-dhcp", ...buildKeys(s).map((k) => `tenant-${k}-dhcp`)];
+    expect(s.plan.deleteScripts.map((d) => d.name).sort()).toEqual(removed.sort());
+    expect(invariantViolations(s, () => true, removed)).toEqual([]);
+  });
+});
+
+/** The tenant keys of the scenario's stack (from its VMs). */
+function buildKeys(s: Scenario): string[] {
+  return s.after.resources.filter((r) => r.type === "librerouter:tenant:Tenant").map((r) => r.name.slice("tenant-".length));
+}

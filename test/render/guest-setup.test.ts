@@ -43,7 +43,7 @@ describe("package step", () => {
   });
 
   it("missing ones: cloud-init waited for first, then apt with the lock timeout, noninteractive, only the missing", () => {
-    const r = run(VPN_PACKAGES, ["iproute2", "procps"], 0);
+    const r = run(VPN_PACKAGES, ["iproute2", "procps", "nftables"], 0);
     expect(r.code).toBe(0);
     expect(r.out).toBe("installed: openvpn iptables socat\ndone\n");
     expect(r.log.split("\n").filter((l) => !l.startsWith("dpkg-query"))).toEqual([

@@ -34,7 +34,7 @@ test("a changed trigger is a create-before-delete replace whose OLD delete scrip
 test("ignoreChanges takes the old value before the diff; the rest of the inputs still diff", () => {
   const vm = (clone: number, mem: number) => rec(VM, "vm", { clone: { vmId: clone }, memory: { dedicated: mem } }, { ignoreChanges: ["clone"] });
   expect(changes(classify([vm(9000, 1)], [vm(9100, 1)]))).toEqual([]);
-  expect(changes(classify([vm(9000, 1)], [vm(9100, 2)]))).toEqual([["update", "vm", ["memory.dedicated"]]]);
+  expect(changes(classify([vm(9000, 1)], [vm(9100, 2)]))).toEqual([["update reboot", "vm", ["memory.dedicated"]]]);
 });
 
 test("a ForceNew clone change replaces; the bridge asks delete-before-replace when the program sets `name`; protect refuses it", () => {
@@ -60,6 +60,27 @@ test("--replace of a password makes the file's data unknown; the file replaces (
     ["replace", "pw", ["id"]],
   ]);
   expect(changes(classify([pw, file(true)], [pw, file(true)], { replace: ["pw"] }))[0]).toEqual(["replace-dbr", "f", ["sourceRaw"]]);
+});
+
+test("a VM update says what it does to the running VM: dropping `initialization` restarts it, a new MAC re-plugs the NIC, memory restarts it", () => {
+  const nic = (mac?: string) => ({ bridge: "vmbr0", ...(mac ? { macAddress: mac } : {}) });
+  const vm = (inputs: Record<string, unknown>) => rec(VM, "vm", inputs);
+  const init = { ipConfigs: [{ ipv4: { address: "192.0.2.6/24" } }] };
+  expect(changes(classify([vm({ networkDevices: [nic()], initialization: init })], [vm({ networkDevices: [nic("02:00:00:00:00:01")] })]))).toEqual([
+    ["update nic-replug reboot", "vm", ["initialization", "networkDevices[0].macAddress"]],
+  ]);
+  expect(changes(classify([vm({ memory: { dedicated: 1 } })], [vm({ memory: { dedicated: 2 } })]))).toEqual([["update reboot", "vm", ["memory.dedicated"]]]);
+  expect(changes(classify([vm({ description: "a" })], [vm({ description: "b" })]))).toEqual([["update", "vm", ["description"]]]);
+});
+
+test("an Optional+Computed input the program stops setting keeps its state value (no diff); setting another value is one", () => {
+  const vm = (mac?: string) => rec(VM, "vm", { networkDevices: [{ bridge: "vmbr0", ...(mac ? { macAddress: mac } : {}) }] });
+  expect(changes(classify([vm("02:00:00:00:00:01")], [vm()]))).toEqual([]);
+  expect(changes(classify([vm("02:00:00:00:00:01")], [vm("02:00:00:00:00:02")]))).toEqual([["update nic-replug", "vm", ["networkDevices[0].macAddress"]]]);
+  // A whole NIC removed is still a change.
+  expect(changes(classify([rec(VM, "vm", { networkDevices: [{ macAddress: "02:00:00:00:00:01" }, {}] })], [rec(VM, "vm", { networkDevices: [{ macAddress: "02:00:00:00:00:01" }] })]))).toEqual([
+    ["update", "vm", ["networkDevices[1]"]],
+  ]);
 });
 
 test("bpg's trunks parser refuses a range", () => {

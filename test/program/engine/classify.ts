@@ -8,9 +8,11 @@
  */
 import { reveal } from "../harness";
 import type { Recorded } from "../harness";
-import { ruleFor } from "./provider-rules";
+import { type ProviderRule, ruleFor } from "./provider-rules";
 
 export type Op = "same" | "update" | "replace" | "replace-dbr" | "create" | "delete";
+/** What an in-place update does to a running VM beyond its config (provider-rules.ts rebootOn / nicReplugOn). */
+export type Effect = "nic-replug" | "reboot";
 
 export interface Step {
   readonly urn: string;
@@ -25,6 +27,8 @@ export interface Step {
   readonly retained?: boolean;
   /** Problems the provider reports only when it applies these inputs (provider-rules.ts `validate`). */
   readonly invalid: readonly string[];
+  /** An update's side effects on the running machine, sorted (empty for anything but an update). */
+  readonly effects: readonly Effect[];
 }
 
 /** A remote command's `delete` that runs: with the OLD state's command and stdin (pulumi-command Delete uses req.State). */
@@ -128,6 +132,22 @@ function applyIgnoreChanges(oldInputs: Record<string, unknown>, newInputs: Recor
   return out;
 }
 
+/** The value at a path without wildcards (undefined when any step is missing). */
+function valueAt(v: unknown, path: readonly Seg[]): unknown {
+  let x = v;
+  for (const s of path) {
+    if (x === null || typeof x !== "object") return undefined;
+    x = (x as Record<string | number, unknown>)[s];
+  }
+  return x;
+}
+
+/** Which effects the changed `paths` of an update have, per the provider's rule (a path at or under a rule path). */
+function effectsOf(rule: ProviderRule, paths: readonly string[]): Effect[] {
+  const hits = (rulePaths: readonly string[] | undefined) => paths.some((p) => (rulePaths ?? []).some((r) => contains(parsePath(r), parsePath(p))));
+  return [...(hits(rule.nicReplugOn) ? ["nic-replug" as const] : []), ...(hits(rule.rebootOn) ? ["reboot" as const] : [])];
+}
+
 function pick(set: readonly string[] | undefined, r: Recorded): boolean {
   return (set ?? []).some((x) => x === r.urn || x === r.name);
 }
@@ -147,7 +167,7 @@ export function classify(before: readonly Recorded[], after: readonly Recorded[]
     const o = old.get(n.urn);
     const base = { urn: n.urn, type: n.type, name: n.name };
     const invalidOf = () => (n.custom ? (ruleFor(n.type).validate?.(reveal(n.inputs) as Record<string, unknown>) ?? []) : []);
-    if (!o) return { ...base, op: "create", paths: [], invalid: invalidOf() };
+    if (!o) return { ...base, op: "create", paths: [], invalid: invalidOf(), effects: [] };
     // Component resources have no provider: deep-equal inputs are "same", anything else "update" (diff(), prov == nil).
     const oldIn = reveal(o.inputs) as Record<string, unknown>;
     let newIn = reveal(n.inputs) as Record<string, unknown>;
@@ -158,11 +178,14 @@ export function classify(before: readonly Recorded[], after: readonly Recorded[]
       .map(([k]) => k);
     newIn = applyIgnoreChanges(oldIn, newIn, n.options.ignoreChanges);
     const ignored = n.options.ignoreChanges.map(parsePath);
-    const paths = [...new Set([...diffPaths(oldIn, newIn), ...unknown.filter((k) => !ignored.some((g) => contains(g, parsePath(k))))])].sort();
+    // An Optional+Computed input the program no longer sets keeps its state value: no diff there.
+    const kept = (n.custom ? (ruleFor(n.type).keptWhenRemoved ?? []) : []).map(parsePath);
+    const keptPath = (p: string) => kept.some((k) => contains(k, parsePath(p)) && parsePath(p).length === k.length) && valueAt(newIn, parsePath(p)) === undefined;
+    const paths = [...new Set([...diffPaths(oldIn, newIn).filter((p) => !keptPath(p)), ...unknown.filter((k) => !ignored.some((g) => contains(g, parsePath(k))))])].sort();
     // isTargetedReplace → diff() returns a replace blaming "id", with no provider DBR answer.
     const targeted = pick(opts.replace, n);
-    if (!targeted && paths.length === 0) return { ...base, op: "same", paths: [], invalid: [] };
-    if (!n.custom) return { ...base, op: "update", paths, invalid: [] };
+    if (!targeted && paths.length === 0) return { ...base, op: "same", paths: [], invalid: [], effects: [] };
+    if (!n.custom) return { ...base, op: "update", paths, invalid: [], effects: [] };
     const rule = ruleFor(n.type);
     // The provider's replace keys plus applyReplaceOnChanges (the registration's replaceOnChanges option).
     const forcing = [...rule.replaceOn, ...n.options.replaceOnChanges].map(parsePath);
@@ -172,7 +195,7 @@ export function classify(before: readonly Recorded[], after: readonly Recorded[]
           const ps = parsePath(p);
           return forcing.some((f) => contains(f, ps) || (contains(ps, f) && valuesAt(oldIn, f) !== valuesAt(newIn, f)));
         });
-    if (replaceKeys.length === 0) return { ...base, op: "update", paths, invalid: invalidOf() };
+    if (replaceKeys.length === 0) return { ...base, op: "update", paths, invalid: invalidOf(), effects: effectsOf(rule, paths) };
     // continueStepsFromDiff: the goal's deleteBeforeReplace option overrides the provider's DiffResult.DeleteBeforeReplace.
     const providerDbr = !targeted && rule.deleteBeforeReplace === "when-name-set" && newIn.name !== undefined;
     const dbr = n.options.deleteBeforeReplace ?? providerDbr;
@@ -180,7 +203,7 @@ export function classify(before: readonly Recorded[], after: readonly Recorded[]
     // new registration and the old state are protected.
     const protectedNow = (n.options.protect ?? false) && (o.options.protect ?? false) && !pick(opts.unprotected, n);
     const rest = paths.filter((p) => !replaceKeys.includes(p));
-    return { ...base, op: dbr ? "replace-dbr" : "replace", paths: [...replaceKeys, ...rest], invalid: invalidOf(), ...(protectedNow ? { refused: "protected" as const } : {}) };
+    return { ...base, op: dbr ? "replace-dbr" : "replace", paths: [...replaceKeys, ...rest], invalid: invalidOf(), effects: [], ...(protectedNow ? { refused: "protected" as const } : {}) };
   };
 
   // Registration order is dependency order: the SDK sends a request only once its dependencies' URNs resolved.
@@ -196,7 +219,7 @@ export function classify(before: readonly Recorded[], after: readonly Recorded[]
   for (const o of before) {
     if (now.has(o.urn)) continue;
     const refused = (o.options.protect ?? false) && !pick(opts.unprotected, o);
-    steps.push({ urn: o.urn, type: o.type, name: o.name, op: "delete", paths: [], invalid: [], ...(refused ? { refused: "protected" as const } : {}), ...(o.options.retainOnDelete ? { retained: true } : {}) });
+    steps.push({ urn: o.urn, type: o.type, name: o.name, op: "delete", paths: [], invalid: [], effects: [], ...(refused ? { refused: "protected" as const } : {}), ...(o.options.retainOnDelete ? { retained: true } : {}) });
   }
   for (const s of steps) {
     const o = old.get(s.urn);
@@ -209,10 +232,10 @@ export function classify(before: readonly Recorded[], after: readonly Recorded[]
   return { steps, deleteScripts };
 }
 
-/** The steps that are not "same", as `[op, name, paths]` (refused / retained marked on the op). */
+/** The steps that are not "same", as `[op, name, paths]` (refused / retained and an update's effects marked on the op). */
 export function changes(plan: EnginePlan): [string, string, string[]][] {
   return plan.steps
     .filter((s) => s.op !== "same")
-    .map((s): [string, string, string[]] => [`${s.op}${s.refused ? " refused:protected" : ""}${s.retained ? " retained" : ""}`, s.name, [...s.paths]])
+    .map((s): [string, string, string[]] => [`${s.op}${s.refused ? " refused:protected" : ""}${s.retained ? " retained" : ""}${s.effects.map((e) => ` ${e}`).join("")}`, s.name, [...s.paths]])
     .sort((a, b) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0]));
 }

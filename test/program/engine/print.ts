@@ -2,7 +2,7 @@
  * The classified plan in the shape `pulumi preview` prints it: one line per resource that changes, with its
  * symbol, type, name, plan and the changed input paths; then the summary and the delete scripts that would run.
  */
-import type { EnginePlan, Op, Step } from "./classify";
+import type { Effect, EnginePlan, Op, Step } from "./classify";
 
 const SYMBOL: Record<Op, string> = { create: "+ ", update: "~ ", replace: "+-", "replace-dbr": "-+", delete: "- ", same: "  " };
 const LABEL: Record<Op, string> = {
@@ -14,8 +14,10 @@ const LABEL: Record<Op, string> = {
   same: "same",
 };
 
+const EFFECT: Record<Effect, string> = { reboot: "RESTARTS the VM", "nic-replug": "re-plugs the NIC (link drops)" };
+
 function line(s: Step, typeWidth: number, nameWidth: number): string {
-  const info = [s.paths.length ? `[diff: ${s.paths.map((p) => `~${p}`).join(", ")}]` : "", s.refused ? "REFUSED: protected" : "", s.retained ? "retained (provider not called)" : ""]
+  const info = [s.paths.length ? `[diff: ${s.paths.map((p) => `~${p}`).join(", ")}]` : "", s.refused ? "REFUSED: protected" : "", s.retained ? "retained (provider not called)" : "", ...s.effects.map((e) => EFFECT[e])]
     .concat(s.invalid.map((m) => `INVALID: ${m}`))
     .filter(Boolean)
     .join(" ");

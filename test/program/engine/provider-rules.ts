@@ -25,6 +25,15 @@ export interface ProviderRule {
   readonly deleteBeforeReplace: "never" | "when-name-set";
   /** Problems the provider reports only when it creates or updates (empty list = fine). */
   readonly validate?: (inputs: Record<string, unknown>) => string[];
+  /**
+   * Optional+Computed input paths: the program dropping one is no diff, the state keeps the provider's value (SDKv2
+   * schemaMap.diffString: `removed && schema.Computed` adds no attribute diff).
+   */
+  readonly keptWhenRemoved?: readonly string[];
+  /** Input paths whose in-place update the provider applies by restarting the VM (bpg vmUpdate `rebootRequired`). */
+  readonly rebootOn?: readonly string[];
+  /** Input paths whose in-place update makes Proxmox hot-unplug and re-plug the NIC in the running guest. */
+  readonly nicReplugOn?: readonly string[];
   readonly source: string;
 }
 
@@ -53,6 +62,8 @@ export const PROVIDER_RULES: Readonly<Record<string, ProviderRule>> = {
       "amdSev",
       // clone.* all ForceNew (retries, datastoreId, nodeName, vmId, full)
       "clone",
+      // Optional+Computed+ForceNew: only a value the program sets and changes forces; a dropped `initialization`
+      // block is no diff for them (diffString: removed && Computed), so removing the block is an update.
       "initialization.userDataFileId",
       "initialization.vendorDataFileId",
       "initialization.networkDataFileId",
@@ -67,7 +78,44 @@ export const PROVIDER_RULES: Readonly<Record<string, ProviderRule>> = {
     ],
     deleteBeforeReplace: "when-name-set",
     validate: checkTrunks,
-    source: `${BPG} proxmoxtf/resource/vm/vm.go (ForceNew: amdSev, clone.*, initialization.*FileId/type; CustomizeDiff: vmId, nodeName, forceNewOnTPMVersionChange, forceNewOnEFIDiskTypeChange), vm/disk/schema.go (file_id), vm/network/network.go (trunks parse)`,
+    // network/schema.go mac_address: Optional + Computed (no DiffSuppress): Proxmox's drawn MAC stays when the program
+    // stops setting one.
+    keptWhenRemoved: ["networkDevices[*].macAddress"],
+    // vmUpdate sets rebootRequired for these (reboot_after_update defaults to true: shutdown, then start again). The
+    // program sets no `hotplug`, so PVE's default network,disk,usb applies: a memory or cpu change always restarts.
+    // `initialization`, also when the block is removed: CloudInitConfig nil sends no cloud-init field (ipconfigN,
+    // nameserver and the cloud-init drive stay on the VM), RebuildCloudInitDisk regenerates the ISO from them, and the VM
+    // restarts; a block added to a VM without a cloud-init drive adds one (the VM stopped first). Not modelled: disks
+    // (disk.Update decides per change), and network devices, which bpg hotplugs ("no reboot required").
+    rebootOn: [
+      "acpi",
+      "agent",
+      "amdSev",
+      "audioDevice",
+      "bios",
+      "bootOrders",
+      "cpu",
+      "efiDisk",
+      "hostpcis",
+      "initialization",
+      "keyboardLayout",
+      "kvmArguments",
+      "machine",
+      "memory",
+      "numas",
+      "operatingSystem",
+      "rngs",
+      "serialDevices",
+      "tabletDevice",
+      "tpmState",
+      "usbs",
+      "watchdog",
+    ],
+    // qemu-server PVE/QemuServer.pm vmconfig_update_net: a changed macaddr (or model) on a running VM is a
+    // vm_deviceunplug and a new hotplug of that NIC: the guest loses the link and sees a new device with the new MAC
+    // (with hotplug off the change stays pending until the next start).
+    nicReplugOn: ["networkDevices[*].macAddress", "networkDevices[*].model"],
+    source: `${BPG} proxmoxtf/resource/vm/vm.go (ForceNew: amdSev, clone.*, initialization.*FileId/type; CustomizeDiff: vmId, nodeName, forceNewOnTPMVersionChange, forceNewOnEFIDiskTypeChange; vmUpdate rebootRequired, HasChange(mkInitialization), "Network devices can be hotplugged"; vmReadCustom keeps a cloned VM's empty initialization), vm/disk/schema.go (file_id), vm/network/schema.go (mac_address Optional+Computed), vm/network/network.go (trunks parse); proxmox/qemu-server src/PVE/QemuServer.pm vmconfig_update_net`,
   },
   "proxmoxve:index/fileLegacy:FileLegacy": {
     // Every input but overwrite, timeoutUpload and uploadMode is ForceNew (source_raw and source_file as whole blocks).
@@ -98,7 +146,13 @@ export const PROVIDER_RULES: Readonly<Record<string, ProviderRule>> = {
   "proxmoxve:firewall/rulesLegacy:RulesLegacy": {
     replaceOn: [],
     deleteBeforeReplace: "never",
-    source: `${BPG} proxmoxtf/resource/firewall/rules.go (no ForceNew)`,
+    source: `${BPG} proxmoxtf/resource/firewall/rules.go and selector.go (no ForceNew; a rule is either security_group or action + type)`,
+  },
+  "proxmoxve:cluster/firewall/security/groupLegacy:GroupLegacy": {
+    // name ForceNew: false (a rename is GroupUpdate with `rename`); the rules come from firewall.Rules(), no ForceNew.
+    replaceOn: [],
+    deleteBeforeReplace: "when-name-set",
+    source: `${BPG} proxmoxtf/resource/cluster/firewall/security_group.go (name Required, ForceNew: false; MergeSchema(firewall.Rules()))`,
   },
   "proxmoxve:cluster/firewallLegacy:FirewallLegacy": {
     replaceOn: [],

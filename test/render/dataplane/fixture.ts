@@ -1,12 +1,13 @@
-/** Plans for the data-plane render tests: a 2-tenant plan (golden files) and n-tenant plans (routing bounds). */
+/** Plans for the data-plane render tests: a 2-tenant plan in either tenant-network mode (golden files) and n-tenant plans (routing bounds). */
 import { buildPlan } from "../../../plan/build";
 import type { Plan } from "../../../plan/types";
 
-/** Two named tenants on slots 1 and 2 (the golden-file plan). */
-export function twoTenantPlan(): Plan {
+/** Two named tenants on slots 1 and 2 (the golden-file plan); `fixed`: both on the appliance's own 10.0.0.0/24. */
+export function twoTenantPlan(mode: "distinct" | "fixed" = "distinct"): Plan {
   return buildPlan(
     {
       profile: "minimal",
+      tenantNetwork: { mode },
       proxmox: { endpoint: "https://pve1.example.net:8006/", node: "pve1" },
       network: {
         publicPools: [{ cidr: "192.0.2.0/24", gateway: "192.0.2.1" }],

@@ -1,4 +1,7 @@
-/** The golden set of the data-plane texts: every rendered artifact of the 2-tenant plan, production layouts. */
+/**
+ * The golden set of the data-plane texts: every rendered artifact of the 2-tenant plan, production layouts; and
+ * what the `fixed` tenant-network mode renders differently (the tool with its lr_lan table, the env files).
+ */
 import { join } from "node:path";
 import { renderDataplaneTool, renderDataplaneUnit } from "../../../render/dataplane";
 import { renderTenantEnv } from "../../../render/dataplane-env";
@@ -18,6 +21,20 @@ export const GOLDEN_CERT = "-----BEGIN CERTIFICATE-----\nMIIBczCCARmgAwIBAgIUPnj
 /** The tls-crypt-v2 key id the tenant scripts pin (render/tls-crypt-v2.ts clientKeyId). */
 export const GOLDEN_TC2_ID = "0123456789abcdef";
 export const GOLDEN_KEY = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIGOLDENGOLDENGOLDENGOLDENGOLDENGOLDEN\n-----END PRIVATE KEY-----\n";
+
+/** The same two tenants in `fixed` mode: lr-dataplane of each server and an env file of each. */
+function fixedModeGoldens(): [string, string][] {
+  const plan = twoTenantPlan("fixed");
+  const [vpn1, vpn2] = plan.servers;
+  const [acme, coop] = plan.tenants;
+  const L = PRODUCTION_SERVER_LAYOUT;
+  return [
+    ["lr-dataplane.fixed.vpn1.sh", renderDataplaneTool(plan, vpn1, L)],
+    ["lr-dataplane.fixed.vpn2.sh", renderDataplaneTool(plan, vpn2, L)],
+    ["acme.fixed.vpn1.env", renderTenantEnv(plan.stack, vpn1, acme)],
+    ["coop-sur.fixed.vpn2.env", renderTenantEnv(plan.stack, vpn2, coop)],
+  ];
+}
 
 export function dataplaneGoldens(): GoldenSet {
   const plan = twoTenantPlan();
@@ -43,6 +60,7 @@ export function dataplaneGoldens(): GoldenSet {
     ["host-console-remove.sh", host.delete],
     ["kvm-args.acme.txt", `${renderKvmArguments(plan, acme, H)}\n`],
     ...reverseZones(plan).map((z): [string, string] => [z.fileName, z.content]),
+    ...fixedModeGoldens(),
   ];
   return { dir: join(__dirname, "golden"), files: new Map(artifacts) };
 }

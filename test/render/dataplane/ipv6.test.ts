@@ -43,7 +43,7 @@ describe("lr-dataplane IPv6", () => {
     expect(body("link_sysctls")).toEqual([
       "local name",
       `for name in "\${LINKS[@]}"; do`,
-      `printf '1' >"/proc/sys/net/ipv4/conf/$name/rp_filter"`,
+      `printf '%s' "$LINK_RP" >"/proc/sys/net/ipv4/conf/$name/rp_filter"`,
       `printf '1' >"/proc/sys/net/ipv4/conf/$name/arp_ignore"`,
       `printf '2' >"/proc/sys/net/ipv4/conf/$name/arp_announce"`,
       "[[ -d $V6/$name ]] || continue",
