@@ -54,6 +54,10 @@ export function tenantNetworkOutput(plan: Plan): { mode: "distinct" } | { mode: 
 
 export function tenantPublicFirewall(name: string, plan: Plan, t: TenantPlan, opts: pulumi.CustomResourceOptions, wanGroup?: pulumi.Resource): pulumi.Resource[] {
   const fixed = plan.tenantNetwork.mode === "fixed";
+  // Protected like the VM: the engine deletes a removed tenant's resources dependents first and refuses the VM only
+  // at its own step (DeleteStep), so unprotected filters would be gone while his router still runs on the public
+  // bridge. Decommissioning unprotects the four together (README, "Adding and removing a tenant").
+  opts = { ...opts, protect: true };
   if (fixed && !wanGroup) throw new Error(`tenant ${t.key}: fixed tenant-network mode needs the ${TENANT_WAN_GROUP} security group (tenantWanGroup)`);
   const ipset = new proxmoxve.firewall.IpsetLegacy(
     `${name}-ipfilter`,

@@ -73,14 +73,22 @@ describe("remove a tenant (coop-sur)", () => {
     const after = stackConfig("minimal");
     delete after.tenants["coop-sur"];
     s = await scenario("remove tenant coop-sur", "minimal", before, after);
-    unprotected = await scenario("remove tenant coop-sur after `pulumi state unprotect` of its VM", "minimal", before, after, { unprotected: ["tenant-coop-sur-vm"] });
+    unprotected = await scenario("remove tenant coop-sur after `pulumi state unprotect` of its VM and filters", "minimal", before, after, {
+      unprotected: ["tenant-coop-sur-vm", "tenant-coop-sur-ipfilter", "tenant-coop-sur-firewall"],
+    });
   }, TIMEOUT);
 
-  const deletes = ["tenant-coop-sur", ...TENANT_PARTS.filter((x) => x !== "vm").map((x) => `tenant-coop-sur-${x}`)];
+  // Protected: the VM and its anti-spoofing filters (they must outlive every other part while the router runs).
+  const held = ["vm", "ipfilter", "firewall"];
+  const deletes = ["tenant-coop-sur", ...TENANT_PARTS.filter((x) => !held.includes(x)).map((x) => `tenant-coop-sur-${x}`)];
 
-  test("deletes coop-sur's resources; the engine refuses to delete its protected VM; the reverse zone loses its PTR in place", () => {
+  test("deletes coop-sur's resources; the engine refuses to delete its protected VM and filters; the reverse zone loses its PTR in place", () => {
     expect(s.changes).toEqual(
-      [["update", "services-setup", ["stdin"]] as [string, string, string[]], ...deletes.map((n): [string, string, string[]] => ["delete", n, []]), ["delete refused:protected", "tenant-coop-sur-vm", []] as [string, string, string[]]].sort(
+      [
+        ["update", "services-setup", ["stdin"]] as [string, string, string[]],
+        ...deletes.map((n): [string, string, string[]] => ["delete", n, []]),
+        ...held.map((x): [string, string, string[]] => ["delete refused:protected", `tenant-coop-sur-${x}`, []]),
+      ].sort(
         (a, b) => a[1].localeCompare(b[1]),
       ),
     );
@@ -95,13 +103,14 @@ describe("remove a tenant (coop-sur)", () => {
     expect(s.plan.deleteScripts[0].stdin).toBe(old?.inputs.stdin);
   });
 
-  test("after `pulumi state unprotect` the VM is deleted too", () => {
-    expect(unprotected.changes.find((c) => c[1] === "tenant-coop-sur-vm")).toEqual(["delete", "tenant-coop-sur-vm", []]);
+  test("after `pulumi state unprotect` the VM and its filters are deleted too", () => {
+    for (const x of ["vm", "ipfilter", "firewall"]) expect(unprotected.changes.find((c) => c[1] === `tenant-coop-sur-${x}`)).toEqual(["delete", `tenant-coop-sur-${x}`, []]);
+    expect(unprotected.changes.filter((c) => c[0].includes("refused"))).toEqual([]);
   });
 
   test("invariants", () => {
     const removed = ["tenant-coop-sur-vpn1", "tenant-coop-sur-vpn2"];
-    expect(invariantViolations(s, (n) => tenantOf("coop-sur")(n) || n === "services-setup", removed, ["tenant-coop-sur-vm"])).toEqual([]);
+    expect(invariantViolations(s, (n) => tenantOf("coop-sur")(n) || n === "services-setup", removed, ["tenant-coop-sur-vm", "tenant-coop-sur-ipfilter", "tenant-coop-sur-firewall"])).toEqual([]);
   });
 });
 
@@ -402,9 +411,10 @@ describe("fixed mode: remove a tenant (coop-sur)", () => {
     s = await scenario("fixed mode: remove tenant coop-sur", "minimal", minimalFixed(), after);
   }, TIMEOUT);
 
-  test("deletes coop-sur's resources, its reservation among them; its protected VM is refused; the reverse zone loses its PTR in place", () => {
-    const deletes = ["tenant-coop-sur", ...FIXED_TENANT_PARTS.filter((x) => x !== "vm").map((x) => `tenant-coop-sur-${x}`)];
-    expect(s.changes).toEqual([row("update", "services-setup", ["stdin"]), ...deletes.map((n) => row("delete", n)), row("delete refused:protected", "tenant-coop-sur-vm")].sort(byNameOrder));
+  test("deletes coop-sur's resources, its reservation among them; its protected VM and filters (the rogue-DHCP block too) are refused; the reverse zone loses its PTR in place", () => {
+    const held = ["vm", "ipfilter", "firewall", "firewall-rules"];
+    const deletes = ["tenant-coop-sur", ...FIXED_TENANT_PARTS.filter((x) => !held.includes(x)).map((x) => `tenant-coop-sur-${x}`)];
+    expect(s.changes).toEqual([row("update", "services-setup", ["stdin"]), ...deletes.map((n) => row("delete", n)), ...held.map((x) => row("delete refused:protected", `tenant-coop-sur-${x}`))].sort(byNameOrder));
   });
 
   test("exactly coop-sur's delete scripts run: its reservation (file removed, dnsmasq reloaded) and its state on both VPN servers", () => {
@@ -417,7 +427,7 @@ describe("fixed mode: remove a tenant (coop-sur)", () => {
 
   test("invariants", () => {
     const removed = ["tenant-coop-sur-dhcp", "tenant-coop-sur-vpn1", "tenant-coop-sur-vpn2"];
-    expect(invariantViolations(s, (n) => tenantOf("coop-sur")(n) || n === "services-setup", removed, ["tenant-coop-sur-vm"])).toEqual([]);
+    expect(invariantViolations(s, (n) => tenantOf("coop-sur")(n) || n === "services-setup", removed, ["tenant-coop-sur-vm", "tenant-coop-sur-ipfilter", "tenant-coop-sur-firewall", "tenant-coop-sur-firewall-rules"])).toEqual([]);
   });
 });
 
@@ -494,9 +504,19 @@ describe("switch one stack: distinct -> fixed", () => {
 
 describe("switch one stack back: fixed -> distinct", () => {
   let s: Scenario;
+  let refused: Scenario;
   beforeAll(async () => {
-    s = await scenario("tenantNetwork.mode fixed -> distinct", "minimal", minimalFixed(), stackConfig("minimal"));
+    // The rule sets are protected with the VM (the rogue-DHCP block must not go before the router does): switching
+    // back takes a `pulumi state unprotect` of each first (README); without it the engine refuses each delete.
+    refused = await scenario("tenantNetwork.mode fixed -> distinct, rule sets still protected", "minimal", minimalFixed(), stackConfig("minimal"));
+    const unprotected = buildKeys(refused).map((k) => `tenant-${k}-firewall-rules`);
+    s = await scenario("tenantNetwork.mode fixed -> distinct", "minimal", minimalFixed(), stackConfig("minimal"), { unprotected });
   }, TIMEOUT);
+
+  test("without the unprotect, every rule set's delete is refused", () => {
+    const keys = buildKeys(refused);
+    expect(refused.changes.filter((c) => c[0].includes("refused")).map((c) => c[1]).sort()).toEqual(keys.map((k) => `tenant-${k}-firewall-rules`).sort());
+  });
 
   test("every tenant VM updated in place (cloud-init back: restarted; the MAC stays); firewall dhcp off; rule sets, reservations, the DHCP server and the group deleted", () => {
     const keys = buildKeys(s);
