@@ -6,10 +6,12 @@
  * holds an address, with the datacenter and node firewalls enabled (without them no per-VM rule is loaded).
  * A VLAN-tagged NIC is the tenant's own segment: what he claims there reaches only his VPN gateways.
  * In tenantNetwork.mode fixed the router takes its public address by DHCP from the services VM: its firewall options
- * then need `dhcp: true`, and net0 its planned MAC (the reservation's key); the mode comes from the stack output.
+ * then need `dhcp: true`, net0 its planned MAC (the reservation's key), and net0 a rule set that puts it in a security
+ * group dropping DHCP server traffic (with dhcp on, nothing else stops a tenant's own DHCP server answering the
+ * other tenants' broadcasts); the mode comes from the stack output.
  */
 import { isTenantVm } from "./rules";
-import { CLUSTER_FIREWALL, FW_IPSET, FW_OPTIONS, NODE_FIREWALL, VM } from "./resource-types";
+import { CLUSTER_FIREWALL, FW_GROUP, FW_IPSET, FW_OPTIONS, FW_RULES, NODE_FIREWALL, VM } from "./resource-types";
 import { TENANT_NETWORK_OUTPUT, type TenantNetworkOutput, tenantNetworkOf } from "./tenant-network-output";
 
 export const IPFILTER_NET0 = "ipfilter-net0";
@@ -76,6 +78,40 @@ function plannedMacViolations(vm: StackResource, publicMacs: Readonly<Record<str
   ];
 }
 
+interface Rule {
+  readonly type?: unknown;
+  readonly action?: unknown;
+  readonly proto?: unknown;
+  readonly sport?: unknown;
+  readonly dport?: unknown;
+  readonly securityGroup?: unknown;
+  readonly iface?: unknown;
+  readonly enabled?: unknown;
+}
+const rulesOf = (r: StackResource): Rule[] => (Array.isArray(r.props.rules) ? (r.props.rules as Rule[]) : []);
+const on = (x: Rule) => x.enabled === undefined || x.enabled === true;
+
+/** Names of the security groups that drop outgoing DHCP server traffic both ways a rogue offer goes (from 67, to 68). */
+function dhcpBlockGroups(resources: readonly StackResource[]): Set<string> {
+  const drops = (rs: Rule[], field: "sport" | "dport", port: string) =>
+    rs.some((x) => on(x) && x.type === "out" && x.action === "DROP" && x.proto === "udp" && String(x[field]) === port);
+  return new Set(
+    resources
+      .filter((r) => r.type === FW_GROUP && drops(rulesOf(r), "sport", "67") && drops(rulesOf(r), "dport", "68"))
+      .map((r) => String(r.props.name)),
+  );
+}
+
+/** Fixed mode: the VM's rule set puts net0 in a group that blocks DHCP server traffic. */
+function dhcpBlockViolations(vm: StackResource, resources: readonly StackResource[], groups: ReadonlySet<string>): string[] {
+  const sets = resources.filter((r) => r.type === FW_RULES && r.props.vmId === vm.props.vmId);
+  const blocked = sets.some((r) => rulesOf(r).some((x) => on(x) && typeof x.securityGroup === "string" && groups.has(x.securityGroup) && (x.iface === undefined || x.iface === "net0")));
+  if (blocked) return [];
+  return [
+    `tenant VM "${String(vm.props.name)}" net0 sends DHCP server traffic unfiltered (tenantNetwork.mode fixed: dhcp is on, so nothing stops the tenant's own DHCP server answering the other tenants): add a firewall RulesLegacy for vmId ${String(vm.props.vmId)} with a securityGroup rule on net0 naming a group that drops out udp sport 67 and dport 68`,
+  ];
+}
+
 /**
  * Stack-wide: each tenant VM (by vmId) has its options and IP set, and the datacenter and node firewalls are on;
  * in fixed mode also DHCP allowed and the planned MAC on net0. Without a readable mode only the mode-free checks run.
@@ -94,6 +130,7 @@ export function antiSpoofViolations(resources: readonly StackResource[]): string
     const sw = resources.filter((r) => r.type === type);
     if (!sw.some((r) => r.props.enabled === true)) out.push(`the ${what} firewall is not enabled (${type} with enabled: true): no tenant's anti-spoofing rules are loaded without it`);
   }
+  const groups = dhcpBlockGroups(resources);
   const byVm = (type: string, vmId: unknown) => resources.filter((r) => r.type === type && r.props.vmId === vmId);
   for (const vm of tenants) {
     const name = String(vm.props.name);
@@ -107,7 +144,7 @@ export function antiSpoofViolations(resources: readonly StackResource[]): string
     const sets = byVm(FW_IPSET, vm.props.vmId).filter((r) => r.props.name === IPFILTER_NET0);
     const cidrs = sets.flatMap((s) => (Array.isArray(s.props.cidrs) ? s.props.cidrs : []));
     if (cidrs.length === 0) out.push(`tenant VM "${name}" has no ${IPFILTER_NET0} IP set with its public address: with ipfilter on and no set Proxmox lets only link-local through, and without ipfilter any address goes`);
-    if (typeof network !== "string" && network.mode === "fixed") out.push(...plannedMacViolations(vm, network.publicMacs));
+    if (typeof network !== "string" && network.mode === "fixed") out.push(...plannedMacViolations(vm, network.publicMacs), ...dhcpBlockViolations(vm, resources, groups));
   }
   return out;
 }

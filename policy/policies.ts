@@ -99,7 +99,7 @@ export const tenantNicFirewalled: ResourceValidationPolicy = {
 export const tenantAntiSpoof: StackValidationPolicy = {
   name: "tenant-anti-spoofing",
   description:
-    "Each tenant VM has firewall options (enabled, macfilter, ipfilter; no radv; dhcp off, or on in tenantNetwork.mode fixed, where net0 also carries the planned MAC) and an ipfilter-net0 IP set; the datacenter and node firewalls are enabled.",
+    "Each tenant VM has firewall options (enabled, macfilter, ipfilter; no radv; dhcp off, or on in tenantNetwork.mode fixed, where net0 also carries the planned MAC and sits in a security group that drops DHCP server traffic) and an ipfilter-net0 IP set; the datacenter and node firewalls are enabled.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     report(antiSpoofViolations(args.resources.map((r) => ({ type: r.type, urn: r.urn, props: r.props }))), reportViolation);

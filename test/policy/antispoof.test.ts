@@ -1,6 +1,6 @@
 /** H1 policies: a tenant NIC on the public bridge without Proxmox's anti-spoofing is refused, with the fix named. */
 import { antiSpoofViolations, tenantNicViolations, type StackResource } from "../../policy/antispoof";
-import { CLUSTER_FIREWALL, FW_IPSET, FW_OPTIONS, NODE_FIREWALL, STACK, VM } from "../../policy/resource-types";
+import { CLUSTER_FIREWALL, FW_GROUP, FW_IPSET, FW_OPTIONS, FW_RULES, NODE_FIREWALL, STACK, VM } from "../../policy/resource-types";
 
 const URN = (type: string, name: string, parent = "librerouter:tenant:Tenant") => `urn:pulumi:prod::librerouter-hosting::${parent}$${type}::${name}`;
 const PUBLIC = { bridge: "vmbr0", model: "virtio", firewall: true };
@@ -64,7 +64,7 @@ describe("tenant-anti-spoofing per tenantNetwork.mode", () => {
     props: tenantNetwork === undefined ? { capacityReport: {} } : { tenantNetwork },
   });
   /** A fixed-mode tenant as the program should register it: net0 with the planned MAC, DHCP allowed. */
-  const fixedTenant = (opts: { mac?: string; dhcp?: unknown; stack?: StackResource } = {}): StackResource[] => [
+  const fixedTenant = (opts: { mac?: string; dhcp?: unknown; stack?: StackResource; noBlock?: boolean; group?: StackResource[] } = {}): StackResource[] => [
     opts.stack ?? stackWith({ mode: "fixed", publicMacs: { acme: MAC } }),
     { type: CLUSTER_FIREWALL, urn: URN(CLUSTER_FIREWALL, "dc", "librerouter:host:ProxmoxHost"), props: { enabled: true } },
     { type: NODE_FIREWALL, urn: URN(NODE_FIREWALL, "node", "librerouter:host:ProxmoxHost"), props: { enabled: true, nodeName: "pve1" } },
@@ -75,7 +75,21 @@ describe("tenant-anti-spoofing per tenantNetwork.mode", () => {
     },
     { type: FW_OPTIONS, urn: URN(FW_OPTIONS, "tenant-acme-firewall"), props: { vmId: 1001, enabled: true, macfilter: true, ipfilter: true, dhcp: "dhcp" in opts ? opts.dhcp : true, radv: false } },
     { type: FW_IPSET, urn: URN(FW_IPSET, "tenant-acme-ipfilter"), props: { vmId: 1001, name: "ipfilter-net0", cidrs: [{ name: "192.0.2.10" }] } },
+    ...(opts.noBlock ? [] : [...(opts.group ?? [GROUP]), { type: FW_RULES, urn: URN(FW_RULES, "tenant-acme-firewall-rules"), props: { vmId: 1001, rules: [{ securityGroup: "lr-tenant-wan", iface: "net0" }] } }]),
   ];
+  const DROP = { type: "out", action: "DROP", proto: "udp" };
+  const GROUP: StackResource = { type: FW_GROUP, urn: URN(FW_GROUP, "tenants-wan-group"), props: { name: "lr-tenant-wan", rules: [{ ...DROP, sport: "67" }, { ...DROP, dport: "68" }] } };
+  const NO_BLOCK =
+    'tenant VM "lr-acme" net0 sends DHCP server traffic unfiltered (tenantNetwork.mode fixed: dhcp is on, so nothing stops the tenant\'s own DHCP server answering the other tenants): add a firewall RulesLegacy for vmId 1001 with a securityGroup rule on net0 naming a group that drops out udp sport 67 and dport 68';
+  test("fixed: no rule set putting net0 in the rogue-DHCP group is refused", () => expect(antiSpoofViolations(fixedTenant({ noBlock: true }))).toEqual([NO_BLOCK]));
+  test("fixed: a group that drops only one of the two directions does not count", () => {
+    const half = { ...GROUP, props: { ...GROUP.props, rules: [{ ...DROP, sport: "67" }] } };
+    expect(antiSpoofViolations(fixedTenant({ group: [half] }))).toEqual([NO_BLOCK]);
+  });
+  test("fixed: the rule set naming the group on another NIC does not count", () => {
+    const rs = fixedTenant().map((r) => (r.type === FW_RULES ? { ...r, props: { ...r.props, rules: [{ securityGroup: "lr-tenant-wan", iface: "net1" }] } } : r));
+    expect(antiSpoofViolations(rs)).toEqual([NO_BLOCK]);
+  });
   const DHCP_OFF_IN_FIXED =
     'tenant VM "lr-acme" firewall options: dhcp must be true (tenantNetwork.mode fixed: the router takes its public address by DHCP, and with ipfilter on pve-firewall drops its DHCPDISCOVER from 0.0.0.0 unless dhcp lets it through); got false';
   const wrongMac = (got: string) =>

@@ -138,5 +138,6 @@ test("stack: the anti-spoofing policy reads the mode from the stack's outputs ne
   expect(await analyzeStack({ capacityReport, tenantNetwork: { mode: "distinct" } }, others)).toEqual([]);
   expect(await analyzeStack({ capacityReport, tenantNetwork: { mode: "fixed", publicMacs: { acme: mac } } }, others)).toEqual([
     { policy: "tenant-anti-spoofing", level: MANDATORY, message: expect.stringContaining('tenant VM "lr-acme" firewall options: dhcp must be true (tenantNetwork.mode fixed:') },
+    { policy: "tenant-anti-spoofing", level: MANDATORY, message: expect.stringContaining('tenant VM "lr-acme" net0 sends DHCP server traffic unfiltered (tenantNetwork.mode fixed:') },
   ]);
 }, 30_000);
