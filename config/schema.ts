@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { formatCidr, isCidr, isIpv4, parseCidr } from "../lib/ipv4";
+import { bansSchema } from "./bans-schema";
 import { assumptionsSchema, hardwareSchema } from "./sizing-schema";
 import { absolutePath, apiUrl, dnsDomain, hostName, imageUrl, nodeName, oneLine, storageId, userName } from "./strings";
 
@@ -268,6 +269,8 @@ export const stackSchema = z
     hardware: hardwareSchema.optional(),
     /** Capacity assumptions that override the defaults (see sizing/assumptions.ts). */
     assumptions: assumptionsSchema.optional(),
+    /** The ban grid (config/bans-schema.ts). */
+    bans: bansSchema.default(bansSchema.parse({})),
   })
   .strict();
 

@@ -3,6 +3,7 @@ import { importFileName } from "../config/image";
 import type { StackConfig } from "../config/schema";
 import { parseCidr, size } from "../lib/ipv4";
 import * as alloc from "./alloc";
+import { planBans } from "./bans";
 import { routingLayout } from "./routing-layout";
 import { tenantMemory } from "./slot-checks";
 import { tenantLan } from "./tenant-lan";
@@ -40,7 +41,7 @@ export function planStack(valid: ValidStack, stack: string): Plan {
   };
   // One lifetime setting for every certificate the CA issues: the VPN servers' follow it as the clients' do.
   const certs: CertLifetime = { validityHours: cfg.vpn.clientCertValidityDays * 24, renewHours: cfg.vpn.renewBeforeDays * 24 };
-  return {
+  const plan: Omit<Plan, "bans"> = {
     stack,
     profile: cfg.profile,
     host: { node: cfg.proxmox.node, publicIp: infra.host, mgmtIp: net.management.hostIp },
@@ -68,6 +69,7 @@ export function planStack(valid: ValidStack, stack: string): Plan {
     instances: inst,
     tenants,
   };
+  return { ...plan, bans: planBans(plan, cfg.bans) };
 }
 
 function proxmoxPlan(cfg: StackConfig): ProxmoxPlan {

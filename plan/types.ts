@@ -1,6 +1,7 @@
 /** The tenant and network plan: every address, id and name the service uses, derived from config. */
 import type { StackConfig } from "../config/schema";
 import type { AssumptionOverrides, HardwareOverrides } from "../config/sizing-schema";
+import type { BansPlan } from "./bans";
 import type { RoutingLayout } from "./routing-layout";
 
 export type ServerName = "vpn1" | "vpn2";
@@ -121,6 +122,8 @@ export interface Plan {
   readonly tenants: readonly TenantPlan[];
   /** What the capacity check takes from the stack beyond the tenants: the overrides of the profile's figures. */
   readonly sizing: SizingInputs;
+  /** The ban grid: members, protected addresses, durations, the report gateway (plan/bans.ts). */
+  readonly bans: BansPlan;
 }
 
 /** The stack's own sizing figures (sizing/ resolves them against the profile's). */

@@ -18,6 +18,12 @@ if ((${#missing[@]})); then
   fi
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # crowdsec's postinst registers with crowdsec.net unless this file is non-empty, and fails offline without it.
+  capi=${LR_CROWDSEC_CAPI_FILE:-/etc/crowdsec/online_api_credentials.yaml}
+  if [[ ! -s $capi ]]; then
+    mkdir -p "${capi%/*}"
+    echo '# no Central API: offline ban grid' >"$capi"
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

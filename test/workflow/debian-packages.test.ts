@@ -56,9 +56,11 @@ function sandbox(present: readonly string[]): { dir: string; bin: string; log: s
   const log = join(dir, "calls.log");
   for (const d of [bin, join(dir, "scripts"), join(dir, ".ci")]) mkdirSync(d);
   for (const f of [LIST, "scripts/setup.sh", ".ci/run"]) copyFileSync(join(ROOT, f), join(dir, f));
-  for (const tool of ["bash", "id", "dirname", "cut", "xargs", "cat"]) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
+  for (const tool of ["bash", "id", "dirname", "cut", "xargs", "cat", "mkdir"]) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
+  // apt-get notes whether crowdsec's offline marker exists when it runs (its postinst fails offline without it).
   const recorder = (name: string, path = join(bin, name)) => {
-    writeFileSync(path, `#!/usr/bin/bash\necho "${name} $*" >>${log}\n`);
+    const marker = name === "apt-get" ? ` capi=$([[ -s $LR_CROWDSEC_CAPI_FILE ]] && echo yes || echo no)` : "";
+    writeFileSync(path, `#!/usr/bin/bash\necho "${name} $*${marker}" >>${log}\n`);
     chmodSync(path, 0o755);
   };
   for (const tool of ["apt-get", "npm", ...present]) recorder(tool);
@@ -66,7 +68,9 @@ function sandbox(present: readonly string[]): { dir: string; bin: string; log: s
   return { dir, bin, log };
 }
 
-const run = (script: string, bin: string) => spawnSync("bash", [script], { encoding: "utf8", env: { PATH: bin } });
+/** The scripts run with only `bin` on PATH; crowdsec's marker file goes inside the sandbox, not to /etc. */
+const run = (script: string, bin: string) =>
+  spawnSync("bash", [script], { encoding: "utf8", env: { PATH: bin, LR_CROWDSEC_CAPI_FILE: join(bin, "..", "etc/crowdsec/online_api_credentials.yaml") } });
 const calls = (log: string) => readFileSync(log, "utf8").trimEnd().split("\n");
 
 describe("the scripts that read the list", () => {
@@ -75,11 +79,12 @@ describe("the scripts that read the list", () => {
     const r = run(join(dir, ".ci/run"), bin);
     expect({ status: r.status, err: r.stderr }).toEqual({ status: 0, err: "" });
     expect(calls(log)).toEqual([
-      "apt-get update -qq",
-      `apt-get install -y -qq --no-install-recommends ${packages.join(" ")}`,
+      "apt-get update -qq capi=no",
+      `apt-get install -y -qq --no-install-recommends ${packages.join(" ")} capi=yes`,
       "npm ci --no-audit --no-fund --loglevel=error",
       "test.sh",
     ]);
+    expect(readFileSync(join(dir, "etc/crowdsec/online_api_credentials.yaml"), "utf8")).toBe("# no Central API: offline ban grid\n");
   });
 
   test("scripts/setup.sh as root: installs only the packages whose program is missing (and nodejs without node)", () => {
@@ -87,7 +92,7 @@ describe("the scripts that read the list", () => {
     const r = run(join(dir, "scripts/setup.sh"), bin);
     expect(r.status).toBe(0);
     const missing = entries.filter(([, prog]) => prog !== "openvpn" && prog !== "ping").map(([pkg]) => pkg);
-    expect(calls(log)).toEqual(["apt-get update -qq", `apt-get install -y -qq --no-install-recommends ${[...missing, "nodejs"].join(" ")}`, "npm ci --no-audit --no-fund --loglevel=error"]);
+    expect(calls(log)).toEqual(["apt-get update -qq capi=yes", `apt-get install -y -qq --no-install-recommends ${[...missing, "nodejs"].join(" ")} capi=yes`, "npm ci --no-audit --no-fund --loglevel=error"]);
   });
 
   test("scripts/setup.sh with every program present installs nothing", () => {

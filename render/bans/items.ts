@@ -1,0 +1,124 @@
+/**
+ * Our own CrowdSec items (Debian's hub has no OpenVPN parser, and its bind9 parser misses BIND 9.18's recursion
+ * denial): parsers, the OpenVPN scenario sized from `bans`, and the allowlist parser. Verified with `cscli explain`
+ * on real OpenVPN 2.6.14 and BIND 9.18 lines (issue 11 research).
+ */
+import type { BansPlan } from "../../plan/bans";
+
+/** OpenVPN 2.6 (verb 3) refusals → meta.log_type openvpn_{tls_crypt,tls,auth}_fail / openvpn_tcp_garbage / openvpn_tcp_conn. */
+export const OPENVPN_PARSER = `# OpenVPN 2.6 server refusals (syslog lines of program openvpn); rendered by librerouter-hosting.
+onsuccess: next_stage
+filter: "evt.Parsed.program == 'openvpn'"
+name: lr/openvpn-logs
+description: "Parse OpenVPN 2.6 server refusals"
+pattern_syntax:
+  OVPN_PEER: '(%{DATA:ovpn_cn}/)?%{IPV4:source_ip}:%{INT:source_port}'
+nodes:
+  - grok:
+      pattern: '^(%{OVPN_PEER} )?TLS Error: (can not extract tls-crypt-v2 client key|tls-crypt unwrapping failed|could not determine wrapping) from \\[AF_INET\\]%{IPV4:source_ip}:%{INT:source_port}'
+      apply_on: message
+    statics:
+      - meta: log_type
+        value: openvpn_tls_crypt_fail
+  - grok:
+      pattern: '^%{OVPN_PEER} TLS Error: TLS handshake failed'
+      apply_on: message
+    statics:
+      - meta: log_type
+        value: openvpn_tls_fail
+  - grok:
+      pattern: '^%{OVPN_PEER} TLS Auth Error: '
+      apply_on: message
+    statics:
+      - meta: log_type
+        value: openvpn_auth_fail
+  - grok:
+      pattern: '^%{OVPN_PEER} WARNING: Bad encapsulated packet length'
+      apply_on: message
+    statics:
+      - meta: log_type
+        value: openvpn_tcp_garbage
+  - grok:
+      pattern: '^TCP connection established with \\[AF_INET\\]%{IPV4:source_ip}:%{INT:source_port}'
+      apply_on: message
+    statics:
+      - meta: log_type
+        value: openvpn_tcp_conn
+statics:
+  - meta: service
+    value: openvpn
+  - meta: source_ip
+    expression: "evt.Parsed.source_ip"
+`;
+
+/** BIND 9.18 denied recursion/cache queries and transfers → meta.log_type bind9_denied (the vendored bind9-refused scenario's input). */
+export const BIND_PARSER = `# BIND 9.18 refusals; rendered by librerouter-hosting.
+onsuccess: next_stage
+filter: "evt.Parsed.program == 'named'"
+name: lr/bind9-denied
+description: "BIND 9.18 denied queries and transfers"
+grok:
+  pattern: '^client @0x[0-9a-fA-F]+ %{IPV4:source_ip}#%{INT}( \\(%{DATA}\\))?: (view \\S+: )?(query \\(cache\\) |query |zone transfer |bad zone transfer request: )''%{DATA:dns_query}'' .*denied'
+  apply_on: message
+statics:
+  - meta: service
+    value: bind9
+  - meta: log_type
+    value: bind9_denied
+  - meta: source_ip
+    expression: "evt.Parsed.source_ip"
+`;
+
+/** The OpenVPN scenarios: `retries` refusals within about findTime (capacity retries−1, one leak per findTime/retries). */
+export function openvpnScenario(bans: BansPlan): string {
+  const s = bans.scenario;
+  return `# ${s.retries} OpenVPN refusals from one address within ~${s.capacity + 1} × ${s.leakspeed} ban it; rendered by librerouter-hosting.
+type: leaky
+name: lr/openvpn-bf
+description: "OpenVPN: repeated tls-crypt, TLS or auth refusals from one address"
+filter: "evt.Meta.log_type in ['openvpn_tls_crypt_fail', 'openvpn_tls_fail', 'openvpn_auth_fail', 'openvpn_tcp_garbage']"
+groupby: evt.Meta.source_ip
+capacity: ${s.capacity}
+leakspeed: ${s.leakspeed}
+blackhole: ${s.blackhole}
+labels:
+  service: openvpn
+  type: bruteforce
+  remediation: true
+---
+# A flood of new TCP connections: more than 30 within a few seconds.
+type: leaky
+name: lr/openvpn-tcp-flood
+description: "OpenVPN: flood of new TCP connections from one address"
+filter: "evt.Meta.log_type == 'openvpn_tcp_conn'"
+groupby: evt.Meta.source_ip
+capacity: 30
+leakspeed: 1s
+blackhole: 1m
+labels:
+  service: openvpn
+  type: flood
+  remediation: true
+`;
+}
+
+/** The agents' whitelist: never an alert for the protected addresses and the allowlist. */
+export function allowlistParser(bans: BansPlan): string {
+  return `# Never raise an alert for these (the service's own addresses, management, bans.allowlist); rendered by librerouter-hosting.
+name: lr/allowlist
+description: "librerouter-hosting allowlist"
+whitelist:
+  reason: "librerouter-hosting allowlist"
+  cidr:
+${bans.neverBan.map((c) => `    - "${c}"`).join("\n")}
+`;
+}
+
+/** Our items by path under the config dir. */
+export function ownItems(bans: BansPlan, sources: readonly string[]): Record<string, string> {
+  return {
+    "parsers/s02-enrich/lr-allowlist.yaml": allowlistParser(bans),
+    ...(sources.includes("openvpn") ? { "parsers/s01-parse/lr-openvpn-logs.yaml": OPENVPN_PARSER, "scenarios/lr-openvpn-bf.yaml": openvpnScenario(bans) } : {}),
+    ...(sources.includes("named") ? { "parsers/s01-parse/lr-bind9-denied.yaml": BIND_PARSER } : {}),
+  };
+}
