@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { DHCP_UNIT, type DhcpLayout, dhcpScripts } from "../render/dhcp";
+import { DHCP_UNIT, type DhcpLayout, dhcpReservationScripts, dhcpSetupScripts } from "../render/dhcp";
 import { must, run } from "./exec";
 import type { Lab } from "./lab";
 import { alive, type Proc } from "./procs";
@@ -55,13 +55,20 @@ function unitLine(lab: Lab, key: string): string {
   return line.slice(key.length + 1);
 }
 
-/** The services VM's DHCP setup: the rendered apply script with LR_SERVICES=none, then the server as the unit starts it. */
+/**
+ * The services VM's DHCP setup: the rendered server apply, then each tenant's reservation apply (the program's
+ * separate commands, in the order it runs them), with LR_SERVICES=none; then the server as the unit starts it.
+ */
 export async function setupDhcp(lab: Lab): Promise<string> {
-  const script = lab.path("svc", "scripts", "dhcp-apply.sh");
   // What the VM has before the script: /run, where the unit's pid file goes.
   mkdirSync(dirname(lab.dhcpLayout.pidFile), { recursive: true, mode: 0o755 });
-  writeFileSync(script, dhcpScripts(lab.plan, lab.dhcpLayout).apply, { mode: 0o700 });
-  const out = await must(["env", "LR_SERVICES=none", "bash", script], { ns: lab.ns.svc });
+  const scripts = [dhcpSetupScripts(lab.plan, lab.dhcpLayout).apply, ...lab.plan.tenants.map((t) => dhcpReservationScripts(lab.plan, t, lab.dhcpLayout).apply)];
+  let out = "";
+  for (const [i, text] of scripts.entries()) {
+    const script = lab.path("svc", "scripts", `dhcp-apply-${i}.sh`);
+    writeFileSync(script, text, { mode: 0o700 });
+    out += await must(["env", "LR_SERVICES=none", "bash", script], { ns: lab.ns.svc });
+  }
   writeFileSync(lab.path("lr", "udhcpc.sh"), UDHCPC_HOOK, { mode: 0o755 });
   await startDhcp(lab);
   return out.trim();

@@ -203,20 +203,3 @@ printf 'dhcp: %s removed, reload: %s\\n' ${shq(t.key)} "$reload"
 `;
   return { apply, delete: del };
 }
-
-/**
- * The lab's one-shot: the shared setup, then every tenant's reservation, each the exact script the program pushes,
- * run one after the other as their own bash (the program's separate commands do the same). Apply only.
- */
-export function dhcpScripts(plan: Plan, layout: DhcpLayout = PRODUCTION_DHCP_LAYOUT): { apply: string } {
-  const parts = [dhcpSetupScripts(plan, layout).apply, ...plan.tenants.map((t) => dhcpReservationScripts(plan, t, layout).apply)];
-  const END = "__LR_DHCP_PART__";
-  for (const p of parts) if (p.split("\n").includes(END)) throw new Error(`dhcp: a script contains the line ${END}`);
-  const run = parts.map((p, i) => `cat >"$d/${i}" <<'${END}'\n${p}${END}\nbash "$d/${i}" </dev/null`);
-  return {
-    apply: `${scriptHead(`The tenant DHCP server and its ${plan.tenants.length} reservations (stack ${plan.stack}), in order`)}d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-${run.join("\n")}
-`,
-  };
-}

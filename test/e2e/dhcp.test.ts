@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { buildPlan } from "../../plan/build";
 import { type Fixture, baseConfig, withChange } from "../config/fixture";
 import type { Plan, TenantPlan } from "../../plan/types";
-import { DHCP_UNIT, type DhcpLayout, dhcpReservationScripts, dhcpScripts, dhcpSetupScripts, renderDhcpConfig } from "../../render/dhcp";
+import { DHCP_UNIT, type DhcpLayout, dhcpReservationScripts, dhcpSetupScripts, renderDhcpConfig } from "../../render/dhcp";
 import { must, sh } from "../tools/netns-shell";
 
 const P = `lrt-dhcp-${process.pid}`;
@@ -169,11 +169,6 @@ test("a removed tenant: its own delete and the reload it asks for; it gets nothi
   expect(run(dhcpSetupScripts(plan, layout).apply)).toBe("dhcp: server, 0 files changed, restart: no\n");
   expect(readFileSync(layout.pidFile, "utf8")).toBe(pid);
 }, 60_000);
-
-test("the lab's one-shot runs the same setup and reservations in order", () => {
-  const out = must(NS.srv, "LR_SERVICES=none bash -s", dhcpScripts(plan, layout).apply);
-  expect(out).toBe("dhcp: server, 0 files changed, restart: no\ndhcp: acme unchanged, reload: no, old lease released: no\ndhcp: beta unchanged, reload: no, old lease released: no\n");
-});
 
 test("delete of the server removes config, reservations and unit; the leases stay for a later re-apply", () => {
   stopServer();

@@ -4,7 +4,7 @@
  */
 import { buildPlan } from "../../plan/build";
 import type { Plan } from "../../plan/types";
-import { PRODUCTION_DHCP_LAYOUT, dhcpReservationScripts, dhcpScripts, dhcpSetupScripts, renderDhcpConfig, renderReservation } from "../../render/dhcp";
+import { PRODUCTION_DHCP_LAYOUT, dhcpReservationScripts, dhcpSetupScripts, renderDhcpConfig, renderReservation } from "../../render/dhcp";
 import { shellcheck } from "../tools/shellcheck";
 import { twoTenantPlan } from "./dataplane/fixture";
 
@@ -65,8 +65,8 @@ test("a key that could escape the reservation directory or hide as a dotfile is 
   expect(() => dhcpReservationScripts(plan, { ...acme, key: ".x" })).toThrow('tenant ".x": not a tenant key');
 });
 
-test("every script (setup, reservation, the lab's one-shot) is shellcheck-clean", () => {
+test("every script (setup, reservation) is shellcheck-clean", () => {
   const s = dhcpSetupScripts(plan);
   const r = dhcpReservationScripts(plan, acme);
-  for (const script of [s.apply, s.delete, r.apply, r.delete, dhcpScripts(plan).apply]) expect(shellcheck(script)).toEqual({ ok: true, report: "" });
+  for (const script of [s.apply, s.delete, r.apply, r.delete]) expect(shellcheck(script)).toEqual({ ok: true, report: "" });
 });
