@@ -43,15 +43,6 @@ export function tenantWanGroup(name: string, plan: Plan, opts: pulumi.CustomReso
   );
 }
 
-/**
- * The `tenantNetwork` stack output the policy pack's anti-spoofing check reads (policy/tenant-network-output.ts): the
- * mode, and in fixed mode each tenant's planned public MAC (the reservation's key, net0's macAddress). Not secret.
- */
-export function tenantNetworkOutput(plan: Plan): { mode: "distinct" } | { mode: "fixed"; publicMacs: Record<string, string> } {
-  if (plan.tenantNetwork.mode !== "fixed") return { mode: "distinct" };
-  return { mode: "fixed", publicMacs: Object.fromEntries(plan.tenants.map((t) => [t.key, t.publicMac])) };
-}
-
 export function tenantPublicFirewall(name: string, plan: Plan, t: TenantPlan, opts: pulumi.CustomResourceOptions, wanGroup?: pulumi.Resource): pulumi.Resource[] {
   const fixed = plan.tenantNetwork.mode === "fixed";
   // Protected like the VM: the engine deletes a removed tenant's resources dependents first and refuses the VM only

@@ -1,18 +1,12 @@
 /**
  * The tenant-network mode as the pack learns it: like the capacity report, from a stack output the program exports
- * (index.ts `export const tenantNetwork`), read back from the stack resource. A policy sees resources one by one or
+ * (index.ts `export const tenantNetwork`, built by plan/tenant-network-output.ts), read back from the stack resource. A policy sees resources one by one or
  * the stack's resources and outputs, never the config. Pure; no `@pulumi/*` import.
  */
+import { TENANT_NETWORK_OUTPUT, type TenantNetworkOutput } from "../plan/tenant-network-output";
 import { STACK } from "./resource-types";
 
-/** Name of the stack output. */
-export const TENANT_NETWORK_OUTPUT = "tenantNetwork";
-
-/**
- * What the output holds: the mode, and in fixed mode each tenant's planned public MAC by tenant key
- * (TenantPlan.publicMac), the MAC the services VM's DHCP reservation hands the public address to.
- */
-export type TenantNetworkOutput = { readonly mode: "distinct" } | { readonly mode: "fixed"; readonly publicMacs: Readonly<Record<string, string>> };
+export { TENANT_NETWORK_OUTPUT, type TenantNetworkOutput };
 
 /** The output read back from the stack resource, or the violation that says why it cannot be used. */
 export function tenantNetworkOf(resources: readonly { readonly type: string; readonly props: Record<string, unknown> }[]): TenantNetworkOutput | string {
