@@ -140,9 +140,9 @@ s.on("message", (_, r) => s.send(key + "\\n", r.port, r.address));
 s.bind(Number(port), addr, () => console.log("listening"));
 `;
 
-/** One datagram from `ns` to host:port; the reply's text ("" when none within 2 s). */
+/** One datagram from `ns` to host:port; the reply's text ("" when none within 2 s: `-t2`, socat's default waits 0.5 s after its input ends). */
 async function udpAsk(ns: string, host: string, port: number): Promise<string> {
-  const r = await run(["socat", "-T2", "-", `UDP4:${host}:${port}`], { ns, input: "lan?\n", timeoutMs: 4000 });
+  const r = await run(["socat", "-t2", "-T2", "-", `UDP4:${host}:${port}`], { ns, input: "lan?\n", timeoutMs: 4000 });
   return r.stdout.trim();
 }
 

@@ -20,9 +20,11 @@ const procs: ChildProcess[] = [];
 
 /** What the wan gets back from svc's `port` ("" when nothing answers within a second). */
 const tcp = (port: number) => sh(NS.wan, `/usr/bin/socat -T1 - TCP:${IP}:${port},connect-timeout=1 </dev/null 2>/dev/null`).out.trim();
-const udp = (port: number) => sh(NS.wan, `echo q | /usr/bin/socat -T1 - UDP:${IP}:${port} 2>/dev/null`).out.trim();
+// socat waits only `-t` (0.5 s by default) for the answer after its stdin ends: a loaded machine's forked
+// listener can take longer, so both UDP helpers wait 2 s.
+const udp = (port: number) => sh(NS.wan, `echo q | /usr/bin/socat -t2 -T2 - UDP:${IP}:${port} 2>/dev/null`).out.trim();
 /** A request to svc's :67 from the wan's port `sport`, to its address (a DHCP client renewing); what came back. */
-const dhcp = (sport: number) => sh(NS.wan, `echo q | /usr/bin/socat -T1 - UDP:${IP}:67,sourceport=${sport} 2>/dev/null`).out.trim();
+const dhcp = (sport: number) => sh(NS.wan, `echo q | /usr/bin/socat -t2 -T2 - UDP:${IP}:67,sourceport=${sport} 2>/dev/null`).out.trim();
 /** Datagrams svc's :67 listener got. */
 const GOT = `/tmp/${P}-dhcp.got`;
 const received = () => (existsSync(GOT) ? readFileSync(GOT, "utf8").split("\n").filter(Boolean).length : 0);
