@@ -3,6 +3,7 @@
  * address comes from plan/, every file from render/, every resource from components/.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { BanGrid } from "./components/ban-grid";
 import { CommonServices } from "./components/common-services";
 import { hostConnection, sshPublicKey } from "./components/connections";
 import { OpenVpnServer } from "./components/openvpn-server";
@@ -15,6 +16,7 @@ import { Tenant } from "./components/tenant";
 import { tenantWanGroup } from "./components/tenant-firewall";
 import { tenantNetworkOutput } from "./plan/tenant-network-output";
 import { VmTemplate } from "./components/vm-template";
+import { banGridOutput } from "./render/bans/output";
 import { PRODUCTION_SERVER_LAYOUT } from "./render/layout";
 import { capacityOutput } from "./sizing/capacity-output";
 
@@ -58,6 +60,23 @@ const services = new CommonServices("services", { plan, templateVmId: plan.templ
 // Fixed tenant-network mode only (undefined otherwise): the security group that keeps DHCP servers off the tenants' WAN.
 const wanGroup = tenantWanGroup("tenants-wan-group", plan, opts);
 
+// The ban grid: its decision store on the services VM, agents and bouncers on vpn1, vpn2 and the host (components/ban-grid.ts).
+const [vpn1, vpn2] = servers;
+const bans = new BanGrid(
+  "bans",
+  {
+    plan,
+    pki,
+    members: {
+      services: { connection: services.connection, identity: services.identity, after: [services.setup, ...(services.dhcp ? [services.dhcp] : [])] },
+      vpn1: { connection: vpn1.connection, identity: vpn1.identity, after: [vpn1.setup] },
+      vpn2: { connection: vpn2.connection, identity: vpn2.identity, after: [vpn2.setup] },
+      host: { connection: ssh, after: host.ready },
+    },
+  },
+  opts,
+);
+
 const tenants = plan.tenants.map(
   (tenant) =>
     new Tenant(
@@ -74,6 +93,7 @@ const tenants = plan.tenants.map(
         dependsOn: [...host.ready, ...template.resources],
         services,
         wanGroup,
+        banReportKey: bans.reportTokenKey,
       },
       opts,
     ),
@@ -83,10 +103,15 @@ const tenants = plan.tenants.map(
 export const tenantInfo = Object.fromEntries(
   tenants.map((t) => [t.key, { publicIp: t.publicIp, privateSubnet: t.privateSubnet, vlan: t.vlan, consoles: t.consoles }]),
 );
-/** Per tenant key, secret: the VNC password, the client bundle and its launcher. `pulumi stack output --show-secrets`. */
+/**
+ * Per tenant key, secret: the VNC password, the client bundle and its launcher, and the router's ban-report settings
+ * (/etc/lr-ban-report.conf). `pulumi stack output --show-secrets`.
+ */
 export const tenantSecrets = pulumi.secret(
-  Object.fromEntries(tenants.map((t) => [t.key, { vncPassword: t.vncPassword, clientBundle: t.clientBundle, launcher: t.launcher }])),
+  Object.fromEntries(tenants.map((t) => [t.key, { vncPassword: t.vncPassword, clientBundle: t.clientBundle, launcher: t.launcher, ...(t.banReportConfig ? { banReportConfig: t.banReportConfig } : {}) }])),
 );
+/** The ban grid: what it never bans, ban durations, how ops list and lift bans, what tenants install to report. No credentials. */
+export const banGrid = banGridOutput(plan);
 export const capacityReport = capacityOutput(capacity);
 /** The tenant-network mode and, in fixed mode, each tenant's planned public MAC (the policy pack's anti-spoofing check). */
 export const tenantNetwork = tenantNetworkOutput(plan);

@@ -21,11 +21,11 @@ export function fakeHex(s: string, n: number): string {
   return out.slice(0, n);
 }
 
-/** 8 printable characters, stable per resource name (stands in for random.RandomPassword.result). */
-export function fakePassword(name: string): string {
+/** `length` (default 8) letters and digits, stable per resource name (stands in for random.RandomPassword.result). */
+export function fakePassword(name: string, length = 8): string {
   const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-  const h = createHash("sha256").update(name).digest();
-  return Array.from(h.subarray(0, 8), (b) => alphabet[b % alphabet.length]).join("");
+  const h = Buffer.from(fakeHex(name, 2 * length), "hex");
+  return Array.from(h.subarray(0, length), (b) => alphabet[b % alphabet.length]).join("");
 }
 /** A MAC as Proxmox draws them (its BC:24:11 prefix), stable per name. */
 export const fakeMac = (name: string) => `BC:24:11:${fakeHex(name, 6).toUpperCase().match(/../g)?.join(":")}`;
@@ -56,7 +56,7 @@ export function fakeOutputs(secret: (v: string) => unknown, type: string, name: 
     case "tls:index/locallySignedCert:LocallySignedCert":
       return { certPem: fakeCertPem(name) };
     case "random:index/randomPassword:RandomPassword":
-      return { result: secret(fakePassword(name)), bcryptHash: secret("$2a$10$mock") };
+      return { result: secret(fakePassword(name, typeof inputs.length === "number" ? inputs.length : 8)), bcryptHash: secret("$2a$10$mock") };
     // `length` bytes, as the provider returns (the tls-crypt-v2 server key takes 128, a client key 256).
     case "random:index/randomBytes:RandomBytes": {
       const h = fakeHex(name, 2 * (typeof inputs.length === "number" ? inputs.length : 256));

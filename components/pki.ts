@@ -23,6 +23,8 @@ export interface CertSpec {
   readonly validityHours: number;
   /** Pulumi re-issues the certificate on the first `up` this many hours before it expires. */
   readonly renewHours: number;
+  /** IP subject alternative names (a service reached by address, e.g. the ban grid's LAPI). */
+  readonly ipAddresses?: readonly string[];
 }
 
 /** An issued certificate; `privateKeyPem` is a secret Output. */
@@ -68,7 +70,7 @@ export class Pki extends pulumi.ComponentResource {
    */
   issue(name: string, spec: CertSpec, opts: pulumi.CustomResourceOptions): IssuedCert {
     const key = new tls.PrivateKey(`${name}-key`, { algorithm: KEY_ALGORITHM, ecdsaCurve: ECDSA_CURVE }, opts);
-    const csr = new tls.CertRequest(`${name}-csr`, { privateKeyPem: key.privateKeyPem, subject: { commonName: spec.commonName } }, opts);
+    const csr = new tls.CertRequest(`${name}-csr`, { privateKeyPem: key.privateKeyPem, subject: { commonName: spec.commonName }, ...(spec.ipAddresses ? { ipAddresses: [...spec.ipAddresses] } : {}) }, opts);
     const cert = new tls.LocallySignedCert(
       `${name}-cert`,
       {

@@ -5,7 +5,8 @@
  * snippet), VmLegacy, firewall IpsetLegacy and OptionsLegacy, PrivateKey, CertRequest, LocallySignedCert,
  * RandomBytes (tls-crypt-v2 Kc), and one remote Command per VPN server. Fixed mode (the image as shipped, no
  * cloud-init): 13, those 11 plus the firewall RulesLegacy that puts net0 in the no-DHCP-server security group and
- * the remote Command that holds its DHCP reservation on the services VM.
+ * the remote Command that holds its DHCP reservation on the services VM. Its ban-report token is derived, not a
+ * resource (render/bans/tenant-report.ts).
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
@@ -26,6 +27,7 @@ import { remoteScript } from "./remote-script";
 import { tenantPublicFirewall } from "./tenant-firewall";
 import type { ConnectionArgs } from "./connections";
 import { dhcpReservationScripts } from "../render/dhcp";
+import { reporterConfig, tenantReportToken } from "../render/bans/tenant-report";
 
 export interface TenantArgs {
   readonly plan: Plan;
@@ -48,6 +50,8 @@ export interface TenantArgs {
   readonly services: TenantServicesVm;
   /** Fixed mode: the no-DHCP-server security group (tenant-firewall.ts tenantWanGroup); unused in distinct mode. */
   readonly wanGroup?: pulumi.Resource;
+  /** Secret: the key the ban grid signs report tokens with (BanGrid.reportTokenKey); absent with reports off. */
+  readonly banReportKey?: pulumi.Output<string>;
 }
 
 /** What a tenant needs of the common-services VM (CommonServices). */
@@ -72,6 +76,8 @@ export class Tenant extends pulumi.ComponentResource {
   public readonly clientBundle: pulumi.Output<string>;
   /** The `lr-connect` launcher (not secret, but handed out with the bundle). */
   public readonly launcher: string;
+  /** Secret: the router's /etc/lr-ban-report.conf (gateway URL and this tenant's token); undefined with reports off. */
+  public readonly banReportConfig?: pulumi.Output<string>;
 
   constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("librerouter:tenant:Tenant", name, {}, opts);
@@ -92,6 +98,10 @@ export class Tenant extends pulumi.ComponentResource {
     this.clientBundle = client.bundle;
     this.launcher = renderLauncher(plan.stack, t);
     for (const vpn of args.servers) this.stateOn(name, args, vpn, client.certPem, client.tc2KeyId);
+    if (plan.bans.report) {
+      if (!args.banReportKey) throw new Error(`tenant ${t.key}: bans.report.enabled needs the ban grid's token key (BanGrid.reportTokenKey)`);
+      this.banReportConfig = pulumi.secret(args.banReportKey.apply((k) => reporterConfig(plan.bans, tenantReportToken(k, t))));
+    }
     this.registerOutputs({ publicIp: this.publicIp, privateSubnet: this.privateSubnet, vlan: this.vlan, consoles: this.consoles });
   }
 

@@ -30,6 +30,18 @@ export const assumptionsSchema = z
     paybackWarnMonths: positive("paybackWarnMonths"),
     installerMinMb: nonNegative("installerMinMb (MiB)"),
     warnAt: share("warnAt"),
+    // The ban grid's costs (sizing/ban-grid.ts).
+    servicesBaseMb: nonNegative("servicesBaseMb (MiB)"),
+    vpnBaseMb: nonNegative("vpnBaseMb (MiB)"),
+    infraSystemGb: nonNegative("infraSystemGb (GiB)"),
+    lapiMb: nonNegative("lapiMb (MiB)"),
+    agentMb: nonNegative("agentMb (MiB)"),
+    bouncerMb: nonNegative("bouncerMb (MiB)"),
+    reportGatewayMb: nonNegative("reportGatewayMb (MiB)"),
+    banSetBytesPerBan: nonNegative("banSetBytesPerBan (bytes per ban)"),
+    bansPeak: nonNegative("bansPeak (bans)"),
+    lapiKibPerBan: nonNegative("lapiKibPerBan (KiB per ban)"),
+    bansPerDay: nonNegative("bansPerDay (bans per day)"),
   })
   .partial()
   .strict();

@@ -27,8 +27,10 @@ import { readLog, type Proc } from "./procs";
 import { rfbInNamespace } from "./rfb";
 import { applyTenant, deleteTenant, instanceLog, killServer, liveSessions, runDataplane, simulateReboot, startServer } from "./servers";
 import { diffState, snapshot, tenantTraces } from "./state";
-import { CLIENT_PORT, MARKER_IP, MARKER_PORT } from "./topology";
+import { CLIENT_PORT, MARKER_IP, MARKER_PORT, outsiderMgmtIp } from "./topology";
 import { fail, reachesOwnMarker } from "./check-kit";
+import { BAN_CHECKS } from "./check-bans";
+import { banLoadCheck } from "./check-ban-load";
 
 export interface Check {
   readonly id: string;
@@ -94,10 +96,11 @@ const PROBE_PORT = 9;
 
 /**
  * How many of 3 UDP datagrams sent from `fromNs` to `dst`, routed through `via` (a VPN server's address), reach
- * `toNs`: a raw-table counter there sees them before any filter. The route and the counter are removed after.
+ * `toNs` (on `inIface` only, when given): a raw-table counter there sees them before any filter. The route and the
+ * counter are removed after.
  */
-async function forwardedThrough(fromNs: string, via: string, toNs: string, dst: string): Promise<number> {
-  const tag = ["-p", "udp", "-d", `${dst}/32`, "--dport", String(PROBE_PORT), "-m", "comment", "--comment", "lr-lab-probe", "-j", "ACCEPT"];
+async function forwardedThrough(fromNs: string, via: string, toNs: string, dst: string, inIface?: string): Promise<number> {
+  const tag = [...(inIface ? ["-i", inIface] : []), "-p", "udp", "-d", `${dst}/32`, "--dport", String(PROBE_PORT), "-m", "comment", "--comment", "lr-lab-probe", "-j", "ACCEPT"];
   await must(["ip", "route", "add", `${dst}/32`, "via", via], { ns: fromNs });
   await must(["iptables", "-t", "raw", "-I", "PREROUTING", "1", ...tag], { ns: toNs });
   try {
@@ -115,7 +118,9 @@ async function forwardedThrough(fromNs: string, via: string, toNs: string, dst: 
 async function crossProbes(lab: Lab, server: ServerName): Promise<{ publicToMgmt: number; mgmtToPublic: number }> {
   const s = lab.plan.servers.find((x) => x.name === server)!;
   return {
-    publicToMgmt: await forwardedThrough(lab.ns.wan, s.publicIp, lab.ns.host, lab.plan.host.mgmtIp),
+    // On the management bridge only: the datagrams to vpn1 cross the host's public bridge first, and with
+    // br_netfilter (as on a Proxmox host) its raw table sees bridged frames too.
+    publicToMgmt: await forwardedThrough(lab.ns.wan, s.publicIp, lab.ns.host, lab.plan.host.mgmtIp, lab.plan.bridges.management),
     mgmtToPublic: await forwardedThrough(lab.ns.x, s.mgmtIp, lab.ns.wan, MARKER_IP),
   };
 }
@@ -213,7 +218,7 @@ export const CHECKS: readonly Check[] = [
           refused(lab.ns.c[t.key], host, o.vnc.port, `${t.key} (directly)`);
           for (const inst of lab.plan.instances.filter((i) => i.server === "vpn1")) refused(lab.ns.c[t.key], inst.gateway, o.vnc.port, t.key);
         }
-        refused(lab.ns.x, host, t.vnc.port, `the management outsider (${lab.plan.services.mgmtIp})`);
+        refused(lab.ns.x, host, t.vnc.port, `the management outsider (${outsiderMgmtIp(lab.plan)})`);
       }
       await Promise.all(probes);
       return `${probes.length} direct console probes refused (vpn1 itself reaches every console)`;
@@ -521,6 +526,14 @@ export const CHECKS: readonly Check[] = [
       return `${lab.plan.tenants.length} tenants applied twice; no change`;
     },
   },
+  // The ban grid after every check that restarts servers or clients, but before delete-clean: that one ends a
+  // tenant's session, which its client re-opens only at its ping-restart, and the ban checks watch every session.
+  BAN_CHECKS.detect,
+  BAN_CHECKS.report,
+  BAN_CHECKS.allowlist,
+  BAN_CHECKS.expiry,
+  BAN_CHECKS.lapiRestart,
+  banLoadCheck,
   {
     id: "delete-clean",
     title: "delete kills the live session and leaves nothing of the tenant; apply brings it back exactly",

@@ -14,6 +14,7 @@ import { labHostLayout, labServerLayout } from "./layout";
 import { Netns, runPrefix } from "./netns";
 import { createPki, Issued, LabPki } from "./pki";
 import { Proc, Procs } from "./procs";
+import type { GridRun } from "./ban-grid";
 import { startReaper } from "./reaper";
 import { DEFAULT_LAB_MODE, type LabMode, labPlan } from "./stack";
 import { labDhcpLayout, type Lease } from "./services";
@@ -60,6 +61,10 @@ export class Lab {
   /** fixed mode: the running DHCP server, and what each tenant's router got from it at bring-up (by key). */
   dhcpServer?: Proc;
   leases = new Map<string, Lease>();
+  /** The ban grid (./bans.ts), once up. */
+  grid?: GridRun;
+  /** In-process work to stop at teardown, before the processes (the journal adapters). */
+  readonly cleanups: (() => void)[] = [];
   private down = false;
   private tearing?: Promise<void>;
   private stopReaper?: () => void;
@@ -128,7 +133,7 @@ export class Lab {
       return id;
     });
     this.plan = labPlan(tenants, this.hardwareId, this.mode);
-    this.ns = await this.step(`topology (${this.mode} mode, ${this.plan.tenants.length} tenants, ${6 + 2 * this.plan.tenants.length + 1} namespaces)`, () =>
+    this.ns = await this.step(`topology (${this.mode} mode, ${this.plan.tenants.length} tenants, ${8 + 2 * this.plan.tenants.length} namespaces)`, () =>
       buildTopology(this.plan, this.netns, this.procs, this.layouts, this.dirPath("logs")),
     );
     this.pki = await this.step("pki (CA, 2 servers, clients)", async () => {
@@ -154,6 +159,7 @@ export class Lab {
     this.netns.closed = true;
     this.procs.closed = true;
     await Promise.allSettled([...this.inFlight]);
+    for (const c of this.cleanups.splice(0)) c();
     await this.procs.stopAll(1000);
     const problems = await this.netns.cleanup();
     if (!keepFiles) rmSync(this.dir, { recursive: true, force: true });
@@ -165,6 +171,7 @@ export class Lab {
   teardownSync(): void {
     if (this.tearing) return;
     this.down = true;
+    for (const c of this.cleanups.splice(0)) c();
     this.procs.killAllSync();
     for (const ns of [...this.netns.created].reverse()) {
       try {

@@ -45,6 +45,8 @@ export interface LabPki {
   readonly tlsCryptV2ServerKey: string;
   /** Issues a client certificate with common name `cn` (tenants, and the lab's intruder). */
   issueClient(cn: string): Promise<Issued>;
+  /** A server certificate for a service reached by address (the ban grid's LAPI): `ips` as IP subject alternative names. */
+  issueService(cn: string, ips: readonly string[]): Promise<Issued>;
   /** The current tls-crypt-v2 client key of tenant `cn` (made on first use: what the Tenant component's RandomBytes holds). */
   tc2Key(cn: string): Tc2Key;
   /** Replaces `cn`'s current client key with a new one (`pulumi up --replace` of its RandomBytes) and returns it. */
@@ -105,7 +107,7 @@ export async function createPki(plan: Plan): Promise<LabPki> {
     extensions: [new x509.BasicConstraintsExtension(true, undefined, true), ...extensionsFor(CA_USES), await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey as unknown as X509Key)],
   });
 
-  const issue = async (cn: string, uses: readonly Use[], hours: number): Promise<Issued> => {
+  const issue = async (cn: string, uses: readonly Use[], hours: number, ips: readonly string[] = []): Promise<Issued> => {
     const keys = await keyPair();
     const cert = await x509.X509CertificateGenerator.create({
       subject: [{ CN: [cn] }],
@@ -115,7 +117,12 @@ export async function createPki(plan: Plan): Promise<LabPki> {
       notBefore,
       notAfter: new Date(now + hours * HOUR),
       signingAlgorithm: SIGN,
-      extensions: [new x509.BasicConstraintsExtension(false, undefined, true), ...extensionsFor(uses), await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey as unknown as X509Key)],
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        ...extensionsFor(uses),
+        await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey as unknown as X509Key),
+        ...(ips.length ? [new x509.SubjectAlternativeNameExtension(ips.map((value) => ({ type: "ip" as const, value })))] : []),
+      ],
     });
     return { certPem: cert.toString("pem"), keyPem: await keyPem(keys.privateKey) };
   };
@@ -140,6 +147,7 @@ export async function createPki(plan: Plan): Promise<LabPki> {
     servers,
     tlsCryptV2ServerKey: tc2Server,
     issueClient: (cn) => issue(cn, CLIENT_USES, plan.pki.client.validityHours),
+    issueService: (cn, ips) => issue(cn, SERVER_USES, plan.pki.server.validityHours, ips),
     tc2Key: (cn) => current.get(cn) ?? reissue(cn),
     reissueTc2Key: reissue,
     mintTc2Key: mint,

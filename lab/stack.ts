@@ -5,12 +5,16 @@
 import type { StackInput } from "../config/schema";
 import { buildPlan } from "../plan/build";
 import type { Plan } from "../plan/types";
+import { OUTSIDER } from "./topology";
 
 /** The tenant-network modes the lab runs (config tenantNetwork.mode). */
 export type LabMode = "fixed" | "distinct";
 export const LAB_MODES: readonly LabMode[] = ["fixed", "distinct"];
 /** The lab's default: the LibreRouter image as shipped (the same 10.0.0.1 LAN in every tenant, WAN by DHCP). */
 export const DEFAULT_LAB_MODE: LabMode = "fixed";
+
+/** The lab's first ban (bans.banTime): short, so the lab sees bans end. */
+export const LAB_BAN_TIME = "15s";
 
 const NAMES = ["acme", "coop-sur", "delta", "echo", "foxtrot", "golf", "hotel", "india"];
 
@@ -44,6 +48,9 @@ export function labStack(tenants: number, hardwareId: string, mode: LabMode = DE
       reverseDnsDomain: "tenants.lab.invalid",
     },
     tenantNetwork: { mode },
+    // The ban grid with production's defaults but a short first ban (ban-expiry waits for it), and the outsider
+    // allowlisted: the refusal checks keep testing OpenVPN, not the grid, and ban-allowlist proves the list.
+    bans: { banTime: LAB_BAN_TIME, allowlist: [OUTSIDER.ip] },
     tenants: Object.fromEntries(entries),
   };
 }

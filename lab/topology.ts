@@ -1,17 +1,23 @@
 /**
  * The lab's network plumbing, all derived from the plan:
- *   wan   — the "internet" router: bridge with the public pool gateways (vpn1/vpn2 eth0 on it), one /24 per
- *           end-user client, and a LEAK marker that answers if tunnel traffic ever escapes to the internet.
+ *   wan   — the "internet" router: the public pools' gateways on its uplink to the host's public bridge, one /24 per
+ *           end-user client, the attacker's networks, and a LEAK marker that answers if tunnel traffic ever escapes
+ *           to the internet.
+ *   host  — the Proxmox host: the public bridge (plan.bridges.public, Proxmox's vmbr0: the wan's uplink, both VPN
+ *           servers' eth0, the services VM, every tenant router's WAN NIC and the unknown VM) with no address of its
+ *           own and ip_forward off, so it never routes between it and the management bridge (plan.bridges.management,
+ *           with the host's mgmt IP); runs QEMU (VNC consoles), the console firewall and the ban grid's bridge table.
  *   vpn1/vpn2 — eth0 public, eth2 management (to the host), one veth per tenant named TenantPlan.link
  *           (the kernel has no 8021q: the veth stands in for the VLAN sub-interface).
- *   host  — management bridge with the host's mgmt IP; runs QEMU (VNC consoles) and the console firewall.
  *   lr<s> — a tenant's LibreRouter: bridge with the router IP over both VPN servers' links, and a marker
  *           "internet" address on lo that answers with the tenant key.
  *   c<s>  — a tenant's end-user client behind the wan.
- *   x     — an outsider: behind the wan (stolen bundle, unknown certificate) and on the management network
- *           with the services VM's address (not a VPN server: the host console firewall must refuse it).
- *   svc   — the common-services VM on the public bridge (the wan's br0 stands for Proxmox's vmbr0, where the
- *           tenants' net0 sit): runs the rendered DHCP server (./services.ts).
+ *   x     — an outsider: behind the wan (stolen bundle, unknown certificate; the ban grid's allowlisted address) and
+ *           on the management network with an address no plan address uses (not a VPN server: the host console
+ *           firewall must refuse it).
+ *   atk   — an attacker behind the wan (the ban grid's checks): ATTACKER.ip, and the load's addresses in ATTACKER.pool.
+ *   svc   — the common-services VM on the public bridge and the management bridge: runs the rendered DHCP server
+ *           (./services.ts) and the ban grid's LAPI on its management address (./bans.ts).
  *   ux    — a router-like VM with a MAC no tenant has, on the public bridge (the DHCP server must ignore it).
  * Each LibreRouter also has its WAN NIC (net0, `wan0`, its TenantPlan.publicMac) on the public bridge: fixed mode
  * leaves it unconfigured for DHCP (./bringup.ts), distinct mode sets the address and gateway as cloud-init does.
@@ -22,6 +28,7 @@ import type { ServerLayout } from "../render/layout";
 import type { Netns } from "./netns";
 import { labTrunkLines } from "./layout";
 import type { Procs } from "./procs";
+import { intToIp, parseCidr, size } from "../lib/ipv4";
 
 /** The "internet" address every LibreRouter serves (and the wan serves as LEAK). RFC 2544 benchmark block. */
 export const MARKER_IP = "198.18.0.1";
@@ -29,6 +36,10 @@ export const MARKER_PORT = 80;
 /** Port on which each client answers with its own name (to prove tenants cannot reach each other's tunnel IPs). */
 export const CLIENT_PORT = 7;
 export const OUTSIDER = { ip: "100.127.0.2", gw: "100.127.0.1", prefix: 24 };
+/** The attacker: its own address, and a pool the wan routes to it (the ban-load check's 1,000 sources). */
+export const ATTACKER = { ip: "100.126.0.2", gw: "100.126.0.1", prefix: 24, pool: "100.96.0.0/20" };
+/** The wan's end of its uplink to the host's public bridge (the pools' gateways), and the host's end. */
+export const UPLINK = { wan: "uplink", host: "up-wan" };
 /** A tenant router's WAN interface (the VM's net0), and the unknown VM's MAC (locally administered; no tenant's). */
 export const ROUTER_WAN = "wan0";
 export const UNKNOWN_MAC = "02:4c:52:ff:ff:01";
@@ -44,8 +55,10 @@ export interface Namespaces {
   readonly vpn1: string;
   readonly vpn2: string;
   readonly host: string;
-  /** The outsider (stolen bundle / unknown certificate / non-VPN management address). */
+  /** The outsider (stolen bundle / unknown certificate / non-VPN management address; allowlisted in the ban grid). */
   readonly x: string;
+  /** The ban grid's attacker behind the wan. */
+  readonly atk: string;
   /** The common-services VM (DHCP) and the VM with an unknown MAC, on the public bridge. */
   readonly svc: string;
   readonly ux: string;
@@ -56,7 +69,7 @@ export interface Namespaces {
 /** Namespace names of this run for `plan` (no side effects). */
 export function namespaceNames(netns: Netns, plan: Plan): Namespaces {
   const by = (p: string) => Object.fromEntries(plan.tenants.map((t) => [t.key, netns.name(`${p}${t.slot}`)]));
-  return { wan: netns.name("wan"), vpn1: netns.name("vpn1"), vpn2: netns.name("vpn2"), host: netns.name("host"), x: netns.name("x"), svc: netns.name("svc"), ux: netns.name("ux"), lr: by("lr"), c: by("c") };
+  return { wan: netns.name("wan"), vpn1: netns.name("vpn1"), vpn2: netns.name("vpn2"), host: netns.name("host"), x: netns.name("x"), atk: netns.name("atk"), svc: netns.name("svc"), ux: netns.name("ux"), lr: by("lr"), c: by("c") };
 }
 
 /** ip -batch lines per namespace, plus the veth pairs (created from the root namespace). */
@@ -82,32 +95,48 @@ class Batches {
   }
 }
 
+/**
+ * The outsider's management address: the management network's last host address, which no plan address may use
+ * (the services VM's own address is the services namespace's now).
+ */
+export function outsiderMgmtIp(plan: Plan): string {
+  const net = parseCidr(plan.mgmt.cidr);
+  const ip = intToIp(net.base + size(net) - 2);
+  const text = JSON.stringify(plan);
+  if (text.includes(`"${ip}"`) || text.includes(`"${ip}/`)) throw new Error(`lab: the outsider's management address ${ip} (the last of ${plan.mgmt.cidr}) is a plan address`);
+  return ip;
+}
+
 /** Creates every namespace, link, address and route, and the marker responders. */
 export async function buildTopology(plan: Plan, netns: Netns, procs: Procs, layouts: Record<ServerName, ServerLayout>, logDir: string): Promise<Namespaces> {
   const ns = namespaceNames(netns, plan);
-  await netns.addMany(["wan", "host", "x", "svc", "ux", ...plan.servers.map((s) => s.name), ...plan.tenants.flatMap((t) => [`lr${t.slot}`, `c${t.slot}`])]);
+  await netns.addMany(["wan", "host", "x", "atk", "svc", "ux", ...plan.servers.map((s) => s.name), ...plan.tenants.flatMap((t) => [`lr${t.slot}`, `c${t.slot}`])]);
   const b = new Batches();
   for (const n of netns.created) b.in(n, "link set lo up");
 
-  // wan: the public pools' gateways on one bridge (vmbr0) with both VPN servers' public interfaces, the services
-  // VM, every tenant router's WAN NIC and the unknown VM.
+  // The host's public bridge (vmbr0): the wan's uplink, both VPN servers' public interfaces, the services VM, every
+  // tenant router's WAN NIC and the unknown VM. No address on it: the host only bridges there.
   const pub = plan.publicPools[0];
-  const publicPorts = plan.servers.map((s) => `p-${s.name}`);
-  for (const s of plan.servers) b.veth(ns.wan, `p-${s.name}`, ns[s.name], layouts[s.name].ifaces.public);
-  b.veth(ns.wan, "p-svc", ns.svc, "eth0");
-  b.in(ns.svc, `addr add ${plan.services.publicIp}/${pub.prefix} dev eth0`);
-  b.veth(ns.wan, "p-ux", ns.ux, ROUTER_WAN, UNKNOWN_MAC);
+  const publicPorts = [UPLINK.host, ...plan.servers.map((s) => `p-${s.name}`)];
+  b.veth(ns.wan, UPLINK.wan, ns.host, UPLINK.host);
+  for (const p of plan.publicPools) b.in(ns.wan, `addr add ${p.gateway}/${p.prefix} dev ${UPLINK.wan}`);
+  for (const s of plan.servers) b.veth(ns.host, `p-${s.name}`, ns[s.name], layouts[s.name].ifaces.public);
+  b.veth(ns.host, "p-svc", ns.svc, "eth0");
+  b.in(ns.svc, `addr add ${plan.services.publicIp}/${pub.prefix} dev eth0`, `route add default via ${pub.gateway}`);
+  b.veth(ns.host, "p-ux", ns.ux, ROUTER_WAN, UNKNOWN_MAC);
   publicPorts.push("p-svc", "p-ux");
   b.in(ns.wan, `addr add ${MARKER_IP}/32 dev lo`);
 
-  // Management network: host bridge with the host's mgmt IP; each VPN server's mgmt interface on it, and
-  // the outsider with the services VM's address.
+  // Management network: host bridge with the host's mgmt IP; each VPN server's mgmt interface on it, the services
+  // VM (the ban grid's LAPI listens there), and the outsider.
   for (const s of plan.servers) b.veth(ns.host, `m-${s.name}`, ns[s.name], layouts[s.name].ifaces.mgmt);
+  b.veth(ns.host, "m-svc", ns.svc, "mgmt");
   b.veth(ns.host, "m-x", ns.x, "mgmt");
   const mgmtBridge = plan.bridges.management;
-  b.bridge(ns.host, mgmtBridge, [...plan.servers.map((s) => `m-${s.name}`), "m-x"]);
+  b.bridge(ns.host, mgmtBridge, [...plan.servers.map((s) => `m-${s.name}`), "m-svc", "m-x"]);
   b.in(ns.host, `addr add ${plan.host.mgmtIp}/${plan.mgmt.prefix} dev ${mgmtBridge}`);
-  b.in(ns.x, `addr add ${plan.services.mgmtIp}/${plan.mgmt.prefix} dev mgmt`);
+  b.in(ns.svc, `addr add ${plan.services.mgmtIp}/${plan.mgmt.prefix} dev mgmt`);
+  b.in(ns.x, `addr add ${outsiderMgmtIp(plan)}/${plan.mgmt.prefix} dev mgmt`);
 
   for (const s of plan.servers) {
     const l = layouts[s.name].ifaces;
@@ -123,7 +152,7 @@ export async function buildTopology(plan: Plan, netns: Netns, procs: Procs, layo
     b.bridge(lr, "br0", plan.servers.map((s) => `v-${s.name}`));
     b.in(lr, `addr add ${t.routerIp}/${t.privateCidr.split("/")[1]} dev br0`, `addr add ${MARKER_IP}/32 dev lo`);
     // Its WAN NIC on the public bridge: cloud-init's address and gateway in distinct mode, DHCP later in fixed mode.
-    b.veth(ns.wan, `r${t.slot}`, lr, ROUTER_WAN, t.publicMac);
+    b.veth(ns.host, `r${t.slot}`, lr, ROUTER_WAN, t.publicMac);
     publicPorts.push(`r${t.slot}`);
     if (plan.tenantNetwork.mode === "distinct") b.in(lr, `addr add ${t.publicIp}/${t.publicPrefix} dev ${ROUTER_WAN}`, `route add default via ${t.publicGateway}`);
     // End-user client behind the wan.
@@ -133,13 +162,15 @@ export async function buildTopology(plan: Plan, netns: Netns, procs: Procs, layo
     b.in(c, `addr add ${cn.ip}/${cn.prefix} dev eth0`, `route add default via ${cn.gw}`);
   }
 
-  b.bridge(ns.wan, "br0", publicPorts);
-  for (const p of plan.publicPools) b.in(ns.wan, `addr add ${p.gateway}/${p.prefix} dev br0`);
+  b.bridge(ns.host, plan.bridges.public, publicPorts);
 
-  // The outsider sits behind the wan like any client.
+  // The outsider and the attacker sit behind the wan like any client; the attacker's pool is routed to it.
   b.veth(ns.wan, "x", ns.x, "eth0");
   b.in(ns.wan, `addr add ${OUTSIDER.gw}/${OUTSIDER.prefix} dev x`);
   b.in(ns.x, `addr add ${OUTSIDER.ip}/${OUTSIDER.prefix} dev eth0`, `route add default via ${OUTSIDER.gw}`);
+  b.veth(ns.wan, "atk", ns.atk, "eth0");
+  b.in(ns.wan, `addr add ${ATTACKER.gw}/${ATTACKER.prefix} dev atk`, `route add ${ATTACKER.pool} via ${ATTACKER.ip}`);
+  b.in(ns.atk, `addr add ${ATTACKER.ip}/${ATTACKER.prefix} dev eth0`, `route add default via ${ATTACKER.gw}`);
 
   await netns.batch(undefined, b.veths);
   await Promise.all([...b.perNs].map(([n, lines]) => netns.batch(n, lines)));

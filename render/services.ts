@@ -30,6 +30,8 @@ export function renderBindOptions(plan: Plan): string {
     "\tallow-query { any; };",
     "\tallow-transfer { none; };",
     "\tdnssec-validation auto;",
+    // BIND's default is 90 % of RAM: the ban grid shares this VM (sizing's servicesBaseMb counts 192 MiB of cache).
+    "\tmax-cache-size 192m;",
     "\tlisten-on { any; };",
     "\tlisten-on-v6 { none; };",
     "};",
@@ -47,11 +49,13 @@ const JUMP = `-i ${SERVICES_PUBLIC_IF} -j ${SERVICES_CHAIN}`;
 
 /**
  * The public side's INPUT policy: DNS (53 udp/tcp) on the VM's public address, replies to its own queries, a
- * rate-limited echo, and in fixed tenant-network mode the tenant routers' DHCP (render/dhcp.ts); every other new
+ * rate-limited echo, the ban grid's report gateway from the public pools, and in fixed tenant-network mode the tenant
+ * routers' DHCP (render/dhcp.ts); every other new
  * connection from the internet or a tenant VM is dropped (SSH is on mgmt).
  */
 export function servicesFirewallRules(plan: Plan): string[] {
   const d = `-d ${plan.services.publicIp}/32`;
+  const report = plan.bans.report;
   return [
     "*filter",
     `:${SERVICES_CHAIN} - [0:0]`,
@@ -64,6 +68,9 @@ export function servicesFirewallRules(plan: Plan): string[] {
     // A DHCP client's requests: from port 68 (RFC 2131 4.1), to the broadcast address while it has none, to ours
     // when it renews, so no destination match. dnsmasq answers only reserved MACs.
     ...(plan.tenantNetwork.mode === "fixed" ? [`-A ${SERVICES_CHAIN} -p udp -m udp --sport 68 --dport 67 -j ACCEPT`] : []),
+    // The ban grid's report gateway: the public pools only (every tenant address is in one; the gateway itself
+    // checks each report's token against the tenant's own address).
+    ...(report ? plan.publicPools.map((p) => `-A ${SERVICES_CHAIN} -s ${p.cidr} ${d} -p tcp -m tcp --dport ${report.listen.port} -j ACCEPT`) : []),
     `-A ${SERVICES_CHAIN} -j DROP`,
     "COMMIT",
   ];

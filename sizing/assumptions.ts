@@ -1,7 +1,8 @@
 /**
- * Every figure the capacity check assumes, with its default, unit and why. All overridable from the
- * stack's `assumptions:` block. VPN server and services memory are not assumptions: they come from the
- * plan (`vpn.memoryMb`, `services.memoryMb`) and are listed beside these in reports. Pure.
+ * Every figure the capacity check assumes, with its default, unit and why, overridable from the stack's
+ * `assumptions:` block (config/sizing-schema.ts lists the keys it accepts). VPN server and services memory are not assumptions: they come from the
+ * plan (`vpn.memoryMb`, `services.memoryMb`) and are listed beside these in reports, like how long the ban grid's
+ * decision store keeps its alerts (`plan.bans.profile.keepFor`). Pure.
  */
 import type { AssumptionOverrides } from "../config/sizing-schema";
 
@@ -24,6 +25,17 @@ export interface Assumptions {
   readonly paybackWarnMonths: number;
   readonly installerMinMb: number;
   readonly warnAt: number;
+  readonly servicesBaseMb: number;
+  readonly vpnBaseMb: number;
+  readonly infraSystemGb: number;
+  readonly lapiMb: number;
+  readonly agentMb: number;
+  readonly bouncerMb: number;
+  readonly reportGatewayMb: number;
+  readonly banSetBytesPerBan: number;
+  readonly bansPeak: number;
+  readonly lapiKibPerBan: number;
+  readonly bansPerDay: number;
 }
 
 export interface AssumptionDoc {
@@ -50,6 +62,17 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   paybackWarnMonths: 24,
   installerMinMb: 2048,
   warnAt: 0.9,
+  servicesBaseMb: 384,
+  vpnBaseMb: 256,
+  infraSystemGb: 4,
+  lapiMb: 55,
+  agentMb: 180,
+  bouncerMb: 18,
+  reportGatewayMb: 21,
+  banSetBytesPerBan: 134,
+  bansPeak: 100_000,
+  lapiKibPerBan: 3,
+  bansPerDay: 10_000,
 };
 
 export const ASSUMPTION_DOCS: Readonly<Record<keyof Assumptions, AssumptionDoc>> = {
@@ -71,6 +94,18 @@ export const ASSUMPTION_DOCS: Readonly<Record<keyof Assumptions, AssumptionDoc>>
   paybackWarnMonths: { unit: "months", rationale: "a payback beyond 2 years outlives the hardware's warranty: warn" },
   installerMinMb: { unit: "MiB", rationale: "the LibreRouter installer refuses to run with less than 2 GB RAM" },
   warnAt: { unit: "share", rationale: "a resource fuller than 90 % leaves no room for the next tenant or a failed disk: warn" },
+  // The ban grid (issue 11). RSS figures: Debian crowdsec 1.4.6 and crowdsec-firewall-bouncer 0.0.25 in `npm run bench:bans`.
+  servicesBaseMb: { unit: "MiB", rationale: "the services VM without the ban grid: Debian 12 (~160 MiB), BIND's resolver cache (~192 MiB; BIND's own max-cache-size default is 90 % of RAM) and dnsmasq (planning figure, not measured)" },
+  vpnBaseMb: { unit: "MiB/VM", rationale: "a VPN server without the ban grid: Debian 12 (~160 MiB) and the UDP and TCP OpenVPN servers with their clients (planning figure, not measured)" },
+  infraSystemGb: { unit: "GiB/VM", rationale: "Debian 12, its packages (CrowdSec, BIND) and journald's logs on an infrastructure VM's disk, before the ban database (planning figure)" },
+  lapiMb: { unit: "MiB", rationale: "CrowdSec's local API (sqlite) on the services VM: ≈ 55 MiB resident after bench:bans's 1,000-attacker burst (growth per stored ban not measured)" },
+  agentMb: { unit: "MiB/agent", rationale: "a CrowdSec agent idles at ≈ 78 MiB and rose to ≈ 180 MiB during bench:bans's 1,000-attacker burst: the burst is what must fit; one on each VPN server, the host and the services VM" },
+  bouncerMb: { unit: "MiB/bouncer", rationale: "crowdsec-firewall-bouncer (nftables, set-only) ≈ 18 MiB resident in bench:bans; one on each VPN server and the host" },
+  reportGatewayMb: { unit: "MiB", rationale: "the tenants' report gateway (python) ≈ 21 MiB resident in bench:bans; on the services VM when bans.report.enabled" },
+  banSetBytesPerBan: { unit: "B/ban", rationale: "kernel memory of one element of an nft timeout set, ≈ 134 B measured; every enforcement point (VPN servers, host) holds the whole ban set" },
+  bansPeak: { unit: "bans", rationale: "active bans to size the enforcement points for: 100 × bench:bans's 1,000-attacker minute, a botnet sweep across the service (planning figure)" },
+  lapiKibPerBan: { unit: "KiB/ban", rationale: "the LAPI's sqlite grows ≈ 3 KB per detected ban (alert, decision, events; measured), rounded up to 3 KiB; sqlite does not shrink the file after a flush" },
+  bansPerDay: { unit: "bans/day", rationale: "detected bans a day, all members and tenants' reports together: an exposed SSH or OpenVPN port meets hundreds to a few thousand scanners a day (planning figure, not measured)" },
 };
 
 /** Defaults with the stack's overrides applied, and which keys the stack set. */

@@ -66,14 +66,15 @@ export function sizing(plan: Plan, hw: Hardware, a: Assumptions, templateDiskGb:
 }
 
 /** Status of a resource that must fit: over → fail, above the warn threshold → warn. */
-function fit(needed: number, available: number, a: Assumptions): Status {
+export function fit(needed: number, available: number, a: Assumptions): Status {
   if (needed > available) return "fail";
   return needed > a.warnAt * available ? "warn" : "ok";
 }
 
 const ratio = (needed: number, available: number) => (available > 0 ? needed / available : needed > 0 ? Infinity : 0);
 
-function line(resource: string, needed: number, available: number, unit: string, status: Status, note: string, key: string): CapacityLine {
+/** A capacity line; utilisation is needed / available. */
+export function line(resource: string, needed: number, available: number, unit: string, status: Status, note: string, key: string): CapacityLine {
   return { resource, needed, available, unit, utilisation: ratio(needed, available), status, note, key };
 }
 

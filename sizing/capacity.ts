@@ -6,6 +6,7 @@
  */
 import type { Plan } from "../plan/types";
 import { ASSUMPTION_DOCS, Assumptions, resolveAssumptions } from "./assumptions";
+import * as B from "./ban-grid";
 import * as L from "./capacity-lines";
 import { Finding, seedFindings } from "./findings";
 import { Hardware, PROFILES, ProfileName, resolveHardware } from "./profiles";
@@ -57,12 +58,17 @@ export function assessCapacity(plan: Plan): CapacityReport {
     L.tenantsLine(s),
     L.bandwidthLine(s),
     L.powerLine(s),
+    B.servicesRamLine(s),
+    B.vpnRamLine(s),
+    B.hostGridLine(s),
+    B.servicesDiskLine(s),
     L.moneyLine(s, money),
   ];
   const rows: AssumptionRow[] = [
     ...(Object.keys(ASSUMPTION_DOCS) as (keyof Assumptions)[]).map((k) => ({ key: `assumptions.${k}`, value: a[k], ...ASSUMPTION_DOCS[k], source: aSet.includes(k) ? ("stack" as const) : ("default" as const) })),
     { key: "vpn.memoryMb", value: s.infra.vpnMemoryMb, unit: "MiB/VM", rationale: "each of the 2 VPN servers, from the plan (no ballooning)", source: "plan" },
     { key: "services.memoryMb", value: s.infra.servicesMemoryMb, unit: "MiB", rationale: "the common-services VM, from the plan", source: "plan" },
+    { key: "bans.keepFor", value: plan.bans.profile.keepFor, unit: "duration", rationale: "the ban grid's decision store keeps alerts this long (flush max_age): the longer of bans.repeat.window and bans.repeat.maxBanTime, from the plan", source: "plan" },
   ];
   const order: L.Status[] = ["ok", "warn", "fail"];
   const verdict = lines.reduce<L.Status>((w, l) => (order.indexOf(l.status) > order.indexOf(w) ? l.status : w), "ok");

@@ -5,7 +5,7 @@
 import type { CapacityReport, Status } from "./capacity";
 
 /** Lines whose utilisation means "share of a resource in use" (the installer and money lines do not). */
-export const CHARTED = ["RAM (floors)", "RAM (expected)", "RAM (ceiling)", "disk (base)", "disk (tenants)", "CPU", "public IPs", "VLANs", "tenants", "bandwidth", "power"];
+export const CHARTED = ["RAM (floors)", "RAM (expected)", "RAM (ceiling)", "disk (base)", "disk (tenants)", "CPU", "public IPs", "VLANs", "tenants", "bandwidth", "power", "RAM (services)", "RAM (VPN VM)", "RAM (host bans)", "disk (services)"];
 
 const COLOURS: Record<Status, string> = { ok: "#2e7d32", warn: "#f9a825", fail: "#c62828" };
 const STACK_SHADES = ["#455a64", "#78909c", "#b0bec5", "#cfd8dc"];

@@ -1,6 +1,6 @@
 /**
  * The tenants' report gateway (render/scripts/lr-ban-report.py, python3 stdlib) on the services VM: its config,
- * which holds every tenant's token and the gateway's own LAPI password, so it is root's alone (0600) and the
+ * which holds the key tenants' tokens are signed with and the gateway's own LAPI password, so it is root's alone (0600) and the
  * unprivileged service gets it through systemd's LoadCredential. Pure.
  */
 import type { BanReportPlan, BansPlan } from "../../plan/bans";
@@ -10,8 +10,10 @@ import type { BanPaths } from "./paths";
 export interface ReportSecrets {
   /** The gateway's LAPI machine password. */
   readonly password: string;
-  /** Bearer token per tenant key (a tenant without one cannot report). */
+  /** Bearer token per tenant key in the config itself (the lab); production passes none and signs tokens instead. */
   readonly tokens: Readonly<Record<string, string>>;
+  /** The key every tenant's token is an HMAC under (tenantReportToken). */
+  readonly tokenKey?: string;
 }
 
 /**
@@ -33,6 +35,8 @@ export function reportConfig(bans: BansPlan, p: BanPaths, secrets: ReportSecrets
     stateFile: p.reportState,
     protected: r.scope,
     tenants,
+    // Production: no tenant above; each tenant's token is signed with this (render/bans/tenant-report.ts).
+    ...(secrets.tokenKey ? { tokenKey: secrets.tokenKey } : {}),
   };
   return { path: p.reportConfig, mode: "0600", content: `${JSON.stringify(cfg, null, 2)}\n` };
 }

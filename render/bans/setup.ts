@@ -126,6 +126,28 @@ LR_BAN_CA=${shq(a.paths.caCert)}
 ${INSTALL_BODY}`;
 }
 
+/**
+ * What removing the member from the grid undoes (the host keeps running after a `pulumi destroy`; a VM goes with its
+ * disk anyway): our units stopped and gone, the nft table and every file we wrote. Debian's packages stay.
+ */
+export function teardownScript(bans: BansPlan, a: Pick<MemberSetupArgs, "member" | "paths">): string {
+  const m = memberOf(bans, a.member);
+  const units = memberUnits(bans, a.member);
+  const { files, units: unitFiles } = memberFiles(bans, { ...a, acquisition: { kind: "journal" }, caPem: "", secrets: { machinePassword: "-", bouncerKey: "-" }, lapi: { certPem: "", keyPem: "", report: { password: "-", tokens: {} } } });
+  const paths = [...new Set([...files, ...unitFiles].map((f) => f.path))].sort();
+  const dropins = [...new Set(unitFiles.map((f) => f.path).filter((p) => p.includes(".service.d/")).map((p) => p.slice(0, p.lastIndexOf("/"))))];
+  return `${scriptHead(`ban grid removal on ${m.name}`, true)}if [[ $LR_SERVICES == systemd ]]; then
+  systemctl disable --now ${units.map(shq).join(" ")} 2>/dev/null || true
+fi
+${m.enforce ? `nft delete table ${m.enforce} lrban 2>/dev/null || true
+` : ""}rm -f -- ${paths.map(shq).join(" ")}
+rmdir -- ${dropins.map(shq).join(" ")} 2>/dev/null || true
+rm -rf -- ${shq(a.paths.etc)} ${shq(a.paths.data)}
+if [[ $LR_SERVICES == systemd ]]; then systemctl daemon-reload; fi
+echo "ban grid removed from ${m.name}"
+`;
+}
+
 /** stdin of lr-ban-enrol.py on the services VM: every machine and bouncer with its secret (JSON). */
 export function enrolInput(
   bans: BansPlan,

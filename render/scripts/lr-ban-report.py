@@ -11,9 +11,12 @@ POST /v1/report  Authorization: Bearer <tenant token>  body: ip=<IPv4>[&reason=<
   429 quota                the tenant's hourly quota is used up
 Config (JSON, mode 0640: it holds the tokens and the gateway's LAPI password; rendered by render/bans/report.ts): {"listen": "ip:port", "lapi": "https://..:8080/", "lapiCa": "<ca.crt>", "login": .., "password": ..,
   "quotaPerHour": 20, "requireGlobal": true, "stateFile": "...", "protected": [cidr, ...],
-  "tenants": {"<key>": {"token": "...", "sources": ["<tenant public ip>"]}}}
+  "tenants": {"<key>": {"token": "...", "sources": ["<tenant public ip>"]}}, "tokenKey": "..."}
+Production lists no tenant: "tokenKey" (secret) signs each tenant's token, <key>.<hex HMAC-SHA256(tokenKey,
+"lr-ban-report|<key>|<tenant public ip>")> (render/bans/tenant-report.ts), so the gateway checks a token against the
+address it comes from, and adding or removing a tenant changes nothing here.
 """
-import hmac, ipaddress, json, os, ssl, sys, threading, time, urllib.error, urllib.parse, urllib.request
+import hashlib, hmac, ipaddress, json, os, ssl, sys, threading, time, urllib.error, urllib.parse, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CFG = json.load(open(sys.argv[1]))
@@ -74,11 +77,19 @@ class Lapi:
 LAPI = Lapi()
 
 
+TOKEN_KEY = CFG.get("tokenKey", "").encode()
+KEY_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
 def tenant_for(token, peer):
-    for key, t in CFG["tenants"].items():
+    for key, t in CFG.get("tenants", {}).items():
         if hmac.compare_digest(t["token"], token):
             return key if peer in t["sources"] else None
-    return None
+    key, _, mac = token.partition(".")
+    if not TOKEN_KEY or not key or not mac or not set(key) <= KEY_CHARS:
+        return None
+    want = hmac.new(TOKEN_KEY, f"lr-ban-report|{key}|{peer}".encode(), hashlib.sha256).hexdigest()
+    return key if hmac.compare_digest(want, mac) else None
 
 
 def check_ip(text):

@@ -14,7 +14,7 @@ import { Lab } from "../../lab/lab";
 import { LAB_TRUNK } from "../../lab/layout";
 import { alive } from "../../lab/procs";
 import { LAB_MODES } from "../../lab/stack";
-import { MARKER_IP, ROUTER_WAN } from "../../lab/topology";
+import { MARKER_IP, ROUTER_WAN, outsiderMgmtIp } from "../../lab/topology";
 
 const addrs = async (ns: string, dev: string) => [...(await run(["ip", "-4", "-o", "addr", "show", "dev", dev], { ns })).stdout.matchAll(/ inet (\S+) .*$/gm)].map((m) => m[0].trim());
 
@@ -48,6 +48,16 @@ for (const mode of LAB_MODES) {
       expect([...lab.servers.keys()].sort()).toEqual(["vpn1-tcp", "vpn1-udp", "vpn2-tcp", "vpn2-udp"]);
       expect([...lab.clients.keys()].sort()).toEqual(lab.plan.tenants.map((t) => t.key).sort());
       expect([...lab.qemus.keys()].sort()).toEqual(lab.plan.tenants.map((t) => t.key).sort());
+    });
+
+    it("the host bridges the public side without routing it: no address on its public bridge, ip_forward 0; the services VM and the outsider on the management bridge; the ban grid up", async () => {
+      if (upError) throw upError;
+      const host = lab.ns.host;
+      expect(await addrs(host, lab.plan.bridges.public)).toEqual([]);
+      expect((await run(["sysctl", "-n", "net.ipv4.ip_forward"], { ns: host })).stdout.trim()).toBe("0");
+      expect(await addrs(lab.ns.svc, "mgmt")).toEqual([expect.stringMatching(new RegExp(`^inet ${lab.plan.services.mgmtIp.replace(/\./g, "\\.")}/${lab.plan.mgmt.prefix} `))]);
+      expect(await addrs(lab.ns.x, "mgmt")).toEqual([expect.stringMatching(new RegExp(`^inet ${outsiderMgmtIp(lab.plan).replace(/\./g, "\\.")}/`))]);
+      expect(lab.grid?.daemons.size).toBe(lab.plan.bans.report ? 8 : 7);
     });
 
     it("each VPN server's trunk came up as ens19 and was renamed by MAC to the layout's name by the setup script, and is UP", async () => {

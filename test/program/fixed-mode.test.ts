@@ -116,7 +116,8 @@ test("the services VM: its DHCP server is one command after the setup with no te
   for (const t of plan.tenants) expect(stdin.includes(t.publicMac) || stdin.includes(`/hosts/${t.key}'`)).toBe(false);
   expect([...writtenFiles(stdin).keys()]).toEqual(["/etc/librerouter/dhcp/dnsmasq.conf", "/etc/systemd/system/librerouter-dhcp.service"]);
   const firewall = writtenFiles(String(get("services-setup").inputs.stdin)).get(SERVICES_FIREWALL)?.content ?? "";
-  expect(firewall).toContain("\n-A LR-PUB -p udp -m udp --sport 68 --dport 67 -j ACCEPT\n-A LR-PUB -j DROP\n");
+  expect(firewall).toContain("\n-A LR-PUB -p udp -m udp --sport 68 --dport 67 -j ACCEPT\n");
+  expect(firewall.indexOf("--dport 67 -j ACCEPT")).toBeLessThan(firewall.indexOf("\n-A LR-PUB -j DROP\n"));
 });
 
 test("the new commands carry no secret (plain stdin, no key material), and the bundles stay secret", () => {

@@ -47,14 +47,18 @@ function expectedCounts(n: number, mode: Mode): Record<string, number> {
     // tenants + 2 VPN servers + services
     "proxmoxve:index/vmLegacy:VmLegacy": n + 3,
     "proxmoxve:index/fileLegacy:FileLegacy": n,
-    "random:index/randomPassword:RandomPassword": n,
-    // tenants + 2 servers + the CA
-    "tls:index/privateKey:PrivateKey": n + 3,
-    "tls:index/certRequest:CertRequest": n + 2,
-    "tls:index/locallySignedCert:LocallySignedCert": n + 2,
-    // 2 per tenant + host firewall + 2 server setups + services setup + the host's keyscan of each of the 3 guests;
-    // fixed mode: each tenant's DHCP reservation and the services VM's DHCP server
-    "command:remote:Command": 2 * n + 7 + (fixed ? n + 1 : 0),
+    "librerouter:bans:BanGrid": 1,
+    // each tenant's VNC password; the ban grid: 4 machine passwords (vpn1, vpn2, host, report gateway), 3 bouncer
+    // keys, the report token key (tenants' tokens are derived from it: no resource per tenant)
+    "random:index/randomPassword:RandomPassword": n + 8,
+    // tenants + 2 servers + the ban grid's LAPI + the CA
+    "tls:index/privateKey:PrivateKey": n + 4,
+    "tls:index/certRequest:CertRequest": n + 3,
+    "tls:index/locallySignedCert:LocallySignedCert": n + 3,
+    // 2 per tenant + host firewall + 2 server setups + services setup + the host's keyscan of each of the 3 guests
+    // + the ban grid (services, its enrolment, vpn1, vpn2, host); fixed mode: each tenant's DHCP reservation and
+    // the services VM's DHCP server
+    "command:remote:Command": 2 * n + 12 + (fixed ? n + 1 : 0),
     // fixed mode: the no-DHCP-server security group, and each tenant VM's rule set that puts net0 in it
     ...(fixed ? { "proxmoxve:cluster/firewall/security/groupLegacy:GroupLegacy": 1, "proxmoxve:firewall/rulesLegacy:RulesLegacy": n } : {}),
   };
@@ -89,9 +93,9 @@ describe.each(STACKS)("stack $stack ($mode tenant network)", ({ stack, tenants, 
     expect(plan.tenantNetwork.mode).toBe(mode);
   });
 
-  test(`exact resource count per type (${mode === "fixed" ? "13 custom resources per tenant + 27" : "11 custom resources per tenant + 25"} shared)`, () => {
+  test(`exact resource count per type (${mode === "fixed" ? "13 custom resources per tenant + 43" : "11 custom resources per tenant + 41"} shared)`, () => {
     expect(countByType(run().resources)).toEqual(expectedCounts(tenants, mode));
-    expect(run().resources.filter((r) => r.custom)).toHaveLength(mode === "fixed" ? 13 * tenants + 27 : 11 * tenants + 25);
+    expect(run().resources.filter((r) => r.custom)).toHaveLength(mode === "fixed" ? 13 * tenants + 43 : 11 * tenants + 41);
   });
 
   test("every tenant's resources are named from its key, exactly once each", () => {
@@ -379,7 +383,7 @@ describe("stack minimal: key inputs", () => {
 
   test("the options the engine decides update vs replace with (recorded from the RegisterResource requests)", () => {
     const commands = run().resources.filter((r) => r.type === "command:remote:Command");
-    expect(commands).toHaveLength(2 * 50 + 7);
+    expect(commands).toHaveLength(2 * 50 + 12);
     for (const c of commands) {
       // The SDK adds `triggers[*]` to every Command (remote/command.js); we never set triggers, so it never fires.
       expect({ name: c.name, triggers: c.inputs.triggers, replaceOnChanges: c.options.replaceOnChanges, dbr: c.options.deleteBeforeReplace }).toEqual({

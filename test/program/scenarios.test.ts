@@ -213,6 +213,44 @@ describe("re-issue one tenant's tls-crypt-v2 key alone (pulumi up --replace its 
   });
 });
 
+describe.each([
+  {
+    what: "rotate vpn1's credential on the ban grid",
+    replace: "bans-machine-vpn1",
+    // The LAPI resets the machine's password (enrolment), then vpn1 gets it: in order, both in place.
+    changes: [["replace", "bans-machine-vpn1", ["id"]], ["update", "bans-services-enrol", ["stdin"]], ["update", "bans-vpn1", ["stdin"]]],
+  },
+  {
+    what: "rotate the host bouncer's API key",
+    replace: "bans-bouncer-fw-host",
+    changes: [["replace", "bans-bouncer-fw-host", ["id"]], ["update", "bans-host", ["stdin"]], ["update", "bans-services-enrol", ["stdin"]]],
+  },
+  {
+    what: "re-issue the LAPI's certificate",
+    replace: "bans-lapi-key",
+    changes: [["replace", "bans-lapi-cert", ["certRequestPem"]], ["replace", "bans-lapi-csr", ["privateKeyPem"]], ["replace", "bans-lapi-key", ["id"]], ["update", "bans-services", ["stdin"]]],
+  },
+  {
+    // Every tenant's token changes with it (outputs only: each tenant installs his new tenantSecrets config).
+    what: "rotate the key tenants' report tokens are signed with",
+    replace: "bans-report-token-key",
+    changes: [["replace", "bans-report-token-key", ["id"]], ["update", "bans-services", ["stdin"]]],
+  },
+])("ban grid: $what (pulumi up --replace $replace)", ({ replace, changes }) => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await scenario(`--replace ${replace}`, "minimal", stackConfig("minimal"), stackConfig("minimal"), { replace: [replace] });
+  }, TIMEOUT);
+
+  test("replaced where the secret lives, every command that carries it updated in place (never its delete)", () => {
+    expect(s.changes).toEqual(changes);
+  });
+
+  test("invariants: nothing outside the grid changes, no delete script runs", () => {
+    expect(invariantViolations(s, (n) => n.startsWith("bans-"))).toEqual([]);
+  });
+});
+
 describe("rebuild VPN server vpn1 (pulumi up --replace its VM)", () => {
   let s: Scenario;
   beforeAll(async () => {
@@ -229,13 +267,15 @@ describe("rebuild VPN server vpn1 (pulumi up --replace its VM)", () => {
         // stdin carries the new VM's MAC. (On a real engine the connection's host key, the output of the updated
         // keyscan, is unknown at preview too: also an update. The model marks only created/replaced outputs unknown.)
         ["update", "vpn1-setup", ["stdin"]] as [string, string, string[]],
+        // The ban grid's agent and bouncer on it, set up again (the VM's MAC is in its stdin too).
+        ["update", "bans-vpn1", ["stdin"]] as [string, string, string[]],
         ...onVpn1.map((n): [string, string, string[]] => ["update", n, ["stdin"]]),
       ].sort((a, b) => a[1].localeCompare(b[1])),
     );
   });
 
   test("invariants (no delete script runs: the old VM goes with its state)", () => {
-    expect(invariantViolations(s, (n) => n.startsWith("vpn1-") || /^tenant-.*-vpn1$/.test(n))).toEqual([]);
+    expect(invariantViolations(s, (n) => n.startsWith("vpn1-") || n === "bans-vpn1" || /^tenant-.*-vpn1$/.test(n))).toEqual([]);
   });
 });
 
@@ -260,6 +300,7 @@ async function upgraded(raw: ReturnType<typeof stackConfig>) {
     ["../../render/services", ["servicesScripts"]],
     ["../../render/host-console", ["hostConsoleFirewallScripts"]],
     ["../../render/dhcp", ["dhcpSetupScripts", "dhcpReservationScripts"]],
+    ["../../render/bans/setup", ["setupScript", "teardownScript", "enrolInput"]],
   ];
   for (const [p, f] of mods) wrap(p, f);
   try {
@@ -270,9 +311,10 @@ async function upgraded(raw: ReturnType<typeof stackConfig>) {
 }
 
 describe.each([
-  { mode: "distinct", raw: () => stackConfig("minimal"), perTenant: 2, shared: 4 },
+  // shared: host firewall, services setup, 2 server setups, and the ban grid's 5 (services, enrolment, vpn1, vpn2, host)
+  { mode: "distinct", raw: () => stackConfig("minimal"), perTenant: 2, shared: 9 },
   // + each tenant's DHCP reservation and the services VM's DHCP server
-  { mode: "fixed", raw: minimalFixed, perTenant: 3, shared: 5 },
+  { mode: "fixed", raw: minimalFixed, perTenant: 3, shared: 10 },
 ])("change the text of every rendered script (a program upgrade), $mode mode", ({ mode, raw, perTenant, shared }) => {
   let s: Scenario;
   beforeAll(async () => {
@@ -446,13 +488,17 @@ describe("fixed mode: rebuild the services VM (pulumi up --replace its VM)", () 
         row("update", "services-hostkey", ["stdin"]),
         row("update", "services-setup", ["stdin"]),
         row("update", "services-dhcp", ["stdin"]),
+        // The ban grid's decision store and its enrolment on the new VM (the members keep their credentials; the
+        // bans in force stay in their sets until they expire, the new store starts empty).
+        row("update", "bans-services", ["stdin"]),
+        row("update", "bans-services-enrol", ["stdin"]),
         ...reservations.map((n) => row("update", n, ["stdin"])),
       ].sort(byNameOrder),
     );
   });
 
   test("invariants (no delete script runs: the old VM goes with its state)", () => {
-    expect(invariantViolations(s, (n) => n.startsWith("services-") || /^tenant-.*-dhcp$/.test(n))).toEqual([]);
+    expect(invariantViolations(s, (n) => n.startsWith("services-") || n.startsWith("bans-services") || /^tenant-.*-dhcp$/.test(n))).toEqual([]);
   });
 });
 
@@ -480,6 +526,8 @@ describe("switch one stack: distinct -> fixed", () => {
     const keys = buildKeys(s);
     expect(s.changes).toEqual(
       [
+        // The report gateway's refused scope names the tenants' LAN, which the mode changes.
+        row("update", "bans-services", ["stdin"]),
         row("create", "services-dhcp"),
         row("update", "services-setup", ["stdin"]),
         row("create", "tenants-wan-group"),
@@ -522,6 +570,8 @@ describe("switch one stack back: fixed -> distinct", () => {
     const keys = buildKeys(s);
     expect(s.changes).toEqual(
       [
+        // The report gateway's refused scope names the tenants' LAN, which the mode changes.
+        row("update", "bans-services", ["stdin"]),
         row("delete", "services-dhcp"),
         row("update", "services-setup", ["stdin"]),
         row("delete", "tenants-wan-group"),

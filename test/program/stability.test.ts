@@ -123,6 +123,6 @@ describe("template.createFromImage", () => {
       disks: [{ interface: "scsi0", importFrom: "template-image-id", datastoreId: "local-lvm" }],
     });
     expect(map.get("proxmoxve:index/vmLegacy:VmLegacy::tenant-acme-vm")?.inputs.clone).toEqual({ vmId: 9000, full: false, retries: 5 });
-    expect(run.resources.filter((r) => r.custom)).toHaveLength(11 * 50 + 25 + 2); // 11 per tenant, 25 shared, image + template VM
+    expect(run.resources.filter((r) => r.custom)).toHaveLength(11 * 50 + 41 + 2); // 11 per tenant, 41 shared, image + template VM
   });
 });

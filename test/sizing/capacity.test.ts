@@ -11,6 +11,14 @@ type Row = [resource: string, needed: number, available: number, status: "ok" | 
 const overheadMib = (tenants: number) => 8 * 1024 + 2 * 1024 + 1024 + (tenants + 3) * 64;
 // Base disk: Proxmox 64 GB + 3 infrastructure VMs × 16 GiB.
 const baseGb = 64 + (3 * 16 * 1024 ** 3) / 1e9;
+// The ban grid (test/sizing/ban-grid.test.ts works each out): alike in the three stacks, which keep its defaults.
+const banSet = (100_000 * 134) / 2 ** 20;
+const grid: Row[] = [
+  ["RAM (services)", 384 + 55 + 180 + 21, 1024, "ok"],
+  ["RAM (VPN VM)", 256 + 180 + 18 + banSet, 1024, "ok"],
+  ["RAM (host bans)", 180 + 18 + banSet, 8 * 1024, "ok"],
+  ["disk (services)", 4 + (7 * 10_000 * 3) / 2 ** 20, 16, "ok"],
+];
 
 // minimal: 49 tenants at 512–2048 MiB + coop-sur at 1024–2048 MiB; 49 × 32 GiB + 64 GiB disks; 2 × 4 TB mirrored pairs.
 const minimal: Row[] = [
@@ -26,6 +34,7 @@ const minimal: Row[] = [
   ["tenants", 50, 50, "ok"],
   ["bandwidth", 50 * 0.5 * 2, 100, "ok"],
   ["power", 250 + 50 * 1 + 4 * 7, 2 * 1700, "ok"],
+  ...grid,
   ["money", 700, 50 * 20, "warn"],
 ];
 
@@ -43,6 +52,7 @@ const prod: Row[] = [
   ["tenants", 500, 500, "ok"],
   ["bandwidth", 500, 1000, "ok"],
   ["power", 250 + 500 + 4 * 7, 3400, "ok"],
+  ...grid,
   ["money", 2800, 10000, "ok"],
 ];
 
@@ -60,6 +70,7 @@ const full: Row[] = [
   ["tenants", 500, 500, "ok"],
   ["bandwidth", 500, 1000, "ok"],
   ["power", 250 + 500 + 500 * 7, 3 * 1700, "warn"],
+  ...grid,
   ["money", 3500, 10000, "ok"],
 ];
 
@@ -167,7 +178,9 @@ describe("assumptions are all listed with value, unit and source", () => {
     expect(byKey["assumptions.installerMinMb"]).toEqual([2048, "MiB", "default"]);
     expect(byKey["vpn.memoryMb"]).toEqual([2048, "MiB/VM", "plan"]);
     expect(byKey["services.memoryMb"]).toEqual([1024, "MiB", "plan"]);
-    expect(r.assumptions).toHaveLength(18 + 2);
+    expect(byKey["assumptions.bansPeak"]).toEqual([100_000, "bans", "default"]);
+    expect(byKey["bans.keepFor"]).toEqual(["168h", "duration", "plan"]);
+    expect(r.assumptions).toHaveLength(29 + 3);
     // The overrides change the figures: load 25 % and 2 × 2048 MiB VPN servers.
     expect(lineOf(r, "RAM (expected)").needed).toBeCloseTo(gib(49 * (512 + 0.25 * 1536) + (1024 + 0.25 * 1024) + overheadMib(50) + 2048), 9);
   });

@@ -58,7 +58,7 @@ describe("reports", () => {
   });
   test("compare: one row per resource, one column per stack, payback row", () => {
     const lines = compareTable(reports).split("\n");
-    expect(lines).toHaveLength(1 + 13 + 2);
+    expect(lines).toHaveLength(1 + 17 + 2);
     expect(lines[0]).toMatch(/^resource +minimal \(minimal, 50\) +prod \(optimal, 500\) +full \(full, 500\)$/);
     expect(lines.at(-1)).toMatch(/^payback +30\.0 months +2\.5 months +6\.2 months$/);
   });

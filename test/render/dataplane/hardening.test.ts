@@ -9,6 +9,7 @@ import { PRODUCTION_SERVER_LAYOUT } from "../../../render/layout";
 import { renderServerConfig } from "../../../render/openvpn-server";
 import { OPENVPN_NPROC, SYSCTL_DROPIN, openvpnUnitDropin, renderServerSetupScript, serverDirs } from "../../../render/server-setup";
 import { servicesFirewallRules, servicesFirewallScript, servicesScripts } from "../../../render/services";
+import type { Plan } from "../../../plan/types";
 import { shellcheck } from "../../tools/shellcheck";
 import { shellFunctionBody, twoTenantPlan } from "./fixture";
 
@@ -109,7 +110,7 @@ describe("control channel and mssfix", () => {
 });
 
 describe("services VM public INPUT policy", () => {
-  it("DNS on its public address only, echo limited before conntrack, everything else dropped", () => {
+  it("DNS on its public address only, echo limited before conntrack, the ban report gateway from the pools only, everything else dropped", () => {
     expect(servicesFirewallRules(plan)).toEqual([
       "*filter",
       ":LR-PUB - [0:0]",
@@ -118,9 +119,15 @@ describe("services VM public INPUT policy", () => {
       "-A LR-PUB -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
       `-A LR-PUB -d ${plan.services.publicIp}/32 -p udp -m udp --dport 53 -j ACCEPT`,
       `-A LR-PUB -d ${plan.services.publicIp}/32 -p tcp -m tcp --dport 53 -j ACCEPT`,
+      ...plan.publicPools.map((p) => `-A LR-PUB -s ${p.cidr} -d ${plan.services.publicIp}/32 -p tcp -m tcp --dport 8081 -j ACCEPT`),
       "-A LR-PUB -j DROP",
       "COMMIT",
     ]);
+  });
+
+  it("with bans.report.enabled false, no report gateway port", () => {
+    const off: Plan = { ...plan, bans: { ...plan.bans, report: undefined } };
+    expect(servicesFirewallRules(off).filter((l) => l.includes("8081"))).toEqual([]);
   });
 
   it("apply installs the loader and its boot unit and runs it; delete removes the jump, the chain and both files; all shellcheck-clean", () => {

@@ -1,0 +1,279 @@
+/**
+ * The ban grid for real, from the RENDERED files (render/bans/*), on namespaces the caller made: Debian's crowdsec
+ * (LAPI + agent on the services VM, agents on vpn1, vpn2 and the host), crowdsec-firewall-bouncer in set-only mode
+ * on vpn1, vpn2 (inet) and the host (bridge), the tenants' report gateway. Each member is set up by its rendered
+ * setup script (LR_SERVICES=none: files and nft only), the LAPI learns every machine and bouncer from the rendered
+ * lr-ban-enrol.py, and the daemons run as their rendered systemd units say (ExecStartPre, then ExecStart: the
+ * bouncer only once the LAPI answers) under the caller's Procs, which stands for systemd. Used by the lab
+ * (./bans.ts) and by the standalone harness (./ban-grid-lab.ts: test/e2e/ban-grid.test.ts, npm run bench:bans).
+ */
+import { randomBytes } from "node:crypto";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { BanMember, BanMemberName, BanSource } from "../plan/bans";
+import type { Plan } from "../plan/types";
+import type { BanPaths } from "../render/bans/paths";
+import { enrolInput, memberFiles, type MemberSetupArgs, setupScript } from "../render/bans/setup";
+import { tenantReportToken } from "../render/bans/tenant-report";
+import type { SetupFile } from "../render/shell";
+import { must, run, sleep } from "./exec";
+import type { Issued } from "./pki";
+import type { Proc, Procs } from "./procs";
+
+export const MEMBERS: readonly BanMemberName[] = ["services", "vpn1", "vpn2", "host"];
+export type Enforcer = "vpn1" | "vpn2" | "host";
+export const ENFORCERS: readonly Enforcer[] = ["vpn1", "vpn2", "host"];
+
+/** Where a member's files live under `root` (production's tree, PRODUCTION_PATHS, moved into the run directory). */
+export function banPaths(root: string): BanPaths {
+  return {
+    etc: `${root}/etc`,
+    data: `${root}/data`,
+    hub: "/var/lib/crowdsec/hub",
+    patterns: "/etc/crowdsec/patterns",
+    caCert: `${root}/tls/ca.crt`,
+    lapiCert: `${root}/tls/lapi.crt`,
+    lapiKey: `${root}/tls/lapi.key`,
+    bouncerConfig: `${root}/bouncer.yaml`,
+    reportConfig: `${root}/etc/report.json`,
+    reportState: `${root}/data/report-state.json`,
+    bin: `${root}/bin`,
+  };
+}
+
+/** 40 letters and digits, like the program's RandomPassword (the secrets go into YAML, JSON and sourced sh). */
+const secret = () => randomBytes(20).toString("hex");
+
+/**
+ * Fresh secrets for one run: a password per agent machine and the gateway, a key per bouncer, the key the tenants'
+ * report tokens are signed with, and each tenant's token from it (what the program hands each tenant).
+ */
+export function gridSecrets(plan: Plan): { machines: Record<string, string>; bouncers: Record<string, string>; tokenKey: string; tokens: Record<string, string> } {
+  const bans = plan.bans;
+  const machines = Object.fromEntries([...bans.members.filter((m) => m.name !== "services").map((m) => m.machine), ...(bans.report ? [bans.report.machine] : [])].map((n) => [n, secret()]));
+  const bouncers = Object.fromEntries(bans.members.flatMap((m) => (m.bouncer ? [[m.bouncer, secret()]] : [])));
+  const tokenKey = secret();
+  return { machines, bouncers, tokenKey, tokens: Object.fromEntries(plan.tenants.map((t) => [t.key, tenantReportToken(tokenKey, t)])) };
+}
+
+/** A unit's command lines for `key` in order, as systemd reads them (an empty assignment clears the list). */
+export function unitCommands(unit: string, key: "ExecStartPre" | "ExecStart"): string[] {
+  const out: string[] = [];
+  for (const line of unit.split("\n")) {
+    if (!line.startsWith(`${key}=`)) continue;
+    const v = line.slice(key.length + 1).trim();
+    if (v) out.push(v);
+    else out.length = 0;
+  }
+  return out;
+}
+
+/** Polls `ok` every `everyMs`; the seconds it took. Throws after `ms`. */
+export async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 20_000, everyMs = 100): Promise<number> {
+  const start = Date.now();
+  while (!(await ok())) {
+    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms: ${what}`);
+    await sleep(everyMs);
+  }
+  return (Date.now() - start) / 1000;
+}
+
+/** Resident memory of a process, MiB (NaN when it is gone). */
+export function rssMb(pid: number | undefined): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+export interface GridSite {
+  readonly plan: Plan;
+  /** The namespace each member runs in. */
+  readonly ns: Readonly<Record<BanMemberName, string>>;
+  /** The run's directory for the grid (members' trees, scripts, daemon logs). */
+  readonly root: string;
+  readonly procs: Procs;
+  /** The service CA, and the LAPI's certificate from it (IP SAN plan.bans.lapi.ip). */
+  readonly caPem: string;
+  readonly lapiCert: Issued;
+  /** The syslog-format files each member's agent reads, per source (created empty when missing). */
+  readonly sources: Readonly<Record<BanMemberName, Partial<Record<BanSource, string>>>>;
+}
+
+/** One grid run on a site: set up, started, inspected, stopped by the site's Procs. */
+export class GridRun {
+  readonly secrets: ReturnType<typeof gridSecrets>;
+  /** Running daemons by name: lapi, agent-<m>, bouncer-<m>, gateway. */
+  readonly daemons = new Map<string, Proc>();
+  private readonly units = new Map<BanMemberName, SetupFile[]>();
+
+  /** `secrets`: fresh ones by default (a caller that needs them before the run exists makes them with gridSecrets). */
+  constructor(
+    readonly site: GridSite,
+    secrets = gridSecrets(site.plan),
+  ) {
+    this.secrets = secrets;
+  }
+
+  get bans() {
+    return this.site.plan.bans;
+  }
+  member(name: BanMemberName): BanMember {
+    return this.bans.members.find((m) => m.name === name)!;
+  }
+  paths(m: BanMemberName): BanPaths {
+    return banPaths(`${this.site.root}/${m}`);
+  }
+  logFile(name: string): string {
+    return `${this.site.root}/log/${name}.log`;
+  }
+
+  private args(m: BanMemberName): MemberSetupArgs {
+    const member = this.member(m);
+    const s = this.secrets;
+    return {
+      member: m,
+      paths: this.paths(m),
+      acquisition: { kind: "files", files: this.site.sources[m] },
+      caPem: this.site.caPem,
+      secrets: { ...(m === "services" ? {} : { machinePassword: s.machines[member.machine] }), ...(member.bouncer ? { bouncerKey: s.bouncers[member.bouncer] } : {}) },
+      // As in production, the gateway's config holds no token, only the key tenants' tokens are signed with.
+      ...(m === "services" ? { lapi: { certPem: this.site.lapiCert.certPem, keyPem: this.site.lapiCert.keyPem, report: { password: s.machines[this.bans.report?.machine ?? ""] ?? "", tokens: {}, tokenKey: s.tokenKey } } } : {}),
+      requireGlobal: false, // the lab's "internet" is documentation and shared-address blocks
+    };
+  }
+
+  /** Runs a rendered script with bash in `ns` (kept 0700 in the run directory: it carries secrets). */
+  private async script(ns: string, name: string, text: string): Promise<string> {
+    const file = `${this.site.root}/scripts/${name}.sh`;
+    writeFileSync(file, text, { mode: 0o700 });
+    return must(["env", "LR_SERVICES=none", "bash", file], { ns, timeoutMs: 60_000 });
+  }
+
+  /** Every member's rendered setup script, at once (files, hub links, the nft table; the services VM's own machine). */
+  async setup(): Promise<void> {
+    mkdirSync(`${this.site.root}/log`, { recursive: true });
+    mkdirSync(`${this.site.root}/scripts`, { recursive: true, mode: 0o700 });
+    await Promise.all(
+      MEMBERS.map(async (m) => {
+        for (const f of Object.values(this.site.sources[m])) writeFileSync(f, "", { flag: "a" });
+        this.units.set(m, memberFiles(this.bans, this.args(m)).units);
+        await this.script(this.site.ns[m], `setup-${m}`, setupScript(this.bans, this.args(m)));
+      }),
+    );
+  }
+
+  private unit(m: BanMemberName, suffix: string): string {
+    const u = this.units.get(m)?.find((f) => f.path.endsWith(suffix)) ?? fail(`ban grid: no unit ${suffix} rendered for ${m}`);
+    return u.content;
+  }
+
+  /** What systemd does for a unit: each ExecStartPre to completion, then ExecStart as a daemon. */
+  private async startUnit(name: string, m: BanMemberName, unit: string, subst: (s: string) => string = (s) => s): Promise<Proc> {
+    const ns = this.site.ns[m];
+    for (const pre of unitCommands(unit, "ExecStartPre")) await must(subst(pre).split(" "), { ns, timeoutMs: 120_000 });
+    const [start] = unitCommands(unit, "ExecStart");
+    const p = await this.site.procs.start(`ban-${name}`, ns, subst(start).split(" "), this.logFile(name));
+    this.daemons.set(name, p);
+    return p;
+  }
+
+  /** The services VM's crowdsec (LAPI and its agent); seconds until /health answers. */
+  async startLapi(): Promise<number> {
+    await this.startUnit("lapi", "services", this.unit("services", "crowdsec.service.d/librerouter.conf"));
+    return until("LAPI health", () => this.lapiUp(), 30_000);
+  }
+
+  /** What the program's enrolment command runs: wait for the LAPI (120 s), then lr-ban-enrol.py with the input on stdin. */
+  async enrol(): Promise<string> {
+    const p = this.paths("services");
+    await must([`${p.bin}/lr-ban-wait-lapi.sh`, `${this.bans.lapi.url}health`, p.caCert, "120"], { ns: this.site.ns.services, timeoutMs: 125_000 });
+    return must(["/usr/bin/python3", `${p.bin}/lr-ban-enrol.py`], { ns: this.site.ns.services, input: enrolInput(this.bans, p, this.secrets), timeoutMs: 60_000 });
+  }
+
+  /** Agents, bouncers (each after its ExecStartPre: the LAPI answers) and the gateway; seconds until all agents read and all bouncers pulled. */
+  async startMembers(): Promise<number> {
+    const t0 = Date.now();
+    await Promise.all(ENFORCERS.map((m) => this.startUnit(`agent-${m}`, m, this.unit(m, "crowdsec.service.d/librerouter.conf"))));
+    await Promise.all(ENFORCERS.map((m) => this.startBouncer(m)));
+    if (this.bans.report) {
+      const svc = this.paths("services");
+      const unit = this.unit("services", "lr-ban-report.service");
+      // LoadCredential=report.json:<config>: systemd hands the service a copy in its credentials directory.
+      const creds = `${this.site.root}/services/credentials`;
+      mkdirSync(creds, { recursive: true, mode: 0o700 });
+      copyFileSync(svc.reportConfig, `${creds}/report.json`);
+      await this.startUnit("gateway", "services", unit, (s) => s.replace("${CREDENTIALS_DIRECTORY}", creds));
+      await until("gateway listening", async () => (await run(["ss", "-Hltn", `sport = :${this.bans.report!.listen.port}`], { ns: this.site.ns.services })).stdout.includes(":"));
+    }
+    const reading = (m: string) => readFileSync(this.logFile(`agent-${m}`), "utf8").includes("Starting processing data");
+    const pulled = async () => (JSON.parse(await this.cscli("bouncers", "list", "-o", "json")) as { last_pull: string }[]).filter((b) => !b.last_pull.startsWith("0001")).length === ENFORCERS.length;
+    await until("agents reading, bouncers pulling", async () => ENFORCERS.every(reading) && (await pulled()), 30_000, 200);
+    return (Date.now() - t0) / 1000;
+  }
+
+  private startBouncer(m: Enforcer): Promise<Proc> {
+    return this.startUnit(`bouncer-${m}`, m, this.unit(m, "crowdsec-firewall-bouncer.service.d/librerouter.conf"));
+  }
+
+  /** setup → LAPI → enrolment → members. Seconds per phase. */
+  async up(): Promise<{ setup: number; lapi: number; enrol: number; members: number }> {
+    let t = Date.now();
+    const lap = () => {
+      const s = (Date.now() - t) / 1000;
+      t = Date.now();
+      return s;
+    };
+    await this.setup();
+    const setup = lap();
+    await this.startLapi();
+    const lapi = lap();
+    await this.enrol();
+    const enrol = lap();
+    await this.startMembers();
+    return { setup, lapi, enrol, members: lap() };
+  }
+
+  async cscli(...args: string[]): Promise<string> {
+    return must(["cscli", "-c", `${this.paths("services").etc}/config.yaml`, ...args], { ns: this.site.ns.services, timeoutMs: 30_000 });
+  }
+
+  async lapiUp(): Promise<boolean> {
+    const r = await run(["curl", "-fsS", "--max-time", "2", "--cacert", this.paths("services").caCert, `${this.bans.lapi.url}health`], { ns: this.site.ns.services, timeoutMs: 5000 });
+    return r.stdout.includes('"up"');
+  }
+
+  /** A crash of the decision store (SIGKILL), and its restart as systemd's Restart=always does. */
+  async killLapi(): Promise<void> {
+    const p = this.daemons.get("lapi");
+    if (p) await this.site.procs.kill(p);
+    this.daemons.delete("lapi");
+  }
+
+  /** What lr-ban-resync does: the bouncer restarted while the LAPI is up (SIGTERM keeps its set; the start stream refills it). */
+  async restartBouncer(m: Enforcer): Promise<void> {
+    const p = this.daemons.get(`bouncer-${m}`);
+    if (p) await this.site.procs.stop(p, 5000);
+    await this.startBouncer(m);
+  }
+
+  /** Every address in each enforcement point's ban set. */
+  async sets(): Promise<Map<Enforcer, Set<string>>> {
+    const lists = await Promise.all(ENFORCERS.map((m) => must(["nft", "list", "set", this.member(m).enforce!, "lrban", "ban4"], { ns: this.site.ns[m] })));
+    return new Map(ENFORCERS.map((m, i) => [m, new Set(lists[i].replace(/[{},]/g, " ").split(/\s+/).filter((w) => /^\d+\.\d+\.\d+\.\d+$/.test(w)))]));
+  }
+
+  /** Which enforcement points hold `ip` in their ban set. */
+  async bannedAt(ip: string): Promise<Enforcer[]> {
+    return [...(await this.sets())].filter(([, s]) => s.has(ip)).map(([m]) => m);
+  }
+
+  rssMb(name: string): number {
+    return rssMb(this.daemons.get(name)?.pid);
+  }
+}
+
+function fail(msg: string): never {
+  throw new Error(msg);
+}

@@ -1,0 +1,212 @@
+/**
+ * The ban grid's lab checks (issue 11), on the lab's real OpenVPN servers with the real engine (./bans.ts): an
+ * attacker's bogus handshakes banned at vpn1, vpn2 and the host's public bridge (ban-detect); a tenant router's
+ * reports (ban-report); the allowlisted outsider never banned (ban-allowlist); bans ending after banTime
+ * (ban-expiry); the decision store killed and restarted (ban-lapi-restart). ban-load is ./check-ban-load.ts.
+ */
+import { chmodSync, writeFileSync } from "node:fs";
+import { REPORT_CLIENT, reporterConfig } from "../render/bans/tenant-report";
+import type { TenantPlan } from "../plan/types";
+import { addAddresses, bogusHandshakes, opensFrom, pingsFrom } from "./attack";
+import { type Enforcer, ENFORCERS, type GridRun, until } from "./ban-grid";
+import { bannedEverywhere, bannedNowhere, gridOf, perPoint, watchTenants } from "./check-ban-kit";
+import { fail } from "./check-kit";
+import { run, sleep } from "./exec";
+import type { Lab } from "./lab";
+import { alive, readLog } from "./procs";
+import { instanceLog } from "./servers";
+import { ATTACKER, OUTSIDER } from "./topology";
+
+/** Addresses of the attacker namespace each check uses (ban-load's come from the pool's start). */
+export const ATTACK = { reported: "100.126.0.3", outage: ["100.126.0.10", "100.126.0.11", "100.126.0.12"], fresh: "100.126.0.20" } as const;
+
+/** ban-detect's ban, watched from when it was in force everywhere until it ends everywhere (ban-expiry's figure). */
+const detected = new WeakMap<Lab, { ip: string; ended: Promise<Record<Enforcer, number>> }>();
+
+/** Seconds from now until each enforcement point no longer holds `ip` (polled in the background by the caller). */
+function watchEnd(g: GridRun, ip: string, ms = 60_000): Promise<Record<Enforcer, number>> {
+  const t0 = Date.now();
+  const gone: Partial<Record<Enforcer, number>> = {};
+  const p = until(`${ip}'s ban over everywhere`, async () => {
+    for (const [m, s] of await g.sets()) if (!s.has(ip) && gone[m] === undefined) gone[m] = (Date.now() - t0) / 1000;
+    return ENFORCERS.every((m) => gone[m] !== undefined);
+  }, ms, 200).then(() => gone as Record<Enforcer, number>);
+  p.catch(() => undefined); // awaited by ban-expiry; a lab torn down before must not leave it unhandled
+  return p;
+}
+
+const server = (lab: Lab, name: "vpn1" | "vpn2") => lab.plan.servers.find((s) => s.name === name)!;
+const udpPort = (lab: Lab) => server(lab, "vpn1").ports.udp;
+const tcpPort = (lab: Lab) => server(lab, "vpn1").ports.tcp;
+/** The tenant whose public address the attacker tries (only the host's bridge table stands between them). */
+const victim = (lab: Lab): TenantPlan => lab.plan.tenants[lab.plan.tenants.length - 1];
+
+/** What the grid's OpenVPN parser counts as a refusal (render/bans/items.ts). */
+const REFUSAL = /TLS Error: |TLS Auth Error: |WARNING: Bad encapsulated packet length/;
+
+/** Refusal lines openvpn logged for `ip` in an instance's log. */
+export function refusals(lab: Lab, id: string, ip: string): number {
+  return readLog(instanceLog(lab, id))
+    .split("\n")
+    .filter((l) => REFUSAL.test(l) && (l.includes(` ${ip}:`) || l.includes(`]${ip}:`))).length;
+}
+
+/** The host bridge table's drop counter (packets): what it filtered in front of the VMs. */
+async function bridgeDrops(lab: Lab): Promise<number> {
+  const out = (await run(["nft", "list", "chain", "bridge", "lrban", "forward"], { ns: lab.ns.host })).stdout;
+  return Number(/@ban4 counter packets (\d+)/.exec(out)?.[1] ?? fail(`no drop counter in the host's bridge table:\n${out}`));
+}
+
+async function banDetect(lab: Lab): Promise<string> {
+  const g = gridOf(lab);
+  const v = victim(lab);
+  const vpn1 = server(lab, "vpn1");
+  const atk = lab.ns.atk;
+  const ip = ATTACKER.ip;
+  if (!(await pingsFrom(atk, ip, v.publicIp))) fail(`control: the attacker ${ip} cannot reach ${v.key}'s public address ${v.publicIp}`);
+  if (!(await opensFrom(atk, ip, vpn1.publicIp, tcpPort(lab)))) fail(`control: the attacker cannot open vpn1's ${vpn1.publicIp}:${tcpPort(lab)}`);
+  await bannedNowhere(g, [ip], "control: the attacker before its attack");
+  const drops0 = await bridgeDrops(lab);
+  const watch = await watchTenants(lab, "ban-detect");
+  try {
+    const n = lab.plan.bans.scenario.retries;
+    const sent = await bogusHandshakes(atk, [ip], vpn1.publicIp, udpPort(lab), "udp", n);
+    const at = await bannedEverywhere(g, ip, sent);
+    detected.set(lab, { ip, ended: watchEnd(g, ip) });
+    const logged = refusals(lab, "vpn1-udp", ip);
+    if (logged < n) fail(`vpn1-udp logged ${logged} of the ${n} refusals`);
+    const blocked = await Promise.all([pingsFrom(atk, ip, v.publicIp), ...lab.plan.servers.map((s) => opensFrom(atk, ip, s.publicIp, tcpPort(lab)))]);
+    if (blocked[0]) fail(`banned, the attacker still reaches ${v.key}'s public address ${v.publicIp}`);
+    lab.plan.servers.forEach((s, i) => blocked[i + 1] && fail(`banned, the attacker still opens ${s.name}'s :${tcpPort(lab)}`));
+    const drops = (await bridgeDrops(lab)) - drops0;
+    if (drops < 1) fail(`the host's bridge table dropped nothing of the attacker's ping to ${v.publicIp}`);
+    return `${n} bogus UDP handshakes (${logged} refusals logged by vpn1-udp) → banned ${perPoint(at)} after the last one (goal ≤ 10 s); then no ping to ${v.key}'s ${v.publicIp} (${drops} dropped by the host's bridge table), no TCP to vpn1 or vpn2; ${await watch.stop()}`;
+  } finally {
+    await watch.stop().catch(() => undefined);
+  }
+}
+
+/** The rendered reporter on tenant `t`'s router, with its token (reporterConfig), reporting `ip`: exit code and output. */
+async function report(lab: Lab, t: TenantPlan, token: string, ip: string): Promise<{ code: number; out: string }> {
+  const script = lab.path("bans", "reporter", "lr-ban-report");
+  writeFileSync(script, REPORT_CLIENT, { mode: 0o755 });
+  const conf = lab.path("bans", "reporter", `${t.key}.conf`);
+  writeFileSync(conf, reporterConfig(lab.plan.bans, token), { mode: 0o600 });
+  chmodSync(conf, 0o600);
+  const r = await run(["env", `LR_BAN_CONF=${conf}`, "sh", script, ip, "lab"], { ns: lab.ns.lr[t.key], timeoutMs: 20_000 });
+  return { code: r.code, out: (r.stdout + r.stderr).trim() };
+}
+
+async function banReport(lab: Lab): Promise<string> {
+  const g = gridOf(lab);
+  const [t, other] = lab.plan.tenants;
+  const token = g.secrets.tokens[t.key];
+  const vpn1 = server(lab, "vpn1");
+  const ip = ATTACK.reported;
+  await addAddresses(lab.ns.atk, "eth0", [ip]);
+  if (!(await pingsFrom(lab.ns.atk, ip, other.publicIp))) fail(`control: ${ip} cannot reach ${other.key}'s public address`);
+  const t0 = Date.now();
+  const ok = await report(lab, t, token, ip);
+  if (ok.code !== 0 || ok.out !== `lr-ban-report: ${ip} banned`) fail(`${t.key}'s report of ${ip}: exit ${ok.code}, ${JSON.stringify(ok.out)}`);
+  const at = await bannedEverywhere(g, ip, t0);
+  if (await pingsFrom(lab.ns.atk, ip, other.publicIp)) fail(`reported and banned, ${ip} still reaches ${other.key}'s public address`);
+  const refused = {
+    [`${other.key}'s public address`]: await report(lab, t, token, other.publicIp),
+    [`vpn1's public address`]: await report(lab, t, token, vpn1.publicIp),
+    [`${ip} with ${t.key}'s token from ${other.key}'s router`]: await report(lab, other, token, ATTACK.fresh),
+  };
+  const want = ["refused (HTTP 403)", "refused (HTTP 403)", "refused (HTTP 401)"];
+  Object.entries(refused).forEach(([what, r], i) => {
+    if (r.code !== 2 || !r.out.endsWith(want[i])) fail(`${t.key} reporting ${what}: exit ${r.code}, ${JSON.stringify(r.out)}, expected exit 2 and "${want[i]}"`);
+  });
+  await sleep((lab.plan.bans.pollSeconds + 1) * 1000);
+  const never = [other.publicIp, vpn1.publicIp, ATTACK.fresh];
+  await bannedNowhere(g, never, "refused reports");
+  for (const x of never) if ((await g.cscli("decisions", "list", "-i", x, "-o", "json")).trim() !== "null") fail(`the LAPI holds a decision on ${x} after a refused report`);
+  return `${t.key}'s router (from ${t.publicIp}, rendered lr-ban-report) reports ${ip}: banned ${perPoint(at)} after the request, then cut off from ${other.key}'s public address; reporting ${other.key}'s ${other.publicIp} or vpn1's ${vpn1.publicIp}: HTTP 403; its token from ${other.key}'s router: HTTP 401; none of them banned anywhere, no decision`;
+}
+
+async function banAllowlist(lab: Lab): Promise<string> {
+  const g = gridOf(lab);
+  const x = OUTSIDER.ip;
+  const v = victim(lab);
+  // What the refusal checks made the outsider do so far (unknown certificate, wrong hardware ID, foreign keys, the storm).
+  const earlier = lab.plan.instances.reduce((n, i) => n + refusals(lab, i.id, x), 0);
+  const n = 3 * lab.plan.bans.scenario.retries;
+  const before = readLog(instanceLog(lab, "vpn1-udp")).length;
+  for (const s of lab.plan.servers) await bogusHandshakes(lab.ns.x, [x], s.publicIp, udpPort(lab), "udp", n);
+  await until("the outsider's refusals logged", () => readLog(instanceLog(lab, "vpn1-udp")).slice(before).split(`from [AF_INET]${x}:`).length > n);
+  await sleep((lab.plan.bans.pollSeconds + 2) * 1000);
+  await bannedNowhere(g, [x], `the allowlisted ${x} after ${n} bogus handshakes on each server`);
+  const alerts = (await g.cscli("alerts", "list", "-i", x, "-o", "json")).trim();
+  if (alerts !== "null") fail(`the LAPI holds alerts for the allowlisted ${x}: ${alerts.slice(0, 300)}`);
+  if (!(await opensFrom(lab.ns.x, x, server(lab, "vpn1").publicIp, tcpPort(lab)))) fail(`the allowlisted ${x} cannot open vpn1's :${tcpPort(lab)}`);
+  // Even a ban made by hand does not cut it off: every enforcement point accepts allow4 before ban4.
+  await g.cscli("decisions", "add", "-i", x, "-d", "1m");
+  try {
+    await bannedEverywhere(g, x, Date.now());
+    const reach = await Promise.all([opensFrom(lab.ns.x, x, server(lab, "vpn1").publicIp, tcpPort(lab)), opensFrom(lab.ns.x, x, server(lab, "vpn2").publicIp, tcpPort(lab)), pingsFrom(lab.ns.x, x, v.publicIp)]);
+    if (!reach.every(Boolean)) fail(`with a manual ban the allowlisted ${x} is cut off (vpn1, vpn2, ${v.key}'s public address: ${JSON.stringify(reach)})`);
+  } finally {
+    await g.cscli("decisions", "delete", "-i", x);
+  }
+  return `${x} (bans.allowlist): ${earlier} refusals from the earlier checks and ${n} bogus handshakes on each server now: no alert, no ban; a manual ban reaches all 3 sets, yet it still reaches vpn1, vpn2 and ${v.key}'s public address (allow4 first)`;
+}
+
+async function banExpiry(lab: Lab): Promise<string> {
+  const g = gridOf(lab);
+  const v = victim(lab);
+  const banTime = lab.plan.bans.profile.durations[0];
+  let d = detected.get(lab);
+  if (!d) {
+    // ban-detect did not run (--only): a ban of our own, from an address never banned.
+    await addAddresses(lab.ns.atk, "eth0", [ATTACK.fresh]);
+    const sent = await bogusHandshakes(lab.ns.atk, [ATTACK.fresh], server(lab, "vpn1").publicIp, udpPort(lab), "udp", lab.plan.bans.scenario.retries);
+    await bannedEverywhere(g, ATTACK.fresh, sent);
+    d = { ip: ATTACK.fresh, ended: watchEnd(g, ATTACK.fresh) };
+  }
+  const gone = await d.ended;
+  if ((await g.cscli("decisions", "list", "-i", d.ip, "-o", "json")).trim() !== "null") fail(`the LAPI still holds a decision on ${d.ip}`);
+  if (!(await pingsFrom(lab.ns.atk, d.ip, v.publicIp))) fail(`after its ban ${d.ip} still cannot reach ${v.key}'s public address`);
+  if (!(await opensFrom(lab.ns.atk, d.ip, server(lab, "vpn1").publicIp, tcpPort(lab)))) fail(`after its ban ${d.ip} still cannot open vpn1`);
+  return `${d.ip}'s ban (banTime ${banTime}) ended on ${ENFORCERS.map((m) => `${m} ${gone[m].toFixed(1)}s`).join(", ")} after it was in force everywhere; no decision left; it reaches vpn1 and ${v.key}'s public address again`;
+}
+
+async function banLapiRestart(lab: Lab): Promise<string> {
+  const g = gridOf(lab);
+  const vpn1 = server(lab, "vpn1");
+  const [held, during, after] = ATTACK.outage;
+  const n = lab.plan.bans.scenario.retries;
+  await addAddresses(lab.ns.atk, "eth0", ATTACK.outage);
+  await bannedEverywhere(g, held, await bogusHandshakes(lab.ns.atk, [held], vpn1.publicIp, udpPort(lab), "udp", n));
+  const bouncers = ENFORCERS.map((m) => g.daemons.get(`bouncer-${m}`)?.pid);
+  await g.killLapi();
+  if (await g.lapiUp()) fail("control: the LAPI still answers after SIGKILL");
+  const t0 = Date.now();
+  await sleep((lab.plan.bans.pollSeconds + 1) * 1000);
+  if ((await g.bannedAt(held)).length !== ENFORCERS.length) fail(`with the LAPI down ${held}'s ban is not in force everywhere: ${(await g.bannedAt(held)).join(", ")}`);
+  // The outage's attack over TCP: connections whose first length is impossible.
+  await bogusHandshakes(lab.ns.atk, [during], vpn1.publicIp, tcpPort(lab), "tcp", n);
+  await sleep((lab.plan.bans.pollSeconds + 1) * 1000);
+  await bannedNowhere(g, [during], "control: an attack during the outage");
+  const down = (Date.now() - t0) / 1000;
+  const gone = ENFORCERS.filter((m, i) => !bouncers[i] || !alive(bouncers[i]!) || g.daemons.get(`bouncer-${m}`)?.pid !== bouncers[i]);
+  if (gone.length) fail(`bouncers gone during the outage: ${gone.join(", ")}`);
+  const r0 = Date.now();
+  await g.startLapi();
+  const up = (Date.now() - r0) / 1000;
+  const back = await bannedEverywhere(g, during, r0, 60_000);
+  const fresh = await bannedEverywhere(g, after, await bogusHandshakes(lab.ns.atk, [after], vpn1.publicIp, udpPort(lab), "udp", n));
+  const logged = refusals(lab, "vpn1-tcp", during);
+  return `LAPI SIGKILLed for ${down.toFixed(1)}s: ${held}'s ban held on all 3, the same bouncers kept running; ${n} bogus TCP streams (${logged} refusals logged by vpn1-tcp) during it: banned nowhere until the LAPI was back (its unit's config test and start: /health after ${up.toFixed(1)}s), then ${perPoint(back)} after its restart; a new attack after: ${perPoint(fresh)}`;
+}
+
+const BANS = "the ban grid: attackers, reports and bans on the public side, no tenant network in it";
+
+export const BAN_CHECKS = {
+  detect: { id: "ban-detect", modeIndependent: BANS, title: "an attacker's bogus OpenVPN handshakes: banned on vpn1, vpn2 and the host's public bridge within seconds; tenants' sessions untouched", run: banDetect },
+  report: { id: "ban-report", modeIndependent: BANS, title: "a tenant's router reports an attacker: banned grid-wide; another tenant's or a VPN server's address: refused, nothing banned", run: banReport },
+  allowlist: { id: "ban-allowlist", modeIndependent: BANS, title: "the allowlisted address is never banned, whatever it sends", run: banAllowlist },
+  expiry: { id: "ban-expiry", modeIndependent: BANS, title: "a ban ends after banTime on every enforcement point", run: banExpiry },
+  lapiRestart: { id: "ban-lapi-restart", modeIndependent: BANS, title: "the LAPI killed: bans stay enforced; an attack during the outage is banned once it is back; new bans propagate", run: banLapiRestart },
+} as const;

@@ -1,0 +1,85 @@
+/**
+ * What the journal would hold for the lab's OpenVPN instances. Production's agents read the journal
+ * (`journalctl`, which CrowdSec labels syslog); the lab's agents read files, so each VPN server's instance logs
+ * (written by the lab with openvpn's own timestamps) are rewritten line by line in `journalctl -o short`'s format,
+ * `Mon DD HH:MM:SS <host> openvpn[<pid>]: <message>`, into the one file that server's agent tails. The hooks'
+ * output (no timestamp) is in the journal under openvpn's name too, stamped when it arrives.
+ */
+import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync, writeFileSync } from "node:fs";
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const two = (n: number) => String(n).padStart(2, "0");
+
+/** One line as `journalctl -o short` prints it (local time, the day padded with a space). */
+export function journalLine(at: Date, host: string, ident: string, pid: number, message: string): string {
+  const day = String(at.getDate()).padStart(2, " ");
+  return `${MONTHS[at.getMonth()]} ${day} ${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())} ${host} ${ident}[${pid}]: ${message}`;
+}
+
+const STAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) (.*)$/;
+
+/** An openvpn log line (`YYYY-MM-DD HH:MM:SS message`, or a hook's bare line) as the journal shows it. */
+export function openvpnToJournal(line: string, host: string, pid: number, now: Date): string {
+  const m = STAMP.exec(line);
+  if (!m) return journalLine(now, host, "openvpn", pid, line);
+  const [, y, mo, d, h, mi, s, msg] = m;
+  return journalLine(new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)), host, "openvpn", pid, msg);
+}
+
+/** A log file followed from its start: complete lines only, the unfinished tail kept for the next read. */
+class Follow {
+  private offset = 0;
+  private rest = "";
+
+  constructor(
+    readonly path: string,
+    readonly pid: () => number,
+  ) {}
+
+  lines(): string[] {
+    if (!existsSync(this.path)) return [];
+    const size = statSync(this.path).size;
+    if (size <= this.offset) return [];
+    const buf = Buffer.alloc(size - this.offset);
+    const fd = openSync(this.path, "r");
+    try {
+      readSync(fd, buf, 0, buf.length, this.offset);
+    } finally {
+      closeSync(fd);
+    }
+    this.offset = size;
+    const text = this.rest + buf.toString("utf8");
+    const parts = text.split("\n");
+    this.rest = parts.pop() ?? "";
+    return parts.filter((l) => l !== "");
+  }
+}
+
+/**
+ * Follows `sources` (instance log files, each with the pid of the instance writing it now: a restarted instance
+ * appends to its old log) and appends their lines in journal format to `out`, every `everyMs`. `stop()` ends it
+ * after a last pass.
+ */
+export function startJournal(out: string, host: string, sources: readonly { readonly path: string; readonly pid: () => number }[], everyMs = 100): { stop(): void; pass(): void } {
+  writeFileSync(out, "", { flag: "a" });
+  const follows = sources.map((s) => new Follow(s.path, s.pid));
+  const pass = () => {
+    const now = new Date();
+    const text = follows.flatMap((f) => f.lines().map((l) => `${openvpnToJournal(l, host, f.pid(), now)}\n`)).join("");
+    if (text && existsSync(out)) appendFileSync(out, text);
+  };
+  const timer = setInterval(() => {
+    try {
+      pass();
+    } catch {
+      // The run directory went away under us (teardown): nothing left to follow.
+    }
+  }, everyMs);
+  timer.unref();
+  return {
+    pass,
+    stop: () => {
+      clearInterval(timer);
+    },
+  };
+}
