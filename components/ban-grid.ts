@@ -7,12 +7,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { BanMemberName } from "../plan/bans";
+import { type BanMemberName, banCredentials } from "../plan/bans";
 import type { Plan } from "../plan/types";
 import { PRODUCTION_PATHS } from "../render/bans/paths";
-import { type MemberSecrets, enrolInput, setupScript, teardownScript } from "../render/bans/setup";
+import { type MemberSecrets, enrolScript, setupScript, teardownScript } from "../render/bans/setup";
 import { SERVER_USES } from "../render/pki-profile";
-import { shq } from "../render/shell";
 import type { ConnectionArgs } from "./connections";
 import type { Pki } from "./pki";
 import { remoteScript } from "./remote-script";
@@ -51,9 +50,9 @@ export class BanGrid extends pulumi.ComponentResource {
     const bans = plan.bans;
     const secret = (what: string) => pulumi.secret(new random.RandomPassword(`${name}-${what}`, secretOpts, { parent: this }).result);
     const agents = bans.members.filter((m) => m.name !== "services");
-    const machines: Record<string, pulumi.Output<string>> = Object.fromEntries(agents.map((m) => [m.machine, secret(`machine-${m.machine}`)]));
-    if (bans.report) machines[bans.report.machine] = secret(`machine-${bans.report.machine}`);
-    const bouncers: Record<string, pulumi.Output<string>> = Object.fromEntries(bans.members.flatMap((m) => (m.bouncer ? [[m.bouncer, secret(`bouncer-${m.bouncer}`)]] : [])));
+    const names = banCredentials(bans);
+    const machines: Record<string, pulumi.Output<string>> = Object.fromEntries(names.machines.map((n) => [n, secret(`machine-${n}`)]));
+    const bouncers: Record<string, pulumi.Output<string>> = Object.fromEntries(names.bouncers.map((n) => [n, secret(`bouncer-${n}`)]));
     const lapiCert = pki.issue(`${name}-lapi`, { commonName: `lapi.${plan.stack}.librerouter`, allowedUses: SERVER_USES, ipAddresses: [bans.lapi.ip], ...plan.pki.server }, { parent: this });
 
     const command = (member: BanMemberName, what: string, apply: pulumi.Input<string>, del: pulumi.Input<string> | undefined, dependsOn: readonly pulumi.Resource[]) =>
@@ -75,11 +74,8 @@ export class BanGrid extends pulumi.ComponentResource {
     this.lapi = command("services", "", pulumi.secret(lapiScript), teardownScript(bans, { member: "services", paths }), []);
 
     // The enrolment reads every secret from stdin (never a command line); a changed secret resets that one credential.
-    const enrolScript = pulumi.all([pulumi.all(machines), pulumi.all(bouncers)]).apply(([m, b]) => {
-      const input = enrolInput(bans, paths, { machines: m, bouncers: b });
-      return `#!/bin/bash\n# Ban grid enrolment (stack ${plan.stack}); rendered by librerouter-hosting.\nset -euo pipefail\n${shq(`${paths.bin}/lr-ban-wait-lapi.sh`)} ${shq(`${bans.lapi.url}health`)} ${shq(paths.caCert)} 120\n/usr/bin/python3 ${shq(`${paths.bin}/lr-ban-enrol.py`)} <<'LR_ENROL'\n${input}\nLR_ENROL\n`;
-    });
-    this.enrolled = command("services", "-enrol", pulumi.secret(enrolScript), undefined, [this.lapi]);
+    const enrol = pulumi.all([pulumi.all(machines), pulumi.all(bouncers)]).apply(([m, b]) => enrolScript(bans, paths, { machines: m, bouncers: b }, plan.stack));
+    this.enrolled = command("services", "-enrol", pulumi.secret(enrol), undefined, [this.lapi]);
 
     const setups: Partial<Record<BanMemberName, pulumi.Resource>> = { services: this.lapi };
     for (const m of agents) {

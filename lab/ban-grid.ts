@@ -12,7 +12,8 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { BanMember, BanMemberName, BanSource } from "../plan/bans";
 import type { Plan } from "../plan/types";
 import type { BanPaths } from "../render/bans/paths";
-import { enrolInput, memberFiles, type MemberSetupArgs, setupScript } from "../render/bans/setup";
+import { banCredentials } from "../plan/bans";
+import { enrolScript, memberFiles, type MemberSetupArgs, setupScript } from "../render/bans/setup";
 import { tenantReportToken } from "../render/bans/tenant-report";
 import type { SetupFile } from "../render/shell";
 import { must, run, sleep } from "./exec";
@@ -49,8 +50,9 @@ const secret = () => randomBytes(20).toString("hex");
  */
 export function gridSecrets(plan: Plan): { machines: Record<string, string>; bouncers: Record<string, string>; tokenKey: string; tokens: Record<string, string> } {
   const bans = plan.bans;
-  const machines = Object.fromEntries([...bans.members.filter((m) => m.name !== "services").map((m) => m.machine), ...(bans.report ? [bans.report.machine] : [])].map((n) => [n, secret()]));
-  const bouncers = Object.fromEntries(bans.members.flatMap((m) => (m.bouncer ? [[m.bouncer, secret()]] : [])));
+  const names = banCredentials(bans);
+  const machines = Object.fromEntries(names.machines.map((n) => [n, secret()]));
+  const bouncers = Object.fromEntries(names.bouncers.map((n) => [n, secret()]));
   const tokenKey = secret();
   return { machines, bouncers, tokenKey, tokens: Object.fromEntries(plan.tenants.map((t) => [t.key, tenantReportToken(tokenKey, t)])) };
 }
@@ -185,11 +187,9 @@ export class GridRun {
     return until("LAPI health", () => this.lapiUp(), 30_000);
   }
 
-  /** What the program's enrolment command runs: wait for the LAPI (120 s), then lr-ban-enrol.py with the input on stdin. */
+  /** The program's enrolment script (render/bans/setup.ts enrolScript) on the services VM: its output. */
   async enrol(): Promise<string> {
-    const p = this.paths("services");
-    await must([`${p.bin}/lr-ban-wait-lapi.sh`, `${this.bans.lapi.url}health`, p.caCert, "120"], { ns: this.site.ns.services, timeoutMs: 125_000 });
-    return must(["/usr/bin/python3", `${p.bin}/lr-ban-enrol.py`], { ns: this.site.ns.services, input: enrolInput(this.bans, p, this.secrets), timeoutMs: 60_000 });
+    return this.script(this.site.ns.services, "enrol", enrolScript(this.bans, this.paths("services"), this.secrets, this.site.plan.stack));
   }
 
   /** Agents, bouncers (each after its ExecStartPre: the LAPI answers) and the gateway; seconds until all agents read and all bouncers pulled. */

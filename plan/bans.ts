@@ -94,6 +94,17 @@ export function collapse(cidrs: readonly string[]): string[] {
   return nets.filter((b) => !nets.some((a) => covers(a, b))).map((x) => x.c);
 }
 
+/**
+ * The credentials the LAPI must know: every agent's machine but the services VM's own (made locally by its setup),
+ * the report gateway's, and every bouncer. The program draws a secret for each; the lab too.
+ */
+export function banCredentials(bans: BansPlan): { readonly machines: string[]; readonly bouncers: string[] } {
+  return {
+    machines: [...bans.members.filter((m) => m.name !== "services").map((m) => m.machine), ...(bans.report ? [bans.report.machine] : [])],
+    bouncers: bans.members.flatMap((m) => (m.bouncer ? [m.bouncer] : [])),
+  };
+}
+
 /** The grid's plan from the rest of the plan and the validated `bans:` block. */
 export function planBans(plan: Omit<Plan, "bans">, bans: BansConfig): BansPlan {
   const [vpn1, vpn2] = plan.servers;

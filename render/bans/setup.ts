@@ -3,7 +3,7 @@
  * services VM. Secrets arrive as parameters (Pulumi secrets in the program) and only go into 0600/0640 files or
  * on stdin. Env `LR_SERVICES=systemd|none` (`none`: the e2e test, files and nft only, no apt, no systemctl).
  */
-import type { BanMember, BanMemberName, BansPlan } from "../../plan/bans";
+import { type BanMember, type BanMemberName, type BansPlan, banCredentials } from "../../plan/bans";
 import { scriptFile } from "../script-file";
 import { LR_WRITE_FN, type SetupFile, scriptHead, shq, writeFile } from "../shell";
 import { type Acquisition, acquisition, credentialsFile, crowdsecConfig, hubItems, profilesYaml } from "./crowdsec";
@@ -155,18 +155,27 @@ export function enrolInput(
   secrets: { readonly machines: Readonly<Record<string, string>>; readonly bouncers: Readonly<Record<string, string>> },
   cscli: readonly string[] = ["cscli", "-c", `${p.etc}/config.yaml`],
 ): string {
-  // The services VM's own agent is enrolled locally by its setup (lr-ban-install.sh).
-  const want = [...bans.members.filter((m) => m.name !== "services").map((m) => m.machine), ...(bans.report ? [bans.report.machine] : [])];
-  const missing = want.filter((n) => !secrets.machines[n]);
-  const bouncers = bans.members.flatMap((m) => (m.bouncer ? [m.bouncer] : []));
-  const noKey = bouncers.filter((n) => !secrets.bouncers[n]);
-  if (missing.length || noKey.length) throw new Error(`enrolInput: no secret for ${[...missing, ...noKey].join(", ")}`);
+  const { machines, bouncers } = banCredentials(bans);
+  const missing = [...machines.filter((n) => !secrets.machines[n]), ...bouncers.filter((n) => !secrets.bouncers[n])];
+  if (missing.length) throw new Error(`enrolInput: no secret for ${missing.join(", ")}`);
   return JSON.stringify({
     lapi: bans.lapi.url,
     ca: p.caCert,
     db: `${p.data}/crowdsec.db`,
     cscli,
-    machines: Object.fromEntries(want.map((n) => [n, secrets.machines[n]])),
+    machines: Object.fromEntries(machines.map((n) => [n, secrets.machines[n]])),
     bouncers: Object.fromEntries(bouncers.map((n) => [n, secrets.bouncers[n]])),
   });
+}
+
+/** The enrolment command's script (services VM): wait up to 120 s for the LAPI, then lr-ban-enrol.py with its input on stdin. */
+export function enrolScript(bans: BansPlan, p: BanPaths, secrets: Parameters<typeof enrolInput>[2], stack: string): string {
+  return `#!/bin/bash
+# Ban grid enrolment (stack ${stack}); rendered by librerouter-hosting.
+set -euo pipefail
+${shq(`${p.bin}/lr-ban-wait-lapi.sh`)} ${shq(`${bans.lapi.url}health`)} ${shq(p.caCert)} 120
+/usr/bin/python3 ${shq(`${p.bin}/lr-ban-enrol.py`)} <<'LR_ENROL'
+${enrolInput(bans, p, secrets)}
+LR_ENROL
+`;
 }
