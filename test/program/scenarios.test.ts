@@ -287,6 +287,8 @@ async function upgraded(raw: ReturnType<typeof stackConfig>) {
       const real = jest.requireActual(path);
       const out: Record<string, unknown> = { ...real };
       for (const f of fns) {
+        // A renamed render function must fail here, not silently stop being upgraded.
+        if (typeof real[f] !== "function") throw new Error(`${path} no longer exports ${f}`);
         out[f] = (...args: unknown[]) => {
           const r = real[f](...args);
           return typeof r === "string" ? r + MARK : { ...r, apply: r.apply + MARK, delete: r.delete + MARK };
@@ -300,7 +302,7 @@ async function upgraded(raw: ReturnType<typeof stackConfig>) {
     ["../../render/services", ["servicesScripts"]],
     ["../../render/host-console", ["hostConsoleFirewallScripts"]],
     ["../../render/dhcp", ["dhcpSetupScripts", "dhcpReservationScripts"]],
-    ["../../render/bans/setup", ["setupScript", "teardownScript", "enrolInput"]],
+    ["../../render/bans/setup", ["setupScript", "teardownScript", "enrolScript"]],
   ];
   for (const [p, f] of mods) wrap(p, f);
   try {
