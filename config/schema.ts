@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { formatCidr, isCidr, isIpv4, parseCidr } from "../lib/ipv4";
 import { bansSchema } from "./bans-schema";
+import { consolesSchema } from "./consoles-schema";
 import { assumptionsSchema, hardwareSchema } from "./sizing-schema";
 import { absolutePath, apiUrl, dnsDomain, hostName, imageUrl, nodeName, oneLine, storageId, userName } from "./strings";
 
@@ -271,6 +272,8 @@ export const stackSchema = z
     assumptions: assumptionsSchema.optional(),
     /** The ban grid (config/bans-schema.ts). */
     bans: bansSchema.default(bansSchema.parse({})),
+    /** The tenants' text and browser consoles (config/consoles-schema.ts). */
+    consoles: consolesSchema.default(consolesSchema.parse({})),
   })
   .strict();
 

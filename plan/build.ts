@@ -4,6 +4,7 @@ import type { StackConfig } from "../config/schema";
 import { parseCidr, size } from "../lib/ipv4";
 import * as alloc from "./alloc";
 import { planBans } from "./bans";
+import { planConsoles } from "./consoles";
 import { routingLayout } from "./routing-layout";
 import { tenantMemory } from "./slot-checks";
 import { tenantLan } from "./tenant-lan";
@@ -41,7 +42,7 @@ export function planStack(valid: ValidStack, stack: string): Plan {
   };
   // One lifetime setting for every certificate the CA issues: the VPN servers' follow it as the clients' do.
   const certs: CertLifetime = { validityHours: cfg.vpn.clientCertValidityDays * 24, renewHours: cfg.vpn.renewBeforeDays * 24 };
-  const plan: Omit<Plan, "bans"> = {
+  const plan: Omit<Plan, "bans" | "consoles"> = {
     stack,
     profile: cfg.profile,
     host: { node: cfg.proxmox.node, publicIp: infra.host, mgmtIp: net.management.hostIp },
@@ -69,7 +70,7 @@ export function planStack(valid: ValidStack, stack: string): Plan {
     instances: inst,
     tenants,
   };
-  return { ...plan, bans: planBans(plan, cfg.bans) };
+  return { ...plan, bans: planBans(plan, cfg.bans), consoles: planConsoles(cfg) };
 }
 
 function proxmoxPlan(cfg: StackConfig): ProxmoxPlan {

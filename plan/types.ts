@@ -1,5 +1,6 @@
 /** The tenant and network plan: every address, id and name the service uses, derived from config. */
 import type { StackConfig } from "../config/schema";
+import type { ConsolesPlan } from "./consoles";
 import type { AssumptionOverrides, HardwareOverrides } from "../config/sizing-schema";
 import type { BansPlan } from "./bans";
 import type { RoutingLayout } from "./routing-layout";
@@ -124,6 +125,8 @@ export interface Plan {
   readonly sizing: SizingInputs;
   /** The ban grid: members, protected addresses, durations, the report gateway (plan/bans.ts). */
   readonly bans: BansPlan;
+  /** The text and browser consoles: serial bridge, HTTPS gateway, login limits (plan/consoles.ts). */
+  readonly consoles: ConsolesPlan;
 }
 
 /** The stack's own sizing figures (sizing/ resolves them against the profile's). */

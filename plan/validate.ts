@@ -3,6 +3,7 @@
  * slots and addresses). All problems are reported at once, in one ConfigError. Pure.
  */
 import { ConfigError, ConfigIssue, fromZod } from "../config/errors";
+import { consolesIssues } from "./consoles";
 import { templateImageIssue } from "../config/image";
 import { StackConfig, stackSchema } from "../config/schema";
 import { contains, formatCidr, intToIp, ipToInt, overlaps, parseCidr, size } from "../lib/ipv4";
@@ -82,6 +83,7 @@ function checkInfra(cfg: StackConfig, err: Err): void {
   if (d.minMb > d.maxMb) err("tenantDefaults.memory", `balloon minimum ${d.minMb} MiB is above maximum ${d.maxMb} MiB; set minMb ≤ maxMb`);
   checkVpnHostnames(cfg, err);
   checkHardwareIds(cfg, err);
+  for (const [k, m] of consolesIssues(cfg)) err(k, m);
 }
 
 /** Checks on the network section alone: pools, management addresses, overlaps.
