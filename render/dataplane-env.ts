@@ -30,6 +30,8 @@ export const ENV_FIELDS = [
   ["LR_TUN2", "ip"],
   ["LR_PREF2", "int"],
   ["LR_VNC_PORT", "int"],
+  // The browser console gateway (render/scripts/lr-console-web.py) attaches this VM's serial0 through the host's bridge.
+  ["LR_VMID", "int"],
 ] as const;
 
 export type EnvField = (typeof ENV_FIELDS)[number][0];
@@ -66,6 +68,7 @@ export function tenantEnv(server: ServerPlan, tenant: TenantPlan): Record<EnvFie
     LR_TUN2: tenant.tunnelIps[server.instances[1].id],
     LR_PREF2: String(rules[1].pref),
     LR_VNC_PORT: String(tenant.vnc.port),
+    LR_VMID: String(tenant.vmid),
   };
 }
 

@@ -73,6 +73,8 @@ function envParsing(): string {
 declare -A KIND_RE=(${Object.entries(KIND_RE).map(([kind, re]) => `[${kind}]='^(${re})$'`).join(" ")})
 # Any valid env file line (grep -x checks thousands of files in one pass; bash would compile a regex per check).
 LINE_RE='${lineRe}'
+# T_VMID is read by the console gateway (render/scripts/lr-console-web.py), not by this tool.
+# shellcheck disable=SC2034
 clear_env() { ${ENV_FIELDS.map(([k]) => `${k.replace(/^LR_/, "T_")}=''`).join(" ")}; }`;
 }
 
@@ -104,6 +106,9 @@ export function filterRules(plan: Plan, server: ServerPlan, layout: ServerLayout
     // server's addresses (another slot's LAN address, mgmt, public): nobody maps which slots are occupied.
     ...server.instances.map((i) => `-A LR-IN -d ${i.gateway}/32 -i ${i.dev} -p icmp -m icmp --icmp-type 8 -j ACCEPT`),
     `-A LR-IN -p icmp -m devgroup --src-group ${g} -m addrtype --dst-type LOCAL --limit-iface-in -m icmp --icmp-type 8 -j ACCEPT`,
+    // The browser console page (render/console-web.ts): each instance's own gateway, from that instance's tunnel pool;
+    // the gateway itself tells tenants apart by their tunnel address and refuses any other.
+    ...server.instances.map((i) => `-A LR-IN -s ${i.cidr} -d ${i.gateway}/32 -i ${i.dev} -p tcp -m tcp --dport ${plan.consoles.webPort} -j ACCEPT`),
     ...devs.map((d) => `-A LR-IN -i ${d} -j DROP`),
     `-A LR-IN -m devgroup --src-group ${g} -j DROP`,
     // The public side: only the OpenVPN instances' ports; sshd and anything else that listens stays closed (Pulumi

@@ -75,13 +75,13 @@ describe("env file parser (load_env)", () => {
   it.each([
     ["a value of the wrong kind", acmeText.replace("LR_ROUTER=10.0.1.1", "LR_ROUTER=10.0.1.256"), "LR_ROUTER='10.0.1.256' is not a valid ip"],
     ["shell syntax in a value", acmeText.replace("LR_LINK=vl101", "LR_LINK=vl101;reboot"), "LR_LINK='vl101;reboot' is not a valid ifname"],
-    ["a missing field", acmeText.replace("LR_VNC_PORT=6001\n", ""), "expected 14 fields, found 13"],
+    ["a missing field", acmeText.replace("LR_VNC_PORT=6001\n", ""), "expected 15 fields, found 14"],
     ["a field given twice", acmeText.replace("LR_SLOT=1\n", "LR_SLOT=1\nLR_SLOT=1\n"), "LR_SLOT given twice"],
     ["an unknown field", acmeText.replace("LR_SLOT=1\n", "LR_SLOT=1\nLR_EXTRA=1\n"), "unknown field 'LR_EXTRA'"],
     ["a name too long", acmeText.replace("LR_KEY=acme", `LR_KEY=a${"b".repeat(32)}`), `LR_KEY='a${"b".repeat(32)}' is not a valid name`],
     ["a prefix above 32", acmeText.replace("LR_LAN_NET=10.0.1.0/24", "LR_LAN_NET=10.0.1.0/33"), "LR_LAN_NET='10.0.1.0/33' is not a valid cidr"],
     ["another tenant's key", acmeText.replace("LR_KEY=acme", "LR_KEY=coop-sur"), "LR_KEY coop-sur does not match the file name"],
-    ["an empty file", "", "expected 14 fields, found 0"],
+    ["an empty file", "", "expected 15 fields, found 0"],
   ])("refuses %s with the reason", (_what, text, reason) => {
     const { alone, all } = parse(text);
     const err = `lr-dataplane: ${dir}/acme.env: ${reason}\n`;

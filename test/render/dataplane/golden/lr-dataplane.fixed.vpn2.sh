@@ -69,11 +69,13 @@ LAN_TABLE_TEXT='table ip lr_lan {
     ip daddr 10.0.0.0/24 drop
   }
 }'
-declare -A ENV_KIND=([LR_KEY]=name [LR_SLOT]=int [LR_LINK]=ifname [LR_VLAN]=int [LR_LAN_ADDR]=cidr [LR_LAN_NET]=cidr [LR_ROUTER]=ip [LR_TABLE]=int [LR_TABLE_NAME]=name [LR_TUN1]=ip [LR_PREF1]=int [LR_TUN2]=ip [LR_PREF2]=int [LR_VNC_PORT]=int)
+declare -A ENV_KIND=([LR_KEY]=name [LR_SLOT]=int [LR_LINK]=ifname [LR_VLAN]=int [LR_LAN_ADDR]=cidr [LR_LAN_NET]=cidr [LR_ROUTER]=ip [LR_TABLE]=int [LR_TABLE_NAME]=name [LR_TUN1]=ip [LR_PREF1]=int [LR_TUN2]=ip [LR_PREF2]=int [LR_VNC_PORT]=int [LR_VMID]=int)
 declare -A KIND_RE=([name]='^([a-z][a-z0-9-]{0,31})$' [ifname]='^([a-zA-Z0-9][a-zA-Z0-9._-]{0,14})$' [int]='^([0-9]{1,10})$' [ip]='^(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))$' [cidr]='^(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))$')
 # Any valid env file line (grep -x checks thousands of files in one pass; bash would compile a regex per check).
-LINE_RE='#.*|LR_KEY=([a-z][a-z0-9-]{0,31})|LR_SLOT=([0-9]{1,10})|LR_LINK=([a-zA-Z0-9][a-zA-Z0-9._-]{0,14})|LR_VLAN=([0-9]{1,10})|LR_LAN_ADDR=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))|LR_LAN_NET=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))|LR_ROUTER=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))|LR_TABLE=([0-9]{1,10})|LR_TABLE_NAME=([a-z][a-z0-9-]{0,31})|LR_TUN1=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))|LR_PREF1=([0-9]{1,10})|LR_TUN2=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))|LR_PREF2=([0-9]{1,10})|LR_VNC_PORT=([0-9]{1,10})'
-clear_env() { T_KEY='' T_SLOT='' T_LINK='' T_VLAN='' T_LAN_ADDR='' T_LAN_NET='' T_ROUTER='' T_TABLE='' T_TABLE_NAME='' T_TUN1='' T_PREF1='' T_TUN2='' T_PREF2='' T_VNC_PORT=''; }
+LINE_RE='#.*|LR_KEY=([a-z][a-z0-9-]{0,31})|LR_SLOT=([0-9]{1,10})|LR_LINK=([a-zA-Z0-9][a-zA-Z0-9._-]{0,14})|LR_VLAN=([0-9]{1,10})|LR_LAN_ADDR=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))|LR_LAN_NET=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))|LR_ROUTER=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))|LR_TABLE=([0-9]{1,10})|LR_TABLE_NAME=([a-z][a-z0-9-]{0,31})|LR_TUN1=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))|LR_PREF1=([0-9]{1,10})|LR_TUN2=(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))|LR_PREF2=([0-9]{1,10})|LR_VNC_PORT=([0-9]{1,10})|LR_VMID=([0-9]{1,10})'
+# T_VMID is read by the console gateway (render/scripts/lr-console-web.py), not by this tool.
+# shellcheck disable=SC2034
+clear_env() { T_KEY='' T_SLOT='' T_LINK='' T_VLAN='' T_LAN_ADDR='' T_LAN_NET='' T_ROUTER='' T_TABLE='' T_TABLE_NAME='' T_TUN1='' T_PREF1='' T_TUN2='' T_PREF2='' T_VNC_PORT='' T_VMID=''; }
 
 # The routing skeleton (70 rules; pool offsets 0–63 of 10.255.128.0/18 and 10.255.192.0/18),
 # in install order: END first, leaves before the rules that jump to them. "<pref>|<ip rule add args>|<ip -N rule show>".
@@ -159,6 +161,8 @@ FILTER_RULES='*filter
 -A LR-IN -d 10.255.128.1/32 -i tun-udp -p icmp -m icmp --icmp-type 8 -j ACCEPT
 -A LR-IN -d 10.255.192.1/32 -i tun-tcp -p icmp -m icmp --icmp-type 8 -j ACCEPT
 -A LR-IN -p icmp -m devgroup --src-group 0x4c52 -m addrtype --dst-type LOCAL --limit-iface-in -m icmp --icmp-type 8 -j ACCEPT
+-A LR-IN -s 10.255.128.0/18 -d 10.255.128.1/32 -i tun-udp -p tcp -m tcp --dport 443 -j ACCEPT
+-A LR-IN -s 10.255.192.0/18 -d 10.255.192.1/32 -i tun-tcp -p tcp -m tcp --dport 443 -j ACCEPT
 -A LR-IN -i tun-udp -j DROP
 -A LR-IN -i tun-tcp -j DROP
 -A LR-IN -m devgroup --src-group 0x4c52 -j DROP
