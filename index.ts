@@ -101,14 +101,14 @@ const tenants = plan.tenants.map(
 
 /** Per tenant key: where its router is and how its console is reached (through its own VPN only). */
 export const tenantInfo = Object.fromEntries(
-  tenants.map((t) => [t.key, { publicIp: t.publicIp, privateSubnet: t.privateSubnet, vlan: t.vlan, consoles: t.consoles }]),
+  tenants.map((t) => [t.key, { publicIp: t.publicIp, privateSubnet: t.privateSubnet, vlan: t.vlan, consoles: t.consoles, consolePages: t.consolePages }]),
 );
 /**
- * Per tenant key, secret: the VNC password, the client bundle and its launcher, and the router's ban-report settings
+ * Per tenant key, secret: the VNC password, the client bundle, its launcher and the hand-out README, and the router's ban-report settings
  * (/etc/lr-ban-report.conf). `pulumi stack output --show-secrets`.
  */
 export const tenantSecrets = pulumi.secret(
-  Object.fromEntries(tenants.map((t) => [t.key, { vncPassword: t.vncPassword, clientBundle: t.clientBundle, launcher: t.launcher, ...(t.banReportConfig ? { banReportConfig: t.banReportConfig } : {}) }])),
+  Object.fromEntries(tenants.map((t) => [t.key, { vncPassword: t.vncPassword, clientBundle: t.clientBundle, launcher: t.launcher, readme: t.readme, ...(t.banReportConfig ? { banReportConfig: t.banReportConfig } : {}) }])),
 );
 /** The ban grid: what it never bans, ban durations, how ops list and lift bans, what tenants install to report. No credentials. */
 export const banGrid = banGridOutput(plan);

@@ -18,6 +18,8 @@ import { renderLauncher } from "../render/launcher";
 import { CLIENT_USES, clientCommonName } from "../render/pki-profile";
 import { tenantServerScripts } from "../render/tenant-scripts";
 import { CLIENT_KEY_BYTES, clientKeyId, tenantClientKeyFile } from "../render/tls-crypt-v2";
+import { consoleUrls } from "../plan/consoles";
+import { renderTenantReadme } from "../render/tenant-readme";
 import { renderKvmArguments, vncPasswordFileName } from "../render/vnc";
 import type { OpenVpnServer } from "./openvpn-server";
 import { subnetIpConfig } from "./guest-network";
@@ -69,6 +71,10 @@ export class Tenant extends pulumi.ComponentResource {
   public readonly vlan: number;
   /** `<instance gateway>:5900` per VPN instance: reachable only through this tenant's own tunnel. */
   public readonly consoles: Readonly<Record<InstanceId, string>>;
+  /** The browser console page (graphical and text) per VPN instance, inside this tenant's own tunnel. */
+  public readonly consolePages: Readonly<Record<InstanceId, string>>;
+  /** The hand-out text for the tenant (connect, consoles, the CA to trust); no secret. */
+  public readonly readme: string;
   public readonly vm: proxmoxve.VmLegacy;
   /** Secret: exactly 8 characters (VNC uses 8 bytes). */
   public readonly vncPassword: pulumi.Output<string>;
@@ -87,6 +93,8 @@ export class Tenant extends pulumi.ComponentResource {
     this.privateSubnet = t.privateCidr;
     this.vlan = t.vlan;
     this.consoles = Object.fromEntries(plan.instances.map((i) => [i.id, `${i.gateway}:5900`])) as Record<InstanceId, string>;
+    this.consolePages = consoleUrls(plan.instances, plan.consoles);
+    this.readme = renderTenantReadme(plan, t);
 
     // The tenant's parts, in the order they come to exist.
     const vnc = this.consolePassword(name, plan, t);
@@ -102,7 +110,7 @@ export class Tenant extends pulumi.ComponentResource {
       if (!args.banReportKey) throw new Error(`tenant ${t.key}: bans.report.enabled needs the ban grid's token key (BanGrid.reportTokenKey)`);
       this.banReportConfig = pulumi.secret(args.banReportKey.apply((k) => reporterConfig(plan.bans, tenantReportToken(k, t))));
     }
-    this.registerOutputs({ publicIp: this.publicIp, privateSubnet: this.privateSubnet, vlan: this.vlan, consoles: this.consoles });
+    this.registerOutputs({ publicIp: this.publicIp, privateSubnet: this.privateSubnet, vlan: this.vlan, consoles: this.consoles, consolePages: this.consolePages });
   }
 
   /** The 8-character console password and the root-only snippet QEMU reads it from. */
@@ -170,6 +178,9 @@ export class Tenant extends pulumi.ComponentResource {
               },
             }),
         kvmArguments: renderKvmArguments(plan, t, args.hostLayout),
+        // serial0 as a socket (/var/run/qemu-server/<vmid>.serial0): the text console, through the host's serial
+        // bridge (render/host-serial.ts). The LibreRouter (OpenWrt x86) image runs a console on ttyS0 as shipped.
+        serialDevices: [{ device: "socket" }],
         // User data lives in the VM: Proxmox refuses to delete it until an operator lifts this.
         protection: true,
         onBoot: true,

@@ -162,8 +162,13 @@ describe.each(STACKS)("stack $stack ($mode tenant network)", ({ stack, tenants, 
     const secrets = run().outputs.tenantSecrets;
     expect(secrets.secret).toBe(true);
     const sample = plan.tenants[0];
-    const s = (secrets.value as Record<string, { vncPassword: string; clientBundle: string; launcher: string }>)[sample.key];
+    const s = (secrets.value as Record<string, { vncPassword: string; clientBundle: string; launcher: string; readme: string }>)[sample.key];
     expect(s.vncPassword).toBe(fakePassword(`tenant-${sample.key}-vnc-password`));
+    // The hand-out README names the console pages tenantInfo lists, and no password.
+    const pages = (info.value as Record<string, { consolePages: Record<string, string> }>)[sample.key].consolePages;
+    expect(Object.keys(pages).sort()).toEqual(plan.instances.map((i) => i.id).sort());
+    for (const url of Object.values(pages)) expect(s.readme).toContain(url);
+    expect(s.readme).not.toContain(s.vncPassword);
     expect(s.clientBundle).toContain(fakeKeyPem(`tenant-${sample.key}-key`).trimEnd());
     expect(s.launcher.startsWith("#!/bin/sh")).toBe(true);
     expect(JSON.stringify(info.value)).not.toContain(s.vncPassword);
@@ -188,6 +193,7 @@ describe("stack minimal: key inputs", () => {
       networkDevices: vm.networkDevices,
       initialization: vm.initialization,
       kvmArguments: vm.kvmArguments,
+      serialDevices: vm.serialDevices,
       protection: vm.protection,
     }).toEqual({
       nodeName: "pve1",
@@ -208,6 +214,8 @@ describe("stack minimal: key inputs", () => {
         upgrade: false,
       },
       kvmArguments: "-object secret,id=vncpw-acme,file=/var/lib/vz/snippets/vnc-1001.pw -vnc 192.168.100.10:101,id=tenant,password-secret=vncpw-acme",
+      // The text console: Proxmox's serial0 socket, which the host's serial bridge attaches.
+      serialDevices: [{ device: "socket" }],
       protection: true,
     });
   });
