@@ -335,6 +335,28 @@ describe.each([
   });
 });
 
+/**
+ * The release that brought the text console: each tenant VM of an older state has no serial0. bpg's vmUpdate sets
+ * rebootRequired for serial_device (PVE cannot hot-add a serial port), so each router restarts once; nothing else
+ * of a tenant changes shape. (The state of that release is the current one with the serial devices taken out.)
+ */
+describe("upgrade from a release without text consoles (tenant VMs without serial0)", () => {
+  let plan: EnginePlan;
+  beforeAll(async () => {
+    const now = (await runProgram("minimal", stackConfig("minimal"))).resources;
+    const old = now.map((r) => (r.type === "proxmoxve:index/vmLegacy:VmLegacy" && r.name.startsWith("tenant-") ? { ...r, inputs: Object.fromEntries(Object.entries(r.inputs).filter(([k]) => k !== "serialDevices")) } : r));
+    plan = classify(old, now);
+  }, TIMEOUT);
+
+  test("every tenant VM is updated in place and restarted once for its serial port; the VPN servers and services VM are untouched", () => {
+    const changed = plan.steps.filter((st) => st.op !== "same");
+    expect(changed.length).toBe(50);
+    for (const st of changed) expect([st.op, st.type, st.paths, /^tenant-.*-vm$/.test(st.name)]).toEqual(["update", "proxmoxve:index/vmLegacy:VmLegacy", ["serialDevices"], true]);
+    for (const st of changed) expect(st.effects).toEqual(["reboot"]);
+    expect(plan.deleteScripts).toEqual([]);
+  });
+});
+
 describe("change template.vmid (a new LibreRouter template)", () => {
   let s: Scenario;
   beforeAll(async () => {
