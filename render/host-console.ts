@@ -1,7 +1,7 @@
 /**
  * The firewall on the Proxmox host, in two chains jumped to first from INPUT:
  * - LR-MGMT, for everything arriving on the management bridge: replies to the host's own connections (SSH to the
- *   guests) and the console ports from the two VPN servers pass, every other new connection is dropped, so a
+ *   guests), the console ports and the serial bridge's port from the two VPN servers pass, every other new connection is dropped, so a
  *   compromised VPN or services VM cannot reach the host's SSH or API. Also for IPv6 (sshd and pveproxy listen
  *   on `::`, and every bridge has a link-local address).
  * - LR-CONSOLE, for the management address reached from anywhere but the management bridge and loopback: dropped.
@@ -56,6 +56,8 @@ export function consoleChainRules(plan: Plan): string[] {
     `-A ${CONSOLE_CHAIN} -j DROP`,
     `-A ${MGMT_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
     ...plan.servers.map((s) => `-A ${MGMT_CHAIN} -s ${s.mgmtIp}/32 -d ${host} -p tcp -m multiport --dports ${ports} -j ACCEPT`),
+    // The serial bridge (render/host-serial.ts): the VPN servers' console gateways attach the tenants' text consoles.
+    ...plan.servers.map((s) => `-A ${MGMT_CHAIN} -s ${s.mgmtIp}/32 -d ${host} -p tcp -m tcp --dport ${plan.consoles.serialBridgePort} -j ACCEPT`),
     `-A ${MGMT_CHAIN} -j DROP`,
   ];
 }
@@ -81,7 +83,7 @@ export function renderHostConsoleFirewall(plan: Plan, layout: HostLayout): strin
   const jumps = consoleJumps(plan);
   return `#!/bin/bash
 # Host firewall on the Proxmox host (stack ${plan.stack}); rendered by librerouter-hosting, do not edit.
-# From ${bridge}: replies, and VNC ports ${consolePorts(plan)} on ${plan.host.mgmtIp} from ${plan.servers.map((s) => `${s.name} ${s.mgmtIp}`).join(" and ")}; nothing else new.
+# From ${bridge}: replies, and VNC ports ${consolePorts(plan)} and the serial bridge ${plan.consoles.serialBridgePort} on ${plan.host.mgmtIp} from ${plan.servers.map((s) => `${s.name} ${s.mgmtIp}`).join(" and ")}; nothing else new.
 # ${plan.host.mgmtIp} from anywhere but ${bridge} and lo: dropped. Boot: ${layout.systemdDir}/${HOST_FIREWALL_UNIT}.
 # Usage: $0 [apply|delete]
 set -euo pipefail

@@ -5,7 +5,7 @@
 import { buildPlan } from "../../plan/build";
 import { validateStack } from "../../plan/validate";
 import { consolePortRanges, maxSlot } from "../../plan/alloc";
-import { consoleJumps, consolePorts, hostConsoleFirewallScripts, renderHostConsoleFirewall, renderHostFirewallUnit } from "../../render/host-console";
+import { consoleChainRules, consoleJumps, consolePorts, hostConsoleFirewallScripts, renderHostConsoleFirewall, renderHostFirewallUnit } from "../../render/host-console";
 import { PRODUCTION_HOST_LAYOUT } from "../../render/layout";
 
 const base = {
@@ -25,6 +25,19 @@ const hostArtifacts = (plan: ReturnType<typeof withTenants>) => {
 };
 
 describe("host firewall ports (fixed by the config)", () => {
+  it("LR-MGMT lets each VPN server reach the console ports and the serial bridge, nobody else anything new", () => {
+    expect(consoleChainRules(withTenants({ acme: { slot: 1 } }))).toEqual([
+      "-A LR-CONSOLE -i lo -j RETURN",
+      "-A LR-CONSOLE -j DROP",
+      "-A LR-MGMT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+      "-A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j ACCEPT",
+      "-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j ACCEPT",
+      "-A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 5899 -j ACCEPT",
+      "-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 5899 -j ACCEPT",
+      "-A LR-MGMT -j DROP",
+    ]);
+  });
+
   it("covers 5900 + vncDisplayBase + 1 … the highest slot, without Proxmox's reserved ports", () => {
     const plan = withTenants({ acme: { slot: 1 } });
     // Defaults: VLAN 100 + slot ≤ 4094 is the tightest bound → slot 3994 → port 9994; 8006 is the API.

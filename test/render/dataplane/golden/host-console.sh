@@ -1,6 +1,6 @@
 #!/bin/bash
 # Host firewall on the Proxmox host (stack golden); rendered by librerouter-hosting, do not edit.
-# From vmbr2: replies, and VNC ports 6001:8005,8007:9994 on 192.168.100.10 from vpn1 192.168.100.11 and vpn2 192.168.100.12; nothing else new.
+# From vmbr2: replies, and VNC ports 6001:8005,8007:9994 and the serial bridge 5899 on 192.168.100.10 from vpn1 192.168.100.11 and vpn2 192.168.100.12; nothing else new.
 # 192.168.100.10 from anywhere but vmbr2 and lo: dropped. Boot: /etc/systemd/system/librerouter-console-firewall.service.
 # Usage: $0 [apply|delete]
 set -euo pipefail
@@ -70,6 +70,8 @@ case $MODE in
 -A LR-MGMT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 -A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j ACCEPT
 -A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j ACCEPT
+-A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 5899 -j ACCEPT
+-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 5899 -j ACCEPT
 -A LR-MGMT -j DROP
 COMMIT
 LR_RULES
