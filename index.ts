@@ -89,6 +89,7 @@ const tenants = plan.tenants.map(
         servers,
         bridges: host.bridges,
         hostLayout,
+        hostConnection: ssh,
         serverLayout: PRODUCTION_SERVER_LAYOUT,
         dependsOn: [...host.ready, ...template.resources],
         services,

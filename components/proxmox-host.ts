@@ -6,6 +6,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import type { Plan } from "../plan/types";
 import { hostConsoleFirewallScripts } from "../render/host-console";
+import { serialBridgeScripts } from "../render/host-serial";
 import { type HostLayout, PRODUCTION_HOST_LAYOUT } from "../render/layout";
 import type { ConnectionArgs } from "./connections";
 import { remoteScript } from "./remote-script";
@@ -76,7 +77,14 @@ export class ProxmoxHost extends pulumi.ComponentResource {
       { connection: args.connection, apply: fw.apply, delete: fw.delete },
       { parent: this, dependsOn: [managementBridge, nodeFirewall] },
     );
-    this.ready = [privateBridge, managementBridge, consoleFirewall, datacenterFirewall, nodeFirewall, ...hostAccess];
+    // The text consoles: one bridge for every tenant VM's serial0, reached by the VPN servers' console gateways
+    // (render/host-serial.ts). Its inputs are the config's alone, so adding a tenant never changes it.
+    const c = plan.consoles;
+    const bridge = serialBridgeScripts({
+      config: { mgmtIp: plan.host.mgmtIp, port: c.serialBridgePort, allowFrom: plan.servers.map((s) => s.mgmtIp), vmidMin: c.tenantVmids.min, vmidMax: c.tenantVmids.max, exclude: c.tenantVmids.exclude },
+    });
+    const serialBridge = remoteScript(`${name}-serial-bridge`, { connection: args.connection, apply: bridge.apply, delete: bridge.delete }, { parent: this, dependsOn: [consoleFirewall] });
+    this.ready = [privateBridge, managementBridge, consoleFirewall, serialBridge, datacenterFirewall, nodeFirewall, ...hostAccess];
     this.registerOutputs({ bridges: this.bridges });
   }
 }

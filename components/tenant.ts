@@ -1,13 +1,14 @@
 /**
  * One tenant, keyed by its stable tenant key: its LibreRouter VM (linked clone), its VNC console password,
  * its client certificate, tls-crypt-v2 client key and bundle, its anti-spoofing filter, and its state on each VPN
- * server. Distinct tenant-network mode: exactly 11 custom resources: RandomPassword, FileLegacy (VNC password
- * snippet), VmLegacy, firewall IpsetLegacy and OptionsLegacy, PrivateKey, CertRequest, LocallySignedCert,
- * RandomBytes (tls-crypt-v2 Kc), and one remote Command per VPN server. Fixed mode (the image as shipped, no
- * cloud-init): 13, those 11 plus the firewall RulesLegacy that puts net0 in the no-DHCP-server security group and
+ * server. Distinct tenant-network mode: exactly 12 custom resources: RandomPassword, FileLegacy (VNC password
+ * snippet), the host Command that hands a new password to the running VM, VmLegacy, firewall IpsetLegacy and
+ * OptionsLegacy, PrivateKey, CertRequest, LocallySignedCert, RandomBytes (tls-crypt-v2 Kc), and one remote Command
+ * per VPN server. Fixed mode (the image as shipped, no cloud-init): 14, those 12 plus the firewall RulesLegacy that puts net0 in the no-DHCP-server security group and
  * the remote Command that holds its DHCP reservation on the services VM. Its ban-report token is derived, not a
  * resource (render/bans/tenant-report.ts).
  */
+import { createHash } from "node:crypto";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -29,7 +30,15 @@ import { remoteScript } from "./remote-script";
 import { tenantPublicFirewall } from "./tenant-firewall";
 import type { ConnectionArgs } from "./connections";
 import { dhcpReservationScripts } from "../render/dhcp";
+import { vncRotateScripts } from "../render/host-serial";
 import { reporterConfig, tenantReportToken } from "../render/bans/tenant-report";
+
+interface ConsolePassword {
+  readonly password: pulumi.Output<string>;
+  readonly file: proxmoxve.FileLegacy;
+  /** Changes with every new password, tells nothing about it. */
+  readonly revision: pulumi.Output<string>;
+}
 
 export interface TenantArgs {
   readonly plan: Plan;
@@ -44,6 +53,8 @@ export interface TenantArgs {
   readonly bridges: { readonly public: string; readonly private: string };
   /** Where the host keeps the VNC password snippets (must be the `proxmox.snippetsDatastore` directory). */
   readonly hostLayout: HostLayout;
+  /** SSH to the Proxmox host: a new console password is handed to the running VM there. */
+  readonly hostConnection: ConnectionArgs;
   /** File locations on the VPN servers. */
   readonly serverLayout: ServerLayout;
   /** Resources the VM needs first (bridges, template). */
@@ -100,6 +111,7 @@ export class Tenant extends pulumi.ComponentResource {
     const vnc = this.consolePassword(name, plan, t);
     this.vncPassword = vnc.password;
     this.vm = this.router(name, args, vnc.file);
+    this.passwordToRunningVm(name, args, vnc);
     tenantPublicFirewall(name, plan, t, { parent: this, dependsOn: [this.vm] }, args.wanGroup);
     if (plan.tenantNetwork.mode === "fixed") this.dhcpReservation(name, args);
     const client = this.bundle(name, args);
@@ -114,13 +126,14 @@ export class Tenant extends pulumi.ComponentResource {
   }
 
   /** The 8-character console password and the root-only snippet QEMU reads it from. */
-  private consolePassword(name: string, plan: Plan, t: TenantPlan): { password: pulumi.Output<string>; file: proxmoxve.FileLegacy } {
+  private consolePassword(name: string, plan: Plan, t: TenantPlan): ConsolePassword {
     const random8 = new random.RandomPassword(
       `${name}-vnc-password`,
       { length: 8, special: true, overrideSpecial: "!#%+-=_", minLower: 1, minUpper: 1, minNumeric: 1 },
       { parent: this },
     );
     const password = pulumi.secret(random8.result);
+    const revision = random8.bcryptHash.apply((h) => createHash("sha256").update(h).digest("hex").slice(0, 32));
     // QEMU reads the file raw: the data is the password and nothing else (a newline would become part of it).
     const file = new proxmoxve.FileLegacy(
       `${name}-vnc-pw`,
@@ -135,7 +148,24 @@ export class Tenant extends pulumi.ComponentResource {
       // create-before-delete replacement (a rotated password) would end with the old resource deleting the new file.
       { parent: this, deleteBeforeReplace: true },
     );
-    return { password, file };
+    return { password, file, revision };
+  }
+
+  /**
+   * A new console password reaches the running router at once: QMP `set_password` on its `tenant` display, from the
+   * snippet file (render/host-serial.ts vncRotateScripts), after the file is written and the VM exists. The stdin
+   * changes with the password through the revision (SHA-256 of the password's bcrypt hash: a fresh salt at every
+   * new password, nothing to learn from it), so a rotation is an in-place update of this command; the gateway's
+   * login checks the password against that display, so the browser consoles follow at once.
+   */
+  private passwordToRunningVm(name: string, args: TenantArgs, vnc: ConsolePassword): void {
+    const { tenant: t, hostLayout } = args;
+    const scripts = vnc.revision.apply((revision) => vncRotateScripts({ vmid: t.vmid, passwordFile: `${hostLayout.snippetsDir}/${vncPasswordFileName(t)}`, revision }));
+    remoteScript(
+      `${name}-console-pw`,
+      { connection: args.hostConnection, apply: scripts.apply((x) => x.apply), delete: scripts.apply((x) => x.delete), secret: true },
+      { parent: this, dependsOn: [vnc.file, this.vm] },
+    );
   }
 
   /** The LibreRouter VM: a linked clone of the template, its public and LAN addresses, its console. */

@@ -10,7 +10,7 @@ import { type SetupFile, LR_WRITE_FN, SERVICES_MODE, assertPath, shq, writeFile 
 import { VPN_PACKAGES, ensurePackages } from "./guest-packages";
 import { enrolPeers } from "../plan/enrolment";
 import { ENROL_UNIT, enrolResponderPath, renderEnrolResponder, renderEnrolUnit } from "./enrol-peer";
-import { OPENVPN_GROUP, OPENVPN_USER, ensureServiceUser } from "./service-user";
+import { CONSOLE_READ_GROUP, OPENVPN_GROUP, OPENVPN_USER, ensureConsoleGroup, ensureServiceUser } from "./service-user";
 import type { ServerLayout } from "./layout";
 import { openvpnFilePaths } from "./openvpn-server";
 import { type ServerNics, TRUNK_LINK_FILE, trunkMac, trunkNicFiles, trunkRenameLines } from "./trunk-nic";
@@ -81,11 +81,12 @@ export function serverDirs(layout: ServerLayout): { path: string; mode: string; 
     { path: p.hooksDir, mode: "0750", owner: `root:${OPENVPN_GROUP}` },
     { path: p.pkiDir, mode: "0700", owner: "root:root" },
     // Debian's tmpfiles mode: the status files list every tenant's real IP; nobody needs nothing here after the drop.
-    { path: layout.runDir, mode: "0710", owner: "root:root" },
+    // The console gateway's group may pass (not list) to read the status files: who is connected from where.
+    { path: layout.runDir, mode: "0710", owner: `root:${CONSOLE_READ_GROUP}` },
     { path: layout.stateDir, mode: "0750", owner: `${OPENVPN_USER}:${OPENVPN_GROUP}` },
     { path: p.enrolledDir, mode: "0700", owner: `${OPENVPN_USER}:${OPENVPN_GROUP}` },
     { path: layout.confDir, mode: "0755", owner: "root:root" },
-    { path: `${layout.confDir}/tenants`, mode: "0750", owner: "root:root" },
+    { path: `${layout.confDir}/tenants`, mode: "0750", owner: `root:${CONSOLE_READ_GROUP}` },
   ];
 }
 
@@ -94,6 +95,17 @@ function ownerOf(layout: ServerLayout, path: string): string {
   const p = openvpnFilePaths(layout);
   const nobodyReads = [p.ccdDirs.udp, p.ccdDirs.tcp, p.pinsDir, p.hooksDir].some((d) => path.startsWith(`${d}/`));
   return nobodyReads ? `root:${OPENVPN_GROUP}` : "root:root";
+}
+
+/**
+ * The runtime directory's mode across reboots. Debian's /usr/lib/tmpfiles.d/openvpn.conf makes it 0710 root:root at
+ * every boot; for a path named in several tmpfiles.d files the lexicographically first file name wins, and
+ * `librerouter-openvpn.conf` sorts before `openvpn.conf`: the same mode, with the console gateway's group.
+ */
+export function runDirTmpfiles(layout: ServerLayout): SetupFile {
+  const m = /^(.*)\/systemd\/system$/.exec(layout.systemdDir);
+  const dir = m ? `${m[1]}/tmpfiles.d` : `${layout.systemdDir}/tmpfiles.d`;
+  return { path: `${dir}/librerouter-openvpn.conf`, mode: "0644", content: `# Rendered by librerouter-hosting: Debian's mode, with the console gateway's group (it reads the status files).\nd ${layout.runDir} 0710 root ${CONSOLE_READ_GROUP} -\n` };
 }
 
 /**
@@ -115,6 +127,7 @@ export function renderServerSetupScript(plan: Plan, server: ServerPlan, layout: 
     { path: `${layout.systemdDir}/${ENROL_UNIT}`, mode: "0644", content: renderEnrolUnit(enrolPeers(plan, server), layout) },
     { ...openvpnUnitDropin(layout), mode: "0644" },
     ...trunkNicFiles(layout, mac),
+    runDirTmpfiles(layout),
   ];
   const all = [...files, ...own];
   const seen = new Set<string>();
@@ -136,6 +149,8 @@ ${SERVICES_MODE}
 ${ensurePackages(VPN_PACKAGES)}
 # OpenVPN's own account (not the shared nobody): it owns the enrolment store and runs the enrolment responder.
 ${ensureServiceUser()}
+# The browser console gateway's group: it reads the tenants' env files and the status files.
+${ensureConsoleGroup()}
 
 ${LR_WRITE_FN}
 

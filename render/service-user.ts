@@ -18,3 +18,18 @@ export function ensureServiceUser(): string {
   useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --comment 'librerouter OpenVPN' ${u} 2>/dev/null || getent passwd ${u} >/dev/null
 fi`;
 }
+
+/**
+ * The group the browser console gateway (render/console-web.ts, a systemd DynamicUser) runs in: it may read the
+ * tenants' env files (who is at which tunnel address) and the OpenVPN status files (their real addresses, for the
+ * ban grid), nothing else. Created by the server setup before any tenant's files are written.
+ */
+export const CONSOLE_READ_GROUP = "lr-console";
+
+/** Shell lines that create CONSOLE_READ_GROUP when missing (idempotent, tolerant of a concurrent creator). */
+export function ensureConsoleGroup(): string {
+  const g = CONSOLE_READ_GROUP;
+  return `if ! getent group ${g} >/dev/null; then
+  groupadd --system ${g} 2>/dev/null || getent group ${g} >/dev/null
+fi`;
+}

@@ -13,7 +13,7 @@ import { LR_WRITE_FN, shq, writeFile } from "./shell";
 import type { ServerLayout } from "./layout";
 import { openvpnFilePaths } from "./openvpn-server";
 import { certFingerprint, clientCommonName } from "./pki-profile";
-import { OPENVPN_GROUP } from "./service-user";
+import { CONSOLE_READ_GROUP, OPENVPN_GROUP } from "./service-user";
 
 /** Owner of the files OpenVPN and its hooks read after the privilege drop (ccd files, pins). */
 const HOOKS_READ = `root:${OPENVPN_GROUP}`;
@@ -90,7 +90,7 @@ function applyScript(
   return `${header(stack, server, tenant, "Apply")}
 ${LR_WRITE_FN}
 
-${writeFile({ path: f.env, mode: "0640", content: env }, "root:root")}
+${writeFile({ path: f.env, mode: "0640", content: env }, `root:${CONSOLE_READ_GROUP}`)}
 ${shq(dataplaneToolPath(layout))} apply ${tenant.key}
 ${pinStep}
 cert_rotated=no
@@ -119,7 +119,7 @@ function deleteScript(stack: string, server: ServerPlan, tenant: TenantPlan, lay
 ${LR_WRITE_FN}
 
 rm -f ${[f.ccd.udp, f.ccd.tcp, f.pin, f.certPin, f.tc2Pin, f.enrolled].map(shq).join(" ")}
-${writeFile({ path: f.env, mode: "0640", content: env }, "root:root")}
+${writeFile({ path: f.env, mode: "0640", content: env }, `root:${CONSOLE_READ_GROUP}`)}
 ${shq(dataplaneToolPath(layout))} delete ${tenant.key}
 printf '%s on %s: deleted\\n' ${tenant.key} ${server.name}
 `;

@@ -19,7 +19,7 @@ import { type Scenario, invariantViolations, scenario, stackConfig } from "./eng
 
 const TIMEOUT = 300_000;
 /** Custom resources of one tenant (components/tenant.ts, components/tenant-firewall.ts). */
-const TENANT_PARTS = ["cert", "csr", "firewall", "ipfilter", "key", "tls-crypt-v2", "vm", "vnc-password", "vnc-pw", "vpn1", "vpn2"];
+const TENANT_PARTS = ["cert", "console-pw", "csr", "firewall", "ipfilter", "key", "tls-crypt-v2", "vm", "vnc-password", "vnc-pw", "vpn1", "vpn2"];
 const tenantOf = (key: string) => (name: string) => name === `tenant-${key}` || name.startsWith(`tenant-${key}-`);
 
 /** Minimal with slot 50 unsold (49 tenants): the base for adding a tenant into slot 50. */
@@ -314,9 +314,9 @@ async function upgraded(raw: ReturnType<typeof stackConfig>) {
 
 describe.each([
   // shared: host firewall, services setup, 2 server setups, and the ban grid's 5 (services, enrolment, vpn1, vpn2, host)
-  { mode: "distinct", raw: () => stackConfig("minimal"), perTenant: 2, shared: 9 },
+  { mode: "distinct", raw: () => stackConfig("minimal"), perTenant: 3, shared: 10 },
   // + each tenant's DHCP reservation and the services VM's DHCP server
-  { mode: "fixed", raw: minimalFixed, perTenant: 3, shared: 10 },
+  { mode: "fixed", raw: minimalFixed, perTenant: 4, shared: 11 },
 ])("change the text of every rendered script (a program upgrade), $mode mode", ({ mode, raw, perTenant, shared }) => {
   let s: Scenario;
   beforeAll(async () => {

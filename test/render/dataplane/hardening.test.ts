@@ -7,7 +7,7 @@
 import { filterRules, renderDataplaneTool } from "../../../render/dataplane";
 import { PRODUCTION_SERVER_LAYOUT } from "../../../render/layout";
 import { renderServerConfig } from "../../../render/openvpn-server";
-import { OPENVPN_NPROC, SYSCTL_DROPIN, openvpnUnitDropin, renderServerSetupScript, serverDirs } from "../../../render/server-setup";
+import { OPENVPN_NPROC, SYSCTL_DROPIN, openvpnUnitDropin, renderServerSetupScript, runDirTmpfiles, serverDirs } from "../../../render/server-setup";
 import { servicesFirewallRules, servicesFirewallScript, servicesScripts } from "../../../render/services";
 import type { Plan } from "../../../plan/types";
 import { shellcheck } from "../../tools/shellcheck";
@@ -93,9 +93,12 @@ describe("OpenVPN unit and runtime directory", () => {
     expect(setup).toContain("'/etc/openvpn/server/'* | '/etc/systemd/system/openvpn-server@.service.d/librerouter.conf') restart=yes ;;");
   });
 
-  it("/run/openvpn-server stays 0710 root:root (Debian's tmpfiles mode: the status files list tenants' real IPs)", () => {
-    expect(serverDirs(L).find((d) => d.path === "/run/openvpn-server")).toEqual({ path: "/run/openvpn-server", mode: "0710", owner: "root:root" });
-    expect(setup).toContain("\ninstall -d -m 0710 -o root -g root '/run/openvpn-server'\n");
+  it("/run/openvpn-server stays 0710 (Debian's tmpfiles mode: the status files list tenants' real IPs), its group the console gateway's, also after a reboot", () => {
+    expect(serverDirs(L).find((d) => d.path === "/run/openvpn-server")).toEqual({ path: "/run/openvpn-server", mode: "0710", owner: "root:lr-console" });
+    expect(setup).toContain("\ninstall -d -m 0710 -o root -g lr-console '/run/openvpn-server'\n");
+    // Sorts before Debian's openvpn.conf, so its line wins at boot.
+    expect(runDirTmpfiles(L)).toEqual({ path: "/etc/tmpfiles.d/librerouter-openvpn.conf", mode: "0644", content: expect.stringContaining("\nd /run/openvpn-server 0710 root lr-console -\n") });
+    expect("librerouter-openvpn.conf" < "openvpn.conf").toBe(true);
   });
 });
 

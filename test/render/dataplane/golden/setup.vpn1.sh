@@ -39,6 +39,10 @@ fi
 if ! getent passwd lr-openvpn >/dev/null; then
   useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --comment 'librerouter OpenVPN' lr-openvpn 2>/dev/null || getent passwd lr-openvpn >/dev/null
 fi
+# The browser console gateway's group: it reads the tenants' env files and the status files.
+if ! getent group lr-console >/dev/null; then
+  groupadd --system lr-console 2>/dev/null || getent group lr-console >/dev/null
+fi
 
 CHANGED=()
 lr_write() {
@@ -66,11 +70,11 @@ install -d -m 0750 -o root -g lr-openvpn '/etc/openvpn/server/cert-pins'
 install -d -m 0750 -o root -g lr-openvpn '/etc/openvpn/server/tc2-pins'
 install -d -m 0750 -o root -g lr-openvpn '/etc/openvpn/server/hooks'
 install -d -m 0700 -o root -g root '/etc/openvpn/server/pki'
-install -d -m 0710 -o root -g root '/run/openvpn-server'
+install -d -m 0710 -o root -g lr-console '/run/openvpn-server'
 install -d -m 0750 -o lr-openvpn -g lr-openvpn '/var/lib/librerouter'
 install -d -m 0700 -o lr-openvpn -g lr-openvpn '/var/lib/librerouter/enrolled'
 install -d -m 0755 -o root -g root '/etc/librerouter'
-install -d -m 0750 -o root -g root '/etc/librerouter/tenants'
+install -d -m 0750 -o root -g lr-console '/etc/librerouter/tenants'
 # Records enrolled by a release that ran OpenVPN as nobody.
 chown -R lr-openvpn:lr-openvpn '/var/lib/librerouter/enrolled'
 
@@ -885,6 +889,11 @@ OiB1cCBhdCBib290LCBubyBhZGRyZXNzIG9mIGl0cyBvd24uCmF1dG8gZXRoMQppZmFjZSBldGgx
 IGluZXQgbWFudWFsCiAgICB1cCBpcCBsaW5rIHNldCBkZXYgZXRoMSB1cAogICAgZG93biBpcCBs
 aW5rIHNldCBkZXYgZXRoMSBkb3duCg==
 LR_B64
+lr_write '/etc/tmpfiles.d/librerouter-openvpn.conf' 0644 root:root <<'LR_B64'
+IyBSZW5kZXJlZCBieSBsaWJyZXJvdXRlci1ob3N0aW5nOiBEZWJpYW4ncyBtb2RlLCB3aXRoIHRo
+ZSBjb25zb2xlIGdhdGV3YXkncyBncm91cCAoaXQgcmVhZHMgdGhlIHN0YXR1cyBmaWxlcykuCmQg
+L3J1bi9vcGVudnBuLXNlcnZlciAwNzEwIHJvb3QgbHItY29uc29sZSAtCg==
+LR_B64
 
 restart=no
 for f in "${CHANGED[@]}"; do
@@ -957,4 +966,4 @@ LR_B64
     systemctl start librerouter-enrol.service
   fi
 fi
-printf '%s: %s files, %s changed, openvpn restart: %s (%s)\n' vpn1 8 "${#CHANGED[@]}" "$restart" "$LR_SERVICES"
+printf '%s: %s files, %s changed, openvpn restart: %s (%s)\n' vpn1 9 "${#CHANGED[@]}" "$restart" "$LR_SERVICES"

@@ -22,7 +22,7 @@ lr_write() {
   fi
 }
 
-lr_write '/etc/librerouter/tenants/coop-sur.env' 0640 root:root <<'LR_B64'
+lr_write '/etc/librerouter/tenants/coop-sur.env' 0640 root:lr-console <<'LR_B64'
 IyBjb29wLXN1ciBvbiB2cG4xIChzdGFjayBnb2xkZW4pOyByZWFkIGJ5IGxyLWRhdGFwbGFuZSwg
 cmVuZGVyZWQsIGRvIG5vdCBlZGl0LgpMUl9LRVk9Y29vcC1zdXIKTFJfU0xPVD0yCkxSX0xJTks9
 dmwxMDIKTFJfVkxBTj0xMDIKTFJfTEFOX0FERFI9MTAuMC4yLjIvMjQKTFJfTEFOX05FVD0xMC4w

@@ -23,7 +23,7 @@ lr_write() {
 }
 
 rm -f '/etc/openvpn/server/ccd-udp/acme' '/etc/openvpn/server/ccd-tcp/acme' '/etc/openvpn/server/pins/acme' '/etc/openvpn/server/cert-pins/acme' '/etc/openvpn/server/tc2-pins/acme' '/var/lib/librerouter/enrolled/acme'
-lr_write '/etc/librerouter/tenants/acme.env' 0640 root:root <<'LR_B64'
+lr_write '/etc/librerouter/tenants/acme.env' 0640 root:lr-console <<'LR_B64'
 IyBhY21lIG9uIHZwbjEgKHN0YWNrIGdvbGRlbik7IHJlYWQgYnkgbHItZGF0YXBsYW5lLCByZW5k
 ZXJlZCwgZG8gbm90IGVkaXQuCkxSX0tFWT1hY21lCkxSX1NMT1Q9MQpMUl9MSU5LPXZsMTAxCkxS
 X1ZMQU49MTAxCkxSX0xBTl9BRERSPTEwLjAuMS4yLzI0CkxSX0xBTl9ORVQ9MTAuMC4xLjAvMjQK
