@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BanGrid } from "./components/ban-grid";
 import { CommonServices } from "./components/common-services";
+import { ConsoleGateway } from "./components/console-gateway";
 import { hostConnection, sshPublicKey } from "./components/connections";
 import { OpenVpnServer } from "./components/openvpn-server";
 import { Pki } from "./components/pki";
@@ -76,6 +77,9 @@ const bans = new BanGrid(
   },
   opts,
 );
+
+// The tenants' browser consoles: an HTTPS gateway on each VPN server, after its ban-grid member (components/console-gateway.ts).
+new ConsoleGateway("consoles", { plan, pki, servers, layout: PRODUCTION_SERVER_LAYOUT, after: { vpn1: [bans.setups.vpn1], vpn2: [bans.setups.vpn2] } }, opts);
 
 const tenants = plan.tenants.map(
   (tenant) =>

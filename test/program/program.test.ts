@@ -18,7 +18,7 @@ import { FAKE_SECRETS, FAKE_SSH_PUBLIC_KEY, ProgramRun, Recorded, byName, countB
 
 const ROOT = `${__dirname}/../..`;
 /** Custom resources each Tenant component declares (see components/tenant.ts); fixed mode adds two. */
-const PER_TENANT_SUFFIXES = ["vnc-password", "vnc-pw", "vm", "ipfilter", "firewall", "key", "csr", "cert", "tls-crypt-v2", "vpn1", "vpn2"];
+const PER_TENANT_SUFFIXES = ["vnc-password", "vnc-pw", "console-pw", "vm", "ipfilter", "firewall", "key", "csr", "cert", "tls-crypt-v2", "vpn1", "vpn2"];
 const FIXED_MODE_SUFFIXES = ["firewall-rules", "dhcp"];
 type Mode = "distinct" | "fixed";
 
@@ -51,14 +51,16 @@ function expectedCounts(n: number, mode: Mode): Record<string, number> {
     // each tenant's VNC password; the ban grid: 4 machine passwords (vpn1, vpn2, host, report gateway), 3 bouncer
     // keys, the report token key (tenants' tokens are derived from it: no resource per tenant)
     "random:index/randomPassword:RandomPassword": n + 8,
-    // tenants + 2 servers + the ban grid's LAPI + the CA
-    "tls:index/privateKey:PrivateKey": n + 4,
-    "tls:index/certRequest:CertRequest": n + 3,
-    "tls:index/locallySignedCert:LocallySignedCert": n + 3,
-    // 2 per tenant + host firewall + 2 server setups + services setup + the host's keyscan of each of the 3 guests
-    // + the ban grid (services, its enrolment, vpn1, vpn2, host); fixed mode: each tenant's DHCP reservation and
-    // the services VM's DHCP server
-    "command:remote:Command": 2 * n + 12 + (fixed ? n + 1 : 0),
+    // tenants + 2 servers + the ban grid's LAPI + the 2 console gateways + the CA
+    "tls:index/privateKey:PrivateKey": n + 6,
+    "tls:index/certRequest:CertRequest": n + 5,
+    "tls:index/locallySignedCert:LocallySignedCert": n + 5,
+    "librerouter:consoles:ConsoleGateway": 1,
+    // 3 per tenant (vpn1, vpn2, the console password to the running VM) + host firewall + the host's serial bridge
+    // + 2 server setups + services setup + the host's keyscan of each of the 3 guests + the ban grid (services, its
+    // enrolment, vpn1, vpn2, host) + the 2 console gateways; fixed mode: each tenant's DHCP reservation and the
+    // services VM's DHCP server
+    "command:remote:Command": 3 * n + 15 + (fixed ? n + 1 : 0),
     // fixed mode: the no-DHCP-server security group, and each tenant VM's rule set that puts net0 in it
     ...(fixed ? { "proxmoxve:cluster/firewall/security/groupLegacy:GroupLegacy": 1, "proxmoxve:firewall/rulesLegacy:RulesLegacy": n } : {}),
   };
@@ -93,9 +95,9 @@ describe.each(STACKS)("stack $stack ($mode tenant network)", ({ stack, tenants, 
     expect(plan.tenantNetwork.mode).toBe(mode);
   });
 
-  test(`exact resource count per type (${mode === "fixed" ? "13 custom resources per tenant + 43" : "11 custom resources per tenant + 41"} shared)`, () => {
+  test(`exact resource count per type (${mode === "fixed" ? "14 custom resources per tenant + 52" : "12 custom resources per tenant + 50"} shared)`, () => {
     expect(countByType(run().resources)).toEqual(expectedCounts(tenants, mode));
-    expect(run().resources.filter((r) => r.custom)).toHaveLength(mode === "fixed" ? 13 * tenants + 43 : 11 * tenants + 41);
+    expect(run().resources.filter((r) => r.custom)).toHaveLength(mode === "fixed" ? 14 * tenants + 52 : 12 * tenants + 50);
   });
 
   test("every tenant's resources are named from its key, exactly once each", () => {
@@ -391,7 +393,7 @@ describe("stack minimal: key inputs", () => {
 
   test("the options the engine decides update vs replace with (recorded from the RegisterResource requests)", () => {
     const commands = run().resources.filter((r) => r.type === "command:remote:Command");
-    expect(commands).toHaveLength(2 * 50 + 12);
+    expect(commands).toHaveLength(3 * 50 + 15);
     for (const c of commands) {
       // The SDK adds `triggers[*]` to every Command (remote/command.js); we never set triggers, so it never fires.
       expect({ name: c.name, triggers: c.inputs.triggers, replaceOnChanges: c.options.replaceOnChanges, dbr: c.options.deleteBeforeReplace }).toEqual({
@@ -411,6 +413,15 @@ describe("stack minimal: key inputs", () => {
     for (const vm of ["vpn1-vm", "vpn2-vm", "services-vm"]) expect(opts(vm)).toEqual({ protect: undefined, ignoreChanges: ["clone"], deleteBeforeReplace: true, retainOnDelete: undefined });
     // The password snippet: same path on replacement, so delete the old file first.
     expect(opts("tenant-acme-vnc-pw")).toEqual({ protect: undefined, ignoreChanges: [], deleteBeforeReplace: true, retainOnDelete: undefined });
+    // The commands that carry a console password's revision or the gateways' TLS keys: secret stdin, nothing logged,
+    // outputs secret; the password goes to the running VM only after its snippet file is written.
+    for (const name of ["tenant-acme-console-pw", "consoles-vpn1", "consoles-vpn2"]) {
+      const c = get(name);
+      expect([name, plainStrings(c.inputs.stdin), c.inputs.logging, c.options.additionalSecretOutputs]).toEqual([name, [], "none", ["stdout", "stderr", "connection"]]);
+    }
+    expect(get("tenant-acme-console-pw").options.dependencies).toEqual(expect.arrayContaining([get("tenant-acme-vnc-pw").urn, get("tenant-acme-vm").urn]));
+    expect(get("consoles-vpn1").options.dependencies).toEqual(expect.arrayContaining([get("vpn1-setup").urn, get("bans-vpn1").urn]));
+    expect(get("host-serial-bridge").options.dependencies).toEqual([get("host-console-firewall").urn]);
   });
 
   test("the bridges: VLAN-aware private trunk, management with the host's address", () => {

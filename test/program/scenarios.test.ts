@@ -94,13 +94,16 @@ describe("remove a tenant (coop-sur)", () => {
     );
   });
 
-  test("exactly coop-sur's two VPN delete scripts run, each with the stdin it was applied with", () => {
+  test("exactly coop-sur's two VPN delete scripts run, each with the stdin it was applied with, and its console-pw's, which only says there is nothing to undo", () => {
     expect(s.plan.deleteScripts.map((d) => [d.name, d.command, d.when])).toEqual([
+      ["tenant-coop-sur-console-pw", "bash -s delete", "delete"],
       ["tenant-coop-sur-vpn1", "bash -s delete", "delete"],
       ["tenant-coop-sur-vpn2", "bash -s delete", "delete"],
     ]);
     const old = s.before.resources.find((r) => r.name === "tenant-coop-sur-vpn1");
-    expect(s.plan.deleteScripts[0].stdin).toBe(old?.inputs.stdin);
+    expect(s.plan.deleteScripts[1].stdin).toBe(old?.inputs.stdin);
+    // The host-side delete touches nothing: the password lives in the snippet file and in QEMU, which go with the VM.
+    expect(String(s.plan.deleteScripts[0].stdin)).toMatch(/nothing to undo/);
   });
 
   test("after `pulumi state unprotect` the VM and its filters are deleted too", () => {
@@ -109,7 +112,7 @@ describe("remove a tenant (coop-sur)", () => {
   });
 
   test("invariants", () => {
-    const removed = ["tenant-coop-sur-vpn1", "tenant-coop-sur-vpn2"];
+    const removed = ["tenant-coop-sur-console-pw", "tenant-coop-sur-vpn1", "tenant-coop-sur-vpn2"];
     expect(invariantViolations(s, (n) => tenantOf("coop-sur")(n) || n === "services-setup", removed, ["tenant-coop-sur-vm", "tenant-coop-sur-ipfilter", "tenant-coop-sur-firewall"])).toEqual([]);
   });
 });
@@ -157,12 +160,16 @@ describe("rotate one tenant's VNC password (pulumi up --replace the RandomPasswo
     s = await scenario("--replace tenant-acme-vnc-password", "minimal", stackConfig("minimal"), stackConfig("minimal"), { replace: ["tenant-acme-vnc-password"] });
   }, TIMEOUT);
 
-  test("replaces the password, then the snippet file delete-before-replace (same path: the new file must survive)", () => {
+  test("replaces the password, then the snippet file delete-before-replace (same path: the new file must survive), then hands it to the running VM (no reboot)", () => {
     expect(s.changes).toEqual([
+      // stdin carries the new password's revision: QMP set_password on the tenant display, after the file (dependsOn).
+      ["update", "tenant-acme-console-pw", ["stdin"]],
       ["replace", "tenant-acme-vnc-password", ["id"]],
       // The file's data is the new password, unknown at preview; sourceRaw is ForceNew (bpg file.go).
       ["replace-dbr", "tenant-acme-vnc-pw", ["sourceRaw"]],
     ]);
+    const pw = s.after.resources.find((r) => r.name === "tenant-acme-console-pw");
+    expect(pw?.options.dependencies).toEqual(expect.arrayContaining([expect.stringContaining("tenant-acme-vnc-pw"), expect.stringContaining("tenant-acme-vm")]));
   });
 
   test("invariants", () => {
@@ -267,15 +274,16 @@ describe("rebuild VPN server vpn1 (pulumi up --replace its VM)", () => {
         // stdin carries the new VM's MAC. (On a real engine the connection's host key, the output of the updated
         // keyscan, is unknown at preview too: also an update. The model marks only created/replaced outputs unknown.)
         ["update", "vpn1-setup", ["stdin"]] as [string, string, string[]],
-        // The ban grid's agent and bouncer on it, set up again (the VM's MAC is in its stdin too).
+        // The ban grid's agent and bouncer on it, and the console gateway, set up again (the VM's MAC is in their stdin too).
         ["update", "bans-vpn1", ["stdin"]] as [string, string, string[]],
+        ["update", "consoles-vpn1", ["stdin"]] as [string, string, string[]],
         ...onVpn1.map((n): [string, string, string[]] => ["update", n, ["stdin"]]),
       ].sort((a, b) => a[1].localeCompare(b[1])),
     );
   });
 
   test("invariants (no delete script runs: the old VM goes with its state)", () => {
-    expect(invariantViolations(s, (n) => n.startsWith("vpn1-") || n === "bans-vpn1" || /^tenant-.*-vpn1$/.test(n))).toEqual([]);
+    expect(invariantViolations(s, (n) => n.startsWith("vpn1-") || n === "bans-vpn1" || n === "consoles-vpn1" || /^tenant-.*-vpn1$/.test(n))).toEqual([]);
   });
 });
 
@@ -303,6 +311,8 @@ async function upgraded(raw: ReturnType<typeof stackConfig>) {
     ["../../render/host-console", ["hostConsoleFirewallScripts"]],
     ["../../render/dhcp", ["dhcpSetupScripts", "dhcpReservationScripts"]],
     ["../../render/bans/setup", ["setupScript", "teardownScript", "enrolScript"]],
+    ["../../render/host-serial", ["serialBridgeScripts", "vncRotateScripts"]],
+    ["../../render/console-gateway", ["consoleGatewayScripts"]],
   ];
   for (const [p, f] of mods) wrap(p, f);
   try {
@@ -314,9 +324,10 @@ async function upgraded(raw: ReturnType<typeof stackConfig>) {
 
 describe.each([
   // shared: host firewall, services setup, 2 server setups, and the ban grid's 5 (services, enrolment, vpn1, vpn2, host)
-  { mode: "distinct", raw: () => stackConfig("minimal"), perTenant: 3, shared: 10 },
+  // + the host's serial bridge and the 2 console gateways; per tenant: vpn1, vpn2 and the console password command
+  { mode: "distinct", raw: () => stackConfig("minimal"), perTenant: 3, shared: 12 },
   // + each tenant's DHCP reservation and the services VM's DHCP server
-  { mode: "fixed", raw: minimalFixed, perTenant: 4, shared: 11 },
+  { mode: "fixed", raw: minimalFixed, perTenant: 4, shared: 13 },
 ])("change the text of every rendered script (a program upgrade), $mode mode", ({ mode, raw, perTenant, shared }) => {
   let s: Scenario;
   beforeAll(async () => {
@@ -483,8 +494,9 @@ describe("fixed mode: remove a tenant (coop-sur)", () => {
     expect(s.changes).toEqual([row("update", "services-setup", ["stdin"]), ...deletes.map((n) => row("delete", n)), ...held.map((x) => row("delete refused:protected", `tenant-coop-sur-${x}`))].sort(byNameOrder));
   });
 
-  test("exactly coop-sur's delete scripts run: its reservation (file removed, dnsmasq reloaded) and its state on both VPN servers", () => {
+  test("exactly coop-sur's delete scripts run: its reservation (file removed, dnsmasq reloaded), its state on both VPN servers, its console-pw's (nothing to undo)", () => {
     expect(s.plan.deleteScripts.map((d) => [d.name, d.command, d.when]).sort()).toEqual([
+      ["tenant-coop-sur-console-pw", "bash -s delete", "delete"],
       ["tenant-coop-sur-dhcp", "bash -s delete", "delete"],
       ["tenant-coop-sur-vpn1", "bash -s delete", "delete"],
       ["tenant-coop-sur-vpn2", "bash -s delete", "delete"],
@@ -492,7 +504,7 @@ describe("fixed mode: remove a tenant (coop-sur)", () => {
   });
 
   test("invariants", () => {
-    const removed = ["tenant-coop-sur-dhcp", "tenant-coop-sur-vpn1", "tenant-coop-sur-vpn2"];
+    const removed = ["tenant-coop-sur-console-pw", "tenant-coop-sur-dhcp", "tenant-coop-sur-vpn1", "tenant-coop-sur-vpn2"];
     expect(invariantViolations(s, (n) => tenantOf("coop-sur")(n) || n === "services-setup", removed, ["tenant-coop-sur-vm", "tenant-coop-sur-ipfilter", "tenant-coop-sur-firewall", "tenant-coop-sur-firewall-rules"])).toEqual([]);
   });
 });

@@ -33,19 +33,19 @@ describe("removing tenant coop-sur from the minimal stack", () => {
     expect(after.error).toBeUndefined();
   });
 
-  test("exactly coop-sur's component and its 11 resources disappear", () => {
+  test("exactly coop-sur's component and its 12 resources disappear", () => {
     const a = byNameMap(after.resources);
     const gone = [...byNameMap(before.resources).keys()].filter((k) => !a.has(k)).map((k) => k.split("::").pop());
     expect(gone.sort()).toEqual(
-      ["tenant-coop-sur", ...["vnc-password", "vnc-pw", "vm", "key", "csr", "cert", "firewall", "ipfilter", "tls-crypt-v2", "vpn1", "vpn2"].map((s) => `tenant-coop-sur-${s}`)].sort(),
+      ["tenant-coop-sur", ...["vnc-password", "vnc-pw", "console-pw", "vm", "key", "csr", "cert", "firewall", "ipfilter", "tls-crypt-v2", "vpn1", "vpn2"].map((s) => `tenant-coop-sur-${s}`)].sort(),
     );
-    expect(after.resources.length).toBe(before.resources.length - 12);
+    expect(after.resources.length).toBe(before.resources.length - 13);
   });
 
   test("every other tenant's resources keep their names and inputs", () => {
     const b = byNameMap(before.resources);
     const others = after.resources.filter((r) => r.name.startsWith("tenant-"));
-    expect(others).toHaveLength(49 * 12);
+    expect(others).toHaveLength(49 * 13);
     for (const r of others) expect(r.inputs).toEqual(b.get(`${r.type}::${r.name}`)?.inputs);
   });
 
@@ -123,6 +123,6 @@ describe("template.createFromImage", () => {
       disks: [{ interface: "scsi0", importFrom: "template-image-id", datastoreId: "local-lvm" }],
     });
     expect(map.get("proxmoxve:index/vmLegacy:VmLegacy::tenant-acme-vm")?.inputs.clone).toEqual({ vmId: 9000, full: false, retries: 5 });
-    expect(run.resources.filter((r) => r.custom)).toHaveLength(11 * 50 + 41 + 2); // 11 per tenant, 41 shared, image + template VM
+    expect(run.resources.filter((r) => r.custom)).toHaveLength(12 * 50 + 50 + 2); // 12 per tenant, 50 shared, image + template VM
   });
 });
