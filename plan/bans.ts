@@ -8,8 +8,8 @@ import { contains, isIpv4, parseCidr } from "../lib/ipv4";
 import type { Plan } from "./types";
 
 export type BanMemberName = "vpn1" | "vpn2" | "host" | "services";
-/** What an agent reads: the OpenVPN servers, sshd, the Proxmox API daemon, the resolver. */
-export type BanSource = "openvpn" | "sshd" | "pvedaemon" | "named";
+/** What an agent reads: the OpenVPN servers, the console gateway's wrong passwords, sshd, the Proxmox API daemon, the resolver. */
+export type BanSource = "openvpn" | "console" | "sshd" | "pvedaemon" | "named";
 
 export interface BanMember {
   readonly name: BanMemberName;
@@ -109,8 +109,8 @@ export function banCredentials(bans: BansPlan): { readonly machines: string[]; r
 export function planBans(plan: Omit<Plan, "bans" | "consoles">, bans: BansConfig): BansPlan {
   const [vpn1, vpn2] = plan.servers;
   const members: BanMember[] = [
-    { name: "vpn1", mgmtIp: vpn1.mgmtIp, publicIp: vpn1.publicIp, sources: ["openvpn"], enforce: "inet", machine: "vpn1", bouncer: "fw-vpn1" },
-    { name: "vpn2", mgmtIp: vpn2.mgmtIp, publicIp: vpn2.publicIp, sources: ["openvpn"], enforce: "inet", machine: "vpn2", bouncer: "fw-vpn2" },
+    { name: "vpn1", mgmtIp: vpn1.mgmtIp, publicIp: vpn1.publicIp, sources: ["openvpn", "console"], enforce: "inet", machine: "vpn1", bouncer: "fw-vpn1" },
+    { name: "vpn2", mgmtIp: vpn2.mgmtIp, publicIp: vpn2.publicIp, sources: ["openvpn", "console"], enforce: "inet", machine: "vpn2", bouncer: "fw-vpn2" },
     { name: "host", mgmtIp: plan.host.mgmtIp, publicIp: plan.host.publicIp, sources: ["sshd", "pvedaemon"], enforce: "bridge", machine: "host", bouncer: "fw-host" },
     { name: "services", mgmtIp: plan.services.mgmtIp, publicIp: plan.services.publicIp, sources: ["named"], machine: "services" },
   ];

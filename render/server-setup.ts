@@ -64,7 +64,15 @@ export const OPENVPN_NPROC = 64;
 export function openvpnUnitDropin(layout: ServerLayout): { path: string; content: string } {
   return {
     path: `${layout.systemdDir}/openvpn-server@.service.d/librerouter.conf`,
-    content: `# librerouter-hosting: Debian's LimitNPROC=10 forks the auth hook into EAGAIN under load (see render/server-setup.ts).\n[Service]\nLimitNPROC=${OPENVPN_NPROC}\n`,
+    content: [
+      "# librerouter-hosting: Debian's LimitNPROC=10 forks the auth hook into EAGAIN under load (see render/server-setup.ts).",
+      "# The status file made readable by the console gateway's group before OpenVPN opens it (OpenVPN truncates an",
+      "# existing file and keeps its mode; a file it creates is 0600): the gateway reports wrong passwords with the client's address.",
+      "[Service]",
+      `LimitNPROC=${OPENVPN_NPROC}`,
+      `ExecStartPre=+/usr/bin/install -m 0640 -o root -g ${CONSOLE_READ_GROUP} /dev/null ${layout.runDir}/status-%i.log`,
+      "",
+    ].join("\n"),
   };
 }
 

@@ -4,11 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# scripts/debian-packages.txt: one "<Debian package> <program it provides>" per line, the one list CI reads too.
+# scripts/debian-packages.txt: one "<Debian package> <program or absolute path of a file it provides>" per line
+# (a path for packages that ship no program, like novnc), the one list CI reads too.
 # Node.js is a prerequisite (CI brings its own); Debian's is installed only when there is none.
 missing=()
 while read -r pkg prog; do
-  command -v "$prog" >/dev/null 2>&1 || missing+=("$pkg")
+  if [[ $prog == /* ]]; then
+    [[ -e ${LR_FS_ROOT:-}$prog ]] || missing+=("$pkg") # LR_FS_ROOT: the tests' sandbox
+  else
+    command -v "$prog" >/dev/null 2>&1 || missing+=("$pkg")
+  fi
 done <scripts/debian-packages.txt
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 if ((${#missing[@]})); then

@@ -11,6 +11,7 @@ export type Acquisition = { readonly kind: "journal" } | { readonly kind: "files
 
 const UNITS: Record<BanSource, readonly string[]> = {
   openvpn: ["openvpn-server@udp.service", "openvpn-server@tcp.service"],
+  console: ["lr-console-web.service"],
   sshd: ["ssh.service"],
   pvedaemon: ["pvedaemon.service"],
   named: ["named.service"],
@@ -20,6 +21,7 @@ const UNITS: Record<BanSource, readonly string[]> = {
 export const HUB_ITEMS: Record<BanSource | "base", readonly string[]> = {
   base: ["parsers/s00-raw/crowdsecurity/syslog-logs.yaml", "parsers/s02-enrich/crowdsecurity/dateparse-enrich.yaml", "parsers/s02-enrich/crowdsecurity/whitelists.yaml"],
   openvpn: [],
+  console: [],
   sshd: ["parsers/s01-parse/crowdsecurity/sshd-logs.yaml", "scenarios/crowdsecurity/ssh-bf.yaml", "scenarios/crowdsecurity/ssh-slow-bf.yaml"],
   pvedaemon: ["parsers/s01-parse/fulljackz/proxmox-logs.yaml", "scenarios/fulljackz/proxmox-bf.yaml"],
   named: ["scenarios/mstilkerich/bind9-refused.yaml"],

@@ -69,6 +69,47 @@ statics:
     expression: "evt.Parsed.source_ip"
 `;
 
+/**
+ * The console gateway's wrong passwords (render/scripts/lr-console-web.py, its auth log format, as the journal shows
+ * its stderr under SyslogIdentifier lr-console-web) → meta.log_type console_auth_fail, source_ip = the tenant
+ * client's real address (a failure whose address the gateway could not tell, `client=unknown`, is not parsed: no ban).
+ */
+export const CONSOLE_PARSER = `# The console gateway's wrong passwords; rendered by librerouter-hosting.
+onsuccess: next_stage
+filter: "evt.Parsed.program == 'lr-console-web'"
+name: lr/console-logs
+description: "Parse the browser console gateway's login failures"
+grok:
+  pattern: 'lr-console login-failed tenant=%{NOTSPACE:tenant} tunnel=%{IPV4:tunnel_ip} client=%{IPV4:source_ip} failures=%{INT:failures}'
+  apply_on: message
+statics:
+  - meta: service
+    value: lr-console
+  - meta: log_type
+    value: console_auth_fail
+  - meta: source_ip
+    expression: "evt.Parsed.source_ip"
+`;
+
+/** Wrong console passwords from one client address: the grid's own threshold, as for OpenVPN's refusals. */
+export function consoleScenario(bans: BansPlan): string {
+  const s = bans.scenario;
+  return `# ${s.retries} wrong console passwords from one client within ~${s.capacity + 1} × ${s.leakspeed} ban it; rendered by librerouter-hosting.
+type: leaky
+name: lr/console-bf
+description: "Console gateway: repeated wrong passwords from one tenant client"
+filter: "evt.Meta.log_type == 'console_auth_fail'"
+groupby: evt.Meta.source_ip
+capacity: ${s.capacity}
+leakspeed: ${s.leakspeed}
+blackhole: ${s.blackhole}
+labels:
+  service: lr-console
+  type: bruteforce
+  remediation: true
+`;
+}
+
 /** The OpenVPN scenarios: `retries` refusals within about findTime (capacity retries−1, one leak per findTime/retries). */
 export function openvpnScenario(bans: BansPlan): string {
   const s = bans.scenario;
@@ -120,5 +161,6 @@ export function ownItems(bans: BansPlan, sources: readonly string[]): Record<str
     "parsers/s02-enrich/lr-allowlist.yaml": allowlistParser(bans),
     ...(sources.includes("openvpn") ? { "parsers/s01-parse/lr-openvpn-logs.yaml": OPENVPN_PARSER, "scenarios/lr-openvpn-bf.yaml": openvpnScenario(bans) } : {}),
     ...(sources.includes("named") ? { "parsers/s01-parse/lr-bind9-denied.yaml": BIND_PARSER } : {}),
+    ...(sources.includes("console") ? { "parsers/s01-parse/lr-console-logs.yaml": CONSOLE_PARSER, "scenarios/lr-console-bf.yaml": consoleScenario(bans) } : {}),
   };
 }

@@ -23,8 +23,8 @@ function repeatsList(text: string): boolean {
 }
 
 describe("scripts/debian-packages.txt", () => {
-  test('one "<package> <program it provides>" per line, no duplicates', () => {
-    for (const line of read(LIST).trimEnd().split("\n")) expect(line).toMatch(/^[a-z0-9][a-z0-9.+-]+ [A-Za-z0-9._+-]+$/);
+  test('one "<package> <program, or absolute path of a file, it provides>" per line, no duplicates', () => {
+    for (const line of read(LIST).trimEnd().split("\n")) expect(line).toMatch(/^[a-z0-9][a-z0-9.+-]+ (?:[A-Za-z0-9._+-]+|\/[A-Za-z0-9._+/-]+)$/);
     expect(new Set(packages).size).toBe(packages.length);
     expect(packages).toContain("openvpn");
   });
@@ -63,14 +63,19 @@ function sandbox(present: readonly string[]): { dir: string; bin: string; log: s
     writeFileSync(path, `#!/usr/bin/bash\necho "${name} $*${marker}" >>${log}\n`);
     chmodSync(path, 0o755);
   };
-  for (const tool of ["apt-get", "npm", ...present]) recorder(tool);
+  for (const tool of ["apt-get", "npm", ...present.filter((p) => !p.startsWith("/"))]) recorder(tool);
+  // A package that ships no program is present when its file is (under LR_FS_ROOT, the sandbox's root).
+  for (const file of present.filter((p) => p.startsWith("/"))) {
+    mkdirSync(join(dir, "root", file, ".."), { recursive: true });
+    writeFileSync(join(dir, "root", file), "");
+  }
   recorder("test.sh", join(dir, "scripts/test.sh"));
   return { dir, bin, log };
 }
 
 /** The scripts run with only `bin` on PATH; crowdsec's marker file goes inside the sandbox, not to /etc. */
 const run = (script: string, bin: string) =>
-  spawnSync("bash", [script], { encoding: "utf8", env: { PATH: bin, LR_CROWDSEC_CAPI_FILE: join(bin, "..", "etc/crowdsec/online_api_credentials.yaml") } });
+  spawnSync("bash", [script], { encoding: "utf8", env: { PATH: bin, LR_FS_ROOT: join(bin, "..", "root"), LR_CROWDSEC_CAPI_FILE: join(bin, "..", "etc/crowdsec/online_api_credentials.yaml") } });
 const calls = (log: string) => readFileSync(log, "utf8").trimEnd().split("\n");
 
 describe("the scripts that read the list", () => {

@@ -8,6 +8,7 @@ import { filterRules, renderDataplaneTool } from "../../../render/dataplane";
 import { PRODUCTION_SERVER_LAYOUT } from "../../../render/layout";
 import { renderServerConfig } from "../../../render/openvpn-server";
 import { OPENVPN_NPROC, SYSCTL_DROPIN, openvpnUnitDropin, renderServerSetupScript, runDirTmpfiles, serverDirs } from "../../../render/server-setup";
+import { openvpnFilePaths } from "../../../render/openvpn-server";
 import { servicesFirewallRules, servicesFirewallScript, servicesScripts } from "../../../render/services";
 import type { Plan } from "../../../plan/types";
 import { shellcheck } from "../../tools/shellcheck";
@@ -84,10 +85,16 @@ describe("OpenVPN unit and runtime directory", () => {
   const setup = renderServerSetupScript(plan, vpn1, L, [], { trunkMac: "bc:24:11:5e:00:01" });
 
   it("a drop-in raises LimitNPROC for every openvpn-server@ instance; setup installs it and restarts OpenVPN when it changes", () => {
-    expect(openvpnUnitDropin(L)).toEqual({
-      path: "/etc/systemd/system/openvpn-server@.service.d/librerouter.conf",
-      content: `# librerouter-hosting: Debian's LimitNPROC=10 forks the auth hook into EAGAIN under load (see render/server-setup.ts).\n[Service]\nLimitNPROC=${OPENVPN_NPROC}\n`,
-    });
+    const dropin = openvpnUnitDropin(L);
+    expect(dropin.path).toBe("/etc/systemd/system/openvpn-server@.service.d/librerouter.conf");
+    expect(dropin.content.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
+      "[Service]",
+      `LimitNPROC=${OPENVPN_NPROC}`,
+      // The console gateway's group reads the status file (the instance name is the proto: status-udp.log, status-tcp.log).
+      "ExecStartPre=+/usr/bin/install -m 0640 -o root -g lr-console /dev/null /run/openvpn-server/status-%i.log",
+      "",
+    ]);
+    for (const proto of ["udp", "tcp"] as const) expect(openvpnFilePaths(L).statusFiles[proto]).toBe(`/run/openvpn-server/status-${proto}.log`);
     expect(OPENVPN_NPROC).toBe(64);
     expect(setup).toContain(`lr_write '/etc/systemd/system/openvpn-server@.service.d/librerouter.conf' 0644 root:root <<'LR_B64'\n${Buffer.from(openvpnUnitDropin(L).content).toString("base64").replace(/.{1,76}/g, "$&\n")}LR_B64`);
     expect(setup).toContain("'/etc/openvpn/server/'* | '/etc/systemd/system/openvpn-server@.service.d/librerouter.conf') restart=yes ;;");
