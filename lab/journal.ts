@@ -26,6 +26,11 @@ export function openvpnToJournal(line: string, host: string, pid: number, now: D
   return journalLine(new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)), host, "openvpn", pid, msg);
 }
 
+/** A console gateway auth-log line as the journal shows the gateway's stderr (SyslogIdentifier lr-console-web). */
+export function consoleToJournal(line: string, host: string, pid: number, now: Date): string {
+  return journalLine(now, host, "lr-console-web", pid, line);
+}
+
 /** A log file followed from its start: complete lines only, the unfinished tail kept for the next read. */
 class Follow {
   private offset = 0;
@@ -60,12 +65,18 @@ class Follow {
  * appends to its old log) and appends their lines in journal format to `out`, every `everyMs`. `stop()` ends it
  * after a last pass.
  */
-export function startJournal(out: string, host: string, sources: readonly { readonly path: string; readonly pid: () => number }[], everyMs = 100): { stop(): void; pass(): void } {
+export function startJournal(
+  out: string,
+  host: string,
+  sources: readonly { readonly path: string; readonly pid: () => number }[],
+  everyMs = 100,
+  convert: (line: string, host: string, pid: number, now: Date) => string = openvpnToJournal,
+): { stop(): void; pass(): void } {
   writeFileSync(out, "", { flag: "a" });
   const follows = sources.map((s) => new Follow(s.path, s.pid));
   const pass = () => {
     const now = new Date();
-    const text = follows.flatMap((f) => f.lines().map((l) => `${openvpnToJournal(l, host, f.pid(), now)}\n`)).join("");
+    const text = follows.flatMap((f) => f.lines().map((l) => `${convert(l, host, f.pid(), now)}\n`)).join("");
     if (text && existsSync(out)) appendFileSync(out, text);
   };
   const timer = setInterval(() => {

@@ -5,7 +5,8 @@
  * scope and quota, and repeat offenders' longer bans. Agents tail syslog-format files the harness writes OpenVPN 2.6
  * refusal lines into. Prints measured times (never asserts on them).
  */
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
+import { journalLine } from "../../lab/journal";
 import { ENFORCERS, until } from "../../lab/ban-grid";
 import { BanGridLab } from "../../lab/ban-grid-lab";
 
@@ -62,6 +63,17 @@ describe("ban grid (real CrowdSec, rendered configs)", () => {
     for (const s of [...Object.values(tokens), lab.secrets.machines.reportgw]) expect(log).not.toContain(s);
     expect(log).toContain(`refused: tenant alice reported protected ${bob.publicIp}`);
   });
+
+  it("the console gateway's wrong passwords (its auth log line, as the journal shows it) ban the tenant client's real address (lines without one are skipped)", async () => {
+    const client = "198.51.100.91";
+    const line = (c: string, n: number) => `${journalLine(new Date(), "vpn1", "lr-console-web", 77, `2026-12-02T18:00:0${n}Z lr-console login-failed tenant=alice tunnel=10.255.0.2 client=${c} failures=${n}`)}\n`;
+    const start = Date.now();
+    appendFileSync(lab.log("vpn1"), [1, 2, 3, 4].map((n) => line("unknown", n)).join("") + [1, 2, 3, 4, 5].map((n) => line(client, n)).join(""));
+    await until("console brute force banned in every set", () => everywhere(client));
+    console.log(`5 wrong console passwords → banned in all 3 sets: ${(Date.now() - start) / 1000} s`);
+    const alerts = JSON.parse(await lab.grid.cscli("alerts", "list", "-i", client, "-o", "json")) as { scenario: string }[];
+    expect(alerts.map((a) => a.scenario)).toEqual(["lr/console-bf"]);
+  }, 60_000);
 
   it("a repeat offender's next ban lasts twice as long", async () => {
     lab.attack(ATTACKER, 5);
