@@ -109,6 +109,8 @@ export function filterRules(plan: Plan, server: ServerPlan, layout: ServerLayout
     // The browser console page (render/console-web.ts): each instance's own gateway, from that instance's tunnel pool;
     // the gateway itself tells tenants apart by their tunnel address and refuses any other.
     ...server.instances.map((i) => `-A LR-IN -s ${i.cidr} -d ${i.gateway}/32 -i ${i.dev} -p tcp -m tcp --dport ${plan.consoles.webPort} -j ACCEPT`),
+    // From anywhere else (the management network routing to a gateway address, a spoofed source): never.
+    ...server.instances.map((i) => `-A LR-IN -d ${i.gateway}/32 -p tcp -m tcp --dport ${plan.consoles.webPort} -j DROP`),
     ...devs.map((d) => `-A LR-IN -i ${d} -j DROP`),
     `-A LR-IN -m devgroup --src-group ${g} -j DROP`,
     // The public side: only the OpenVPN instances' ports; sshd and anything else that listens stays closed (Pulumi

@@ -34,6 +34,8 @@ describe("LR-IN on a VPN server", () => {
       // The console page: each instance's gateway, from its own pool only.
       "-A LR-IN -s 10.255.0.0/18 -d 10.255.0.1/32 -i tun-udp -p tcp -m tcp --dport 443 -j ACCEPT",
       "-A LR-IN -s 10.255.64.0/18 -d 10.255.64.1/32 -i tun-tcp -p tcp -m tcp --dport 443 -j ACCEPT",
+      "-A LR-IN -d 10.255.0.1/32 -p tcp -m tcp --dport 443 -j DROP",
+      "-A LR-IN -d 10.255.64.1/32 -p tcp -m tcp --dport 443 -j DROP",
       "-A LR-IN -i tun-udp -j DROP",
       "-A LR-IN -i tun-tcp -j DROP",
       "-A LR-IN -m devgroup --src-group 0x4c52 -j DROP",

@@ -144,6 +144,8 @@ FILTER_RULES='*filter
 -A LR-IN -p icmp -m devgroup --src-group 0x4c52 -m addrtype --dst-type LOCAL --limit-iface-in -m icmp --icmp-type 8 -j ACCEPT
 -A LR-IN -s 10.255.0.0/18 -d 10.255.0.1/32 -i tun-udp -p tcp -m tcp --dport 443 -j ACCEPT
 -A LR-IN -s 10.255.64.0/18 -d 10.255.64.1/32 -i tun-tcp -p tcp -m tcp --dport 443 -j ACCEPT
+-A LR-IN -d 10.255.0.1/32 -p tcp -m tcp --dport 443 -j DROP
+-A LR-IN -d 10.255.64.1/32 -p tcp -m tcp --dport 443 -j DROP
 -A LR-IN -i tun-udp -j DROP
 -A LR-IN -i tun-tcp -j DROP
 -A LR-IN -m devgroup --src-group 0x4c52 -j DROP
