@@ -13,6 +13,7 @@ import type { ServerLayout } from "./layout";
 import { openvpnFilePaths } from "./openvpn-server";
 import { scriptFile } from "./script-file";
 import { type SetupFile, assertPath } from "./shell";
+import { SANDBOX_LINES } from "./systemd-sandbox";
 
 /** The gateway's unit. */
 export const CONSOLE_WEB_UNIT = "lr-console-web.service";
@@ -186,18 +187,7 @@ LogsDirectoryMode=0750
 UMask=0027
 AmbientCapabilities=CAP_NET_BIND_SERVICE
 CapabilityBoundingSet=CAP_NET_BIND_SERVICE
-NoNewPrivileges=yes
-ProtectSystem=strict
-ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-ProtectProc=invisible
+${SANDBOX_LINES}
 RestrictAddressFamilies=AF_INET AF_UNIX
 RestrictNamespaces=yes
 RestrictRealtime=yes

@@ -8,6 +8,7 @@
 import ipaddr from "ipaddr.js";
 import { scriptFile } from "./script-file";
 import { LR_WRITE_FN, assertPath, scriptHead, shq, writeFile } from "./shell";
+import { SANDBOX_LINES } from "./systemd-sandbox";
 
 /** `lr-serial-bridge.py serve CONFIG | attach VMID [--config CONFIG]`, verbatim. */
 export const SERIAL_BRIDGE_PY = scriptFile("lr-serial-bridge.py");
@@ -124,18 +125,7 @@ RestartSec=2
 User=root
 CapabilityBoundingSet=
 AmbientCapabilities=
-NoNewPrivileges=yes
-ProtectSystem=strict
-ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-ProtectProc=invisible
+${SANDBOX_LINES}
 RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
 RestrictNamespaces=yes
 RestrictRealtime=yes

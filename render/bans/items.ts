@@ -91,42 +91,40 @@ statics:
     expression: "evt.Parsed.source_ip"
 `;
 
-/** Wrong console passwords from one client address: the grid's own threshold, as for OpenVPN's refusals. */
-export function consoleScenario(bans: BansPlan): string {
+/** A leaky bucket at the grid's own threshold: `retries` events from one address within about findTime. */
+function bruteforceScenario(bans: BansPlan, what: string, name: string, description: string, filter: string, service: string): string {
   const s = bans.scenario;
-  return `# ${s.retries} wrong console passwords from one client within ~${s.capacity + 1} × ${s.leakspeed} ban it; rendered by librerouter-hosting.
+  return `# ${s.retries} ${what} from one address within ~${s.capacity + 1} × ${s.leakspeed} ban it; rendered by librerouter-hosting.
 type: leaky
-name: lr/console-bf
-description: "Console gateway: repeated wrong passwords from one tenant client"
-filter: "evt.Meta.log_type == 'console_auth_fail'"
+name: ${name}
+description: "${description}"
+filter: "${filter}"
 groupby: evt.Meta.source_ip
 capacity: ${s.capacity}
 leakspeed: ${s.leakspeed}
 blackhole: ${s.blackhole}
 labels:
-  service: lr-console
+  service: ${service}
   type: bruteforce
   remediation: true
 `;
 }
 
+/** Wrong console passwords from one client address: the grid's own threshold, as for OpenVPN's refusals. */
+export function consoleScenario(bans: BansPlan): string {
+  return bruteforceScenario(bans, "wrong console passwords", "lr/console-bf", "Console gateway: repeated wrong passwords from one tenant client", "evt.Meta.log_type == 'console_auth_fail'", "lr-console");
+}
+
 /** The OpenVPN scenarios: `retries` refusals within about findTime (capacity retries−1, one leak per findTime/retries). */
 export function openvpnScenario(bans: BansPlan): string {
-  const s = bans.scenario;
-  return `# ${s.retries} OpenVPN refusals from one address within ~${s.capacity + 1} × ${s.leakspeed} ban it; rendered by librerouter-hosting.
-type: leaky
-name: lr/openvpn-bf
-description: "OpenVPN: repeated tls-crypt, TLS or auth refusals from one address"
-filter: "evt.Meta.log_type in ['openvpn_tls_crypt_fail', 'openvpn_tls_fail', 'openvpn_auth_fail', 'openvpn_tcp_garbage']"
-groupby: evt.Meta.source_ip
-capacity: ${s.capacity}
-leakspeed: ${s.leakspeed}
-blackhole: ${s.blackhole}
-labels:
-  service: openvpn
-  type: bruteforce
-  remediation: true
----
+  return `${bruteforceScenario(
+    bans,
+    "OpenVPN refusals",
+    "lr/openvpn-bf",
+    "OpenVPN: repeated tls-crypt, TLS or auth refusals from one address",
+    "evt.Meta.log_type in ['openvpn_tls_crypt_fail', 'openvpn_tls_fail', 'openvpn_auth_fail', 'openvpn_tcp_garbage']",
+    "openvpn",
+  )}---
 # A flood of new TCP connections: more than 30 within a few seconds.
 type: leaky
 name: lr/openvpn-tcp-flood
