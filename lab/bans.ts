@@ -8,13 +8,19 @@
 import type { BanSource } from "../plan/bans";
 import type { ServerName } from "../plan/types";
 import { GridRun } from "./ban-grid";
-import { startJournal } from "./journal";
+import { consoleToJournal, startJournal } from "./journal";
+import { labConsoleWebPaths } from "./layout";
 import type { Lab } from "./lab";
 import { instanceLog } from "./servers";
 
 /** The file vpn1's or vpn2's agent reads: its two instances' logs in journal format. */
 export function journalFile(lab: Lab, server: ServerName): string {
   return lab.path("bans", server, "journal-openvpn.log");
+}
+
+/** The file vpn1's or vpn2's agent reads for the console gateway: its auth log in journal format. */
+export function consoleJournalFile(lab: Lab, server: ServerName): string {
+  return lab.path("bans", server, "journal-console.log");
 }
 
 /** Brings the grid up and records it on the lab; resolves with the seconds of each phase. */
@@ -28,6 +34,10 @@ export async function startGrid(lab: Lab): Promise<string> {
       s.instances.map((i) => ({ path: instanceLog(lab, i.id), pid: () => lab.servers.get(i.id)?.pid ?? 0 })),
     );
     lab.cleanups.push(feed.stop);
+    // The gateway's wrong passwords (it starts later; the feed waits for its auth log to appear).
+    const auth = labConsoleWebPaths(lab.dir, lab.netns.prefix, s.name).authLog;
+    const consoleFeed = startJournal(consoleJournalFile(lab, s.name), s.name, [{ path: auth, pid: () => 1 }], 100, consoleToJournal);
+    lab.cleanups.push(consoleFeed.stop);
   }
   const file = (m: string, src: BanSource) => lab.path("bans", m, `${src}.log`);
   const lapiCert = await lab.pki.issueService(`lapi.${plan.stack}.librerouter`, [plan.bans.lapi.ip]);
@@ -40,8 +50,8 @@ export async function startGrid(lab: Lab): Promise<string> {
     lapiCert,
     sources: {
       services: { named: file("services", "named") },
-      vpn1: { openvpn: journalFile(lab, "vpn1") },
-      vpn2: { openvpn: journalFile(lab, "vpn2") },
+      vpn1: { openvpn: journalFile(lab, "vpn1"), console: consoleJournalFile(lab, "vpn1") },
+      vpn2: { openvpn: journalFile(lab, "vpn2"), console: consoleJournalFile(lab, "vpn2") },
       host: { sshd: file("host", "sshd"), pvedaemon: file("host", "pvedaemon") },
     },
   });

@@ -1,12 +1,14 @@
 /**
  * Brings a Lab up in order: plan, topology and PKI; in fixed mode the services VM's DHCP and every tenant router's
- * public address from it; consoles; both VPN servers; every tenant's client. The ban grid (./bans.ts) comes up
- * beside all of that once the topology and PKI exist: it needs nothing else (its agents follow the VPN servers'
- * logs from their start), and its daemons' start-up is most of its time.
+ * public address from it; the host's console firewall and serial bridge, then the tenants' QEMUs (the bridge is there
+ * before them, as its unit is ordered before pve-guests); both VPN servers, each with its console gateway after its
+ * setup; every tenant's client. The ban grid (./bans.ts) comes up beside all of that once the topology and PKI exist:
+ * it needs nothing else (its agents follow the VPN servers' logs from their start), and its daemons' start-up is most
+ * of its time.
  */
 import { startGrid } from "./bans";
 import { startClient } from "./clients";
-import { applyHostFirewall, startConsole } from "./consoles";
+import { applyHostFirewall, describeQemuCosts, qemuCosts, startConsole, startConsoleGateway, startSerialBridge } from "./consoles";
 import type { Lab } from "./lab";
 import { setupServer, startInstance } from "./servers";
 import { routersByDhcp, setupDhcp } from "./services";
@@ -28,8 +30,18 @@ export async function bringUp(lab: Lab): Promise<void> {
     await lab.step(`${lab.plan.tenants.length} routers' public addresses by DHCP`, () => routersByDhcp(lab));
   }
   await lab.step("host console firewall", () => applyHostFirewall(lab));
-  await Promise.all(lab.plan.tenants.map((t) => lab.step(`host qemu ${t.vmName} vnc :${t.vnc.port}`, () => startConsole(lab, t))));
+  await lab.step("host serial bridge (rendered apply, started as its unit)", () => startSerialBridge(lab));
+  await Promise.all(lab.plan.tenants.map((t) => lab.step(`host qemu ${t.vmName} (TCG, SeaBIOS) vnc :${t.vnc.port}, serial0 on the bridge`, () => startConsole(lab, t))));
+  // What the running QEMUs cost over the whole run, measured at teardown (before they are stopped).
+  lab.cleanups.push(() => {
+    try {
+      lab.log(`[lab] qemu cost over the run (TCG, idle in SeaBIOS): ${describeQemuCosts(qemuCosts(lab))}`);
+    } catch (e) {
+      lab.log(`[lab] qemu cost: not measured (${(e as Error).message})`);
+    }
+  });
   for (const s of lab.plan.servers) await lab.step(`${s.name} setup + ${lab.plan.tenants.length} tenant applies`, () => setupServer(lab, s.name));
+  await Promise.all(lab.plan.servers.map((s) => lab.step(`${s.name} console gateway (rendered apply, started as its unit)`, () => startConsoleGateway(lab, s.name))));
   for (const s of lab.plan.servers) {
     for (const inst of s.instances) await lab.step(`${s.name} ${inst.proto} up`, () => startInstance(lab, s.name, inst.proto));
   }

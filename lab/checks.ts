@@ -31,6 +31,7 @@ import { CLIENT_PORT, MARKER_IP, MARKER_PORT, outsiderMgmtIp } from "./topology"
 import { fail, reachesOwnMarker } from "./check-kit";
 import { BAN_CHECKS } from "./check-bans";
 import { banLoadCheck } from "./check-ban-load";
+import { CONSOLE_CHECKS } from "./check-consoles";
 
 export interface Check {
   readonly id: string;
@@ -224,6 +225,9 @@ export const CHECKS: readonly Check[] = [
       return `${probes.length} direct console probes refused (vpn1 itself reaches every console)`;
     },
   },
+  CONSOLE_CHECKS.text,
+  CONSOLE_CHECKS.browser,
+  CONSOLE_CHECKS.rotate,
   {
     id: "ipv6-closed",
     title: "no IPv6 path into the VPN servers: a tenant router's RA is not taken, no link-local address answers",
@@ -423,6 +427,8 @@ export const CHECKS: readonly Check[] = [
       }
     },
   },
+  // Right after the failover (the client on vpn2-udp); it puts the client back there for lan-isolation.
+  CONSOLE_CHECKS.failover,
   { ...LAN_CHECKS.lanIsolation, only: FIXED_LAN },
   {
     id: "no-clear-traffic",

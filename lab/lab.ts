@@ -10,7 +10,7 @@ import type { DhcpLayout } from "../render/dhcp";
 import type { HostLayout, ServerLayout } from "../render/layout";
 import { renderLauncher } from "../render/launcher";
 import { must } from "./exec";
-import { labHostLayout, labServerLayout } from "./layout";
+import { labHostLayout, labQemuServerDir, labServerLayout } from "./layout";
 import { Netns, runPrefix } from "./netns";
 import { createPki, Issued, LabPki } from "./pki";
 import { Proc, Procs } from "./procs";
@@ -29,6 +29,8 @@ export interface LabOptions {
   readonly baseDir?: string;
   /** Progress sink (default: console.log). */
   readonly log?: (line: string) => void;
+  /** Where the console-browser check writes its screenshots (default `<run dir>/screenshots`, removed with the run). */
+  readonly screenshotsDir?: string;
 }
 
 /** Seconds with two decimals, for progress lines and the result table. */
@@ -58,6 +60,13 @@ export class Lab {
   readonly servers = new Map<InstanceId, Proc>();
   readonly clients = new Map<string, Proc>();
   readonly qemus = new Map<string, Proc>();
+  /** The host's qemu-server run directory (`<vmid>.vnc`, `.serial0`, `.qmp`). */
+  readonly qemuDir: string;
+  /** The host's serial bridge and each VPN server's console gateway (./consoles.ts), once up. */
+  serialBridge?: Proc;
+  readonly gateways = new Map<ServerName, Proc>();
+  /** Where the console screenshots go (LabOptions.screenshotsDir). */
+  readonly screenshotsDir: string;
   /** fixed mode: the running DHCP server, and what each tenant's router got from it at bring-up (by key). */
   dhcpServer?: Proc;
   leases = new Map<string, Lease>();
@@ -75,6 +84,8 @@ export class Lab {
     this.dir = resolve(opts.baseDir ?? join(__dirname, "..", ".lab"), this.netns.prefix);
     this.layouts = { vpn1: labServerLayout(this.dir, "vpn1"), vpn2: labServerLayout(this.dir, "vpn2") };
     this.hostLayout = labHostLayout(this.dir);
+    this.qemuDir = labQemuServerDir(this.dir);
+    this.screenshotsDir = resolve(opts.screenshotsDir ?? join(this.dir, "screenshots"));
     this.dhcpLayout = labDhcpLayout(this.dir);
     this.mode = opts.mode ?? DEFAULT_LAB_MODE;
     this.log = opts.log ?? ((l) => console.log(l));

@@ -1,5 +1,7 @@
 /** The lab's layouts: production's shape (render/layout.ts) with every directory under the run directory. */
 import type { ServerName } from "../plan/types";
+import { CONSOLE_WEB_PATHS, type ConsoleWebPaths } from "../render/console-web";
+import type { SerialBridgePaths } from "../render/host-serial";
 import { HostLayout, PRODUCTION_SERVER_LAYOUT, ServerLayout } from "../render/layout";
 
 /** A VPN server's layout under `<runDir>/<server>/`; interface names as in production (they are per namespace). */
@@ -31,4 +33,34 @@ export function labTrunkLines(server: ServerName): string[] {
 /** The Proxmox host's layout under `<runDir>/host/`. */
 export function labHostLayout(runDir: string): HostLayout {
   return { snippetsDir: `${runDir}/host/snippets`, confDir: `${runDir}/host/conf`, systemdDir: `${runDir}/host/systemd` };
+}
+
+/** The lab host's qemu-server run directory (production's /var/run/qemu-server): `<vmid>.vnc`, `.serial0`, `.qmp`. */
+export function labQemuServerDir(runDir: string): string {
+  return `${runDir}/host/run`;
+}
+
+/** The serial bridge's files on the lab host (production: /usr/local/lib/librerouter, /etc/librerouter, /etc/systemd/system). */
+export function labSerialBridgePaths(runDir: string): SerialBridgePaths {
+  return { libDir: `${runDir}/host/lib`, confDir: `${runDir}/host/conf`, systemdDir: `${runDir}/host/systemd` };
+}
+
+/**
+ * The console gateway's files on a lab VPN server: under its directory in the run, except the two its unit owns
+ * (RuntimeDirectory=, LogsDirectory=), which must keep their shape `/run/<name>` and `/var/log/<dir>/<file>`: a name of
+ * this run's (`<prefix>-console-<server>`), removed at teardown.
+ */
+export function labConsoleWebPaths(runDir: string, prefix: string, server: ServerName): ConsoleWebPaths {
+  const base = `${runDir}/${server}`;
+  const own = `${prefix}-console-${server}`;
+  return {
+    ...CONSOLE_WEB_PATHS,
+    libDir: `${base}/console-web`,
+    configFile: `${base}/conf/console-web.json`,
+    systemdDir: `${base}/systemd`,
+    certFile: `${base}/conf/console-web/cert.pem`,
+    keyFile: `${base}/conf/console-web/key.pem`,
+    stateDir: `/run/${own}`,
+    authLog: `/var/log/${own}/auth.log`,
+  };
 }

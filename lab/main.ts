@@ -1,9 +1,10 @@
 /**
- * `npm run lab [-- --mode fixed|distinct] [--tenants N] [--keep] [--only id,id]`: brings up the real data plane in
- * network namespaces from the embedded lab stack (tenantNetwork.mode `fixed` by default: the LibreRouter image as
- * shipped), runs every check that applies to the mode (the others are listed as n/a, with the reason), prints a
- * result table, and always cleans up (also on a failed step and on Ctrl-C). Exits non-zero if any step or check
- * fails. Needs root.
+ * `npm run lab [-- --mode fixed|distinct] [--tenants N] [--keep] [--only id,id] [--screenshots DIR]`: brings up the
+ * real data plane in network namespaces from the embedded lab stack (tenantNetwork.mode `fixed` by default: the
+ * LibreRouter image as shipped), runs every check that applies to the mode (the others are listed as n/a, with the
+ * reason), prints a result table, and always cleans up (also on a failed step and on Ctrl-C). Exits non-zero if any
+ * step or check fails. `--screenshots DIR`: where the console-browser check writes console-screen.png and
+ * console-text.png (with their .json sidecars; default: the run directory, removed at the end). Needs root.
  */
 import { parseOptions } from "../lib/args";
 import { table } from "../lib/table";
@@ -17,16 +18,17 @@ interface Args {
   tenants: number;
   keep: boolean;
   only?: Set<string>;
+  screenshots?: string;
 }
 
 function usage(): string {
-  return `usage: npm run lab -- [--mode ${LAB_MODES.join("|")}] (default ${DEFAULT_LAB_MODE}) [--tenants N] [--keep] [--only ${CHECKS.map((c) => c.id).join(",")}]`;
+  return `usage: npm run lab -- [--mode ${LAB_MODES.join("|")}] (default ${DEFAULT_LAB_MODE}) [--tenants N] [--keep] [--only ${CHECKS.map((c) => c.id).join(",")}] [--screenshots DIR]`;
 }
 
 function parseArgs(argv: string[]): Args {
   let v;
   try {
-    v = parseOptions(argv, { mode: { type: "string", default: DEFAULT_LAB_MODE }, tenants: { type: "string", default: "2" }, keep: { type: "boolean", default: false }, only: { type: "string" }, help: { type: "boolean", short: "h", default: false } });
+    v = parseOptions(argv, { mode: { type: "string", default: DEFAULT_LAB_MODE }, tenants: { type: "string", default: "2" }, keep: { type: "boolean", default: false }, only: { type: "string" }, screenshots: { type: "string" }, help: { type: "boolean", short: "h", default: false } });
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${usage()}`);
   }
@@ -35,9 +37,10 @@ function parseArgs(argv: string[]): Args {
     process.exit(0);
   }
   if (!(LAB_MODES as readonly string[]).includes(v.mode)) throw new Error(`--mode must be ${LAB_MODES.join(" or ")}, got ${JSON.stringify(v.mode)}\n${usage()}`);
-  const a: Args = { mode: v.mode as LabMode, tenants: Number(v.tenants), keep: v.keep, ...(v.only === undefined ? {} : { only: new Set(v.only.split(",")) }) };
+  const a: Args = { mode: v.mode as LabMode, tenants: Number(v.tenants), keep: v.keep, ...(v.only === undefined ? {} : { only: new Set(v.only.split(",")) }), ...(v.screenshots === undefined ? {} : { screenshots: v.screenshots }) };
   if (!Number.isInteger(a.tenants) || a.tenants < 2 || a.tenants > 200) throw new Error(`--tenants must be 2…200 (the checks need two tenants)\n${usage()}`);
   for (const id of a.only ?? []) if (!CHECKS.some((c) => c.id === id)) throw new Error(`unknown check ${id}\n${usage()}`);
+  if (a.screenshots === "") throw new Error(`--screenshots needs a directory\n${usage()}`);
   return a;
 }
 
@@ -47,7 +50,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const args = parseArgs(process.argv.slice(2));
-  const lab = new Lab({ tenants: args.tenants, mode: args.mode });
+  const lab = new Lab({ tenants: args.tenants, mode: args.mode, ...(args.screenshots === undefined ? {} : { screenshotsDir: args.screenshots }) });
   const t0 = Date.now();
   let stopping = false;
   const onSignal = (sig: NodeJS.Signals) => {
