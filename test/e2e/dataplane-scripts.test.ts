@@ -99,6 +99,7 @@ beforeAll(() => {
   bg(NS.host, ["/usr/bin/socat", "TCP-LISTEN:6002,bind=192.168.100.10,fork,reuseaddr", "SYSTEM:echo vnc-coop"]);
   bg(NS.host, ["/usr/bin/socat", "TCP-LISTEN:22,fork,reuseaddr", "SYSTEM:echo ssh-host"]);
   bg(NS.host, ["/usr/bin/socat", "TCP-LISTEN:8006,fork,reuseaddr", "SYSTEM:echo api-host"]);
+  bg(NS.host, ["/usr/bin/socat", "TCP-LISTEN:5899,fork,reuseaddr", "SYSTEM:echo serial-host"]);
   bg(NS.host, ["/usr/bin/socat", "TCP6-LISTEN:22,ipv6only=1,fork,reuseaddr", "SYSTEM:echo ssh-host6"]);
   bg(NS.vpn, ["/usr/bin/socat", "TCP-LISTEN:22,bind=192.168.100.11,fork,reuseaddr", "SYSTEM:echo ssh-vpn1"]);
   bg(NS.cb, ["/usr/bin/socat", `TCP-LISTEN:8080,bind=${coop.tunnelIps["vpn1-udp"]},fork,reuseaddr`, "SYSTEM:echo coop-client"]);
@@ -119,7 +120,7 @@ afterAll(() => {
 describe("the trunk NIC, pinned by MAC", () => {
   it("the setup script renamed ens19 (the given MAC) to the layout's eth1, brought it up, and wrote the boot files", () => {
     // Nothing else printed: no "installed: …" (the packages are here, so apt never ran), no file content.
-    expect(setupOut).toBe("trunk: ens19 renamed eth1\nvpn1: 8 files, 8 changed, openvpn restart: yes (none)\n");
+    expect(setupOut).toBe("trunk: ens19 renamed eth1\nvpn1: 9 files, 9 changed, openvpn restart: yes (none)\n");
     expect(sh(NS.vpn, "ip link show dev ens19").code).not.toBe(0);
     const link = must(NS.vpn, "ip -o link show dev eth1");
     expect(link).toMatch(/^\d+: eth1@ens19p: <BROADCAST,MULTICAST,UP,LOWER_UP> .* state UP /);
@@ -130,7 +131,7 @@ describe("the trunk NIC, pinned by MAC", () => {
   it("a second setup run renames nothing; lr-dataplane base brings a downed trunk back up", () => {
     must(NS.vpn, "ip link set dev eth1 down");
     const again = must(NS.vpn, "LR_SERVICES=none bash -s", setupScript());
-    expect(again).toBe("vpn1: 8 files, 0 changed, openvpn restart: no (none)\n");
+    expect(again).toBe("vpn1: 9 files, 0 changed, openvpn restart: no (none)\n");
     must(NS.vpn, "ip link set dev eth1 down");
     tool("base");
     expect(must(NS.vpn, "ip -o link show dev eth1")).toMatch(/<BROADCAST,MULTICAST,UP,LOWER_UP> .* state UP /);
@@ -363,6 +364,10 @@ describe("host firewall (install script, boot unit, removal)", () => {
     svcSsh6: probe6(NS.svc, "fd00:4c52::13", "fd00:4c52::10", 22),
     vpnSsh: probe(NS.vpn, "192.168.100.11", "192.168.100.10", 22),
     vpnApi: probe(NS.vpn, "192.168.100.11", "192.168.100.10", 8006),
+    // The serial bridge: the VPN servers' console gateways only.
+    vpnSerial: probe(NS.vpn, "192.168.100.11", "192.168.100.10", 5899),
+    svcSerial: probe(NS.svc, "192.168.100.13", "192.168.100.10", 5899),
+    wanSerial: probe(NS.wan, "203.0.113.2", "192.168.100.10", 5899),
     wanConsole: probe(NS.wan, "203.0.113.2", "192.168.100.10", 6001),
     // A tenant VM routing to the management address via the host's public one (review H1): SSH and the API there.
     wanMgmtSsh: probe(NS.wan, "203.0.113.2", "192.168.100.10", 22),
@@ -381,6 +386,9 @@ describe("host firewall (install script, boot unit, removal)", () => {
     svcSsh6: "ssh-host6",
     vpnSsh: "ssh-host",
     vpnApi: "api-host",
+    vpnSerial: "serial-host",
+    svcSerial: "serial-host",
+    wanSerial: "serial-host",
     wanConsole: "vnc-acme",
     wanMgmtSsh: "ssh-host",
     wanMgmtApi: "api-host",
@@ -388,7 +396,7 @@ describe("host firewall (install script, boot unit, removal)", () => {
     hostToGuestSsh: "ssh-vpn1",
     hostToItself: "ssh-host",
   };
-  const closed = { ...open, otherMgmtConsole: "", svcConsole: "", svcSsh: "", svcApi: "", svcSsh6: "", vpnSsh: "", vpnApi: "", wanConsole: "", wanMgmtSsh: "", wanMgmtApi: "" };
+  const closed = { ...open, otherMgmtConsole: "", svcConsole: "", svcSsh: "", svcApi: "", svcSsh6: "", vpnSsh: "", vpnApi: "", svcSerial: "", wanSerial: "", wanConsole: "", wanMgmtSsh: "", wanMgmtApi: "" };
   let installed = "";
 
   it("without it, everything on the management bridge reaches the host (control)", () => {
@@ -405,7 +413,10 @@ describe("host firewall (install script, boot unit, removal)", () => {
       "\n:LR-CONSOLE - [0:0]\n:LR-MGMT - [0:0]\n-A INPUT -i vmbr2 -j LR-MGMT\n-A INPUT -d 192.168.100.10/32 -j LR-CONSOLE\n" +
         "-A LR-CONSOLE -i lo -j RETURN\n-A LR-CONSOLE -j DROP\n" +
         `-A LR-MGMT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.10/32 -p tcp -m multiport --dports ${ports} -j ACCEPT\n` +
-        `-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m multiport --dports ${ports} -j ACCEPT\n-A LR-MGMT -j DROP\nCOMMIT\n`,
+        `-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m multiport --dports ${ports} -j ACCEPT\n` +
+        // The serial bridge (consoles.serialBridgePort): the VPN servers' console gateways only.
+        "-A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 5899 -j ACCEPT\n" +
+        "-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 5899 -j ACCEPT\n-A LR-MGMT -j DROP\nCOMMIT\n",
     );
     expect(installed).toContain("\n:LR-MGMT - [0:0]\n-A INPUT -i vmbr2 -j LR-MGMT\n-A LR-MGMT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A LR-MGMT -j DROP\nCOMMIT\n");
     expect(reach()).toEqual(closed);
