@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { formatCidr, isCidr, isIpv4, parseCidr } from "../lib/ipv4";
 import { bansSchema } from "./bans-schema";
+import { haSchema, nodeSchema, placementSchema, sdnSchema, shardsSchema } from "./cluster-schema";
 import { consolesSchema } from "./consoles-schema";
 import { assumptionsSchema, hardwareSchema } from "./sizing-schema";
 import { absolutePath, apiUrl, dnsDomain, hostName, imageUrl, nodeName, oneLine, storageId, userName } from "./strings";
@@ -86,6 +87,8 @@ export const tenantSchema = z
     memory: memory.optional(),
     diskGb: int(4, 65536).optional(),
     cores: int(1, 64).optional(),
+    /** Pin the tenant to this node (one of `nodes`); default: placed by rendezvous hashing of its key (plan/placement.ts). */
+    node: nodeName.optional(),
     /** Free text for people; one line. */
     description: oneLine.optional(),
   })
@@ -274,6 +277,16 @@ export const stackSchema = z
     bans: bansSchema.default(bansSchema.parse({})),
     /** The tenants' text and browser consoles (config/consoles-schema.ts). */
     consoles: consolesSchema.default(consolesSchema.parse({})),
+    /** The Proxmox VE nodes (config/cluster-schema.ts); empty: the one node proxmox.node at network.management.hostIp. */
+    nodes: z.array(nodeSchema).max(32, { message: "lists more than 32 nodes, the most a Proxmox VE (corosync) cluster supports; split the service into two clusters" }).default([]),
+    /** Which node runs vpn1, vpn2 and the services VM. */
+    placement: placementSchema.default({}),
+    /** The tenants' networks as a Proxmox SDN VXLAN zone; required with two or more nodes. */
+    sdn: sdnSchema.default(sdnSchema.parse({})),
+    /** Shared storage and the HA manager. */
+    ha: haSchema.default(haSchema.parse({})),
+    /** Core stack + tenant shard stacks; absent: one stack. */
+    shards: shardsSchema.default({}),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 /** Per-slot allocation rules. Each is a pure function of config and slot only, so adding
  * or removing one tenant can never move another. */
+import { VNI_MAX } from "../config/cluster-schema";
 import type { StackConfig } from "../config/schema";
 import { Cidr, contains, formatCidr, intToIp, ipToInt, netmask, parseCidr, size, subnet } from "../lib/ipv4";
 import { INSTANCE_IDS, InstanceId, InstancePlan, Proto, ServerName } from "./types";
@@ -72,12 +73,13 @@ export const RESERVED_PORTS: readonly [number, number, string][] = [
 
 /**
  * The highest slot any tenant can ever have under `cfg`: the tightest of the per-slot bounds buildPlan checks
- * (private /24s, tunnel pools, VLAN ids, VNC ports, VMIDs, the schema's 65535). Resources sized for every slot
+ * (private /24s, tunnel pools, VLAN ids or VXLAN VNIs, VNC ports, VMIDs, the schema's 65535). Resources sized for every slot
  * up to it (the console firewall's port ranges, the VLAN trunk) never change when a tenant comes or goes.
  */
 export function maxSlot(cfg: StackConfig): number {
   const net = cfg.network;
-  return Math.min(65535, privateSlots(cfg) - 1, maxTunnelSlot(cfg), 4094 - net.vlanBase, 65535 - 5900 - net.vncDisplayBase, 999_999_999 - net.vmidBase);
+  const linkIds = cfg.sdn.kind === "vxlan" ? VNI_MAX - cfg.sdn.vniBase : 4094 - net.vlanBase;
+  return Math.min(65535, privateSlots(cfg) - 1, maxTunnelSlot(cfg), linkIds, 65535 - 5900 - net.vncDisplayBase, 999_999_999 - net.vmidBase);
 }
 
 /**

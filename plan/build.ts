@@ -4,6 +4,7 @@ import type { StackConfig } from "../config/schema";
 import { parseCidr, size } from "../lib/ipv4";
 import * as alloc from "./alloc";
 import { planBans } from "./bans";
+import { infraNodes, planHa, planNodes, planSdn, shardOf, tenantNode, vnetId, vni } from "./cluster";
 import { planConsoles } from "./consoles";
 import { routingLayout } from "./routing-layout";
 import { tenantMemory } from "./slot-checks";
@@ -24,11 +25,15 @@ export function planStack(valid: ValidStack, stack: string): Plan {
   const tenants = valid.tenants.map((t) => planTenant(cfg, t)).sort((a, b) => a.slot - b.slot);
   const inst = alloc.instances(cfg);
   const hostnames = cfg.vpn.hostnames ?? [infra.vpn1, infra.vpn2];
+  const placed = infraNodes(cfg);
+  const perShard = cfg.shards.tenantsPerShard;
+  const shards = perShard !== undefined ? { tenantsPerShard: perShard, names: [...new Set(tenants.map((t) => t.shard!))] } : undefined;
   const server = (i: 0 | 1): ServerPlan => {
     const instances = [inst[2 * i], inst[2 * i + 1]] as const;
     return {
       name: i === 0 ? "vpn1" : "vpn2",
       vmid: cfg.vpn.vmids[i],
+      node: i === 0 ? placed.vpn1 : placed.vpn2,
       hostname: hostnames[i],
       publicIp: i === 0 ? infra.vpn1 : infra.vpn2,
       mgmtIp: net.management.vpnIps[i],
@@ -46,7 +51,12 @@ export function planStack(valid: ValidStack, stack: string): Plan {
     stack,
     profile: cfg.profile,
     host: { node: cfg.proxmox.node, publicIp: infra.host, mgmtIp: net.management.hostIp },
+    nodes: planNodes(cfg),
+    ...(cfg.sdn.kind === "vxlan" ? { sdn: planSdn(cfg) } : {}),
+    ha: planHa(cfg),
+    ...(shards ? { shards } : {}),
     services: {
+      node: placed.services,
       vmid: cfg.services.vmid,
       publicIp: infra.services,
       mgmtIp: net.management.servicesIp,
@@ -98,6 +108,8 @@ function templatePlan(cfg: StackConfig): TemplatePlan {
 /** One tenant's plan: pure functions of config and slot (plus its validated public address). */
 function planTenant(cfg: StackConfig, t: ValidTenant): TenantPlan {
   const vlan = alloc.vlan(cfg, t.slot);
+  const tenantVni = vni(cfg, t.slot);
+  const shard = shardOf(cfg, t.slot);
   const display = alloc.vncDisplay(cfg, t.slot);
   const lan = tenantLan(cfg, t.slot);
   const pool = alloc.poolOf(cfg, t.publicIp);
@@ -108,7 +120,10 @@ function planTenant(cfg: StackConfig, t: ValidTenant): TenantPlan {
     vmName: `lr-${t.key}`,
     vmid: alloc.vmid(cfg, t.slot),
     vlan,
-    link: `vl${vlan}`,
+    link: tenantVni === undefined ? `vl${vlan}` : `vx${t.slot}`,
+    node: tenantNode(cfg, t.key, t.spec.node),
+    ...(tenantVni === undefined ? {} : { sdn: { vnet: vnetId(t.slot), vni: tenantVni } }),
+    ...(shard ? { shard } : {}),
     privateCidr: lan.cidr,
     routerIp: lan.router,
     vpnLanIps: lan.vpnIps,

@@ -63,7 +63,8 @@ export function checkSlot(cfg: StackConfig, t: TenantSeed, report: SlotReporter)
     bad("tunnel-pool", `each VPN instance pool (a quarter of network.tunnelSupernet ${net.tunnelSupernet}) holds slots 1–${alloc.maxTunnelSlot(cfg)} only`, "use a larger network.tunnelSupernet");
   }
   const vlan = alloc.vlan(cfg, t.slot);
-  if (vlan > 4094) bad("vlan", `VLAN id network.vlanBase + slot = ${vlan} is above 4094 (slots up to ${4094 - net.vlanBase} fit)`, `lower network.vlanBase (now ${net.vlanBase})`);
+  // Under SDN the tenant's network is a VXLAN vnet: no VLAN id is used (plan/cluster.ts checks the VNI instead).
+  if (cfg.sdn.kind === "none" && vlan > 4094) bad("vlan", `VLAN id network.vlanBase + slot = ${vlan} is above 4094 (slots up to ${4094 - net.vlanBase} fit)`, `lower network.vlanBase (now ${net.vlanBase})`);
   const table = alloc.tableId(cfg, t.slot);
   if (alloc.RESERVED_TABLES.has(table)) {
     bad("table", `routing table id network.tableBase + slot = ${table} is reserved by the kernel (253 default, 254 main, 255 local)`, `set network.tableBase (now ${net.tableBase}) to 1000 or more`);

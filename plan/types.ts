@@ -3,6 +3,7 @@ import type { StackConfig } from "../config/schema";
 import type { ConsolesPlan } from "./consoles";
 import type { AssumptionOverrides, HardwareOverrides } from "../config/sizing-schema";
 import type { BansPlan } from "./bans";
+import type { HaPlan, NodePlan, SdnPlan, ShardsPlan } from "./cluster";
 import type { RoutingLayout } from "./routing-layout";
 
 export type ServerName = "vpn1" | "vpn2";
@@ -32,6 +33,8 @@ export interface InstancePlan {
 export interface ServerPlan {
   readonly name: ServerName;
   readonly vmid: number;
+  /** The Proxmox node it runs on (vpn1 and vpn2 on different nodes in a cluster). */
+  readonly node: string;
   /** Name clients dial (falls back to the public IP). */
   readonly hostname: string;
   readonly publicIp: string;
@@ -64,9 +67,16 @@ export interface TenantPlan {
   /** Proxmox VM name. */
   readonly vmName: string;
   readonly vmid: number;
+  /** VLAN id on the private bridge (unused under SDN, where the tenant's network is its own vnet). */
   readonly vlan: number;
-  /** Name of the tenant's link on each VPN server (VLAN sub-interface; a veth in the lab). */
+  /** Name of the tenant's link on each VPN server (VLAN sub-interface `vl<vlan>`, or VXLAN device `vx<slot>` under SDN; a veth in the lab). */
   readonly link: string;
+  /** The Proxmox node it runs on (plan/placement.ts). */
+  readonly node: string;
+  /** Under SDN: its vnet (the bridge its private NIC is on, on every node) and VXLAN network identifier. */
+  readonly sdn?: { readonly vnet: string; readonly vni: number };
+  /** Its shard stack (shards mode only). */
+  readonly shard?: string;
   /** The tenant's LAN: its slot's /24 (distinct mode) or the appliance's own, the same for all (fixed mode). */
   readonly privateCidr: string;
   /** The tenant's LibreRouter on its LAN (.1 in distinct mode; tenantNetwork.lan.router in fixed mode). */
@@ -93,8 +103,16 @@ export interface TenantPlan {
 export interface Plan {
   readonly stack: string;
   readonly profile: StackConfig["profile"];
+  /** The API node (proxmox.node): the provider's endpoint, the templates' home in a one-node stack. */
   readonly host: { readonly node: string; readonly publicIp: string; readonly mgmtIp: string };
-  readonly services: { readonly vmid: number; readonly publicIp: string; readonly mgmtIp: string; readonly vm: VmSize };
+  /** Every node, the API node first (plan/cluster.ts); one entry on a one-node stack. */
+  readonly nodes: readonly NodePlan[];
+  /** The tenants' networks as a VXLAN zone (absent: VLANs on the private bridge of the one node). */
+  readonly sdn?: SdnPlan;
+  readonly ha: HaPlan;
+  /** Core + shard stacks (absent: one stack). */
+  readonly shards?: ShardsPlan;
+  readonly services: { readonly node: string; readonly vmid: number; readonly publicIp: string; readonly mgmtIp: string; readonly vm: VmSize };
   readonly proxmox: ProxmoxPlan;
   readonly templates: TemplatePlan;
   readonly bridges: { readonly public: string; readonly private: string; readonly management: string };

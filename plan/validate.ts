@@ -3,6 +3,7 @@
  * slots and addresses). All problems are reported at once, in one ConfigError. Pure.
  */
 import { ConfigError, ConfigIssue, fromZod } from "../config/errors";
+import { checkCluster } from "./cluster";
 import { consolesIssues } from "./consoles";
 import { templateImageIssue } from "../config/image";
 import { StackConfig, stackSchema } from "../config/schema";
@@ -50,6 +51,7 @@ export function validateStack(raw: unknown, stack: string): ValidStack {
     checkMemory(cfg, t, err);
   }
   slots.flush();
+  checkCluster(cfg, seeds.map((t) => ({ key: t.key, slot: t.slot, ...(t.spec.node ? { node: t.spec.node } : {}) })), err);
   const macs = seeds.map((t) => ({ key: t.key, publicMac: t.spec.publicMac ?? derivedPublicMac(stack, t.key) }));
   for (const m of macClashes(macs)) err(m.slice(0, m.indexOf(":")), m.slice(m.indexOf(":") + 2));
   if (issues.length) throw new ConfigError(issues, stack);

@@ -111,7 +111,7 @@ describe("the CLI's required-config rule (pkg/workspace/config.go mergeConfig)",
   test("the rule catches the missing defaults: without them, the CLI refuses the minimal stack naming each key", () => {
     const bare: Project = { ...project, config: Object.fromEntries(Object.entries(project.config).map(([k, t]) => [k, k === "tenants" ? t : { ...t, default: undefined }])) };
     expect(cliConfigError(bare, "minimal", withSecrets(stackFile("minimal")))).toBe(
-      "Stack 'minimal' is missing configuration values 'assumptions', 'bans', 'consoles', 'hardware', 'services', 'template' and 'tenantDefaults'",
+      "Stack 'minimal' is missing configuration values 'assumptions', 'bans', 'consoles', 'ha', 'hardware', 'nodes', 'placement', 'sdn', 'services', 'shards', 'template' and 'tenantDefaults'",
     );
   });
 

@@ -24,6 +24,7 @@ function defaults(slot: number, publicIp: string, publicGateway: string, fixed =
     vmid: 1000 + slot,
     vlan: 100 + slot,
     link: `vl${100 + slot}`,
+    node: "pve1",
     privateCidr: `10.${third}.${fourth}.0/24`,
     routerIp: `10.${third}.${fourth}.1`,
     vpnLanIps: [`10.${third}.${fourth}.2`, `10.${third}.${fourth}.3`],
@@ -56,7 +57,7 @@ describe("committed stacks", () => {
       ["vpn1", 200, "192.0.2.3", "192.168.100.11"],
       ["vpn2", 201, "192.0.2.4", "192.168.100.12"],
     ]);
-    expect(p.services).toEqual({ vmid: 210, publicIp: "192.0.2.5", mgmtIp: "192.168.100.13", vm: { cores: 1, memoryMb: 1024 } });
+    expect(p.services).toEqual({ node: "pve1", vmid: 210, publicIp: "192.0.2.5", mgmtIp: "192.168.100.13", vm: { cores: 1, memoryMb: 1024 } });
     expect(p.mgmt).toEqual({ cidr: "192.168.100.0/24", prefix: 24 });
   });
 
