@@ -25,6 +25,19 @@ export function baseConfig(): Fixture {
   };
 }
 
+const hw = { ramGb: 256, cpuCores: 16 };
+/** A valid three-node cluster on the base config: pve1 (the API node, at the default hostIp), pve2, pve3. */
+export function clusterConfig(): Fixture {
+  return withChange(baseConfig(), (c) => {
+    c.nodes = [
+      { name: "pve1", mgmtIp: "192.168.100.10", failureDomain: "rack-1", hardware: hw },
+      { name: "pve2", mgmtIp: "192.168.100.20", failureDomain: "rack-2", hardware: hw, templates: { librerouter: 9010, debian: 9011 } },
+      { name: "pve3", mgmtIp: "192.168.100.30", failureDomain: "rack-3", hardware: hw, templates: { librerouter: 9020, debian: 9021 } },
+    ];
+    c.sdn = { kind: "vxlan" };
+  });
+}
+
 /** A deep copy of `base` changed by `mutate` (the base is never touched). */
 export function withChange(base: Fixture, mutate: (c: Fixture) => void): Fixture {
   const c = structuredClone(base);
