@@ -1,123 +1,92 @@
 /**
  * librerouter-hosting: config → plan → provider → components → outputs. Table of contents only; every
  * address comes from plan/, every file from render/, every resource from components/.
+ *
+ * One stack declares the whole service. A sharded service (`shards.tenantsPerShard`) is a core stack (everything
+ * but the tenants) and shard stacks (their own tenants only, on the core's parts read through a StackReference).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { BanGrid } from "./components/ban-grid";
-import { CommonServices } from "./components/common-services";
-import { ConsoleGateway } from "./components/console-gateway";
-import { hostConnection, sshPublicKey } from "./components/connections";
-import { OpenVpnServer } from "./components/openvpn-server";
-import { Pki } from "./components/pki";
+import { hostConnection, nodeConnections } from "./components/connections";
+import { coreHandoffOutput, shardCore, shardTenantBase } from "./components/core-handoff";
+import { InfraHa } from "./components/ha";
+import { Monitoring, shardCertFigures } from "./components/monitoring";
 import { proxmoxPreflight } from "./components/preflight";
-import { ProxmoxHost, hostLayoutFor } from "./components/proxmox-host";
+import { hostLayoutFor } from "./components/proxmox-host";
 import { proxmoxProvider } from "./components/provider";
+import { SdnZone } from "./components/sdn";
+import { coreTenantBase, serviceCore } from "./components/service-core";
 import { loadStack } from "./components/stack-config";
 import { Tenant } from "./components/tenant";
-import { tenantWanGroup } from "./components/tenant-firewall";
+import { stackTenants } from "./plan/shards";
 import { tenantNetworkOutput } from "./plan/tenant-network-output";
-import { VmTemplate } from "./components/vm-template";
 import { banGridOutput } from "./render/bans/output";
-import { PRODUCTION_SERVER_LAYOUT } from "./render/layout";
+import { serverLayoutFor } from "./render/layout";
 import { capacityOutput } from "./sizing/capacity-output";
 
-const { plan, capacity, proxmoxPassword, sshPrivateKey } = loadStack();
+const { plan, capacity, proxmoxPassword, sshPrivateKey, role } = loadStack();
 // Preflight reads the host through its own provider; the main provider (so every Proxmox resource) waits on its verdict.
 const preflight = proxmoxPreflight("proxmox-preflight", { plan, password: proxmoxPassword });
 const opts = { provider: proxmoxProvider("proxmox", { plan, password: proxmoxPassword, sshPrivateKey }, { dependsOn: preflight.passed }) };
 const ssh = hostConnection(plan, sshPrivateKey);
-const hostLayout = hostLayoutFor(plan);
+const layouts = { hostLayout: hostLayoutFor(plan), serverLayout: serverLayoutFor(plan) };
 
-const host = new ProxmoxHost("host", { plan, layout: hostLayout, connection: ssh }, opts);
-const template = new VmTemplate("template", { plan }, opts);
-const pki = new Pki("pki", { plan }, opts);
-const guestKey = sshPublicKey(sshPrivateKey);
+// One stack or the core: hosts, templates, SDN zone, PKI, VPN servers, services, ban grid, consoles (components/service-core.ts).
+// A shard: the core's parts from its `shardHandoff` output, and its own SDN apply for its own vnets (components/core-handoff.ts).
+const core = role.kind === "shard" ? undefined : serviceCore({ plan, ssh, sshPrivateKey, ...layouts }, opts);
+const fromCore = role.kind === "shard" ? shardCore(plan, { stack: pulumi.getStack(), core: role.core, layout: role.layout, guestHost: () => ssh }) : undefined;
+const sdn = core ? core.sdn : plan.sdn ? new SdnZone("sdn", { plan, ownsZone: false }, opts) : undefined;
+const base = core ? coreTenantBase(core, plan, layouts) : shardTenantBase(fromCore!, plan, { ...layouts, hostConnections: nodeConnections(plan, sshPrivateKey), sdn });
+// A shard's tenants wait on the core's shardLayout check: a core planned from another config stops them all.
+const tenantOpts = fromCore ? { ...opts, dependsOn: fromCore.checked } : opts;
 
-// Each server's setup waits for the previous one's: a change to a shared file (CA, hooks) never restarts both at once.
-const servers = plan.servers.reduce<OpenVpnServer[]>(
-  (built, server) => [
-    ...built,
-    new OpenVpnServer(
-      server.name,
-      {
-        plan,
-        server,
-        templateVmId: plan.templates.serverVmid,
-        pki,
-        bridges: host.bridges,
-        hostConnection: ssh,
-        sshPublicKey: guestKey,
-        layout: PRODUCTION_SERVER_LAYOUT,
-        dependsOn: host.ready,
-        setupAfter: built.at(-1)?.setup,
-      },
-      opts,
-    ),
-  ],
-  [],
-);
+const tenants = stackTenants(plan.tenants, role).map((tenant) => new Tenant(`tenant-${tenant.key}`, { plan, tenant, ...base(tenant) }, tenantOpts));
+// SDN: one apply after every vnet of this stack (components/sdn.ts); HA: the infrastructure VMs on shared storage.
+sdn?.applyAfter(tenants.flatMap((t) => (t.vnet ? [t.vnet] : [])));
+if (core && plan.ha.datastore) new InfraHa("ha", { plan, vms: { vpn1: core.servers[0].vm, vpn2: core.servers[1].vm, services: core.services.vm } }, opts);
+// Monitoring (components/monitoring.ts): exporters, lr-metrics, Prometheus and Alertmanager from the core (or the one
+// stack), each after its machine's ban-grid member (apt never runs twice at once there); a shard adds its tenants'
+// certificate figures on the services VM.
+const certEnds = Object.fromEntries(tenants.map((t) => [t.key, t.certEnd]));
+if (plan.monitoring.enabled && core) {
+  const [vpn1, vpn2] = core.servers;
+  const nodes = Object.fromEntries(plan.nodes.map((n) => [n.name, { connection: core.hosts[n.name].connection, after: [...core.hosts[n.name].ready, ...(n.name === plan.host.node ? [core.bans.setups.host] : [])] }]));
+  const members = {
+    vpn1: { connection: vpn1.connection, identity: vpn1.identity, after: [core.bans.setups.vpn1] },
+    vpn2: { connection: vpn2.connection, identity: vpn2.identity, after: [core.bans.setups.vpn2] },
+    services: { connection: core.services.connection, identity: core.services.identity, after: [core.bans.enrolled] },
+    ...nodes,
+  };
+  new Monitoring("monitoring", { plan, mon: plan.monitoring, serverLayout: layouts.serverLayout, members, tenantCertEnds: certEnds, caEnd: core.pki.caCert.validityEndTime }, opts);
+}
+if (plan.monitoring.enabled && fromCore && role.kind === "shard" && tenants.length) {
+  shardCertFigures("monitoring-certs", { plan, shard: role.shard, services: fromCore.services, tenantCertEnds: certEnds }, { dependsOn: fromCore.checked });
+}
 
-const services = new CommonServices("services", { plan, templateVmId: plan.templates.serverVmid, bridges: host.bridges, hostConnection: ssh, sshPublicKey: guestKey, dependsOn: host.ready }, opts);
-// Fixed tenant-network mode only (undefined otherwise): the security group that keeps DHCP servers off the tenants' WAN.
-const wanGroup = tenantWanGroup("tenants-wan-group", plan, opts);
-
-// The ban grid: its decision store on the services VM, agents and bouncers on vpn1, vpn2 and the host (components/ban-grid.ts).
-const [vpn1, vpn2] = servers;
-const bans = new BanGrid(
-  "bans",
-  {
-    plan,
-    pki,
-    members: {
-      services: { connection: services.connection, identity: services.identity, after: [services.setup, ...(services.dhcp ? [services.dhcp] : [])] },
-      vpn1: { connection: vpn1.connection, identity: vpn1.identity, after: [vpn1.setup] },
-      vpn2: { connection: vpn2.connection, identity: vpn2.identity, after: [vpn2.setup] },
-      host: { connection: ssh, after: host.ready },
-    },
-  },
-  opts,
-);
-
-// The tenants' browser consoles: an HTTPS gateway on each VPN server, after its ban-grid member (components/console-gateway.ts).
-new ConsoleGateway("consoles", { plan, pki, servers, layout: PRODUCTION_SERVER_LAYOUT, after: { vpn1: [bans.setups.vpn1], vpn2: [bans.setups.vpn2] } }, opts);
-
-const tenants = plan.tenants.map(
-  (tenant) =>
-    new Tenant(
-      `tenant-${tenant.key}`,
-      {
-        plan,
-        tenant,
-        templateVmId: template.vmId,
-        pki,
-        servers,
-        bridges: host.bridges,
-        hostLayout,
-        hostConnection: ssh,
-        serverLayout: PRODUCTION_SERVER_LAYOUT,
-        dependsOn: [...host.ready, ...template.resources],
-        services,
-        wanGroup,
-        banReportKey: bans.reportTokenKey,
-      },
-      opts,
-    ),
-);
-
-/** Per tenant key: where its router is and how its console is reached (through its own VPN only). */
-export const tenantInfo = Object.fromEntries(
-  tenants.map((t) => [t.key, { publicIp: t.publicIp, privateSubnet: t.privateSubnet, vlan: t.vlan, consoles: t.consoles, consolePages: t.consolePages }]),
-);
+const service = {
+  /** The ban grid: what it never bans, ban durations, how ops list and lift bans, what tenants install to report. No credentials. */
+  banGrid: banGridOutput(plan),
+  capacityReport: capacityOutput(capacity),
+  /** The tenant-network mode and, in fixed mode, each of this stack's tenants' planned public MAC (the policy pack's anti-spoofing check). */
+  tenantNetwork: tenantNetworkOutput({ ...plan, tenants: stackTenants(plan.tenants, role) }),
+  vpnServers: Object.fromEntries(plan.servers.map((s) => [s.name, { hostname: s.hostname, publicIp: s.publicIp }])),
+};
+const ofTenants = {
+  /** Per tenant key: where its router is and how its console is reached (through its own VPN only). */
+  tenantInfo: Object.fromEntries(
+    tenants.map((t) => [t.key, { publicIp: t.publicIp, privateSubnet: t.privateSubnet, vlan: t.vlan, consoles: t.consoles, consolePages: t.consolePages }]),
+  ),
+  /**
+   * Per tenant key, secret: the VNC password, the client bundle, its launcher and the hand-out README, and the router's ban-report settings
+   * (/etc/lr-ban-report.conf). `pulumi stack output --show-secrets`.
+   */
+  tenantSecrets: pulumi.secret(
+    Object.fromEntries(tenants.map((t) => [t.key, { vncPassword: t.vncPassword, clientBundle: t.clientBundle, launcher: t.launcher, readme: t.readme, ...(t.banReportConfig ? { banReportConfig: t.banReportConfig } : {}) }])),
+  ),
+};
 /**
- * Per tenant key, secret: the VNC password, the client bundle, its launcher and the hand-out README, and the router's ban-report settings
- * (/etc/lr-ban-report.conf). `pulumi stack output --show-secrets`.
+ * The core's: what its shards stand on (secret: the CA key, the tls-crypt-v2 server key, the ban report key) and the
+ * layout they check it against (plain). `export =`: a stack exports only its role's outputs (an undefined export
+ * would print a warning on every preview).
  */
-export const tenantSecrets = pulumi.secret(
-  Object.fromEntries(tenants.map((t) => [t.key, { vncPassword: t.vncPassword, clientBundle: t.clientBundle, launcher: t.launcher, readme: t.readme, ...(t.banReportConfig ? { banReportConfig: t.banReportConfig } : {}) }])),
-);
-/** The ban grid: what it never bans, ban durations, how ops list and lift bans, what tenants install to report. No credentials. */
-export const banGrid = banGridOutput(plan);
-export const capacityReport = capacityOutput(capacity);
-/** The tenant-network mode and, in fixed mode, each tenant's planned public MAC (the policy pack's anti-spoofing check). */
-export const tenantNetwork = tenantNetworkOutput(plan);
-export const vpnServers = Object.fromEntries(servers.map((s) => [s.server.name, { hostname: s.server.hostname, publicIp: s.server.publicIp }]));
+const forShards = core && role.kind === "core" ? { shardHandoff: coreHandoffOutput({ pki: core.pki, templateVmId: core.template.vmId, servers: core.servers, services: core.services, ...(core.bans.reportTokenKey ? { banReportKey: core.bans.reportTokenKey } : {}) }), shardLayout: role.layout } : undefined;
+export = forShards ? { ...service, ...forShards } : { ...ofTenants, ...service };

@@ -53,8 +53,12 @@ export function fakeOutputs(secret: (v: string) => unknown, type: string, name: 
     case "tls:index/certRequest:CertRequest":
       return { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\n${fakeHex(name, 32)}\n-----END CERTIFICATE REQUEST-----\n` };
     case "tls:index/selfSignedCert:SelfSignedCert":
-    case "tls:index/locallySignedCert:LocallySignedCert":
-      return { certPem: fakeCertPem(name) };
+    case "tls:index/locallySignedCert:LocallySignedCert": {
+      // As the tls provider sets them at create: now and now + validity_period_hours, RFC 3339 (a fixed "now" here).
+      const start = Date.parse("2026-12-01T00:00:00Z");
+      const hours = typeof inputs.validityPeriodHours === "number" ? inputs.validityPeriodHours : 0;
+      return { certPem: fakeCertPem(name), validityStartTime: new Date(start).toISOString(), validityEndTime: new Date(start + hours * 3_600_000).toISOString() };
+    }
     case "random:index/randomPassword:RandomPassword":
       return { result: secret(fakePassword(name, typeof inputs.length === "number" ? inputs.length : 8)), bcryptHash: secret("$2a$10$mock") };
     // `length` bytes, as the provider returns (the tls-crypt-v2 server key takes 128, a client key 256).
@@ -76,6 +80,26 @@ export interface FakePve {
   readonly vms: readonly { readonly vmId: number; readonly name: string; readonly template: boolean; readonly cdrom: Readonly<Record<string, string>>; readonly volumes: readonly string[] }[];
   /** When set, every Proxmox invoke fails with it (wrong endpoint, password or certificate). */
   readonly apiError?: string;
+  /** A cluster: the guests of a node other than the API node (getVmsLegacy); absent: `vms` on every node. */
+  readonly vmsByNode?: Readonly<Record<string, FakePve["vms"]>>;
+}
+
+/**
+ * The fake for a stack's raw config: FAKE_PVE for one node; for a cluster (`nodes`), PVE 9.0 (HA rules) with every
+ * node online, each other node holding its own copies of the templates, and the HA datastore as a Ceph pool.
+ */
+export function fakePveFor(raw: Record<string, unknown>): FakePve {
+  const nodes = raw.nodes as readonly { name: string; templates?: { librerouter: number; debian: number } }[] | undefined;
+  if (!nodes?.length) return FAKE_PVE;
+  const ha = (raw.ha as { datastore?: string } | undefined)?.datastore;
+  const template = (vmId: number, name: string) => ({ vmId, name, template: true, cdrom: { ide2: `local-lvm:vm-${vmId}-cloudinit` }, volumes: [`local-lvm:base-${vmId}-disk-0`, `local-lvm:vm-${vmId}-cloudinit`] });
+  return {
+    ...FAKE_PVE,
+    release: "9.0",
+    nodes: nodes.map((n) => ({ name: n.name, online: true })),
+    datastores: [...FAKE_PVE.datastores, ...(ha ? [{ id: ha, type: "rbd", contentTypes: ["images", "rootdir"], active: true }] : [])],
+    vmsByNode: Object.fromEntries(nodes.filter((n) => n.templates).map((n) => [n.name, [template(n.templates!.librerouter, "librerouter-template"), template(n.templates!.debian, "debian-12-cloudinit")]])),
+  };
 }
 
 /** A healthy PVE 8.4 node `pve1` (the node of all three stacks) with both templates on local-lvm, cloud-init included. */
@@ -113,7 +137,7 @@ function fakeProxmoxCall(token: string, inputs: Record<string, unknown>, pve: Fa
     case "proxmoxve:index/getDatastores:getDatastores":
       return { nodeName: node, datastores: pve.datastores.map((d) => ({ enabled: true, ...d, nodeName: node })) };
     case "proxmoxve:index/getVmsLegacy:getVmsLegacy":
-      return { id: "vms", nodeName: node, vms: pve.vms.map((v) => ({ vmId: v.vmId, name: v.name, template: v.template, nodeName: node, status: "stopped", tags: [] })) };
+      return { id: "vms", nodeName: node, vms: (pve.vmsByNode?.[node ?? ""] ?? pve.vms).map((v) => ({ vmId: v.vmId, name: v.name, template: v.template, nodeName: node, status: "stopped", tags: [] })) };
     case "proxmoxve:index/getVm:getVm": {
       const vm = pve.vms.find((v) => v.vmId === inputs.id);
       if (!vm) throw invokeError(`VM Not Found: VM with ID ${String(inputs.id)} was not found on node '${node}'`);

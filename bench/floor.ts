@@ -62,6 +62,13 @@ const CLASSES: Record<string, { make: Make; minimal: pulumi.Inputs }> = {
   },
   "random:index/randomPassword:RandomPassword": { make: (n, i, o) => new random.RandomPassword(n, i as random.RandomPasswordArgs, o), minimal: { length: 8 } },
   "random:index/randomBytes:RandomBytes": { make: (n, i, o) => new random.RandomBytes(n, i as random.RandomBytesArgs, o), minimal: { length: 8 } },
+  // The firewall classes (host, anti-spoofing, fixed mode's WAN group).
+  "proxmoxve:cluster/firewallLegacy:FirewallLegacy": { make: (n, i, o) => new proxmoxve.cluster.FirewallLegacy(n, i as proxmoxve.cluster.FirewallLegacyArgs, o), minimal: {} },
+  "proxmoxve:node/firewallLegacy:FirewallLegacy": { make: (n, i, o) => new proxmoxve.node.FirewallLegacy(n, i as proxmoxve.node.FirewallLegacyArgs, o), minimal: { nodeName: "pve" } },
+  "proxmoxve:cluster/firewall/security/groupLegacy:GroupLegacy": { make: (n, i, o) => new proxmoxve.cluster.firewall.security.GroupLegacy(n, i as proxmoxve.cluster.firewall.security.GroupLegacyArgs, o), minimal: {} },
+  "proxmoxve:firewall/ipsetLegacy:IpsetLegacy": { make: (n, i, o) => new proxmoxve.firewall.IpsetLegacy(n, i as proxmoxve.firewall.IpsetLegacyArgs, o), minimal: {} },
+  "proxmoxve:firewall/rulesLegacy:RulesLegacy": { make: (n, i, o) => new proxmoxve.firewall.RulesLegacy(n, i as proxmoxve.firewall.RulesLegacyArgs, o), minimal: {} },
+  "proxmoxve:firewall/optionsLegacy:OptionsLegacy": { make: (n, i, o) => new proxmoxve.firewall.OptionsLegacy(n, i as proxmoxve.firewall.OptionsLegacyArgs, o), minimal: { nodeName: "pve" } },
 };
 
 function classOf(type: string): { make: Make; minimal: pulumi.Inputs } {

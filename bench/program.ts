@@ -10,17 +10,25 @@
  * key's random bytes, components/tenant.ts), ≤ 1.2× the floor,
  * time(500)/time(50) ≤ 11.
  *
- *   tsx bench/program.ts [--stack full] [--runs 3] [--sizes 50,500]
+ *
+ * Then per stack of a sharded service (`--cluster cluster`, the default; `--cluster none` skips it): the core stack
+ * and each of its shard stacks as committed, each once in a fresh child process (a shard reading the core's
+ * outputs through its StackReference), with its time, peak RSS and resource count as the engine counts it; goal:
+ * no stack above 1,000 resources (plan/shards.ts STACK_RESOURCE_LIMIT).
+ *
+ *   tsx bench/program.ts [--stack full] [--runs 3] [--sizes 50,500] [--cluster cluster|none]
  *   tsx bench/program.ts --child program --tenants 500 [--record /tmp/regs.json]   (one run, one JSON line)
  *   tsx bench/program.ts --child floor|typed|replay …                                (see childArgs below)
+ *   tsx bench/program.ts --child stack --stack cluster-s01 [--refs core.json] [--outputs out.json]
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readStackFile } from "../config/load";
+import { readStackFile, stacksIn } from "../config/load";
 import { parseOptions } from "../lib/args";
-import type { Registration } from "./mock-program";
+import { STACK_RESOURCE_LIMIT } from "../plan/shards";
+import type { Registration, StackOutput } from "./mock-program";
 import { goalLine, median, table } from "./report";
 
 const ROOT = join(__dirname, "..");
@@ -55,6 +63,9 @@ const options = parseOptions(process.argv.slice(2), {
   types: { type: "string" },
   runs: { type: "string" },
   sizes: { type: "string" },
+  cluster: { type: "string" },
+  refs: { type: "string" },
+  outputs: { type: "string" },
 });
 const arg = (name: keyof typeof options, dflt: string): string => options[name] ?? dflt;
 
@@ -104,11 +115,64 @@ async function child(): Promise<void> {
   process.stdout.write(`${JSON.stringify(sample)}\n`);
 }
 
-function spawnChild(args: string[]): Sample {
+/** One stack of a sharded service, evaluated once. */
+interface StackSample {
+  readonly stack: string;
+  readonly tenants: number;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly maxRssMb: number;
+  /** As the engine counts them (mock-program.ts engineResourceCount). */
+  readonly resources: number;
+}
+
+/** Child: one committed stack as it is; `--refs` the outputs its StackReference reads, `--outputs` where to write its own. */
+async function stackChild(): Promise<void> {
+  const stack = arg("stack", "cluster");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  for (const m of SDKS) require(m);
+  const mocks = await import("./mock-program");
+  const refs = options.refs ? (JSON.parse(readFileSync(options.refs, "utf8")) as Record<string, Record<string, StackOutput>>) : {};
+  const regs: Registration[] = [];
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  mocks.installMocks(stack, readStackFile(ROOT, stack), regs, { refs });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const outputs = await mocks.settleOutputs(require("../index"));
+  const cpu = process.cpuUsage(c0);
+  const wallMs = performance.now() - t0;
+  if (options.outputs) writeFileSync(options.outputs, JSON.stringify(outputs));
+  const sample: StackSample = {
+    stack,
+    tenants: regs.filter((r) => r.type === "librerouter:tenant:Tenant").length,
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    resources: mocks.engineResourceCount(regs),
+  };
+  process.stdout.write(`${JSON.stringify(sample)}\n`);
+}
+
+/** The core stack, then each of its shard stacks (Pulumi.<core>-sNN.yaml), each reading the core's outputs. */
+function measureStacks(core: string): StackSample[] {
+  const coreOutputs = join(tmpdir(), `lr-bench-core-${process.pid}.json`);
+  const refs = join(tmpdir(), `lr-bench-refs-${process.pid}.json`);
+  try {
+    const first = spawnChild<StackSample>(["--child", "stack", "--stack", core, "--outputs", coreOutputs]);
+    writeFileSync(refs, JSON.stringify({ [core]: JSON.parse(readFileSync(coreOutputs, "utf8")) }));
+    const shards = stacksIn(ROOT).filter((s) => s.startsWith(`${core}-`) && /-s[0-9]{2,}$/.test(s));
+    return [first, ...shards.map((s) => spawnChild<StackSample>(["--child", "stack", "--stack", s, "--refs", refs]))];
+  } finally {
+    rmSync(coreOutputs, { force: true });
+    rmSync(refs, { force: true });
+  }
+}
+
+function spawnChild<T = Sample>(args: string[]): T {
   const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...args], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
   const line = r.stdout.trim().split("\n").pop() ?? "";
   if (r.status !== 0 || !line.startsWith("{")) throw new Error(`bench child ${args.join(" ")} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
-  return JSON.parse(line) as Sample;
+  return JSON.parse(line) as T;
 }
 
 /** Median of the samples (time and RSS each their own median; counts must agree). */
@@ -169,6 +233,23 @@ function parent(): void {
     goals.push(goalLine(`time(${large.tenants}) / time(${small.tenants}) (cpu ${(large.cpuMs / small.cpuMs).toFixed(2)}×)`, large.wallMs / small.wallMs, 11, "≤×"));
     extra.push(`registrations per added tenant (custom + components): ${((large.resources - small.resources) / added).toFixed(2)}`);
   }
+  const cluster = arg("cluster", "cluster");
+  const stacks = cluster === "none" ? [] : measureStacks(cluster);
+  if (stacks.length) {
+    const most = stacks.reduce((a, b) => (b.resources > a.resources ? b : a));
+    goals.push(goalLine(`resources in the largest stack of ${cluster} (${most.stack}; ${stacks.length} stacks: the core and its shards)`, most.resources, STACK_RESOURCE_LIMIT, "≤"));
+  }
+  const perStack = stacks.length
+    ? [
+        "",
+        `Stacks of the sharded service ${cluster} (the committed stack files, each once in a fresh process; a shard reads the core's outputs through its StackReference)`,
+        table(
+          ["stack", "tenants", "wall ms", "cpu ms", "peak RSS MiB", "resources"],
+          stacks.map((s) => [s.stack, s.tenants, s.wallMs.toFixed(0), s.cpuMs.toFixed(0), s.maxRssMb.toFixed(0), s.resources]),
+        ),
+        `all ${stacks.length} stacks: wall ${stacks.reduce((a, s) => a + s.wallMs, 0).toFixed(0)} ms in sum, slowest ${Math.max(...stacks.map((s) => s.wallMs)).toFixed(0)} ms, peak RSS at most ${Math.max(...stacks.map((s) => s.maxRssMb)).toFixed(0)} MiB`,
+      ]
+    : [];
   const out = [
     `Pulumi program under mocks (stack ${stack} with numberedTenants.count changed; median of ${runs} fresh processes each, kinds interleaved)`,
     table(
@@ -182,17 +263,18 @@ function parent(): void {
     ),
     ...extra,
     "floor: trivial RandomId resources; typed: the program's SDK classes, minimal inputs; replay: the program's registrations and inputs, no program logic",
+    ...perStack,
     "",
     "Goals",
     table(["goal", "measured", "limit", "met"], goals.map((g) => [g.name, g.measured, g.limit, g.met ? "yes" : "NO"])),
   ].join("\n");
   process.stdout.write(`${out}\n`);
   mkdirSync(join(ROOT, "bench/out"), { recursive: true });
-  writeFileSync(join(ROOT, "bench/out/program.json"), `${JSON.stringify({ stack, runs, node: process.version, rows, goals }, null, 2)}\n`);
+  writeFileSync(join(ROOT, "bench/out/program.json"), `${JSON.stringify({ stack, runs, node: process.version, rows, stacks, goals }, null, 2)}\n`);
 }
 
 if (process.argv.includes("--child")) {
-  child().catch((e) => {
+  (arg("child", "program") === "stack" ? stackChild() : child()).catch((e) => {
     process.stderr.write(`${(e as Error).stack ?? e}\n`);
     process.exit(1);
   });

@@ -10,7 +10,7 @@ import { capacityChart } from "../sizing/chart";
 import { compareTable, reportMarkdown, reportTable } from "../sizing/report";
 import { parseCommon, runCli } from "./args";
 
-const USAGE = `usage: npm run capacity -- [--stack minimal|prod|full | --compare] [--format table|markdown|json] [--svg <file>] [--dir <dir>]`;
+const USAGE = `usage: npm run capacity -- [--stack minimal|prod|full|cluster | --compare] [--format table|markdown|json] [--svg <file>] [--dir <dir>]`;
 const COMPARED = ["minimal", "prod", "full"];
 
 runCli(USAGE, () => {

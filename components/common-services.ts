@@ -17,11 +17,11 @@ import { dhcpSetupScripts } from "../render/dhcp";
 
 export interface CommonServicesArgs {
   readonly plan: Plan;
-  /** VMID of the Debian 12 cloud-init template to clone (`template.serverVmid`). */
+  /** VMID of the Debian 12 cloud-init template on the services VM's node to clone (`template.serverVmid`, `nodes[].templates.debian`). */
   readonly templateVmId: pulumi.Input<number>;
   /** Bridge names from the ProxmoxHost (public and management are used). */
   readonly bridges: { readonly public: string; readonly management: string };
-  /** SSH to the Proxmox host; the VM is reached through it at its management address. */
+  /** SSH to the API node; the VM is reached through it at its management address (from any node: the management network spans them). */
   readonly hostConnection: ConnectionArgs;
   /** OpenSSH public key cloud-init installs for root. */
   readonly sshPublicKey: pulumi.Input<string>;
@@ -46,6 +46,7 @@ export class CommonServices extends pulumi.ComponentResource {
       `${name}-vm`,
       {
         plan,
+        node: plan.services.node,
         vmId: plan.services.vmid,
         name: `infra-services-${plan.stack}`,
         description: `librerouter-hosting ${plan.stack}: DNS resolver and reverse-DNS zones`,

@@ -28,6 +28,17 @@ export function hostConnection(plan: Plan, sshPrivateKey: pulumi.Input<string>):
 }
 
 /**
+ * Every node's SSH connection, by node name: the API node's is `hostConnection` (the endpoint's host name, as today),
+ * every other node is reached at its management address with its own pinned host key (`nodes[].sshHostKey`).
+ */
+export function nodeConnections(plan: Plan, sshPrivateKey: pulumi.Input<string>): Readonly<Record<string, ConnectionArgs>> {
+  const api = hostConnection(plan, sshPrivateKey);
+  return Object.fromEntries(
+    plan.nodes.map((n) => [n.name, n.name === plan.host.node ? api : { host: n.mgmtIp, user: plan.proxmox.sshUser, privateKey: sshPrivateKey, ...HOST_DIAL, ...(n.sshHostKey ? { hostKey: n.sshHostKey } : {}) }]),
+  );
+}
+
+/**
  * A guest VM at its management address, as root (cloud-init installs the key for root), through the host.
  * `user` is fixed because every guest script writes /etc and runs systemctl. `hostKey` is the guest's own key as
  * the host saw it (`guestHostKey`).

@@ -39,6 +39,8 @@ export function vmMac(vm: proxmoxve.VmLegacy, index: number): pulumi.Output<stri
 
 export interface InfraVmArgs {
   readonly plan: Plan;
+  /** The node it runs on (ServerPlan.node, Plan.services.node). */
+  readonly node: string;
   readonly vmId: number;
   /** `infra-<role>-<stack>`: no tenant VM (`lr-<key>`) can take it. */
   readonly name: string;
@@ -55,15 +57,24 @@ export interface InfraVmArgs {
 
 /**
  * A Debian 12 cloud-init full clone. Replaced only on purpose, and then delete-before-replace: its VMID is fixed,
- * so a create-before-delete replacement would fail on "VM <id> already exists".
+ * so a create-before-delete replacement would fail on "VM <id> already exists". With `ha.datastore` its disks live
+ * on that shared storage, so the HA manager can restart it on another node.
+ *
+ * A cluster sets `migrate`: bpg's node_name is ForceNew unless migrate = true (proxmoxtf/resource/vm/vm.go
+ * CustomizeDiff ForceNewIf(node_name)), and a rebuilt infrastructure VM gets a new MAC, so every command on it runs
+ * again and its tenants' sessions drop. With migrate a new placement is an update: bpg migrates online with local
+ * disks (migrateNonHAVM: with-local-disks, online), or through the HA manager for a running HA resource
+ * (migrateVM: migrateHAVM); a full clone on local storage migrates (qemu-server QemuMigrate: dir, lvmthin, zfspool…).
+ * One node: not set (the node never changes; the registration stays what it was).
  */
 export function infraVm(name: string, args: InfraVmArgs, opts: pulumi.CustomResourceOptions): proxmoxve.VmLegacy {
   const { plan } = args;
-  const ds = plan.proxmox.datastore;
+  const ds = plan.ha.datastore ?? plan.proxmox.datastore;
   return new proxmoxve.VmLegacy(
     name,
     {
-      nodeName: plan.host.node,
+      nodeName: args.node,
+      ...(plan.nodes.length > 1 ? { migrate: true } : {}),
       vmId: args.vmId,
       name: args.name,
       description: args.description,

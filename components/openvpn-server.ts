@@ -21,12 +21,12 @@ export interface OpenVpnServerArgs {
   readonly plan: Plan;
   /** Which of the two servers. */
   readonly server: ServerPlan;
-  /** VMID of the Debian 12 cloud-init template to clone (`template.serverVmid`). */
+  /** VMID of the Debian 12 cloud-init template on the server's node to clone (`template.serverVmid`, `nodes[].templates.debian`). */
   readonly templateVmId: pulumi.Input<number>;
   readonly pki: Pki;
   /** Bridge names (public, private trunk, management) from the ProxmoxHost. */
   readonly bridges: { readonly public: string; readonly private: string; readonly management: string };
-  /** SSH to the Proxmox host; the server is reached through it at its management address. */
+  /** SSH to the API node; the server is reached through it at its management address (from any node: the management network spans them). */
   readonly hostConnection: ConnectionArgs;
   /** OpenSSH public key cloud-init installs for root (the pair of `sshPrivateKey`). */
   readonly sshPublicKey: pulumi.Input<string>;
@@ -52,25 +52,28 @@ export class OpenVpnServer extends pulumi.ComponentResource {
     super("librerouter:vpn:OpenVpnServer", name, {}, opts);
     const { plan, server, layout } = args;
     this.server = server;
+    // Order fixes the guest's eth0/eth1/eth2 = layout.ifaces public/trunk/mgmt. The trunk has no `trunks`: bpg
+    // parses that field as `;`-separated integers and refuses a range (proxmoxtf/resource/vm/network/network.go),
+    // and on a VLAN-aware bridge PVE puts an untagged NIC without `trunks` into VLANs 2-4094
+    // (PVE::Network bridge_add_interface), so it never changes with the tenants. Under SDN no trunk: eth1 is the
+    // management NIC, which carries the tenants' VXLAN links too (render/layout.ts serverLayoutFor).
+    const trunk = !plan.sdn;
     this.vm = infraVm(
       `${name}-vm`,
       {
         plan,
+        node: server.node,
         vmId: server.vmid,
         name: `infra-${server.name}-${plan.stack}`,
         description: `librerouter-hosting ${plan.stack}: OpenVPN ${server.name} (${server.hostname})`,
         templateVmId: args.templateVmId,
         vm: server.vm,
-        // Order fixes the guest's eth0/eth1/eth2 = layout.ifaces public/trunk/mgmt. The trunk has no `trunks`: bpg
-        // parses that field as `;`-separated integers and refuses a range (proxmoxtf/resource/vm/network/network.go),
-        // and on a VLAN-aware bridge PVE puts an untagged NIC without `trunks` into VLANs 2-4094
-        // (PVE::Network bridge_add_interface), so it never changes with the tenants.
         networkDevices: [
           { bridge: args.bridges.public, model: "virtio" },
-          { bridge: args.bridges.private, model: "virtio" },
+          ...(trunk ? [{ bridge: args.bridges.private, model: "virtio" }] : []),
           { bridge: args.bridges.management, model: "virtio" },
         ],
-        ipConfigs: [{ ipv4: publicIpConfig(plan, server.publicIp) }, {}, { ipv4: subnetIpConfig(server.mgmtIp, plan.mgmt.cidr) }],
+        ipConfigs: [{ ipv4: publicIpConfig(plan, server.publicIp) }, ...(trunk ? [{}] : []), { ipv4: subnetIpConfig(server.mgmtIp, plan.mgmt.cidr) }],
         sshPublicKey: args.sshPublicKey,
       },
       { parent: this, dependsOn: [...(args.dependsOn ?? [])] },
@@ -84,11 +87,13 @@ export class OpenVpnServer extends pulumi.ComponentResource {
       { commonName: serverCommonName(server.name), allowedUses: SERVER_USES, ...plan.pki.server },
       { parent: this },
     );
-    // The script is rendered once the PEMs and the trunk NIC's MAC (the setup names the NIC by it) resolve, and is a secret: it carries server.key and the tls-crypt-v2 server key.
+    // The script is rendered once the PEMs and the trunk NIC's MAC (the setup names the NIC by it; none under SDN)
+    // resolve, and is a secret: it carries server.key and the tls-crypt-v2 server key.
+    const trunkMac = trunk ? vmMac(this.vm, 1) : undefined;
     const script = pulumi
-      .all([args.pki.caCertPem, cert.certPem, cert.privateKeyPem, args.pki.tlsCryptV2ServerKey, vmMac(this.vm, 1)])
-      .apply(([caPem, certPem, keyPem, tlsCryptV2Key, trunkMac]) =>
-        renderServerSetupScript(plan, server, layout, serverFiles(plan, server, layout, { caPem, certPem, keyPem, tlsCryptV2Key }), { trunkMac }),
+      .all([args.pki.caCertPem, cert.certPem, cert.privateKeyPem, args.pki.tlsCryptV2ServerKey, trunkMac])
+      .apply(([caPem, certPem, keyPem, tlsCryptV2Key, mac]) =>
+        renderServerSetupScript(plan, server, layout, serverFiles(plan, server, layout, { caPem, certPem, keyPem, tlsCryptV2Key }), mac === undefined ? undefined : { trunkMac: mac }),
       );
     this.setup = remoteScript(
       `${name}-setup`,

@@ -13,6 +13,8 @@
  * - `getFiles` (content `images`) → the volumes of a VMID on a storage (fwprovider/nodes/file/datasource_files.go):
  *   the next best fact for "the template's disk is on proxmox.datastore". No data source says which interface
  *   (scsi0) a volume is attached to.
+ * In a cluster, `getDatastores` and `getVmsLegacy` again for every other online node of the plan (its templates,
+ * proxmox.datastore and ha.datastore there).
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
@@ -71,7 +73,17 @@ export async function readPveFacts(cfg: PreflightTarget, opts: pulumi.InvokeOpti
       const files = await read(`getFiles ${p.datastore}`, () => proxmoxve.getFiles({ nodeName: p.node, datastoreId: p.datastore, contentType: "images" }, opts));
       templates[use.vmid] = { cdrom, volumesOnDatastore: files.files.filter((f) => f.vmid === use.vmid).map((f) => f.id) };
     }
-    return { release: version.release, nodes, datastores, vms, templates };
+    // A cluster: every other planned node the cluster lists, its storages and guests (its templates, its datastores).
+    const others = cfg.nodes.filter((n) => n.name !== p.node && nodes.some((x) => x.name === n.name && x.online));
+    const otherNodes = Object.fromEntries(
+      await Promise.all(
+        others.map(async (n) => {
+          const [s, v] = await Promise.all([read(`getDatastores ${n.name}`, () => proxmoxve.getDatastores({ nodeName: n.name }, opts)), read(`getVmsLegacy ${n.name}`, () => proxmoxve.getVmsLegacy({ nodeName: n.name }, opts))]);
+          return [n.name, { datastores: (s.datastores ?? []).map((d) => ({ id: d.id, type: d.type, contentTypes: d.contentTypes ?? [], active: d.active, enabled: d.enabled })), vms: v.vms.map((x) => ({ vmId: x.vmId, name: x.name, template: x.template === true })) }] as const;
+        }),
+      ),
+    );
+    return { release: version.release, nodes, datastores, vms, templates, ...(others.length ? { otherNodes } : {}) };
   } catch (e) {
     return { apiError: reason(e) };
   }

@@ -25,7 +25,11 @@ export function proxmoxProvider(name: string, args: ProxmoxProviderArgs, opts?: 
       username: p.username,
       password: args.password,
       insecure: p.insecure,
-      ...(args.sshPrivateKey === undefined ? {} : { ssh: { username: p.sshUser, privateKey: args.sshPrivateKey } }),
+      // A cluster: bpg uploads each node's snippets over SSH to that node, at the address the config gives (its
+      // management address) rather than one it picks from the node's interfaces through the API.
+      ...(args.sshPrivateKey === undefined
+        ? {}
+        : { ssh: { username: p.sshUser, privateKey: args.sshPrivateKey, ...(args.plan.nodes.length > 1 ? { nodes: args.plan.nodes.map((n) => ({ name: n.name, address: n.mgmtIp })) } : {}) } }),
     },
     opts,
   );

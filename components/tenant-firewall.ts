@@ -10,7 +10,8 @@
  * OUT udp 68→67 goes to the accept mark before the mac/ip filters; the ebtables MAC filter still applies). That
  * option does not stop a DHCP server, and none of the other filters does either (a rogue offer leaves from the
  * tenant's own MAC and address), so every tenant's net0 also gets the cluster security group that drops DHCP
- * server traffic: one shared group, one small rules resource per VM.
+ * server traffic: one shared group, one small rules resource per VM. Each VM's firewall is addressed on its own node
+ * (the API reads the VM's config there).
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type * as pulumi from "@pulumi/pulumi";
@@ -52,7 +53,7 @@ export function tenantPublicFirewall(name: string, plan: Plan, t: TenantPlan, op
   if (fixed && !wanGroup) throw new Error(`tenant ${t.key}: fixed tenant-network mode needs the ${TENANT_WAN_GROUP} security group (tenantWanGroup)`);
   const ipset = new proxmoxve.firewall.IpsetLegacy(
     `${name}-ipfilter`,
-    { nodeName: plan.host.node, vmId: t.vmid, name: IPFILTER_NET0, comment: `tenant ${t.key}: its public address only`, cidrs: [{ name: t.publicIp }] },
+    { nodeName: t.node, vmId: t.vmid, name: IPFILTER_NET0, comment: `tenant ${t.key}: its public address only`, cidrs: [{ name: t.publicIp }] },
     opts,
   );
   // The group's rule before the dhcp option opens anything.
@@ -60,7 +61,7 @@ export function tenantPublicFirewall(name: string, plan: Plan, t: TenantPlan, op
     ? [
         new proxmoxve.firewall.RulesLegacy(
           `${name}-firewall-rules`,
-          { nodeName: plan.host.node, vmId: t.vmid, rules: [{ securityGroup: TENANT_WAN_GROUP, iface: "net0", comment: `tenant ${t.key}: no DHCP server` }] },
+          { nodeName: t.node, vmId: t.vmid, rules: [{ securityGroup: TENANT_WAN_GROUP, iface: "net0", comment: `tenant ${t.key}: no DHCP server` }] },
           // After the IP set (so after the VM); a rule naming a missing group is skipped by pve-firewall (rule
           // errors), silently: the group first.
           { ...opts, dependsOn: [ipset, ...(wanGroup ? [wanGroup] : [])] },
@@ -70,7 +71,7 @@ export function tenantPublicFirewall(name: string, plan: Plan, t: TenantPlan, op
   const options = new proxmoxve.firewall.OptionsLegacy(
     `${name}-firewall`,
     {
-      nodeName: plan.host.node,
+      nodeName: t.node,
       vmId: t.vmid,
       enabled: true,
       macfilter: true,

@@ -32,6 +32,9 @@ import type { ConnectionArgs } from "./connections";
 import { dhcpReservationScripts } from "../render/dhcp";
 import { vncRotateScripts } from "../render/host-serial";
 import { reporterConfig, tenantReportToken } from "../render/bans/tenant-report";
+import { haResource, haRuleId, nodeAffinity } from "./ha";
+import { nodeView } from "./proxmox-host";
+import { type SdnZone, type TenantVnet, tenantVnet } from "./sdn";
 
 interface ConsolePassword {
   readonly password: pulumi.Output<string>;
@@ -44,16 +47,17 @@ export interface TenantArgs {
   readonly plan: Plan;
   /** This tenant's slice of the plan (VMID, VLAN, addresses, VNC display). */
   readonly tenant: TenantPlan;
-  /** VMID of the LibreRouter template to link-clone. */
+  /** VMID of the LibreRouter template on the tenant's node to link-clone (vm-template.ts nodeTemplates). */
   readonly templateVmId: pulumi.Input<number>;
-  readonly pki: Pki;
-  /** Both VPN servers: the tenant's command on each runs after that server's setup. */
-  readonly servers: readonly OpenVpnServer[];
+  /** The PKI, or in a shard stack the core's CA as handed off (components/core-handoff.ts). */
+  readonly pki: Pick<Pki, "issue" | "caCertPem" | "tlsCryptV2ServerKey">;
+  /** Both VPN servers: the tenant's command on each runs after that server's setup (a shard: the core's StackReference). */
+  readonly servers: readonly Pick<OpenVpnServer, "server" | "connection" | "identity" | "setup">[];
   /** Bridge names from the ProxmoxHost. */
   readonly bridges: { readonly public: string; readonly private: string };
   /** Where the host keeps the VNC password snippets (must be the `proxmox.snippetsDatastore` directory). */
   readonly hostLayout: HostLayout;
-  /** SSH to the Proxmox host: a new console password is handed to the running VM there. */
+  /** SSH to the tenant's Proxmox node: a new console password is handed to the running VM there. */
   readonly hostConnection: ConnectionArgs;
   /** File locations on the VPN servers. */
   readonly serverLayout: ServerLayout;
@@ -65,6 +69,8 @@ export interface TenantArgs {
   readonly wanGroup?: pulumi.Resource;
   /** Secret: the key the ban grid signs report tokens with (BanGrid.reportTokenKey); absent with reports off. */
   readonly banReportKey?: pulumi.Output<string>;
+  /** Under plan.sdn: the zone the tenant's vnet joins (the VM waits on its apply). */
+  readonly sdn?: SdnZone;
 }
 
 /** What a tenant needs of the common-services VM (CommonServices). */
@@ -95,6 +101,10 @@ export class Tenant extends pulumi.ComponentResource {
   public readonly launcher: string;
   /** Secret: the router's /etc/lr-ban-report.conf (gateway URL and this tenant's token); undefined with reports off. */
   public readonly banReportConfig?: pulumi.Output<string>;
+  /** When its client certificate ends (RFC 3339): the monitoring's certificate figures. */
+  public readonly certEnd: pulumi.Output<string>;
+  /** Under SDN: its vnet (and subnet); SdnZone.applyAfter takes every tenant's. */
+  public readonly vnet?: TenantVnet;
 
   constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("librerouter:tenant:Tenant", name, {}, opts);
@@ -110,12 +120,18 @@ export class Tenant extends pulumi.ComponentResource {
     // The tenant's parts, in the order they come to exist.
     const vnc = this.consolePassword(name, plan, t);
     this.vncPassword = vnc.password;
+    if (plan.sdn) {
+      if (!args.sdn) throw new Error(`tenant ${t.key}: sdn.kind vxlan needs the SDN zone (SdnZone) for its vnet`);
+      this.vnet = tenantVnet(name, plan, t, args.sdn, { parent: this });
+    }
     this.vm = this.router(name, args, vnc.file);
+    if (plan.ha.tenants) this.highAvailability(name, plan, t);
     this.passwordToRunningVm(name, args, vnc);
     tenantPublicFirewall(name, plan, t, { parent: this, dependsOn: [this.vm] }, args.wanGroup);
     if (plan.tenantNetwork.mode === "fixed") this.dhcpReservation(name, args);
     const client = this.bundle(name, args);
     this.clientBundle = client.bundle;
+    this.certEnd = client.certEnd;
     this.launcher = renderLauncher(plan.stack, t);
     for (const vpn of args.servers) this.stateOn(name, args, vpn, client.certPem, client.tc2KeyId);
     if (plan.bans.report) {
@@ -138,7 +154,7 @@ export class Tenant extends pulumi.ComponentResource {
     const file = new proxmoxve.FileLegacy(
       `${name}-vnc-pw`,
       {
-        nodeName: plan.host.node,
+        nodeName: t.node,
         datastoreId: plan.proxmox.snippetsDatastore,
         contentType: "snippets",
         fileMode: "0600",
@@ -168,14 +184,35 @@ export class Tenant extends pulumi.ComponentResource {
     );
   }
 
-  /** The LibreRouter VM: a linked clone of the template, its public and LAN addresses, its console. */
+  /**
+   * With `ha.tenants`: the router as an HA resource preferring its planned node (components/ha.ts). One rule per
+   * tenant, in its own component: adding a tenant (or a shard stack's tenants) touches no shared rule.
+   */
+  private highAvailability(name: string, plan: Plan, t: TenantPlan): void {
+    const ha = haResource(`${name}-ha`, t.vmid, `librerouter ${plan.stack}: tenant ${t.key}`, this.vm, { parent: this });
+    nodeAffinity(`${name}-ha-node`, haRuleId(plan, `vm${t.vmid}-node`), t.vmid, t.node, ha, { parent: this });
+  }
+
+  /**
+   * The LibreRouter VM: a linked clone of its node's template, its public and LAN addresses, its console (listening on
+   * its node's management address). No `migrate` on local storage: a linked clone there cannot migrate (qemu-server
+   * QemuMigrate.pm: "can't migrate ... as it's a clone of ..."), so a node change is a replacement, which `protect`
+   * refuses at preview; the router stays where it is until an operator moves it on purpose. With `ha.tenants` the
+   * disk and its base are on the shared datastore, which migrates: a node change is then a migration (infra-vm.ts).
+   */
   private router(name: string, args: TenantArgs, passwordFile: pulumi.Resource): proxmoxve.VmLegacy {
     const { plan, tenant: t } = args;
     const fixed = plan.tenantNetwork.mode === "fixed";
+    // HA tenants: the disk on the shared datastore (so the template must be there too, or bpg full-copies each clone).
+    const datastore = plan.ha.tenants && plan.ha.datastore ? plan.ha.datastore : plan.proxmox.datastore;
+    // Under SDN the LAN NIC is on the tenant's vnet (its own bridge on every node): no VLAN tag.
+    const lan = t.sdn ? { bridge: t.sdn.vnet, model: "virtio" } : { bridge: args.bridges.private, model: "virtio", vlanId: t.vlan };
+    const sdnReady = this.vnet && args.sdn ? [this.vnet.vnet, args.sdn.applied] : [];
     return new proxmoxve.VmLegacy(
       `${name}-vm`,
       {
-        nodeName: plan.host.node,
+        nodeName: t.node,
+        ...(plan.ha.tenants && plan.ha.datastore && plan.nodes.length > 1 ? { migrate: true } : {}),
         vmId: t.vmid,
         name: t.vmName,
         description: `librerouter-hosting ${plan.stack}: tenant ${t.key} (slot ${t.slot})`,
@@ -186,20 +223,20 @@ export class Tenant extends pulumi.ComponentResource {
         // A cloned disk block resets every attribute it omits to bpg's schema default (discard=ignore, ssd=false):
         // guest TRIM would never return space to the thin pool the linked-clone growth model counts on. The
         // datastore is the template's (checked at preflight): another one makes bpg full-copy each linked clone.
-        disks: [{ interface: "scsi0", size: t.diskGb, datastoreId: plan.proxmox.datastore, discard: "on", ssd: true }],
+        disks: [{ interface: "scsi0", size: t.diskGb, datastoreId: datastore, discard: "on", ssd: true }],
         // net0's firewall bridge applies the anti-spoofing filters (tenant-firewall.ts).
         networkDevices: [
           // Fixed mode: the planned MAC, which the DHCP reservation and Proxmox's macfilter hang on. Distinct mode
           // keeps the MAC Proxmox drew: changing it under a running cloud-init router would cut its WAN.
           { bridge: args.bridges.public, model: "virtio", firewall: true, ...(fixed ? { macAddress: t.publicMac } : {}) },
-          { bridge: args.bridges.private, model: "virtio", vlanId: t.vlan },
+          lan,
         ],
         // Fixed mode: the image as shipped has no cloud-init; its LAN is its own and its WAN asks DHCP.
         ...(fixed
           ? {}
           : {
               initialization: {
-                datastoreId: plan.proxmox.datastore,
+                datastoreId: datastore,
                 ipConfigs: [{ ipv4: { address: `${t.publicIp}/${t.publicPrefix}`, gateway: t.publicGateway } }, { ipv4: subnetIpConfig(t.routerIp, t.privateCidr) }],
                 // The common-services resolver answers the public pools (render/services.ts).
                 dns: { servers: [plan.services.publicIp] },
@@ -207,7 +244,7 @@ export class Tenant extends pulumi.ComponentResource {
                 upgrade: false,
               },
             }),
-        kvmArguments: renderKvmArguments(plan, t, args.hostLayout),
+        kvmArguments: renderKvmArguments(nodeView(plan, t.node), t, args.hostLayout),
         // serial0 as a socket (/var/run/qemu-server/<vmid>.serial0): the text console, through the host's serial
         // bridge (render/host-serial.ts). The LibreRouter (OpenWrt x86) image runs a console on ttyS0 as shipped.
         serialDevices: [{ device: "socket" }],
@@ -219,7 +256,7 @@ export class Tenant extends pulumi.ComponentResource {
       // QEMU refuses to start when the password file is missing. `protect`: the engine refuses to delete or replace the
       // VM before any step runs; Proxmox's own `protection` refuses only after bpg has stopped the VM (vmDelete runs
       // EnsureStopped first), so on its own a removed tenant's router would be shut down and every later `up` fail.
-      { parent: this, dependsOn: [passwordFile, ...(args.dependsOn ?? [])], protect: true, ignoreChanges: VM_IGNORE_CHANGES },
+      { parent: this, dependsOn: [passwordFile, ...(args.dependsOn ?? []), ...sdnReady], protect: true, ignoreChanges: VM_IGNORE_CHANGES },
     );
   }
 
@@ -240,7 +277,7 @@ export class Tenant extends pulumi.ComponentResource {
    * holds the private keys). Kc is replaced with the certificate's private key (`keepers`), so `--replace` of the key
    * re-issues both; `--replace` of `<name>-tls-crypt-v2` alone re-issues only the client key.
    */
-  private bundle(name: string, args: TenantArgs): { bundle: pulumi.Output<string>; certPem: pulumi.Output<string>; tc2KeyId: pulumi.Output<string> } {
+  private bundle(name: string, args: TenantArgs): { bundle: pulumi.Output<string>; certPem: pulumi.Output<string>; tc2KeyId: pulumi.Output<string>; certEnd: pulumi.Output<string> } {
     const { plan, tenant: t } = args;
     const client = args.pki.issue(name, { commonName: clientCommonName(t), allowedUses: CLIENT_USES, ...plan.pki.client }, { parent: this });
     const kc = new random.RandomBytes(`${name}-tls-crypt-v2`, { length: CLIENT_KEY_BYTES, keepers: { certKey: client.key.id } }, { parent: this });
@@ -253,7 +290,7 @@ export class Tenant extends pulumi.ComponentResource {
         .all([args.pki.caCertPem, client.certPem, client.privateKeyPem, tc2Key])
         .apply(([caPem, certPem, keyPem, tlsCryptV2Key]) => renderClientBundle(plan, t, { caPem, certPem, keyPem, tlsCryptV2Key })),
     );
-    return { bundle, certPem: client.certPem, tc2KeyId };
+    return { bundle, certPem: client.certPem, tc2KeyId, certEnd: client.cert.validityEndTime };
   }
 
   /**
@@ -261,7 +298,7 @@ export class Tenant extends pulumi.ComponentResource {
    * wait on the certificate and the tls-crypt-v2 key id: the fingerprint and the id are the pins, so a re-issued
    * certificate or client key is an in-place update on both servers that locks the old one out.
    */
-  private stateOn(name: string, args: TenantArgs, vpn: OpenVpnServer, certPem: pulumi.Output<string>, tc2KeyId: pulumi.Output<string>): void {
+  private stateOn(name: string, args: TenantArgs, vpn: TenantArgs["servers"][number], certPem: pulumi.Output<string>, tc2KeyId: pulumi.Output<string>): void {
     const scripts = pulumi.all([certPem, tc2KeyId]).apply(([pem, id]) => tenantServerScripts(args.plan, vpn.server, args.tenant, args.serverLayout, pem, id));
     remoteScript(
       `${name}-${vpn.server.name}`,

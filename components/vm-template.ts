@@ -55,3 +55,13 @@ export class VmTemplate extends pulumi.ComponentResource {
     this.registerOutputs({ vmId: this.vmId });
   }
 }
+
+/**
+ * The templates a VM on `node` clones: a clone comes from a template on its own node. The API node's LibreRouter
+ * template is `template.vmId` (built here or existing); every other node's are its `nodes[].templates` VMIDs.
+ */
+export function nodeTemplates(plan: Plan, node: string, template: VmTemplate): { readonly librerouter: pulumi.Input<number>; readonly debian: number } {
+  const n = plan.nodes.find((x) => x.name === node);
+  if (!n) throw new Error(`node ${node} is not in the plan's nodes (${plan.nodes.map((x) => x.name).join(", ")})`);
+  return node === plan.host.node ? { librerouter: template.vmId, debian: plan.templates.serverVmid } : { librerouter: n.templates.vmid, debian: n.templates.serverVmid };
+}

@@ -35,6 +35,12 @@ export const nodeSchema = z
       .object({ ramGb: int("ramGb", 8, 65536), cpuCores: int("cpuCores", 1, 4096), threadsPerCore: int("threadsPerCore", 1, 8).default(2) })
       .strict()
       .optional(),
+    /**
+     * Hashed placement offers this node only tenants whose slot is at least this (default: every tenant). Set it to
+     * the next free slot when adding a node to a running cluster: no existing tenant moves (a move would replace its
+     * router, a linked clone), and new tenants spread over every node. Pins (tenants.<key>.node) are not limited.
+     */
+    firstSlot: int("firstSlot", 1, 65535).optional(),
     /** This node's copies of the templates (a linked or full clone comes from a template on the same node unless on shared storage). */
     templates: z.object({ librerouter: VMID, debian: VMID }).strict().optional(),
     /** The node's SSH host key, pinned as proxmox.sshHostKey is for the API node (`ssh-keyscan -t ed25519 <mgmtIp>`, without the name). */
@@ -81,6 +87,11 @@ export const shardsSchema = z
      * (it would move tenants between stacks): the shard stacks refuse a core that says otherwise.
      */
     tenantsPerShard: int("tenantsPerShard", 1, 5000).optional(),
+    /**
+     * Set only in a shard stack's file (written by `npm run shards`): this stack is shard `sNN` of the core stack whose
+     * name it ends with, and registers only that shard's tenants. Absent: the core (or the one stack).
+     */
+    shard: z.string().regex(/^s[0-9]{2,}$/, { message: 'must be a shard name such as "s01" (written by `npm run shards`)' }).optional(),
   })
   .strict();
 

@@ -7,6 +7,7 @@ import { formatCidr, isCidr, isIpv4, parseCidr } from "../lib/ipv4";
 import { bansSchema } from "./bans-schema";
 import { haSchema, nodeSchema, placementSchema, sdnSchema, shardsSchema } from "./cluster-schema";
 import { consolesSchema } from "./consoles-schema";
+import { monitoringSchema } from "./monitoring-schema";
 import { assumptionsSchema, hardwareSchema } from "./sizing-schema";
 import { absolutePath, apiUrl, dnsDomain, hostName, imageUrl, nodeName, oneLine, storageId, userName } from "./strings";
 
@@ -277,6 +278,8 @@ export const stackSchema = z
     bans: bansSchema.default(bansSchema.parse({})),
     /** The tenants' text and browser consoles (config/consoles-schema.ts). */
     consoles: consolesSchema.default(consolesSchema.parse({})),
+    /** Node exporters, lr-metrics, Prometheus and Alertmanager (config/monitoring-schema.ts). */
+    monitoring: monitoringSchema.default(monitoringSchema.parse({})),
     /** The Proxmox VE nodes (config/cluster-schema.ts); empty: the one node proxmox.node at network.management.hostIp. */
     nodes: z.array(nodeSchema).max(32, { message: "lists more than 32 nodes, the most a Proxmox VE (corosync) cluster supports; split the service into two clusters" }).default([]),
     /** Which node runs vpn1, vpn2 and the services VM. */

@@ -1,194 +1,158 @@
 /**
- * `npm run bench:dataplane` (root): forwarding rate through a VPN-server namespace that carries the rendered
- * data plane (`lr-dataplane` from the rendered setup script: `base`, then `apply-all` over N tenants' env files,
- * i.e. the routing tree of render/routing.ts plus the real firewall/NAT), for 1, 500 and 2,000 tenants, in both
- * tenant-network modes: `distinct` (a /24 per tenant) and `fixed` (the same 10.0.0.0/24 on every tenant link, with
- * the nft table lr_lan: a conntrack zone per tenant, isolation by link). The seed's linear layout (one
- * `from <tunnel ip> lookup <table>` rule per tenant and instance) is the baseline in each mode.
- * Per size, both modes are set up side by side and measured interleaved (distinct, fixed, distinct, …), so a drift
- * of the machine hits both alike. src (stands in for the tun side, with the LAST tenant's UDP tunnel IP, or the
- * first with BENCH_TARGET=first) → gw → sink (that tenant's router, serving 198.18.0.1 behind it). Offloads off
- * (tun-like), iperf3 TCP and 64-byte UDP packet rate, median of 3. BENCH_MODES=distinct or =fixed runs one mode.
- * A benchmark, not a test: prints ratios and writes bench/out/dataplane.json.
+ * `npm run bench:dataplane` (root, under /tmp/lab.lock): forwarding rate through a VPN-server namespace that carries
+ * the rendered data plane (`lr-dataplane` from the rendered setup script: `base`, then `apply-all` over N tenants'
+ * env files: the routing tree of render/routing.ts plus the real firewall/NAT), for 1, 2,000 and 4,000 tenants
+ * (BENCH_TENANTS), in both tenant-network modes (BENCH_MODES=fixed,distinct): `fixed` (the same 10.0.0.0/24 on every
+ * tenant link, nft table lr_lan) and `distinct` (a /24 per tenant); tenant links (BENCH_NETS=vlan,vxlan) as
+ * VLAN links (veth stand-ins) or the rendered SDN vxlan devices. The seed's linear layout (one
+ * `from <tunnel ip> lookup <table>` rule per tenant and instance) is the baseline (BENCH_LAYOUTS=tree,linear).
+ * The sender is the tenant whose packets walk the most rules (BENCH_TARGET=longest; or first, last).
+ * Every rig (lab/bench-dataplane-rig.ts) is set up first, then measured interleaved: BENCH_ROUNDS rounds (default 5),
+ * each visiting every rig (the order rotated per round) with a TCP and a 64-byte UDP iperf3 --bidir of
+ * BENCH_SECONDS (default 3), so a drift of the noisy machine hits all rigs alike; x is the median over rounds of
+ * the rate over the same round's 1-tenant rate in the same mode and links. Next to each rate: CPU ns per forwarded packet
+ * (softirq, and user+system, from /proc/stat). BENCH_QUICK=1: 1 and 20 tenants, 1 round of 2 s (a smoke run).
+ * A benchmark, not a test: prints tables and writes bench/out/dataplane.json (quick: dataplane-quick.json; BENCH_OUT=…).
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { StackInput } from "../config/schema";
-import { buildPlan } from "../plan/build";
-import type { Plan } from "../plan/types";
-import { dataplaneToolPath } from "../render/dataplane";
-import { renderTenantEnv, tenantEnvPath } from "../render/dataplane-env";
-import { renderServerSetupScript } from "../render/server-setup";
-import { must, run } from "./exec";
-import { LAB_TRUNK, labServerLayout, labTrunkLines } from "./layout";
+import { sample, type Proto, type Sample } from "./bench-dataplane-measure";
+import { linearRules, type Mode, type Net, rig, type Rig, ruleCount, type Target } from "./bench-dataplane-rig";
+import { roundOrder, summarize, type Summary } from "./bench-dataplane-stats";
 import { Netns, runPrefix } from "./netns";
 import { Procs } from "./procs";
 import { startReaper } from "./reaper";
 
-const SINK_IP = "198.18.0.1";
-const RUNS = 3;
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-const SIZES = (process.env.BENCH_TENANTS ?? "1,500,2000").split(",").map(Number);
-type Mode = Plan["tenantNetwork"]["mode"];
-const MODES = (process.env.BENCH_MODES ?? "distinct,fixed").split(",") as Mode[];
-for (const m of MODES) if (m !== "distinct" && m !== "fixed") throw new Error(`BENCH_MODES: ${JSON.stringify(m)} is no mode (distinct, fixed)`);
-const LAYOUTS = ["tree", "linear"] as const;
-type Layout = (typeof LAYOUTS)[number];
-/** Which tenant sends: `last` (longest rule walk, the default) or `first` (shortest: isolates costs other than the walk). */
-const TARGET = process.env.BENCH_TARGET === "first" ? "first" : "last";
+const QUICK = process.env.BENCH_QUICK === "1";
+const env = (k: string, dflt: string): string => process.env[k] ?? dflt;
+const ROUNDS = Number(env("BENCH_ROUNDS", QUICK ? "1" : "5"));
+const SECONDS = Number(env("BENCH_SECONDS", QUICK ? "2" : "3"));
+const SIZES = env("BENCH_TENANTS", QUICK ? "1,20" : "1,2000,4000").split(",").map(Number);
+const MODES = env("BENCH_MODES", "fixed,distinct").split(",") as Mode[];
+for (const m of MODES) if (m !== "distinct" && m !== "fixed") throw new Error(`BENCH_MODES: ${JSON.stringify(m)} is no mode (fixed, distinct)`);
+const NETS = env("BENCH_NETS", "vlan,vxlan").split(",") as Net[];
+for (const x of NETS) if (x !== "vlan" && x !== "vxlan") throw new Error(`BENCH_NETS: ${JSON.stringify(x)} is no tenant link kind (vlan, vxlan)`);
+type Layout = "tree" | "linear";
+const LAYOUTS = env("BENCH_LAYOUTS", "tree,linear").split(",") as Layout[];
+for (const l of LAYOUTS) if (l !== "tree" && l !== "linear") throw new Error(`BENCH_LAYOUTS: ${JSON.stringify(l)} is no layout (tree, linear)`);
+if (LAYOUTS[0] !== "tree" && LAYOUTS.includes("tree")) throw new Error("BENCH_LAYOUTS: tree must come first (linear replaces the rendered rules)");
+if (!(ROUNDS >= 1) || !(SECONDS >= 2)) throw new Error(`BENCH_ROUNDS must be ≥ 1 (is ${ROUNDS}) and BENCH_SECONDS ≥ 2 (is ${SECONDS}): the window skips the first 0.5 s and the last 0.3 s`);
+const TARGET = env("BENCH_TARGET", "longest") as Target;
+if (!["longest", "first", "last"].includes(TARGET)) throw new Error(`BENCH_TARGET: ${JSON.stringify(TARGET)} is no sender (longest, first, last)`);
+const PROTOS: readonly Proto[] = ["tcp", "udp64"];
+const OUT_FILE = env("BENCH_OUT", QUICK ? "dataplane-quick.json" : "dataplane.json");
+if (!/^dataplane[\w-]*\.json$/.test(OUT_FILE)) throw new Error(`BENCH_OUT: ${JSON.stringify(OUT_FILE)} is not a file name dataplane….json (it goes to bench/out/)`);
 
-/** A stack with `n` numbered tenants in `mode` and a public pool large enough for them. */
-function benchStack(n: number, mode: Mode): StackInput {
-  return {
-    profile: "full",
-    proxmox: { endpoint: "https://pve-bench.invalid:8006/", node: "bench" },
-    network: { publicPools: [{ cidr: "100.64.0.0/20", gateway: "100.64.0.1" }] },
-    tenantNetwork: { mode },
-    numberedTenants: { count: n },
-  };
+interface ProtoResult {
+  readonly samples: readonly Sample[];
+  readonly gbps: Summary;
+  readonly kpps: Summary;
+  /** Per round: this rig's rate over the same round's reference rig's (Gb/s for TCP, packets for UDP). */
+  readonly ratio: Summary;
+  readonly softirqNs: Summary;
+  readonly userSysNs: Summary;
+}
+type RigResult = { rules: number } & Record<Proto, ProtoResult>;
+
+/** ROUNDS rounds over every rig, TCP then UDP each; samples[rig][proto][round]. */
+async function measure(rigs: readonly Rig[]): Promise<Record<Proto, Sample[]>[]> {
+  const out = rigs.map(() => ({ tcp: [] as Sample[], udp64: [] as Sample[] }));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const k of roundOrder(rigs.length, round)) for (const p of PROTOS) out[k][p].push(await sample(rigs[k], p, SECONDS));
+    console.log(`[bench] round ${round + 1}/${ROUNDS} done`);
+  }
+  return out;
 }
 
-interface Sample {
-  readonly tcpGbps: number;
-  readonly udpKpps: number;
-}
-type Result = Sample & { rules: number };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function iperf(ns: string, udp: boolean): Promise<number> {
-  const args = ["iperf3", "-c", SINK_IP, "-t", String(SECONDS), "-J", ...(udp ? ["-u", "-l", "64", "-b", "0"] : [])];
-  const r = await run(args, { ns, timeoutMs: (SECONDS + 15) * 1000 });
-  if (r.code !== 0) throw new Error(`iperf3 failed: ${r.stdout.slice(-500)} ${r.stderr}`);
-  const j = JSON.parse(r.stdout) as { end: { sum_received?: { bits_per_second: number }; sum?: { packets: number; lost_packets: number; seconds: number } } };
-  if (!udp) return (j.end.sum_received?.bits_per_second ?? 0) / 1e9;
-  const s = j.end.sum!;
-  return (s.packets - s.lost_packets) / s.seconds / 1000;
-}
-
-/** RUNS rounds; in each, every gateway in turn (TCP, then UDP): the medians per gateway. */
-async function measureInterleaved(srcs: readonly string[]): Promise<Sample[]> {
-  const tcp: number[][] = srcs.map(() => []);
-  const udp: number[][] = srcs.map(() => []);
-  for (let i = 0; i < RUNS; i++) {
-    for (const [k, src] of srcs.entries()) {
-      tcp[k].push(await iperf(src, false));
-      udp[k].push(await iperf(src, true));
+function results(rigs: readonly Rig[], raw: readonly Record<Proto, Sample[]>[], rules: readonly number[]): Record<string, RigResult> {
+  const out: Record<string, RigResult> = {};
+  rigs.forEach((r, k) => {
+    const ref = rigs.findIndex((o) => o.mode === r.mode && o.net === r.net && o.n === SIZES[0]);
+    const per = {} as Record<Proto, ProtoResult>;
+    for (const p of PROTOS) {
+      const s = raw[k][p];
+      const rate = (x: Sample) => (p === "tcp" ? x.gbps : x.kpps);
+      per[p] = {
+        samples: s,
+        gbps: summarize(s.map((x) => x.gbps)),
+        kpps: summarize(s.map((x) => x.kpps)),
+        ratio: summarize(s.map((x, i) => rate(x) / rate(raw[ref][p][i]))),
+        softirqNs: summarize(s.map((x) => x.perPacket.softirqNs)),
+        userSysNs: summarize(s.map((x) => x.perPacket.userSysNs)),
+      };
     }
-  }
-  return srcs.map((_, k) => ({ tcpGbps: median(tcp[k]), udpKpps: median(udp[k]) }));
+    out[r.id] = { rules: rules[k], ...per };
+  });
+  return out;
 }
 
-/** Replaces every ip rule with the seed's linear list: per tenant, its UDP then its TCP rule, all at pref 10000. */
-async function linearRules(gw: string, plan: Plan): Promise<void> {
-  const server = plan.servers[0];
-  for (let i = 0; i < 20 && (await must(["ip", "rule", "show"], { ns: gw })).trim().split("\n").length > 1; i++) await run(["ip", "rule", "flush"], { ns: gw });
-  const lines = ["rule add pref 32766 lookup main", "rule add pref 32767 lookup default"];
-  for (const t of plan.tenants) for (const inst of server.instances) lines.push(`rule add pref 10000 from ${t.tunnelIps[inst.id]} lookup ${t.table.id}`);
-  await must(["ip", "-n", gw, "-batch", "-"], { input: lines.join("\n") + "\n" });
+function printTable(rows: string[][]): void {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(w[i])).join("  "));
 }
 
-const ruleCount = async (gw: string) => (await must(["ip", "rule", "show"], { ns: gw })).trim().split("\n").length;
+const pct = (s: Summary) => `±${((s.spread * 100) / 2).toFixed(0)}%`;
+const ns = (s: Summary) => s.median.toFixed(0);
 
-/** One mode's src → gw → sink, the gateway set up by the rendered setup script and `apply-all` over `n` tenants. */
-interface Rig {
-  readonly mode: Mode;
-  readonly plan: Plan;
-  readonly src: string;
-  readonly gw: string;
-}
-
-async function rig(n: number, mode: Mode, netns: Netns, procs: Procs, dir: string): Promise<Rig> {
-  const plan = buildPlan(benchStack(n, mode), `bench${n}`);
-  const server = plan.servers[0];
-  const target = TARGET === "first" ? plan.tenants[0] : plan.tenants[plan.tenants.length - 1];
-  const udp = server.instances[0];
-  const m = mode[0];
-  const [src, gw, sink] = await netns.addMany([`${m}-src`, `${m}-gw`, `${m}-sink`]);
-  const base = join(dir, mode);
-  const layout = labServerLayout(base, "vpn1");
-  // Links: tun stand-in, the target tenant's link to its router, and a veth pair inside gw for every other tenant.
-  // The public side: a veth pair holding the default route (fixed mode: loose rp_filter checks the router's ARP against it).
-  const veths = [`link add name ${udp.dev} netns ${gw} type veth peer name eth0 netns ${src}`, `link add name ${target.link} netns ${gw} type veth peer name eth0 netns ${sink}`];
-  const gwLines = [...labTrunkLines("vpn1"), "link set lo up", `link set ${udp.dev} up`, `addr add ${udp.gateway}/${udp.prefix} dev ${udp.dev}`];
-  gwLines.push("link add pub0 type veth peer name pub0p", "link set pub0p up", "link set pub0 up", "addr add 198.51.100.2/24 dev pub0", "route add default via 198.51.100.1 dev pub0");
-  for (const t of plan.tenants) if (t !== target) gwLines.push(`link add ${t.link} type veth peer name p${t.slot}`, `link set p${t.slot} up`);
-  await netns.batch(undefined, veths);
-  await netns.batch(gw, gwLines);
-  await netns.batch(src, ["link set lo up", "link set eth0 up", `addr add ${target.tunnelIps[udp.id]}/${udp.prefix} dev eth0`, `route add default via ${udp.gateway}`]);
-  await netns.batch(sink, ["link set lo up", "link set eth0 up", `addr add ${target.routerIp}/${target.privateCidr.split("/")[1]} dev eth0`, `addr add ${SINK_IP}/32 dev lo`]);
-  for (const [ns, devs] of [[gw, [udp.dev, target.link]], [src, ["eth0"]], [sink, ["eth0"]]] as const) {
-    for (const d of devs) await must(["ethtool", "-K", d, "tso", "off", "gso", "off", "gro", "off"], { ns });
-  }
-  const t0 = Date.now();
-  mkdirSync(base, { recursive: true, mode: 0o755 });
-  const setup = join(base, "setup.sh");
-  writeFileSync(setup, renderServerSetupScript(plan, server, layout, [], { trunkMac: LAB_TRUNK.mac.vpn1 }), { mode: 0o700 });
-  await must(["env", "LR_SERVICES=none", "bash", setup], { ns: gw });
-  for (const t of plan.tenants) {
-    const f = tenantEnvPath(layout, t);
-    mkdirSync(join(f, ".."), { recursive: true });
-    writeFileSync(f, renderTenantEnv(plan.stack, server, t), { mode: 0o640 });
-  }
-  await must([dataplaneToolPath(layout), "apply-all"], { ns: gw });
-  const applyS = (Date.now() - t0) / 1000;
-  await procs.start(`iperf3-server-${mode}`, sink, ["iperf3", "-s", "-B", SINK_IP, "--forceflush"], join(base, "iperf3.log"), { ready: /Server listening/ });
-  console.log(`[bench] ${n} tenants, ${mode}: setup + apply-all ${applyS.toFixed(1)}s, ${await ruleCount(gw)} ip rules (tree)`);
-  return { mode, plan, src, gw };
-}
-
-/** Both modes for `n` tenants, side by side: the tree measured interleaved, then the linear rules likewise. */
-async function scenario(n: number, base: string): Promise<Record<Mode, Record<Layout, Result>>> {
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("bench:dataplane needs root (network namespaces)");
+  const base = join(__dirname, "..", ".lab");
   const netns = new Netns(runPrefix());
   const procs = new Procs();
   const dir = join(base, netns.prefix);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const stopReaper = startReaper(netns.prefix, dir);
+  const byLayout: Partial<Record<Layout, Record<string, RigResult>>> = {};
+  const rigs: Rig[] = [];
+  let teardownS = NaN;
+  const load = readFileSync("/proc/loadavg", "utf8").trim();
   try {
-    const rigs: Rig[] = [];
-    for (const mode of MODES) rigs.push(await rig(n, mode, netns, procs, dir));
-    const out = {} as Record<Mode, Record<Layout, Result>>;
+    for (const n of SIZES) for (const net of NETS) for (const mode of MODES) rigs.push(await rig(n, mode, net, TARGET, netns, procs, dir));
     for (const layout of LAYOUTS) {
-      if (layout === "linear") for (const r of rigs) await linearRules(r.gw, r.plan);
+      if (layout === "linear") for (const r of rigs) await linearRules(r);
       const rules = await Promise.all(rigs.map((r) => ruleCount(r.gw)));
-      const samples = await measureInterleaved(rigs.map((r) => r.src));
-      rigs.forEach((r, k) => ((out[r.mode] ??= {} as Record<Layout, Result>)[layout] = { ...samples[k], rules: rules[k] }));
+      console.log(`[bench] ${layout}: ${ROUNDS} round(s) over ${rigs.length} rigs`);
+      byLayout[layout] = results(rigs, await measure(rigs), rules);
     }
-    return out;
   } finally {
+    const t0 = Date.now();
     await procs.stopAll();
     await netns.cleanup();
+    teardownS = (Date.now() - t0) / 1000;
     rmSync(dir, { recursive: true, force: true });
     stopReaper();
   }
-}
 
-async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error("bench:dataplane needs root (network namespaces)");
-  const base = join(__dirname, "..", ".lab");
-  const results: Record<string, Record<Mode, Record<Layout, Result>>> = {};
-  for (const n of SIZES) results[n] = await scenario(n, base);
-  const refMode = MODES[0];
-  const ref = results[SIZES[0]][refMode].tree;
-  const rows = [["tenants", "mode", "layout", "ip rules", "TCP Gb/s", "x", "UDP-64 kpps", "x"]];
-  for (const n of SIZES) {
-    for (const layout of LAYOUTS) {
-      for (const mode of MODES) {
-        const r = results[n][mode][layout];
-        rows.push([String(n), mode, layout === "tree" ? "goto tree (rendered)" : "linear (seed)", String(r.rules), r.tcpGbps.toFixed(2), (r.tcpGbps / ref.tcpGbps).toFixed(2), r.udpKpps.toFixed(0), (r.udpKpps / ref.udpKpps).toFixed(2)]);
-      }
+  console.log(`\nsetting up one VPN server's data plane (load average at start: ${load}); teardown of all rigs ${teardownS.toFixed(1)}s`);
+  const setupRows = [["tenants", "mode", "links", "links s", "setup s", "apply-all s", "peak RSS MB", "apply-all again s", "MemAvailable drop MB", "ip rules", "sender", "rules walked"]];
+  for (const r of rigs) {
+    const f = r.setup;
+    setupRows.push([String(r.n), r.mode, r.net, f.linksS.toFixed(1), f.setupS.toFixed(1), f.applyS.toFixed(1), f.applyRssMb.toFixed(0), f.reapplyS.toFixed(1), f.memMb.toFixed(0), String(f.ipRules), f.tenant, String(f.rulesWalked)]);
+  }
+  printTable(setupRows);
+
+  console.log(
+    `\nforwarding through the VPN-server namespace, iperf3 --bidir (tenant + return traffic), offloads off; median of ${ROUNDS} × ${SECONDS}s, ` +
+      `rigs interleaved; ± half the spread; x = median per-round ratio to ${SIZES[0]} tenant(s) in the same mode, links and layout; ns/pkt: CPU per forwarded packet, softirq | user+sys`,
+  );
+  const rows = [["tenants", "mode", "links", "layout", "ip rules", "TCP Gb/s", "x", "ns/pkt", "UDP-64 kpps", "x", "ns/pkt"]];
+  for (const layout of LAYOUTS) {
+    for (const r of rigs) {
+      const x = byLayout[layout]![r.id];
+      rows.push([
+        String(r.n), r.mode, r.net, layout === "tree" ? "goto tree (rendered)" : "linear (seed)", String(x.rules),
+        `${x.tcp.gbps.median.toFixed(2)} ${pct(x.tcp.gbps)}`, x.tcp.ratio.median.toFixed(2), `${ns(x.tcp.softirqNs)} | ${ns(x.tcp.userSysNs)}`,
+        `${x.udp64.kpps.median.toFixed(0)} ${pct(x.udp64.kpps)}`, x.udp64.ratio.median.toFixed(2), `${ns(x.udp64.softirqNs)} | ${ns(x.udp64.userSysNs)}`,
+      ]);
     }
   }
-  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  console.log(`\nforwarding through the VPN-server namespace, offloads off, median of ${RUNS} × ${SECONDS}s, modes interleaved; x = ratio to ${SIZES[0]} tenant(s), ${refMode}, with the tree`);
-  for (const r of rows) console.log(r.map((c, i) => c.padEnd(w[i])).join("  "));
+  printTable(rows);
   const out = join(__dirname, "..", "bench", "out");
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, "dataplane.json"), JSON.stringify({ date: new Date().toISOString(), runs: RUNS, seconds: SECONDS, modes: MODES, reference: `${SIZES[0]} tenants, ${refMode}, tree`, results }, null, 2) + "\n");
-  console.log(`\nwrote bench/out/dataplane.json`);
+  const file = OUT_FILE;
+  const setup = Object.fromEntries(rigs.map((r) => [r.id, r.setup]));
+  writeFileSync(join(out, file), JSON.stringify({ date: new Date().toISOString(), loadAtStart: load, rounds: ROUNDS, seconds: SECONDS, target: TARGET, sizes: SIZES, modes: MODES, nets: NETS, teardownS, setup, results: byLayout }, null, 2) + "\n");
+  console.log(`\nwrote bench/out/${file}`);
 }
 
 main().catch((e: Error) => {

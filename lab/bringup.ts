@@ -29,9 +29,13 @@ export async function bringUp(lab: Lab): Promise<void> {
     await lab.step("services dhcp (rendered apply, dnsmasq as its unit starts it)", () => setupDhcp(lab));
     await lab.step(`${lab.plan.tenants.length} routers' public addresses by DHCP`, () => routersByDhcp(lab));
   }
-  await lab.step("host console firewall", () => applyHostFirewall(lab));
-  await lab.step("host serial bridge (rendered apply, started as its unit)", () => startSerialBridge(lab));
-  await Promise.all(lab.plan.tenants.map((t) => lab.step(`host qemu ${t.vmName} (TCG, SeaBIOS) vnc :${t.vnc.port}, serial0 on the bridge`, () => startConsole(lab, t))));
+  // Every node's console firewall and serial bridge (one node: the host's, as always).
+  for (const n of lab.plan.nodes) {
+    const who = lab.plan.nodes.length > 1 ? `${n.name} ` : "host ";
+    await lab.step(`${who}console firewall`, () => applyHostFirewall(lab, n.name));
+    await lab.step(`${who}serial bridge (rendered apply, started as its unit)`, () => startSerialBridge(lab, n.name));
+  }
+  await Promise.all(lab.plan.tenants.map((t) => lab.step(`${lab.plan.nodes.length > 1 ? t.node : "host"} qemu ${t.vmName} (TCG, SeaBIOS) vnc :${t.vnc.port}, serial0 on the bridge`, () => startConsole(lab, t))));
   // What the running QEMUs cost over the whole run, measured at teardown (before they are stopped).
   lab.cleanups.push(() => {
     try {

@@ -227,7 +227,7 @@ async function consoleRotate(lab: Lab): Promise<string> {
 }
 
 /** Login and the serial console (reset, SeaBIOS, ESC → boot menu) through instance `inst`'s gateway. */
-async function consoleOn(lab: Lab, t: TenantPlan, inst: InstancePlan): Promise<string> {
+export async function consoleOn(lab: Lab, t: TenantPlan, inst: InstancePlan): Promise<string> {
   const g = gatewayFor(lab, t, inst);
   const pw = password(lab, t);
   const r = await loggedIn(g, t, pw, `${t.key}'s login via ${inst.id}`);

@@ -187,8 +187,8 @@ async function publicClosed(lab: Lab): Promise<string> {
   // The two servers are probed at once: a dropped connect waits for its timeout.
   const out = await Promise.all(lab.plan.servers.map(async (s) => {
     const ns = lab.ns[s.name];
-    // An sshd stand-in on the public address.
-    const sshd = await lab.procs.start(`sshd4-${s.name}`, ns, ["socat", `TCP-LISTEN:22,bind=${s.publicIp},reuseaddr,fork`, "EXEC:/bin/echo sshd"], lab.logFile(`sshd4-${s.name}`));
+    // An sshd stand-in on the public address (awaited until it listens: a connect before that is refused).
+    const sshd = await lab.procs.start(`sshd4-${s.name}`, ns, ["socat", "-d", "-d", `TCP-LISTEN:22,bind=${s.publicIp},reuseaddr,fork`, "EXEC:/bin/echo sshd"], lab.logFile(`sshd4-${s.name}`), { ready: /listening on/ });
     try {
       const local = await tcpFetch(ns, s.publicIp, 22);
       if (local.text !== "sshd") fail(`control: ${s.name}'s :22 stand-in does not answer locally (${local.detail})`);

@@ -29,6 +29,7 @@ import { applyTenant, deleteTenant, instanceLog, killServer, liveSessions, runDa
 import { diffState, snapshot, tenantTraces } from "./state";
 import { CLIENT_PORT, MARKER_IP, MARKER_PORT, outsiderMgmtIp } from "./topology";
 import { fail, reachesOwnMarker } from "./check-kit";
+import { nodeView, tenantNodeIp } from "./hosts";
 import { BAN_CHECKS } from "./check-bans";
 import { banLoadCheck } from "./check-ban-load";
 import { CONSOLE_CHECKS } from "./check-consoles";
@@ -207,6 +208,8 @@ export const CHECKS: readonly Check[] = [
     async run(lab) {
       const host = lab.plan.host.mgmtIp;
       const probes: Promise<void>[] = [];
+      // Each console is on its tenant's node (the host in the one-host lab).
+      const consoleAt = (t: TenantPlan) => tenantNodeIp(lab.plan, t);
       const refused = (ns: string, ip: string, port: number, who: string) =>
         probes.push(
           tcpOpens(ns, ip, port, 1500).then((open) => {
@@ -214,12 +217,13 @@ export const CHECKS: readonly Check[] = [
           }),
         );
       for (const t of lab.plan.tenants) {
-        if (!(await tcpOpens(lab.ns.vpn1, host, t.vnc.port))) fail(`control: vpn1 cannot open the host console port ${host}:${t.vnc.port}`);
+        if (!(await tcpOpens(lab.ns.vpn1, consoleAt(t), t.vnc.port))) fail(`control: vpn1 cannot open the host console port ${consoleAt(t)}:${t.vnc.port}`);
         for (const o of lab.plan.tenants) {
-          refused(lab.ns.c[t.key], host, o.vnc.port, `${t.key} (directly)`);
+          refused(lab.ns.c[t.key], consoleAt(o), o.vnc.port, `${t.key} (directly)`);
+          if (consoleAt(o) !== host) refused(lab.ns.c[t.key], host, o.vnc.port, `${t.key} (directly)`);
           for (const inst of lab.plan.instances.filter((i) => i.server === "vpn1")) refused(lab.ns.c[t.key], inst.gateway, o.vnc.port, t.key);
         }
-        refused(lab.ns.x, host, t.vnc.port, `the management outsider (${outsiderMgmtIp(lab.plan)})`);
+        refused(lab.ns.x, consoleAt(t), t.vnc.port, `the management outsider (${outsiderMgmtIp(lab.plan)})`);
       }
       await Promise.all(probes);
       return `${probes.length} direct console probes refused (vpn1 itself reaches every console)`;
@@ -239,7 +243,7 @@ export const CHECKS: readonly Check[] = [
         const ns = lab.ns[s.name];
         const tcpPort = s.instances.find((i) => i.proto === "tcp")!.port;
         // An sshd stand-in on every address, as sshd listens on [::]:22.
-        const sshd = await lab.procs.start(`sshd6-${s.name}`, ns, ["socat", "TCP6-LISTEN:22,reuseaddr,fork", "EXEC:/bin/echo sshd"], lab.logFile(`sshd6-${s.name}`));
+        const sshd = await lab.procs.start(`sshd6-${s.name}`, ns, ["socat", "-d", "-d", "TCP6-LISTEN:22,reuseaddr,fork", "EXEC:/bin/echo sshd"], lab.logFile(`sshd6-${s.name}`), { ready: /listening on/ });
         try {
           // Control: the tenant link as the kernel makes it (IPv6 on, RAs taken): the RA adds an address and a
           // route, and the link-local address answers ping and TCP (else the negatives below prove nothing).
@@ -455,19 +459,23 @@ export const CHECKS: readonly Check[] = [
       const diff = diffState(before, await snapshot(lab.ns.vpn1));
       if (diff.length) fail(`state after apply-all differs:\n${diff.slice(0, 20).join("\n")}`);
       for (const t of lab.plan.tenants) if (!(await serverReachesRouter(lab, "vpn1", t))) fail(`vpn1 cannot reach ${t.key}'s router ${t.routerIp} on ${t.link} after apply-all`);
-      // The host: every rule gone, then what its boot unit runs (ExecStart, read from the installed unit).
-      const host = lab.ns.host;
-      const port = lab.plan.tenants[0].vnc.port;
-      const hostBefore = await snapshot(host);
-      for (const t of ["iptables", "ip6tables"]) for (const op of ["-F", "-X"]) await must([t, op], { ns: host });
-      if (!(await tcpOpens(lab.ns.x, lab.plan.host.mgmtIp, port))) fail("control: with the host's rules flushed the outsider should reach the console port");
-      const unit = readFileSync(`${lab.hostLayout.systemdDir}/${HOST_FIREWALL_UNIT}`, "utf8");
-      const exec = /^ExecStart=(.+)$/m.exec(unit)?.[1] ?? fail(`no ExecStart in ${HOST_FIREWALL_UNIT}`);
-      await must(exec.split(" "), { ns: host });
-      const hostDiff = diffState(hostBefore, await snapshot(host));
-      if (hostDiff.length) fail(`host state after its boot unit differs:\n${hostDiff.slice(0, 20).join("\n")}`);
-      if (await tcpOpens(lab.ns.x, lab.plan.host.mgmtIp, port, 1500)) fail("the outsider reaches the console port after the host's boot unit");
-      if (!(await tcpOpens(lab.ns.vpn1, lab.plan.host.mgmtIp, port))) fail("vpn1 lost the console port after the host's boot unit");
+      // Each node's host (one node: the host): every rule gone, then what its boot unit runs (ExecStart, read from the
+      // installed unit). Probed on a console port that listens there: one of its own tenants'.
+      for (const n of lab.plan.nodes) {
+        const host = lab.ns.nodes[n.name] ?? lab.ns.host;
+        const ip = nodeView(lab.plan, n.name).host.mgmtIp;
+        const port = (lab.plan.tenants.find((t) => t.node === n.name) ?? fail(`control: no tenant on node ${n.name}`)).vnc.port;
+        const hostBefore = await snapshot(host);
+        for (const t of ["iptables", "ip6tables"]) for (const op of ["-F", "-X"]) await must([t, op], { ns: host });
+        if (!(await tcpOpens(lab.ns.x, ip, port))) fail(`control: with ${n.name}'s rules flushed the outsider should reach the console port ${ip}:${port}`);
+        const unit = readFileSync(`${lab.hostLayoutOf(n.name).systemdDir}/${HOST_FIREWALL_UNIT}`, "utf8");
+        const exec = /^ExecStart=(.+)$/m.exec(unit)?.[1] ?? fail(`no ExecStart in ${n.name}'s ${HOST_FIREWALL_UNIT}`);
+        await must(exec.split(" "), { ns: host });
+        const hostDiff = diffState(hostBefore, await snapshot(host));
+        if (hostDiff.length) fail(`${n.name}'s state after its boot unit differs:\n${hostDiff.slice(0, 20).join("\n")}`);
+        if (await tcpOpens(lab.ns.x, ip, port, 1500)) fail(`the outsider reaches ${n.name}'s console port ${ip}:${port} after its boot unit`);
+        if (!(await tcpOpens(lab.ns.vpn1, ip, port))) fail(`vpn1 lost ${n.name}'s console port ${ip}:${port} after its boot unit`);
+      }
       // …and its owner still has it: through whichever instance his client is on now (vpn2 after the failover check).
       for (const t of lab.plan.tenants) {
         const client = lab.clients.get(t.key) ?? fail(`${t.key}: client not running`);
@@ -477,7 +485,7 @@ export const CHECKS: readonly Check[] = [
         const rfb = await rfbInNamespace(lab.ns.c[t.key], inst.gateway, 5900, pw);
         if (rfb.result !== "OK") fail(`${t.key}: own console via ${inst.id} after the host's boot unit gave ${rfb.result}`);
       }
-      return `apply-all ${secs(ms)}; rules, routes, iptables${lab.plan.tenantNetwork.mode === "fixed" ? " and the nft LAN table" : ""} identical, every router reachable on its link; host boot unit: console closed again except to the VPN servers, each owner reaches his own`;
+      return `apply-all ${secs(ms)}; rules, routes, iptables${lab.plan.tenantNetwork.mode === "fixed" ? " and the nft LAN table" : ""} identical, every router reachable on its link; ${lab.plan.nodes.length > 1 ? `each node's (${lab.plan.nodes.map((n) => n.name).join(", ")})` : "host"} boot unit: console closed again except to the VPN servers, each owner reaches his own`;
     },
   },
   {

@@ -11,7 +11,7 @@
 import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import { connect } from "node:net";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type { ServerName, TenantPlan } from "../plan/types";
 import { CONSOLE_WEB_UNIT } from "../render/console-web";
 import { consoleGatewayScripts } from "../render/console-gateway";
@@ -20,6 +20,7 @@ import { serialBridgeFiles, serialBridgeScripts, vncRotateScripts } from "../ren
 import { renderKvmArguments, vncPasswordFileName } from "../render/vnc";
 import { must, run, sleep } from "./exec";
 import type { Lab } from "./lab";
+import { nodeView } from "./hosts";
 import { labConsoleWebPaths, labSerialBridgePaths } from "./layout";
 import { readLog, waitForLog, type Proc, type StartOptions } from "./procs";
 
@@ -62,7 +63,7 @@ async function listening(ns: string, port: number, timeoutMs: number): Promise<v
 
 /** The tenant VM's sockets in the host's qemu-server run directory. */
 export function vmSockets(lab: Lab, t: TenantPlan): { qmp: string; serial: string; vnc: string } {
-  const base = `${lab.qemuDir}/${t.vmid}`;
+  const base = `${lab.qemuDirOf(t.node)}/${t.vmid}`;
   return { qmp: `${base}.qmp`, serial: `${base}.serial0`, vnc: `${base}.vnc` };
 }
 
@@ -81,7 +82,8 @@ export function qemuArgv(lab: Lab, t: TenantPlan): string[] {
     "-vnc", `unix:${s.vnc},password=on`,
     "-chardev", `socket,id=serial0,path=${s.serial},server=on,wait=off`, "-device", "isa-serial,chardev=serial0",
   ];
-  return [...proxmox, ...splitArgs(renderKvmArguments(lab.plan, t, lab.hostLayout))];
+  // Rendered as the tenant's node renders it: its VNC listens on that node's management address.
+  return [...proxmox, ...splitArgs(renderKvmArguments(nodeView(lab.plan, t.node), t, lab.hostLayoutOf(t.node)))];
 }
 
 /**
@@ -93,23 +95,29 @@ export async function startConsole(lab: Lab, tenant: TenantPlan): Promise<Proc> 
   const pwFile = secretFile(argv);
   const password = vncPassword();
   mkdirSync(dirname(pwFile), { recursive: true, mode: 0o700 });
-  mkdirSync(lab.qemuDir, { recursive: true, mode: 0o755 });
+  mkdirSync(lab.qemuDirOf(tenant.node), { recursive: true, mode: 0o755 });
   writeFileSync(pwFile, password, { mode: 0o600 });
   lab.vncPasswords.set(tenant.key, password);
-  const bridge = lab.serialBridge;
+  const bridge = lab.serialBridges.get(tenant.node) ?? lab.serialBridge;
   const from = bridge ? readLog(bridge.log).length : 0;
-  const proc = await lab.procs.start(`qemu-${tenant.key}`, lab.ns.host, argv, lab.logFile(`qemu-${tenant.key}`));
-  await listening(lab.ns.host, tenant.vnc.port, 10_000);
+  const ns = lab.ns.nodes[tenant.node] ?? lab.ns.host;
+  const proc = await lab.procs.start(`qemu-${tenant.key}`, ns, argv, lab.logFile(`qemu-${tenant.key}`));
+  await listening(ns, tenant.vnc.port, 10_000);
   if (bridge) await waitForLog(bridge.log, new RegExp(`vm ${tenant.vmid}: serial connected`), 10_000, bridge, from);
   lab.qemus.set(tenant.key, proc);
   return proc;
 }
 
-/** Runs the host firewall's install script (what the host's remote command runs) in the host namespace, no systemd. */
-export async function applyHostFirewall(lab: Lab): Promise<void> {
-  const file = lab.path("host", "console-firewall-install.sh");
-  writeFileSync(file, hostConsoleFirewallScripts(lab.plan, lab.hostLayout).apply, { mode: 0o700 });
-  await must(["env", "LR_SERVICES=none", "bash", file], { ns: lab.ns.host });
+/** The lab's files of node `node`: the API node's under `host/`, another's under `nodes/<node>/host/`. */
+function nodeFile(lab: Lab, node: string, file: string): string {
+  return node === lab.plan.host.node ? lab.path("host", file) : lab.path("nodes", node, "host", file);
+}
+
+/** Runs the host firewall's install script (what the host's remote command runs) in node `node`'s namespace, no systemd. */
+export async function applyHostFirewall(lab: Lab, node = lab.plan.host.node): Promise<void> {
+  const file = nodeFile(lab, node, "console-firewall-install.sh");
+  writeFileSync(file, hostConsoleFirewallScripts(nodeView(lab.plan, node), lab.hostLayoutOf(node)).apply, { mode: 0o700 });
+  await must(["env", "LR_SERVICES=none", "bash", file], { ns: lab.ns.nodes[node] ?? lab.ns.host });
 }
 
 /** A rendered unit's `[Service]` settings: key → its values in order (a repeated key keeps each). */
@@ -183,17 +191,24 @@ export async function startUnit(lab: Lab, name: string, ns: string, unitFile: st
   return lab.procs.start(name, ns, argv, lab.logFile(name), opts);
 }
 
-/** The host's serial bridge: the rendered apply (the program's plan values, the lab's qemu-server directory), then its unit's daemon. */
-export async function startSerialBridge(lab: Lab): Promise<Proc> {
+/**
+ * Node `node`'s serial bridge (default the API node's): the rendered apply (the program's plan values, the node's
+ * address and qemu-server directory), then its unit's daemon.
+ */
+export async function startSerialBridge(lab: Lab, node = lab.plan.host.node): Promise<Proc> {
   const c = lab.plan.consoles;
-  const paths = labSerialBridgePaths(lab.dir);
-  const config = { mgmtIp: lab.plan.host.mgmtIp, port: c.serialBridgePort, allowFrom: lab.plan.servers.map((s) => s.mgmtIp), vmidMin: c.tenantVmids.min, vmidMax: c.tenantVmids.max, exclude: c.tenantVmids.exclude, socketDir: lab.qemuDir };
-  mkdirSync(lab.qemuDir, { recursive: true, mode: 0o755 });
-  const file = lab.path("host", "serial-bridge-install.sh");
+  const api = node === lab.plan.host.node;
+  const paths = labSerialBridgePaths(api ? lab.dir : join(lab.dir, "nodes", node));
+  const socketDir = lab.qemuDirOf(node);
+  const config = { mgmtIp: nodeView(lab.plan, node).host.mgmtIp, port: c.serialBridgePort, allowFrom: lab.plan.servers.map((s) => s.mgmtIp), vmidMin: c.tenantVmids.min, vmidMax: c.tenantVmids.max, exclude: c.tenantVmids.exclude, socketDir };
+  mkdirSync(socketDir, { recursive: true, mode: 0o755 });
+  const file = nodeFile(lab, node, "serial-bridge-install.sh");
   writeFileSync(file, serialBridgeScripts({ config, paths }).apply, { mode: 0o700 });
-  await must(["env", "LR_SERVICES=none", "bash", file], { ns: lab.ns.host });
-  const proc = await startUnit(lab, "serial-bridge", lab.ns.host, serialBridgeFiles(paths).unit, { ready: /lr-serial-bridge: listening on/ });
-  lab.serialBridge = proc;
+  const ns = lab.ns.nodes[node] ?? lab.ns.host;
+  await must(["env", "LR_SERVICES=none", "bash", file], { ns });
+  const proc = await startUnit(lab, api ? "serial-bridge" : `serial-bridge-${node}`, ns, serialBridgeFiles(paths).unit, { ready: /lr-serial-bridge: listening on/ });
+  if (api) lab.serialBridge = proc;
+  lab.serialBridges.set(node, proc);
   return proc;
 }
 
@@ -253,11 +268,11 @@ export function qmp(lab: Lab, t: TenantPlan, commands: readonly object[], timeou
  * revision, as the program's changes with the password). Returns the script's output.
  */
 export async function rotateVncPassword(lab: Lab, t: TenantPlan, password: string): Promise<string> {
-  const file = `${lab.hostLayout.snippetsDir}/${vncPasswordFileName(t)}`;
+  const file = `${lab.hostLayoutOf(t.node).snippetsDir}/${vncPasswordFileName(t)}`;
   if (file !== secretFile(qemuArgv(lab, t))) throw new Error(`${t.key}: the rotation's file ${file} is not the one QEMU reads`);
   writeFileSync(file, password, { mode: 0o600 });
   const revision = createHash("sha256").update(randomBytes(16)).digest("hex").slice(0, 32);
-  const out = await must(["bash", "-s"], { ns: lab.ns.host, input: vncRotateScripts({ vmid: t.vmid, passwordFile: file, qmpDir: lab.qemuDir, revision }).apply });
+  const out = await must(["bash", "-s"], { ns: lab.ns.nodes[t.node] ?? lab.ns.host, input: vncRotateScripts({ vmid: t.vmid, passwordFile: file, qmpDir: lab.qemuDirOf(t.node), revision }).apply });
   lab.vncPasswords.set(t.key, password);
   return out.trim();
 }

@@ -16,7 +16,7 @@ import { createPki, Issued, LabPki } from "./pki";
 import { Proc, Procs } from "./procs";
 import type { GridRun } from "./ban-grid";
 import { startReaper } from "./reaper";
-import { DEFAULT_LAB_MODE, type LabMode, labPlan } from "./stack";
+import { DEFAULT_LAB_MODE, LAB_CLUSTER_DEFAULT_TENANTS, type LabHosts, type LabMode, labPlan } from "./stack";
 import { labDhcpLayout, type Lease } from "./services";
 import { buildTopology, Namespaces } from "./topology";
 
@@ -31,6 +31,8 @@ export interface LabOptions {
   readonly log?: (line: string) => void;
   /** Where the console-browser check writes its screenshots (default `<run dir>/screenshots`, removed with the run). */
   readonly screenshotsDir?: string;
+  /** Proxmox nodes (default 1; 2: the cluster lab, ./hosts.ts). */
+  readonly hosts?: LabHosts;
 }
 
 /** Seconds with two decimals, for progress lines and the result table. */
@@ -42,7 +44,8 @@ export class Lab {
   readonly netns = new Netns(runPrefix());
   readonly procs = new Procs();
   readonly dir: string;
-  readonly layouts: Record<ServerName, ServerLayout>;
+  /** The VPN servers' layouts (the one-host lab's until prepare() plans the stack, then the plan's). */
+  layouts: Record<ServerName, ServerLayout>;
   readonly hostLayout: HostLayout;
   /** The services VM's DHCP files (./services.ts). */
   readonly dhcpLayout: DhcpLayout;
@@ -64,6 +67,10 @@ export class Lab {
   readonly qemuDir: string;
   /** The host's serial bridge and each VPN server's console gateway (./consoles.ts), once up. */
   serialBridge?: Proc;
+  /** Every node's serial bridge by node name (the API node's is `serialBridge`). */
+  readonly serialBridges = new Map<string, Proc>();
+  /** Proxmox nodes in this lab (LabOptions.hosts). */
+  readonly hosts: LabHosts;
   readonly gateways = new Map<ServerName, Proc>();
   /** Where the console screenshots go (LabOptions.screenshotsDir). */
   readonly screenshotsDir: string;
@@ -89,6 +96,17 @@ export class Lab {
     this.dhcpLayout = labDhcpLayout(this.dir);
     this.mode = opts.mode ?? DEFAULT_LAB_MODE;
     this.log = opts.log ?? ((l) => console.log(l));
+    this.hosts = opts.hosts ?? 1;
+  }
+
+  /** Node `node`'s host layout: the API node's is `hostLayout`, another's under `<run dir>/nodes/<node>`. */
+  hostLayoutOf(node: string): HostLayout {
+    return node === this.plan.host.node ? this.hostLayout : labHostLayout(join(this.dir, "nodes", node));
+  }
+
+  /** Node `node`'s qemu-server run directory (the API node's is `qemuDir`). */
+  qemuDirOf(node: string): string {
+    return node === this.plan.host.node ? this.qemuDir : labQemuServerDir(join(this.dir, "nodes", node));
   }
 
   /** Runs `fn` as a named step: prints `[lab] <name> 0.03s` and records the time. */
@@ -133,7 +151,7 @@ export class Lab {
   async prepare(): Promise<void> {
     mkdirSync(this.dir, { recursive: true, mode: 0o755 });
     this.stopReaper = startReaper(this.netns.prefix, this.dir);
-    const tenants = this.opts.tenants ?? 2;
+    const tenants = this.opts.tenants ?? (this.hosts > 1 ? LAB_CLUSTER_DEFAULT_TENANTS : 2);
     this.hardwareId = await this.step("launcher hardware id", async () => {
       // The ID does not depend on the plan: render the launcher once with a placeholder pin and ask it.
       const draft = labPlan(tenants, "0".repeat(64));
@@ -143,8 +161,11 @@ export class Lab {
       if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`launcher printed ${JSON.stringify(id)}, not a 64-hex ID`);
       return id;
     });
-    this.plan = labPlan(tenants, this.hardwareId, this.mode);
-    this.ns = await this.step(`topology (${this.mode} mode, ${this.plan.tenants.length} tenants, ${8 + 2 * this.plan.tenants.length} namespaces)`, () =>
+    this.plan = labPlan(tenants, this.hardwareId, this.mode, this.hosts);
+    this.layouts = { vpn1: labServerLayout(this.dir, "vpn1", this.plan), vpn2: labServerLayout(this.dir, "vpn2", this.plan) };
+    const cluster = this.hosts > 1 ? `, ${this.hosts} nodes over VXLAN` : "";
+    const count = 8 + 2 * this.plan.tenants.length + (this.hosts > 1 ? this.hosts : 0);
+    this.ns = await this.step(`topology (${this.mode} mode, ${this.plan.tenants.length} tenants${cluster}, ${count} namespaces)`, () =>
       buildTopology(this.plan, this.netns, this.procs, this.layouts, this.dirPath("logs")),
     );
     this.pki = await this.step("pki (CA, 2 servers, clients)", async () => {

@@ -1,11 +1,14 @@
 /** The lab's layouts: production's shape (render/layout.ts) with every directory under the run directory. */
-import type { ServerName } from "../plan/types";
+import type { Plan, ServerName } from "../plan/types";
 import { CONSOLE_WEB_PATHS, type ConsoleWebPaths } from "../render/console-web";
 import type { SerialBridgePaths } from "../render/host-serial";
-import { HostLayout, PRODUCTION_SERVER_LAYOUT, ServerLayout } from "../render/layout";
+import { HostLayout, ServerLayout, serverLayoutFor } from "../render/layout";
 
-/** A VPN server's layout under `<runDir>/<server>/`; interface names as in production (they are per namespace). */
-export function labServerLayout(runDir: string, server: ServerName): ServerLayout {
+/**
+ * A VPN server's layout under `<runDir>/<server>/`; interface names as production's for `plan` (they are per
+ * namespace; under SDN the management NIC is eth1 and there is no trunk).
+ */
+export function labServerLayout(runDir: string, server: ServerName, plan: Pick<Plan, "sdn"> = {}): ServerLayout {
   const base = `${runDir}/${server}`;
   return {
     openvpnDir: `${base}/openvpn`,
@@ -15,7 +18,7 @@ export function labServerLayout(runDir: string, server: ServerName): ServerLayou
     systemdDir: `${base}/systemd`,
     networkLinkDir: `${base}/systemd-network`,
     ifupdownDir: `${base}/interfaces.d`,
-    ifaces: PRODUCTION_SERVER_LAYOUT.ifaces,
+    ifaces: serverLayoutFor(plan).ifaces,
   };
 }
 

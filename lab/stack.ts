@@ -31,15 +31,18 @@ export function labTenantKey(slot: number): string {
  * measure what tenants will see. `mode` is the stack's tenantNetwork.mode (fixed: the appliance's LAN, 10.0.0.1/24 by
  * default, in every tenant; distinct: a /24 per slot).
  */
-export function labStack(tenants: number, hardwareId: string, mode: LabMode = DEFAULT_LAB_MODE): StackInput {
+export function labStack(tenants: number, hardwareId: string, mode: LabMode = DEFAULT_LAB_MODE, hosts: LabHosts = 1): StackInput {
   if (!Number.isInteger(tenants) || tenants < 1 || tenants > 500) throw new Error(`--tenants must be 1…500, got ${tenants}`);
+  if (hosts === 2 && tenants < LAB_CLUSTER_MIN_TENANTS) throw new Error(`--hosts 2 needs --tenants ${LAB_CLUSTER_MIN_TENANTS} or more (tenants on both nodes, and the checks' first two and last tenant on ${LAB_NODES[0].name}), got ${tenants}`);
   const entries = Array.from({ length: tenants }, (_, i) => {
     const key = labTenantKey(i + 1);
-    return [key, { slot: i + 1, ...(i === 0 ? { hardwareId } : {}), description: `lab tenant ${i + 1}` }] as const;
+    const node = hosts === 2 ? { node: labTenantNodeName(i + 1, tenants) } : {};
+    return [key, { slot: i + 1, ...(i === 0 ? { hardwareId } : {}), description: `lab tenant ${i + 1}`, ...node }] as const;
   });
   return {
     profile: "minimal",
-    proxmox: { endpoint: "https://pve-lab.invalid:8006/", node: "lab" },
+    proxmox: { endpoint: "https://pve-lab.invalid:8006/", node: hosts === 2 ? LAB_NODES[0].name : "lab" },
+    ...(hosts === 2 ? clusterPart() : {}),
     network: {
       publicPools: [
         { cidr: "192.0.2.0/24", gateway: "192.0.2.1" },
@@ -56,6 +59,43 @@ export function labStack(tenants: number, hardwareId: string, mode: LabMode = DE
 }
 
 /** The lab plan (stack name `lab`). */
-export function labPlan(tenants: number, hardwareId: string, mode: LabMode = DEFAULT_LAB_MODE): Plan {
-  return buildPlan(labStack(tenants, hardwareId, mode), "lab");
+export function labPlan(tenants: number, hardwareId: string, mode: LabMode = DEFAULT_LAB_MODE, hosts: LabHosts = 1): Plan {
+  return buildPlan(labStack(tenants, hardwareId, mode, hosts), "lab");
+}
+
+/** How many Proxmox nodes the lab runs: one (the classic lab) or two (`--hosts 2`: a cluster over a VXLAN zone). */
+export type LabHosts = 1 | 2;
+
+/** `--hosts 2`: the two nodes (hostA is the API node, at network.management.hostIp's default). */
+export const LAB_NODES = [
+  { name: "hostA", mgmtIp: "192.168.100.10" },
+  { name: "hostB", mgmtIp: "192.168.100.20" },
+] as const;
+
+/**
+ * `--hosts 2` needs four tenants: the checks use the first two and the last (console, ban-report's pair, ban victim)
+ * on hostA, where the ban grid's bridge table and the serial bridge the console gateways name (plan.host) are; slot 3
+ * (and every odd slot after it but the last) runs on hostB.
+ */
+export const LAB_CLUSTER_MIN_TENANTS = 4;
+export const LAB_CLUSTER_DEFAULT_TENANTS = 4;
+
+/** The node tenant slot `slot` of `tenants` is pinned to under `--hosts 2`. */
+export function labTenantNodeName(slot: number, tenants: number): string {
+  return slot >= 3 && slot < tenants && slot % 2 === 1 ? LAB_NODES[1].name : LAB_NODES[0].name;
+}
+
+/** The cluster keys of the `--hosts 2` stack: two nodes, a VXLAN zone, vpn1 on hostA and vpn2 on hostB. */
+function clusterPart(): Pick<StackInput, "nodes" | "sdn" | "placement"> {
+  const hardware = { ramGb: 64, cpuCores: 16, threadsPerCore: 2 };
+  return {
+    nodes: [
+      { ...LAB_NODES[0], hardware },
+      // A node other than the API node names its own copies of the templates (the defaults' VMIDs + 10).
+      { ...LAB_NODES[1], hardware, templates: { librerouter: 9010, debian: 9011 } },
+    ],
+    sdn: { kind: "vxlan" },
+    // The services VM with vpn1 on hostA: node-failure takes it down too, so it runs last.
+    placement: { vpn1: LAB_NODES[0].name, vpn2: LAB_NODES[1].name, services: LAB_NODES[0].name },
+  };
 }

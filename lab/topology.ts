@@ -8,7 +8,8 @@
  *           own and ip_forward off, so it never routes between it and the management bridge (plan.bridges.management,
  *           with the host's mgmt IP); runs QEMU (VNC consoles), the console firewall and the ban grid's bridge table.
  *   vpn1/vpn2 — eth0 public, eth2 management (to the host), one veth per tenant named TenantPlan.link
- *           (the kernel has no 8021q: the veth stands in for the VLAN sub-interface).
+ *           (the kernel has no 8021q: the veth stands in for the VLAN sub-interface). `--hosts 2` (./hosts.ts): each
+ *           on its own node, eth1 management, the tenant links the data plane's own vxlan devices over it.
  *   lr<s> — a tenant's LibreRouter: bridge with the router IP over both VPN servers' links, and a marker
  *           "internet" address on lo that answers with the tenant key.
  *   c<s>  — a tenant's end-user client behind the wan.
@@ -29,6 +30,8 @@ import type { Netns } from "./netns";
 import { labTrunkLines } from "./layout";
 import type { Procs } from "./procs";
 import { intToIp, parseCidr, size } from "../lib/ipv4";
+import { must } from "./exec";
+import { isCluster, nodeRole, ROUTER_VNET_NIC, SWITCH, vnetLines, vnetNames } from "./hosts";
 
 /** The "internet" address every LibreRouter serves (and the wan serves as LEAK). RFC 2544 benchmark block. */
 export const MARKER_IP = "198.18.0.1";
@@ -64,12 +67,17 @@ export interface Namespaces {
   readonly ux: string;
   readonly lr: Readonly<Record<string, string>>;
   readonly c: Readonly<Record<string, string>>;
+  /** Node name → its namespace (the API node's is `host`); one entry in the one-host lab. */
+  readonly nodes: Readonly<Record<string, string>>;
+  /** `--hosts 2`: the switches between the nodes (./hosts.ts). */
+  readonly sw?: string;
 }
 
 /** Namespace names of this run for `plan` (no side effects). */
 export function namespaceNames(netns: Netns, plan: Plan): Namespaces {
   const by = (p: string) => Object.fromEntries(plan.tenants.map((t) => [t.key, netns.name(`${p}${t.slot}`)]));
-  return { wan: netns.name("wan"), vpn1: netns.name("vpn1"), vpn2: netns.name("vpn2"), host: netns.name("host"), x: netns.name("x"), atk: netns.name("atk"), svc: netns.name("svc"), ux: netns.name("ux"), lr: by("lr"), c: by("c") };
+  const nodes = Object.fromEntries(plan.nodes.map((n) => [n.name, netns.name(nodeRole(plan, n.name))]));
+  return { wan: netns.name("wan"), vpn1: netns.name("vpn1"), vpn2: netns.name("vpn2"), host: netns.name("host"), x: netns.name("x"), atk: netns.name("atk"), svc: netns.name("svc"), ux: netns.name("ux"), lr: by("lr"), c: by("c"), nodes, ...(isCluster(plan) ? { sw: netns.name("sw") } : {}) };
 }
 
 /** ip -batch lines per namespace, plus the veth pairs (created from the root namespace). */
@@ -110,50 +118,93 @@ export function outsiderMgmtIp(plan: Plan): string {
 /** Creates every namespace, link, address and route, and the marker responders. */
 export async function buildTopology(plan: Plan, netns: Netns, procs: Procs, layouts: Record<ServerName, ServerLayout>, logDir: string): Promise<Namespaces> {
   const ns = namespaceNames(netns, plan);
-  await netns.addMany(["wan", "host", "x", "atk", "svc", "ux", ...plan.servers.map((s) => s.name), ...plan.tenants.flatMap((t) => [`lr${t.slot}`, `c${t.slot}`])]);
+  const cluster = isCluster(plan);
+  const extra = cluster ? ["sw", ...plan.nodes.map((n) => nodeRole(plan, n.name)).filter((r) => r !== "host")] : [];
+  await netns.addMany(["wan", "host", "x", "atk", "svc", "ux", ...extra, ...plan.servers.map((s) => s.name), ...plan.tenants.flatMap((t) => [`lr${t.slot}`, `c${t.slot}`])]);
   const b = new Batches();
   for (const n of netns.created) b.in(n, "link set lo up");
+  // Where each VM's NICs plug in: its node (one node: the host). Ports per node's public and management bridge.
+  const at = (node: string) => ns.nodes[node] ?? ns.host;
+  const publicOf = new Map<string, string[]>(plan.nodes.map((n) => [at(n.name), []]));
+  const mgmtOf = new Map<string, string[]>(plan.nodes.map((n) => [at(n.name), []]));
+  const port = (m: Map<string, string[]>, where: string, name: string) => m.get(where)!.push(name);
 
   // The host's public bridge (vmbr0): the wan's uplink, both VPN servers' public interfaces, the services VM, every
   // tenant router's WAN NIC and the unknown VM. No address on it: the host only bridges there.
   const pub = plan.publicPools[0];
-  const publicPorts = [UPLINK.host, ...plan.servers.map((s) => `p-${s.name}`)];
-  b.veth(ns.wan, UPLINK.wan, ns.host, UPLINK.host);
+  const mgmtBridge = plan.bridges.management;
+  if (cluster) {
+    // The switches: the wan's uplink and every node's public bridge on `pub`, every node's management bridge on `mgmt`.
+    const sw = ns.sw!;
+    b.veth(ns.wan, UPLINK.wan, sw, UPLINK.host);
+    const pubPorts = [UPLINK.host];
+    const mgmtPorts: string[] = [];
+    for (const n of plan.nodes) {
+      b.veth(sw, `p-${n.name}`, at(n.name), SWITCH.nodeUpPublic);
+      b.veth(sw, `m-${n.name}`, at(n.name), SWITCH.nodeUpMgmt);
+      port(publicOf, at(n.name), SWITCH.nodeUpPublic);
+      port(mgmtOf, at(n.name), SWITCH.nodeUpMgmt);
+      pubPorts.push(`p-${n.name}`);
+      mgmtPorts.push(`m-${n.name}`);
+    }
+    b.bridge(sw, SWITCH.pub, pubPorts);
+    b.bridge(sw, SWITCH.mgmt, mgmtPorts);
+  } else {
+    b.veth(ns.wan, UPLINK.wan, ns.host, UPLINK.host);
+    port(publicOf, ns.host, UPLINK.host);
+  }
+  for (const s of plan.servers) port(publicOf, at(s.node), `p-${s.name}`);
   for (const p of plan.publicPools) b.in(ns.wan, `addr add ${p.gateway}/${p.prefix} dev ${UPLINK.wan}`);
-  for (const s of plan.servers) b.veth(ns.host, `p-${s.name}`, ns[s.name], layouts[s.name].ifaces.public);
-  b.veth(ns.host, "p-svc", ns.svc, "eth0");
+  for (const s of plan.servers) b.veth(at(s.node), `p-${s.name}`, ns[s.name], layouts[s.name].ifaces.public);
+  const svcNode = at(plan.services.node);
+  b.veth(svcNode, "p-svc", ns.svc, "eth0");
   b.in(ns.svc, `addr add ${plan.services.publicIp}/${pub.prefix} dev eth0`, `route add default via ${pub.gateway}`);
+  // The unknown VM and the outsider's management NIC on the API node.
   b.veth(ns.host, "p-ux", ns.ux, ROUTER_WAN, UNKNOWN_MAC);
-  publicPorts.push("p-svc", "p-ux");
+  port(publicOf, svcNode, "p-svc");
+  port(publicOf, ns.host, "p-ux");
   b.in(ns.wan, `addr add ${MARKER_IP}/32 dev lo`);
 
-  // Management network: host bridge with the host's mgmt IP; each VPN server's mgmt interface on it, the services
-  // VM (the ban grid's LAPI listens there), and the outsider.
-  for (const s of plan.servers) b.veth(ns.host, `m-${s.name}`, ns[s.name], layouts[s.name].ifaces.mgmt);
-  b.veth(ns.host, "m-svc", ns.svc, "mgmt");
+  // Management network: each node's bridge with its mgmt IP; each VPN server's mgmt interface on its node's, the
+  // services VM (the ban grid's LAPI listens there), and the outsider.
+  for (const s of plan.servers) b.veth(at(s.node), `m-${s.name}`, ns[s.name], layouts[s.name].ifaces.mgmt);
+  b.veth(svcNode, "m-svc", ns.svc, "mgmt");
   b.veth(ns.host, "m-x", ns.x, "mgmt");
-  const mgmtBridge = plan.bridges.management;
-  b.bridge(ns.host, mgmtBridge, [...plan.servers.map((s) => `m-${s.name}`), "m-svc", "m-x"]);
-  b.in(ns.host, `addr add ${plan.host.mgmtIp}/${plan.mgmt.prefix} dev ${mgmtBridge}`);
+  for (const s of plan.servers) port(mgmtOf, at(s.node), `m-${s.name}`);
+  port(mgmtOf, svcNode, "m-svc");
+  port(mgmtOf, ns.host, "m-x");
+  // Ports in the one-host lab's order (uplinks first).
+  for (const [where, ports] of mgmtOf) b.bridge(where, mgmtBridge, ports.sort((a, c) => Number(c.startsWith("up-")) - Number(a.startsWith("up-"))));
+  for (const n of plan.nodes) b.in(at(n.name), `addr add ${cluster ? n.mgmtIp : plan.host.mgmtIp}/${plan.mgmt.prefix} dev ${mgmtBridge}`);
   b.in(ns.svc, `addr add ${plan.services.mgmtIp}/${plan.mgmt.prefix} dev mgmt`);
   b.in(ns.x, `addr add ${outsiderMgmtIp(plan)}/${plan.mgmt.prefix} dev mgmt`);
 
   for (const s of plan.servers) {
     const l = layouts[s.name].ifaces;
-    b.in(ns[s.name], ...labTrunkLines(s.name));
+    // Under SDN the server has no trunk NIC (its tenant links are vxlan devices over the management NIC).
+    if (!plan.sdn) b.in(ns[s.name], ...labTrunkLines(s.name));
     b.in(ns[s.name], `addr add ${s.publicIp}/${pub.prefix} dev ${l.public}`, `route add default via ${pub.gateway}`, `addr add ${s.mgmtIp}/${plan.mgmt.prefix} dev ${l.mgmt}`);
   }
 
   for (const t of plan.tenants) {
     const lr = ns.lr[t.key];
     const c = ns.c[t.key];
-    // LibreRouter: one L2 segment (the tenant's VLAN) shared with both VPN servers.
-    for (const s of plan.servers) b.veth(ns[s.name], t.link, lr, `v-${s.name}`);
-    b.bridge(lr, "br0", plan.servers.map((s) => `v-${s.name}`));
+    if (cluster) {
+      // LibreRouter: its one LAN NIC on its node's vnet bridge; the VPN servers reach it over VXLAN.
+      const v = vnetNames(t);
+      b.veth(at(t.node), v.port, lr, ROUTER_VNET_NIC);
+      b.in(at(t.node), `link set ${v.port} mtu ${plan.sdn!.mtu}`);
+      b.in(lr, `link set ${ROUTER_VNET_NIC} mtu ${plan.sdn!.mtu}`);
+      b.bridge(lr, "br0", [ROUTER_VNET_NIC]);
+    } else {
+      // LibreRouter: one L2 segment (the tenant's VLAN) shared with both VPN servers.
+      for (const s of plan.servers) b.veth(ns[s.name], t.link, lr, `v-${s.name}`);
+      b.bridge(lr, "br0", plan.servers.map((s) => `v-${s.name}`));
+    }
     b.in(lr, `addr add ${t.routerIp}/${t.privateCidr.split("/")[1]} dev br0`, `addr add ${MARKER_IP}/32 dev lo`);
-    // Its WAN NIC on the public bridge: cloud-init's address and gateway in distinct mode, DHCP later in fixed mode.
-    b.veth(ns.host, `r${t.slot}`, lr, ROUTER_WAN, t.publicMac);
-    publicPorts.push(`r${t.slot}`);
+    // Its WAN NIC on its node's public bridge: cloud-init's address and gateway in distinct mode, DHCP later in fixed mode.
+    b.veth(at(t.node), `r${t.slot}`, lr, ROUTER_WAN, t.publicMac);
+    port(publicOf, at(t.node), `r${t.slot}`);
     if (plan.tenantNetwork.mode === "distinct") b.in(lr, `addr add ${t.publicIp}/${t.publicPrefix} dev ${ROUTER_WAN}`, `route add default via ${t.publicGateway}`);
     // End-user client behind the wan.
     const cn = clientNet(t.slot);
@@ -162,7 +213,17 @@ export async function buildTopology(plan: Plan, netns: Netns, procs: Procs, layo
     b.in(c, `addr add ${cn.ip}/${cn.prefix} dev eth0`, `route add default via ${cn.gw}`);
   }
 
-  b.bridge(ns.host, plan.bridges.public, publicPorts);
+  for (const [where, ports] of publicOf) b.bridge(where, plan.bridges.public, ports);
+  // Every vnet on every node (after the management bridge: the vxlan devices ride it), with its flood entries.
+  const fdb = new Map<string, string[]>();
+  if (cluster) {
+    for (const n of plan.nodes) {
+      const v = vnetLines(plan, n, mgmtBridge);
+      b.in(at(n.name), ...v.ip);
+      fdb.set(at(n.name), v.fdb);
+    }
+    for (const t of plan.tenants) b.in(at(t.node), `link set ${vnetNames(t).port} master ${vnetNames(t).bridge}`);
+  }
 
   // The outsider and the attacker sit behind the wan like any client; the attacker's pool is routed to it.
   b.veth(ns.wan, "x", ns.x, "eth0");
@@ -174,6 +235,7 @@ export async function buildTopology(plan: Plan, netns: Netns, procs: Procs, layo
 
   await netns.batch(undefined, b.veths);
   await Promise.all([...b.perNs].map(([n, lines]) => netns.batch(n, lines)));
+  await Promise.all([...fdb].map(([n, lines]) => must(["bridge", "-n", n, "-batch", "-"], { input: lines.join("\n") + "\n" })));
   await netns.sysctl(ns.wan, "net.ipv4.ip_forward", 1);
 
   const marker = (name: string, where: string, reply: string) =>

@@ -106,7 +106,7 @@ export function banCredentials(bans: BansPlan): { readonly machines: string[]; r
 }
 
 /** The grid's plan from the rest of the plan and the validated `bans:` block. */
-export function planBans(plan: Omit<Plan, "bans" | "consoles">, bans: BansConfig): BansPlan {
+export function planBans(plan: Omit<Plan, "bans" | "consoles" | "monitoring">, bans: BansConfig): BansPlan {
   const [vpn1, vpn2] = plan.servers;
   const members: BanMember[] = [
     { name: "vpn1", mgmtIp: vpn1.mgmtIp, publicIp: vpn1.publicIp, sources: ["openvpn", "console"], enforce: "inet", machine: "vpn1", bouncer: "fw-vpn1" },

@@ -4,6 +4,7 @@ import type { StackConfig } from "../config/schema";
 import { parseCidr, size } from "../lib/ipv4";
 import * as alloc from "./alloc";
 import { planBans } from "./bans";
+import { planMonitoring } from "./monitoring";
 import { infraNodes, planHa, planNodes, planSdn, shardOf, tenantNode, vnetId, vni } from "./cluster";
 import { planConsoles } from "./consoles";
 import { routingLayout } from "./routing-layout";
@@ -47,7 +48,7 @@ export function planStack(valid: ValidStack, stack: string): Plan {
   };
   // One lifetime setting for every certificate the CA issues: the VPN servers' follow it as the clients' do.
   const certs: CertLifetime = { validityHours: cfg.vpn.clientCertValidityDays * 24, renewHours: cfg.vpn.renewBeforeDays * 24 };
-  const plan: Omit<Plan, "bans" | "consoles"> = {
+  const plan: Omit<Plan, "bans" | "consoles" | "monitoring"> = {
     stack,
     profile: cfg.profile,
     host: { node: cfg.proxmox.node, publicIp: infra.host, mgmtIp: net.management.hostIp },
@@ -80,8 +81,12 @@ export function planStack(valid: ValidStack, stack: string): Plan {
     instances: inst,
     tenants,
   };
-  return { ...plan, bans: planBans(plan, cfg.bans), consoles: planConsoles(cfg) };
+  const full = { ...plan, bans: planBans(plan, cfg.bans), consoles: planConsoles(cfg) };
+  return { ...full, monitoring: planMonitoring(full, cfg.monitoring, cfg.assumptions?.warnAt ?? DEFAULT_WARN_AT) };
 }
+
+/** assumptions.warnAt's default (sizing/assumptions.ts DEFAULT_ASSUMPTIONS, which plan/ may not import; a test pins them equal). */
+export const DEFAULT_WARN_AT = 0.9;
 
 function proxmoxPlan(cfg: StackConfig): ProxmoxPlan {
   const p = cfg.proxmox;
@@ -121,7 +126,7 @@ function planTenant(cfg: StackConfig, t: ValidTenant): TenantPlan {
     vmid: alloc.vmid(cfg, t.slot),
     vlan,
     link: tenantVni === undefined ? `vl${vlan}` : `vx${t.slot}`,
-    node: tenantNode(cfg, t.key, t.spec.node),
+    node: tenantNode(cfg, t.key, t.slot, t.spec.node),
     ...(tenantVni === undefined ? {} : { sdn: { vnet: vnetId(t.slot), vni: tenantVni } }),
     ...(shard ? { shard } : {}),
     privateCidr: lan.cidr,

@@ -7,6 +7,7 @@ import { VNI_MAX, VXLAN_OVERHEAD } from "../config/cluster-schema";
 import type { StackConfig } from "../config/schema";
 import { contains, ipToInt, parseCidr } from "../lib/ipv4";
 import { rendezvousNode } from "./placement";
+import { checkShards } from "./shards";
 import type { Err } from "./tenant-seeds";
 
 export interface NodePlan {
@@ -20,6 +21,8 @@ export interface NodePlan {
   readonly templates: { readonly vmid: number; readonly serverVmid: number };
   /** The node's pinned SSH host key, when given. */
   readonly sshHostKey?: string;
+  /** Hashed placement offers the node only tenants from this slot on (a node added to a running cluster). */
+  readonly firstSlot?: number;
 }
 
 /** A Proxmox SDN VXLAN zone: one vnet (bridge `lr<slot>`, VNI vniBase + slot) per tenant, the VPN servers as VTEPs. */
@@ -62,6 +65,7 @@ export function planNodes(cfg: StackConfig): NodePlan[] {
       // validate refuses a node other than the API node without its own templates.
       templates: n.templates ? { vmid: n.templates.librerouter, serverVmid: n.templates.debian } : own,
       ...(n.sshHostKey ? { sshHostKey: n.sshHostKey } : n.name === api && cfg.proxmox.sshHostKey ? { sshHostKey: cfg.proxmox.sshHostKey } : {}),
+      ...(n.firstSlot ? { firstSlot: n.firstSlot } : {}),
     }),
   );
   return [...nodes.filter((n) => n.name === api), ...nodes.filter((n) => n.name !== api)];
@@ -75,11 +79,13 @@ export function infraNodes(cfg: StackConfig): { vpn1: string; vpn2: string; serv
 }
 
 /** A tenant's node: its `node` pin, else rendezvous hashing of its key over the nodes weighted by RAM. */
-export function tenantNode(cfg: StackConfig, key: string, pin?: string): string {
+export function tenantNode(cfg: StackConfig, key: string, slot: number, pin?: string): string {
   if (pin) return pin;
   const nodes = planNodes(cfg);
   if (nodes.length === 1) return nodes[0].name;
-  return rendezvousNode(key, nodes.map((n) => ({ name: n.name, weight: n.hardware?.ramGb ?? 1 })));
+  // A node added later (nodes[].firstSlot) takes only tenants added after it: the others keep their node.
+  const open = nodes.filter((n) => slot >= (n.firstSlot ?? 1));
+  return rendezvousNode(key, open.map((n) => ({ name: n.name, weight: n.hardware?.ramGb ?? 1 })));
 }
 
 export function planSdn(cfg: StackConfig): SdnPlan | undefined {
@@ -111,7 +117,11 @@ export function checkCluster(cfg: StackConfig, tenants: readonly { key: string; 
   const names = new Set((nodes ?? []).map((n) => n.name));
   const known = nodes ? [...names].join(", ") : api;
   const exists = (n: string) => (nodes ? names.has(n) : n === api);
+  // The machines' names label every metric (plan/monitoring.ts): a node may not share one with an infrastructure VM.
+  const RESERVED = ["vpn1", "vpn2", "services"];
+  if (!nodes && RESERVED.includes(api)) err("proxmox.node", `got "${api}"; a node may not be called ${RESERVED.join(", ")} (the monitoring names the VMs so); rename the node`);
   if (nodes) {
+    nodes.forEach((n, i) => RESERVED.includes(n.name) && err(`nodes.${i}.name`, `got "${n.name}"; a node may not be called ${RESERVED.join(", ")} (the monitoring names the VMs so); rename the node`));
     const seenName = new Set<string>();
     const seenIp = new Map<string, string>();
     const infraIps = new Set([...cfg.network.management.vpnIps, cfg.network.management.servicesIp]);
@@ -127,6 +137,7 @@ export function checkCluster(cfg: StackConfig, tenants: readonly { key: string; 
       if (n.name === api && n.mgmtIp !== cfg.network.management.hostIp) {
         err(`${k}.mgmtIp`, `got "${n.mgmtIp}"; the API node ${api} (proxmox.node) is at network.management.hostIp ${cfg.network.management.hostIp}: make them the same`);
       }
+      if (n.firstSlot !== undefined && n.name === api) err(`${k}.firstSlot`, `is set on the API node ${api}; it is for a node added to a running cluster, and the API node takes every tenant: remove it`);
       if (nodes.length > 1 && !n.hardware) err(`${k}.hardware`, `is required with two or more nodes (placement and the capacity check weigh each node): add { ramGb, cpuCores }`);
       if (nodes.length > 1 && n.name !== api && !n.templates) {
         err(`${k}.templates`, `is required for a node other than the API node: give the VMIDs of its copies of the templates, e.g. { librerouter: ${cfg.template.vmid + 10 * (i + 1)}, debian: ${cfg.template.serverVmid + 10 * (i + 1)} } (a clone comes from a template on its own node)`);
@@ -155,6 +166,9 @@ export function checkCluster(cfg: StackConfig, tenants: readonly { key: string; 
     if (cfg.sdn.vniBase + top > VNI_MAX) err("sdn.vniBase", `VNI sdn.vniBase + slot = ${cfg.sdn.vniBase + top} (slot ${top}) is above VXLAN's ${VNI_MAX}; lower sdn.vniBase (now ${cfg.sdn.vniBase})`);
     const mtu = cfg.sdn.underlayMtu - VXLAN_OVERHEAD;
     if (mtu < 1280) err("sdn.underlayMtu", `leaves the tenants' networks ${mtu} bytes, below IPv6's minimum 1280; raise the underlay's MTU`);
+    // bpg's VXLAN zone has no vxlan-port input (fwprovider/cluster/sdn/zone/resource_vxlan.go): Proxmox's nodes use 4789.
+    if (cfg.sdn.port !== 4789) err("sdn.port", `got ${cfg.sdn.port}; the Proxmox provider cannot set the zone's VXLAN port, so the nodes use 4789: set sdn.port to 4789`);
   }
+  checkShards(cfg, tenants.map((t) => t.slot), err);
   if (cfg.ha.tenants && !cfg.ha.datastore) err("ha.tenants", "needs ha.datastore (a shared storage such as a Ceph RBD pool): a router on a local disk cannot restart on another node");
 }

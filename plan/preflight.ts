@@ -7,7 +7,7 @@ import { type ConfigIssue, formatIssue } from "../config/errors";
 import type { Plan } from "./types";
 
 /** What the preflight checks against: the host settings, the templates and the tenant-network mode of the plan. */
-export type PreflightTarget = Pick<Plan, "proxmox" | "templates" | "tenantNetwork">;
+export type PreflightTarget = Pick<Plan, "proxmox" | "templates" | "tenantNetwork" | "nodes" | "ha" | "sdn">;
 
 /** A storage as `getDatastores` reports it for the node. */
 export interface DatastoreFact {
@@ -49,7 +49,12 @@ export interface PveFacts {
   readonly vms?: readonly VmFact[];
   /** Per VMID of a template that exists on the node. */
   readonly templates?: Readonly<Record<number, TemplateFact>>;
+  /** A cluster's other nodes (plan.nodes but the API node) that the cluster lists: their storages and guests. */
+  readonly otherNodes?: Readonly<Record<string, { readonly datastores: readonly DatastoreFact[]; readonly vms: readonly VmFact[] }>>;
 }
+
+/** Storage types every node of a cluster sees as one (Proxmox's shared storages; a local type holds no HA disk). */
+const SHARED_TYPES = new Set(["rbd", "cephfs", "nfs", "cifs", "glusterfs", "iscsi", "iscsidirect", "zfs", "pbs"]);
 
 /** Which template VMIDs the program clones, what for, and the config key that names each. */
 export interface TemplateUse {
@@ -176,6 +181,8 @@ export function preflightFindings(target: PreflightTarget, facts: PveFacts): Pre
   }
   if (!node.online) add("proxmox.node", `node "${p.node}" is offline; bring it up (or set proxmox.node to an online node) before pulumi up`);
 
+  clusterFindings(target, facts, release, add, warnings);
+
   const stores = facts.datastores ?? [];
   const missing = new Set<string>();
   for (const need of contentNeeds(target)) {
@@ -231,6 +238,55 @@ export function preflightFindings(target: PreflightTarget, facts: PveFacts): Pre
     }
   }
   return { errors: issues, warnings };
+}
+
+/**
+ * A cluster's own needs: SDN needs Proxmox VE 8.1 (the SDN stack installed and supported), HA rules 9.0
+ * (`/cluster/ha/rules`; 8.x has HA groups only, and the rules would fail at up after the HA resources were made).
+ * Every other node of the plan is in the cluster and online, holds its copies of the templates as templates, and
+ * sees proxmox.datastore and ha.datastore; ha.datastore must be a shared type on every node.
+ */
+function clusterFindings(target: PreflightTarget, facts: PveFacts, release: [number, number] | undefined, add: (key: string, message: string) => void, warnings: ConfigIssue[]): void {
+  if (target.nodes.length < 2 && !target.ha.datastore) return;
+  const p = target.proxmox;
+  if (release && target.sdn && (release[0] < 8 || (release[0] === 8 && release[1] < 1))) {
+    add("sdn.kind", `needs Proxmox VE 8.1 or later (SDN zones, vnets and the applier), and ${p.endpoint} runs ${facts.release}; upgrade every node`);
+  }
+  if (release && target.ha.datastore && release[0] < 9) {
+    add("ha.datastore", `needs Proxmox VE 9 or later for its HA rules (vpn1 and vpn2 apart, each VM on its node: /cluster/ha/rules), and ${p.endpoint} runs ${facts.release}; upgrade the cluster (pve8to9), or leave ha.datastore out for now (no HA)`);
+  }
+  const listed = facts.nodes ?? [];
+  for (const n of target.nodes) {
+    if (n.name === p.node) continue;
+    const seen = listed.find((x) => x.name === n.name);
+    if (!seen) {
+      add("nodes", `node "${n.name}" is not in the cluster (nodes: ${listed.map((x) => x.name).join(", ") || "none"}); join it (pvecm add ${p.node}) or fix its name`);
+      continue;
+    }
+    if (!seen.online) add("nodes", `node "${n.name}" is offline; bring it up before pulumi up (its VMs and vnets are made there)`);
+    const other = facts.otherNodes?.[n.name];
+    if (!other) continue;
+    for (const [key, vmid] of [
+      ["librerouter", n.templates.vmid],
+      ["debian", n.templates.serverVmid],
+    ] as const) {
+      const vm = other.vms.find((v) => v.vmId === vmid);
+      if (!vm || !vm.template) {
+        add("nodes", `node "${n.name}": VM ${vmid} (its templates.${key}) ${vm ? `("${vm.name}") is not a template` : "does not exist there"}; copy the template to the node (\`qm clone ${key === "librerouter" ? target.templates.vmid : target.templates.serverVmid} ${vmid} --target ${n.name} --full\` on the API node, then \`qm template ${vmid}\`) or fix nodes[].templates.${key}`);
+      }
+    }
+    if (!other.datastores.some((d) => d.id === p.datastore && d.contentTypes.includes("images"))) {
+      add("proxmox.datastore", `datastore "${p.datastore}" is not on node "${n.name}" with content images; the tenants' disks on that node are made there: add it to the node (Datacenter → Storage → Nodes)`);
+    }
+  }
+  const ha = target.ha.datastore;
+  if (!ha) return;
+  const seenOn: [string, DatastoreFact | undefined][] = [[p.node, facts.datastores?.find((d) => d.id === ha)], ...Object.entries(facts.otherNodes ?? {}).map(([name, o]): [string, DatastoreFact | undefined] => [name, o.datastores.find((d) => d.id === ha)])];
+  for (const [node, ds] of seenOn) {
+    if (!ds) add("ha.datastore", `datastore "${ha}" is not on node "${node}"; the HA manager restarts a VM only on a node that sees its disks: add the shared storage to every node`);
+    else if (!ds.contentTypes.includes("images")) add("ha.datastore", `datastore "${ha}" on node "${node}" does not allow content "images"; add it (\`pvesm set ${ha} --content images\`)`);
+    else if (!SHARED_TYPES.has(ds.type)) warnings.push({ key: "ha.datastore", message: `datastore "${ha}" on node "${node}" is of type ${ds.type}, which is not a shared storage type (rbd, cephfs, nfs, …): a VM on it cannot restart elsewhere unless the storage is replicated; check \`pvesm status\`` });
+  }
 }
 
 /**

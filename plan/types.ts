@@ -3,6 +3,7 @@ import type { StackConfig } from "../config/schema";
 import type { ConsolesPlan } from "./consoles";
 import type { AssumptionOverrides, HardwareOverrides } from "../config/sizing-schema";
 import type { BansPlan } from "./bans";
+import type { MonitoringPlan } from "./monitoring";
 import type { HaPlan, NodePlan, SdnPlan, ShardsPlan } from "./cluster";
 import type { RoutingLayout } from "./routing-layout";
 
@@ -145,6 +146,8 @@ export interface Plan {
   readonly bans: BansPlan;
   /** The text and browser consoles: serial bridge, HTTPS gateway, login limits (plan/consoles.ts). */
   readonly consoles: ConsolesPlan;
+  /** Node exporters, lr-metrics, Prometheus and Alertmanager: targets, ports, alert thresholds (plan/monitoring.ts). */
+  readonly monitoring: MonitoringPlan;
 }
 
 /** The stack's own sizing figures (sizing/ resolves them against the profile's). */

@@ -10,6 +10,7 @@ import { FILE, LOCAL_COMMAND, REMOTE_COMMAND, STACK, VM } from "./resource-types
 import {
   capacityViolations,
   consoleViolations,
+  placementViolations,
   plaintextSecretViolations,
   snippetContentViolations,
   snippetModeViolations,
@@ -81,6 +82,18 @@ export const stackFitsProfile: StackValidationPolicy = {
   },
 };
 
+/** Per cluster node: the VMs placed on it (nodeName) at their memory floors fit its RAM (capacity output's nodes). */
+export const placementFitsNodes: StackValidationPolicy = {
+  name: "placement-fits-nodes",
+  description: "On a cluster, the VMs on each node (nodeName) at their memory floors, with QEMU's overhead and the host's and Ceph's reserve, fit that node's RAM.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const outputs = args.resources.find((r) => r.type === STACK)?.props ?? {};
+    const vms = args.resources.filter((r) => r.type === VM).map((r) => ({ name: r.props.name, nodeName: r.props.nodeName, template: r.props.template, memory: r.props.memory }));
+    report(placementViolations(outputs[CAPACITY_OUTPUT], vms), reportViolation);
+  },
+};
+
 /** H1: a tenant NIC on the shared public bridge always goes through Proxmox's firewall. */
 export const tenantNicFirewalled: ResourceValidationPolicy = {
   name: "tenant-nic-firewalled",
@@ -107,4 +120,4 @@ export const tenantAntiSpoof: StackValidationPolicy = {
 };
 
 /** Every policy of the pack, in the order reports list them. */
-export const policies: Policies = [vncConsoleSafe, tenantVmSafe, tenantNicFirewalled, vncSnippetMode, noPlaintextSecret, stackFitsProfile, tenantAntiSpoof];
+export const policies: Policies = [vncConsoleSafe, tenantVmSafe, tenantNicFirewalled, vncSnippetMode, noPlaintextSecret, stackFitsProfile, placementFitsNodes, tenantAntiSpoof];

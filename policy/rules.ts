@@ -156,3 +156,64 @@ export function capacityViolations(capacity: unknown): string[] {
   if (failing.length === 0) return [`stack does not fit its ${where} (verdict "fail")`];
   return failing.map((l) => `stack does not fit its ${where}: ${String(l.resource)}: ${shortfall(l)}`);
 }
+
+export interface PlacedVm {
+  readonly name?: unknown;
+  readonly nodeName?: unknown;
+  readonly template?: unknown;
+  readonly memory?: { readonly dedicated?: unknown; readonly floating?: unknown } | null;
+}
+
+/** A VM's memory floor, MiB: its balloon minimum (memory.floating) when set, else all of memory.dedicated. */
+function floorMb(vm: PlacedVm): number | undefined {
+  const floating = vm.memory?.floating;
+  const dedicated = vm.memory?.dedicated;
+  if (typeof floating === "number" && floating > 0) return floating;
+  return typeof dedicated === "number" ? dedicated : undefined;
+}
+
+/**
+ * "Placement fits its nodes": the VM resources as declared (nodeName and memory), summed per node at their memory
+ * floors with QEMU's overhead, plus what the node keeps for itself and Ceph, against that node's RAM from the
+ * capacity output. The program's per-node lines compute the same from the plan; this sees the resources, so a
+ * VM moved or resized outside the plan is caught. Templates do not run and are skipped; a stack without node
+ * figures (one node: the RAM line covers it) is not checked.
+ */
+export function placementViolations(capacity: unknown, vms: readonly PlacedVm[]): string[] {
+  const nodes = (capacity as { nodes?: unknown } | null | undefined)?.nodes;
+  if (!Array.isArray(nodes)) return [];
+  const out: string[] = [];
+  const known = new Map<string, { ramGb: number; reservedGb: number; qemuOverheadMb: number; index: number }>();
+  nodes.forEach((n: { name?: unknown; ramGb?: unknown; reservedGb?: unknown; qemuOverheadMb?: unknown }, index) => {
+    if (typeof n?.name === "string" && typeof n.ramGb === "number") {
+      known.set(n.name, { ramGb: n.ramGb, reservedGb: typeof n.reservedGb === "number" ? n.reservedGb : 0, qemuOverheadMb: typeof n.qemuOverheadMb === "number" ? n.qemuOverheadMb : 0, index });
+    }
+  });
+  const load = new Map<string, { mb: number; vms: number }>();
+  for (const vm of vms) {
+    if (vm.template === true) continue;
+    const node = vm.nodeName;
+    // An unknown nodeName (a first preview's computed value) cannot be weighed; a known one must be a node.
+    if (typeof node !== "string") continue;
+    if (!known.has(node)) {
+      out.push(`VM "${String(vm.name)}" is placed on node "${node}", which is not a node of the stack (${[...known.keys()].join(", ")})`);
+      continue;
+    }
+    const mb = floorMb(vm);
+    if (mb === undefined) continue;
+    const l = load.get(node) ?? { mb: 0, vms: 0 };
+    load.set(node, { mb: l.mb + mb, vms: l.vms + 1 });
+  }
+  for (const [node, n] of known) {
+    const l = load.get(node);
+    if (!l) continue;
+    const vmGb = (l.mb + l.vms * n.qemuOverheadMb) / 1024;
+    const need = vmGb + n.reservedGb;
+    if (need > n.ramGb) {
+      out.push(
+        `node "${node}": ${l.vms} VMs need ${vmGb.toFixed(1)} GiB at their memory floors (with ${n.qemuOverheadMb} MiB QEMU overhead each) + ${n.reservedGb.toFixed(1)} GiB for the host and Ceph = ${need.toFixed(1)} GiB, above its ${n.ramGb} GiB; pin tenants to another node (tenants.<key>.node) or add RAM (nodes.${n.index}.hardware.ramGb)`,
+      );
+    }
+  }
+  return out;
+}

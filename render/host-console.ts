@@ -3,7 +3,10 @@
  * - LR-MGMT, for everything arriving on the management bridge: replies to the host's own connections (SSH to the
  *   guests), the console ports and the serial bridge's port from the two VPN servers pass, every other new connection is dropped, so a
  *   compromised VPN or services VM cannot reach the host's SSH or API. Also for IPv6 (sshd and pveproxy listen
- *   on `::`, and every bridge has a link-local address).
+ *   on `::`, and every bridge has a link-local address). In a cluster (several nodes) the management bridge is the
+ *   nodes' own network too: after the VPN servers' consoles, serial bridge and VXLAN (sdn.port) to this node, only the
+ *   guests' other new connections are dropped and the rest goes on to pve-firewall. Not for IPv6, whose guest
+ *   sources (link-local) cannot be told from a node's: the nodes must talk IPv4 on the management network.
  * - LR-CONSOLE, for the management address reached from anywhere but the management bridge and loopback: dropped.
  *   A tenant VM on the public bridge can route to it via the host's public address (Linux accepts a packet for any
  *   local address on any interface), which would reach the consoles, SSH and the API on it (review H1/H2); a packet
@@ -19,6 +22,7 @@
  * to the same tables. Not for PVE 8's opt-in nftables proxmox-firewall: an iptables ACCEPT does not override
  * an nft DROP there. Pure: no `@pulumi/*` import.
  */
+import { hostExporterRules } from "./monitoring/firewall";
 import { isIpv4 } from "../lib/ipv4";
 import type { Plan } from "../plan/types";
 import { LR_WRITE_FN, scriptHead, shq, writeFile } from "./shell";
@@ -58,7 +62,15 @@ export function consoleChainRules(plan: Plan): string[] {
     ...plan.servers.map((s) => `-A ${MGMT_CHAIN} -s ${s.mgmtIp}/32 -d ${host} -p tcp -m multiport --dports ${ports} -j ACCEPT`),
     // The serial bridge (render/host-serial.ts): the VPN servers' console gateways attach the tenants' text consoles.
     ...plan.servers.map((s) => `-A ${MGMT_CHAIN} -s ${s.mgmtIp}/32 -d ${host} -p tcp -m tcp --dport ${plan.consoles.serialBridgePort} -j ACCEPT`),
-    `-A ${MGMT_CHAIN} -j DROP`,
+    // Monitoring: the services VM's Prometheus scrapes this node's exporter (render/monitoring/firewall.ts).
+    ...hostExporterRules(plan, plan.monitoring, MGMT_CHAIN, plan.host.mgmtIp),
+    // SDN: the VPN servers are VTEPs of the zone, their VXLAN comes to this node's address.
+    ...(plan.sdn ? plan.servers.map((s) => `-A ${MGMT_CHAIN} -s ${s.mgmtIp}/32 -d ${host} -p udp -m udp --dport ${plan.sdn?.port} -j ACCEPT`) : []),
+    // A cluster: the management bridge is the nodes' own network (corosync, SSH, the API, migration, the other nodes'
+    // VXLAN), so only the guests' other new connections are dropped; the rest goes on to pve-firewall.
+    ...(plan.nodes.length > 1
+      ? [...[...plan.servers.map((s) => s.mgmtIp), plan.services.mgmtIp].map((ip) => `-A ${MGMT_CHAIN} -s ${ip}/32 -j DROP`), `-A ${MGMT_CHAIN} -j RETURN`]
+      : [`-A ${MGMT_CHAIN} -j DROP`]),
   ];
 }
 

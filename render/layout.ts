@@ -1,8 +1,10 @@
 /**
  * Where rendered files live on a VPN server and on the Proxmox host, and what the interfaces are called.
  * Production uses PRODUCTION_LAYOUT; the lab passes the same shape with per-namespace directories, so the
- * same rendered scripts run in both places. Pure: no `@pulumi/*` import.
+ * same rendered scripts run in both places; serverLayoutFor gives the one a plan's servers have. Pure: no `@pulumi/*`
+ * import.
  */
+import type { Plan } from "../plan/types";
 
 export interface ServerLayout {
   /** OpenVPN server directory: `<name>.conf` per instance (udp, tcp), `ccd-udp/`, `ccd-tcp/`, `pki/`, `hooks/`, `pins/`. */
@@ -23,7 +25,7 @@ export interface ServerLayout {
   readonly ifaces: {
     /** Public side (clients arrive here). */
     readonly public: string;
-    /** Trunk carrying the tenant VLANs (sub-interfaces are named by TenantPlan.link). */
+    /** Trunk carrying the tenant VLANs (sub-interfaces are named by TenantPlan.link). Under `plan.sdn` none: "" (nothing renders it). */
     readonly trunk: string;
     /** Management network towards the Proxmox host (VNC consoles). */
     readonly mgmt: string;
@@ -55,3 +57,13 @@ export const PRODUCTION_HOST_LAYOUT: HostLayout = {
   confDir: "/etc/librerouter",
   systemdDir: "/etc/systemd/system",
 };
+
+/**
+ * The production layout of a plan's VPN servers. Proxmox's cloud-init names each NIC that has an ipconfig eth<N> after
+ * its netN index, by MAC (the trunk has none: render/trunk-nic.ts names it), so the names follow OpenVpnServer's NIC
+ * order: net0 public, net1 trunk, net2 management. Under `plan.sdn` there is no trunk NIC (the tenant links are vxlan
+ * devices over the management NIC): net1 is the management NIC, eth1.
+ */
+export function serverLayoutFor(plan: Pick<Plan, "sdn">): ServerLayout {
+  return plan.sdn ? { ...PRODUCTION_SERVER_LAYOUT, ifaces: { public: "eth0", trunk: "", mgmt: "eth1" } } : PRODUCTION_SERVER_LAYOUT;
+}

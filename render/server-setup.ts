@@ -13,7 +13,7 @@ import { ENROL_UNIT, enrolResponderPath, renderEnrolResponder, renderEnrolUnit }
 import { CONSOLE_READ_GROUP, OPENVPN_GROUP, OPENVPN_USER, ensureConsoleGroup, ensureServiceUser } from "./service-user";
 import type { ServerLayout } from "./layout";
 import { openvpnFilePaths } from "./openvpn-server";
-import { type ServerNics, TRUNK_LINK_FILE, trunkMac, trunkNicFiles, trunkRenameLines } from "./trunk-nic";
+import { type ServerNics, TRUNK_IFUPDOWN_FILE, TRUNK_LINK_FILE, trunkMac, trunkNicFiles, trunkRenameLines } from "./trunk-nic";
 
 export type { SetupFile } from "./shell";
 export type { ServerNics } from "./trunk-nic";
@@ -26,7 +26,7 @@ export type { ServerNics } from "./trunk-nic";
  * fixed mode: the tenant links' own glob comes after the catch-all one, and systemd-sysctl (like `sysctl -p`)
  * writes the options in file order, so a link udev announces gets 2 last.
  */
-export function sysctlDropin(mode: "distinct" | "fixed"): { readonly path: string; readonly content: string } {
+export function sysctlDropin(mode: "distinct" | "fixed", linkGlob: string = TENANT_LINK_GLOB): { readonly path: string; readonly content: string } {
   return {
     path: "/etc/sysctl.d/90-librerouter.conf",
     content:
@@ -40,13 +40,15 @@ export function sysctlDropin(mode: "distinct" | "fixed"): { readonly path: strin
       (mode === "fixed"
         ? "# fixed tenant-network mode: the same LAN address on every tenant link, so strict mode cannot tell them apart; the\n" +
           "# links are loose (lr_lan's isolate chain keeps tenants apart), and udev must not make a new one strict again.\n" +
-          `net.ipv4.conf.${TENANT_LINK_GLOB}.rp_filter = 2\n`
+          `net.ipv4.conf.${linkGlob}.rp_filter = 2\n`
         : ""),
   };
 }
 
 /** Every tenant link's name (TenantPlan.link is `vl<vlan>`), as a sysctl.d glob. */
 export const TENANT_LINK_GLOB = "vl*";
+/** Under SDN TenantPlan.link is `vx<slot>`. */
+export const SDN_TENANT_LINK_GLOB = "vx*";
 
 /** The distinct-mode drop-in (the lab's fail-closed check and tests use it). */
 export const SYSCTL_DROPIN = sysctlDropin("distinct");
@@ -116,6 +118,30 @@ export function runDirTmpfiles(layout: ServerLayout): SetupFile {
   return { path: `${dir}/librerouter-openvpn.conf`, mode: "0644", content: `# Rendered by librerouter-hosting: Debian's mode, with the console gateway's group (it reads the status files).\nd ${layout.runDir} 0710 root ${CONSOLE_READ_GROUP} -\n` };
 }
 
+/** The initramfs carries the .link files: a stale copy there would name the trunk before the real root does (or, under SDN, at all). */
+function initramfsLines(layout: ServerLayout): string {
+  return `  # The initramfs carries the .link files: a stale copy there would name the trunk before the real root does.
+  if [[ " \${CHANGED[*]} " == *${shq(` ${layout.networkLinkDir}/${TRUNK_LINK_FILE} `)}* ]] && command -v update-initramfs >/dev/null 2>&1; then update-initramfs -u >/dev/null; fi
+`;
+}
+
+/**
+ * Under SDN: the trunk's `.link` file and ifupdown stanza a one-node release left are removed (counted as changed, so
+ * the initramfs copy goes too). They would claim eth1 for the trunk, and eth1 is now the management NIC.
+ */
+function staleTrunkLines(layout: ServerLayout): string {
+  const files = [`${layout.networkLinkDir}/${TRUNK_LINK_FILE}`, `${layout.ifupdownDir}/${TRUNK_IFUPDOWN_FILE}`];
+  for (const f of files) assertPath(f);
+  return `# No trunk NIC under SDN: what a one-node release wrote for it would claim eth1, the management NIC now.
+for f in ${files.map(shq).join(" ")}; do
+  if [[ -e $f ]]; then
+    rm -f "$f"
+    CHANGED+=("$f")
+    printf 'trunk: removed %s (no trunk under SDN)\\n' "$f"
+  fi
+done`;
+}
+
 /**
  * The setup script for `server`. `files` are written as given (the OpenVPN configs, hooks and PKI from the
  * other renderers); the tool, the boot unit and the trunk NIC's `.link` file and ifupdown stanza are added
@@ -123,18 +149,20 @@ export function runDirTmpfiles(layout: ServerLayout): SetupFile {
  * lab, which has them). Env `LR_SERVICES=systemd|none` (default systemd): `none` (the lab) installs the unit
  * file but starts nothing and leaves /etc/sysctl.d and the initramfs alone. OpenVPN is restarted only when a
  * file under the OpenVPN directory changed (a new tool or unit does not drop the tenants' sessions). Prints
- * counts and interface names only, never content.
+ * counts and interface names only, never content. Under `plan.sdn` the server has no trunk NIC (the tenant links
+ * are vxlan devices over the management NIC, eth1 by cloud-init): no `.link` file, stanza or rename (those of a
+ * one-node release are removed), and `nics` is not needed.
  */
-export function renderServerSetupScript(plan: Plan, server: ServerPlan, layout: ServerLayout, files: readonly SetupFile[], nics: ServerNics): string {
+export function renderServerSetupScript(plan: Plan, server: ServerPlan, layout: ServerLayout, files: readonly SetupFile[], nics?: ServerNics): string {
   const p = openvpnFilePaths(layout);
-  const mac = trunkMac(server.name, nics);
+  const mac = plan.sdn ? undefined : trunkMac(server.name, nics as ServerNics);
   const own: SetupFile[] = [
     { path: dataplaneToolPath(layout), mode: "0755", content: renderDataplaneTool(plan, server, layout) },
     { path: `${layout.systemdDir}/${DATAPLANE_UNIT}`, mode: "0644", content: renderDataplaneUnit(server, layout) },
     { path: enrolResponderPath(layout), mode: "0755", content: renderEnrolResponder(plan.stack, enrolPeers(plan, server), layout) },
     { path: `${layout.systemdDir}/${ENROL_UNIT}`, mode: "0644", content: renderEnrolUnit(enrolPeers(plan, server), layout) },
     { ...openvpnUnitDropin(layout), mode: "0644" },
-    ...trunkNicFiles(layout, mac),
+    ...(mac ? trunkNicFiles(layout, mac) : []),
     runDirTmpfiles(layout),
   ];
   const all = [...files, ...own];
@@ -177,15 +205,13 @@ for f in "\${CHANGED[@]}"; do
   esac
 done
 
-${trunkRenameLines(layout, mac)}
+${mac ? trunkRenameLines(layout, mac) : staleTrunkLines(layout)}
 
 ${shq(dataplaneToolPath(layout))} base
 
 if [[ $LR_SERVICES == systemd ]]; then
-${writeFile({ ...sysctlDropin(plan.tenantNetwork.mode), mode: "0644" }, "root:root", "  ")}
-  # The initramfs carries the .link files: a stale copy there would name the trunk before the real root does.
-  if [[ " \${CHANGED[*]} " == *${shq(` ${layout.networkLinkDir}/${TRUNK_LINK_FILE} `)}* ]] && command -v update-initramfs >/dev/null 2>&1; then update-initramfs -u >/dev/null; fi
-  systemctl daemon-reload
+${writeFile({ ...sysctlDropin(plan.tenantNetwork.mode, plan.sdn ? SDN_TENANT_LINK_GLOB : TENANT_LINK_GLOB), mode: "0644" }, "root:root", "  ")}
+${initramfsLines(layout)}  systemctl daemon-reload
   systemctl enable ${DATAPLANE_UNIT} ${units.join(" ")}
   if [[ $restart == yes ]]; then
     systemctl restart ${units.join(" ")}

@@ -60,7 +60,7 @@ export function tenantServerScripts(
 ): { apply: string; delete: string } {
   const [udp, tcp] = server.instances;
   const ccd = { udp: renderCcd(plan.stack, tenant, udp), tcp: renderCcd(plan.stack, tenant, tcp) };
-  const env = renderTenantEnv(plan.stack, server, tenant);
+  const env = renderTenantEnv(plan.stack, server, tenant, plan.nodes);
   const pins = { hardware: tenant.hardwareId, cert: certFingerprint(certPem), tc2: tc2KeyId };
   return { apply: applyScript(plan.stack, server, tenant, layout, env, ccd, pins), delete: deleteScript(plan.stack, server, tenant, layout, env) };
 }

@@ -113,3 +113,67 @@ export function resolveAssumptions(overrides: AssumptionOverrides | undefined): 
   const set = Object.entries(overrides ?? {}).filter(([, v]) => v !== undefined) as [keyof Assumptions, unknown][];
   return { assumptions: { ...DEFAULT_ASSUMPTIONS, ...Object.fromEntries(set) } as Assumptions, overridden: set.map(([k]) => k) };
 }
+
+/**
+ * What a hyper-converged Ceph (ha.datastore) costs on each node. Shown only for stacks with ha.datastore, and not
+ * yet overridable from `assumptions:` (config/sizing-schema.ts would need the keys). Sources: Ceph's "Hardware
+ * Recommendations" (docs.ceph.com/en/latest/start/hardware-recommendations/) and Proxmox VE's "Deploy
+ * Hyper-Converged Ceph Cluster" (pve.proxmox.com/pve-docs/chapter-pveceph.html).
+ */
+export interface CephAssumptions {
+  readonly osdMemoryGb: number;
+  readonly monMemoryGb: number;
+  readonly mgrMemoryGb: number;
+  readonly osdThreads: number;
+  readonly monThreads: number;
+  readonly mgrThreads: number;
+  readonly monDiskGb: number;
+  readonly monCount: number;
+  readonly fullRatio: number;
+  readonly nearfullRatio: number;
+  readonly networkGbps: number;
+  readonly tenantWriteMbps: number;
+  readonly infraWriteMbps: number;
+}
+
+export const CEPH_ASSUMPTIONS: CephAssumptions = {
+  // Ceph: osd_memory_target defaults to 4 GiB; "we recommend at least 4 GiB per BlueStore OSD". Proxmox: recovery
+  // and backfill use the most, so plan for the target, not the idle figure.
+  osdMemoryGb: 4,
+  // Ceph's table: ceph-mon and ceph-mgr "2-4 GB+ per daemon", more at boot and during recovery: the upper end.
+  monMemoryGb: 4,
+  mgrMemoryGb: 4,
+  // Ceph's table: ceph-osd "1 core minimum, 2 recommended"; Proxmox: "at least one CPU core (or thread) to each Ceph service".
+  osdThreads: 2,
+  monThreads: 1,
+  mgrThreads: 1,
+  // Ceph's table: ceph-mon "60 GB per daemon" of disk (its RocksDB store), on the node's system disk.
+  monDiskGb: 60,
+  // Proxmox: three monitors (a quorum that survives one node), with a manager beside each.
+  monCount: 3,
+  // Ceph defaults: mon_osd_full_ratio 0.95 (writes stop), mon_osd_nearfull_ratio 0.85 (health warning).
+  fullRatio: 0.95,
+  nearfullRatio: 0.85,
+  // Ceph: "provision at least 10 Gb/s networking ... among Ceph hosts"; Proxmox: ≥ 10 Gbps used only for Ceph.
+  networkGbps: 10,
+  // Planning figures, not measured: an active router writes logs and updates (~0.5 Mbps); an infrastructure VM
+  // its journal, the ban database and the resolver's logs (~2 Mbps).
+  tenantWriteMbps: 0.5,
+  infraWriteMbps: 2,
+};
+
+export const CEPH_ASSUMPTION_DOCS: Readonly<Record<keyof CephAssumptions, AssumptionDoc>> = {
+  osdMemoryGb: { unit: "GiB/OSD", rationale: "Ceph's osd_memory_target default (hardware recommendations: at least 4 GiB per BlueStore OSD)" },
+  monMemoryGb: { unit: "GiB/MON", rationale: "Ceph hardware recommendations: ceph-mon 2–4 GB+ per daemon, more during recovery: the upper end" },
+  mgrMemoryGb: { unit: "GiB/MGR", rationale: "Ceph hardware recommendations: ceph-mgr 2–4 GB+ per daemon: the upper end" },
+  osdThreads: { unit: "threads/OSD", rationale: "Ceph hardware recommendations: ceph-osd 1 core minimum, 2 recommended; kept out of the VMs' overcommit" },
+  monThreads: { unit: "threads/MON", rationale: "Proxmox VE: at least one core or thread per Ceph service" },
+  mgrThreads: { unit: "threads/MGR", rationale: "Proxmox VE: at least one core or thread per Ceph service" },
+  monDiskGb: { unit: "GB/MON", rationale: "Ceph hardware recommendations: ceph-mon 60 GB per daemon, on the base disk" },
+  monCount: { unit: "MONs", rationale: "Proxmox VE: three monitors (a quorum that survives one node), a manager beside each, on the first nodes" },
+  fullRatio: { unit: "share", rationale: "Ceph's mon_osd_full_ratio default: writes stop above it" },
+  nearfullRatio: { unit: "share", rationale: "Ceph's mon_osd_nearfull_ratio default: HEALTH_WARN above it" },
+  networkGbps: { unit: "Gbps", rationale: "Ceph and Proxmox VE: at least 10 Gb/s between the Ceph hosts, for Ceph alone" },
+  tenantWriteMbps: { unit: "Mbps/active tenant", rationale: "writes of an active router (logs, updates) that Ceph replicates (planning figure, not measured)" },
+  infraWriteMbps: { unit: "Mbps/VM", rationale: "writes of a VPN server or the services VM (journal, ban database) (planning figure, not measured)" },
+};

@@ -17,12 +17,23 @@ export interface CapacityOutputLine {
   readonly note: string;
 }
 
-/** The verdict and one row per resource: no hardware, assumptions, money or findings. */
+/** A cluster node's RAM as the "placement fits its nodes" policy weighs the VMs placed on it. */
+export interface CapacityOutputNode {
+  readonly name: string;
+  readonly ramGb: number;
+  /** RAM no VM may use: the host's reserve and Ceph's daemons, GiB. */
+  readonly reservedGb: number;
+  /** QEMU's own RAM per running VM, MiB. */
+  readonly qemuOverheadMb: number;
+}
+
+/** The verdict and one row per resource: no hardware, assumptions, money or findings; clusters add their nodes. */
 export interface CapacityOutput {
   readonly verdict: Status;
   readonly profile: string;
   readonly tenants: number;
   readonly lines: readonly CapacityOutputLine[];
+  readonly nodes?: readonly CapacityOutputNode[];
 }
 
 /** The stack output for a capacity report. */
@@ -32,5 +43,6 @@ export function capacityOutput(report: CapacityReport): CapacityOutput {
     profile: report.profile,
     tenants: report.tenants,
     lines: report.lines.map((l) => ({ resource: l.resource, needed: l.needed, available: l.available, unit: l.unit, status: l.status, note: l.note })),
+    ...(report.nodes ? { nodes: report.nodes.map((n) => ({ name: n.name, ramGb: n.ramGb, reservedGb: n.reservedGb, qemuOverheadMb: n.qemuOverheadMb })) } : {}),
   };
 }

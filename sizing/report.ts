@@ -25,6 +25,15 @@ function hardwareRows(r: CapacityReport): string[][] {
   });
 }
 
+/** A cluster's nodes: what each runs and what its RAM and threads hold (the per-node lines check them). */
+function nodeRows(r: CapacityReport): string[] {
+  const rows = [
+    ["  node", "tenants", "infra VMs", "OSDs", "Ceph RAM", "RAM floors", "RAM", "vCPUs", "vCPU limit"],
+    ...(r.nodes ?? []).map((n) => [`  ${n.name}`, `${n.tenants}`, n.infra.join(", ") || "-", `${n.osds}`, `${num(n.cephRamGb, 1)} GiB`, `${num(n.floorsGb, 1)} GiB`, `${num(n.ramGb)} GiB`, `${n.vcpus}`, `${num(n.vcpuAvailable)}`]),
+  ];
+  return ["nodes:", table(rows)];
+}
+
 /** One stack's report for a terminal. */
 export function reportTable(r: CapacityReport): string {
   const head = `capacity of stack "${r.stack}" (profile ${r.profile}, ${r.tenants} tenants): ${mark(r.verdict)}`;
@@ -34,6 +43,7 @@ export function reportTable(r: CapacityReport): string {
     "",
     table(rows),
     "",
+    ...(r.nodes ? [...nodeRows(r), ""] : []),
     "how the figures add up:",
     ...r.lines.map((l) => `  ${l.resource}: ${l.note}`),
     "",

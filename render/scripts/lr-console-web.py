@@ -23,8 +23,9 @@ HTTP:
                          browser at start) and /xterm/xterm.css
   GET  /session          200 {"tenant": KEY} with a valid cookie, else 401
   POST /login            {"password": "..."} (JSON, or a form field `password`): checked by a real RFB (VNC)
-                         authentication against host:LR_VNC_PORT, so no password is stored here and a password
-                         rotated on the running QEMU counts at once.
+                         authentication against host:LR_VNC_PORT (host: the env file's LR_CONSOLE_HOST, the
+                         tenant's node in a cluster, else the config's host.address; /ws/* the same), so no
+                         password is stored here and a password rotated on the running QEMU counts at once.
                          200 {"ok": true, "tenant": KEY, "expires": EPOCH} + cookie lr_console (Secure, HttpOnly,
                              SameSite=Strict; bound to tenant key, source address and expiry)
                          403 {"error": "wrong password", "failures": N, "delay": S}
@@ -170,10 +171,15 @@ def load_config(path):
 
 
 class Tenant:
-    __slots__ = ("key", "tunnels", "vnc_port", "vmid")
+    __slots__ = ("key", "tunnels", "vnc_port", "vmid", "host")
 
-    def __init__(self, key, tunnels, vnc_port, vmid):
-        self.key, self.tunnels, self.vnc_port, self.vmid = key, tunnels, vnc_port, vmid
+    def __init__(self, key, tunnels, vnc_port, vmid, host=None):
+        self.key, self.tunnels, self.vnc_port, self.vmid, self.host = key, tunnels, vnc_port, vmid, host
+
+
+def console_host(cfg, tenant):
+    """Where the tenant's VNC port and serial bridge are: its node (LR_CONSOLE_HOST, a cluster), else the host."""
+    return tenant.host or cfg["host"][0]
 
 
 def _ipv4(v):
@@ -208,7 +214,11 @@ def parse_tenant(name, text):
         raise ValueError(f"LR_VNC_PORT {vals['LR_VNC_PORT']!r} is not a port")
     if not INT_RE.match(vals["LR_VMID"]) or not 100 <= int(vals["LR_VMID"]) <= 999_999_999:
         raise ValueError(f"LR_VMID {vals['LR_VMID']!r} is not a VMID")
-    return Tenant(key, (vals["LR_TUN1"], vals["LR_TUN2"]), int(vals["LR_VNC_PORT"]), int(vals["LR_VMID"]))
+    # Under SDN (a cluster): the node the tenant's VM runs on; absent: the config's host.
+    host = vals.get("LR_CONSOLE_HOST")
+    if host is not None and not _ipv4(host):
+        raise ValueError(f"LR_CONSOLE_HOST {host!r} is not an IPv4 address")
+    return Tenant(key, (vals["LR_TUN1"], vals["LR_TUN2"]), int(vals["LR_VNC_PORT"]), int(vals["LR_VMID"]), host)
 
 
 class Tenants:
@@ -466,7 +476,7 @@ def check_password(cfg, tenant, src, password):
         st.times = [t for t in st.times if now - t < login["windowSeconds"]]
         if st.locked_until > now:
             return "locked", {"retryAfter": int(st.locked_until - now + 0.999)}
-        kind, detail = rfb_check(cfg["host"][0], tenant.vnc_port, password)
+        kind, detail = rfb_check(console_host(cfg, tenant), tenant.vnc_port, password)
         if kind == "ok":
             if st.times or st.locked_until:
                 st.times, st.locked_until = [], 0.0
@@ -752,7 +762,7 @@ class Handler(websocketproxy.ProxyRequestHandler):
 
     def new_websocket_client(self):
         tenant = self.lr_tenant
-        self.server.target_host = self.cfg["host"][0]
+        self.server.target_host = console_host(self.cfg, tenant)
         self.server.unix_target = None
         if self.lr_path == "/ws/vnc":
             self.server.target_port = tenant.vnc_port
@@ -798,7 +808,7 @@ class Handler(websocketproxy.ProxyRequestHandler):
         return None
 
     def attach_serial(self, tenant):
-        host, port = self.cfg["host"]
+        host, port = console_host(self.cfg, tenant), self.cfg["host"][1]
         try:
             tsock = socket.create_connection((host, port), timeout=10)
         except OSError as e:

@@ -134,6 +134,22 @@ describe("npm run capacity", () => {
     expect(r.out).toContain("**minimal** (minimal, 50 tenants): **WARN** · **prod** (optimal, 500 tenants): **WARN** · **full** (full, 500 tenants): **WARN**");
   });
 
+  test("--stack cluster: per-node figures, Ceph and one N-1 line per node; the committed cluster fits (exit 0)", () => {
+    // The committed file with shards.tenantsPerShard at 50 (the shard cap is not the sizing's; it does not read it).
+    const cluster = readFileSync(join(ROOT, "Pulumi.cluster.yaml"), "utf8").replace(/tenantsPerShard: \d+/, "tenantsPerShard: 50");
+    writeFileSync(join(tmp, "Pulumi.cluster.yaml"), cluster);
+    const r = run("capacity", "--dir", tmp, "--stack", "cluster");
+    expect([r.code, r.err]).toEqual([0, ""]);
+    expect(r.out.split("\n")[0]).toBe('capacity of stack "cluster" (profile full, 1500 tenants): WARN');
+    expect(r.out).toMatch(/^nodes:\n {2}node +tenants +infra VMs +OSDs +Ceph RAM +RAM floors +RAM +vCPUs +vCPU limit\n {2}pve-a +\d+ +vpn1 +6 +32\.0 GiB +[\d.]+ GiB +512 GiB +\d+ +600$/m);
+    for (const n of ["pve-a", "pve-b", "pve-c"]) {
+      expect(r.out).toMatch(new RegExp(`^OK +${n}: RAM \\(floors\\) +`, "m"));
+      expect(r.out).toMatch(new RegExp(`^OK +N-1 ${n} +1\\.1 +[\\d.]+ +GiB`, "m"));
+    }
+    expect(r.out).toMatch(/^OK +Ceph \(disk\) +0\.15 +136\.80 +TB/m);
+    expect(r.out).toMatch(/^ {2}ceph\.osdMemoryGb +4 +GiB\/OSD +default +Ceph's osd_memory_target default/m);
+  });
+
   test("a stack that does not fit: report printed, each shortfall named on stderr, exit 1", () => {
     const r = run("capacity", "--dir", tmp, "--stack", "seed");
     expect(r.code).toBe(1);

@@ -31,6 +31,9 @@ const rows: Row[] = [
   ["tenants on HA without shared storage", (c) => void (c.ha = { tenants: true }), "ha.tenants: needs ha.datastore (a shared storage such as a Ceph RBD pool): a router on a local disk cannot restart on another node"],
   ["a zone id Proxmox refuses", (c) => void (c.sdn = { kind: "vxlan", zone: "lr-zone" }), "sdn.zone: got \"lr-zone\"; must be a Proxmox SDN id: a lowercase letter, then letters or digits, at most 8 characters, e.g. lrvx"],
   ["Ceph with one copy", (c) => void (c.ha = { datastore: "ceph-vm", replicas: 1 }), "ha.replicas: got 1; replicas must be at least 2 (Ceph pools keep 2 to 5 copies; 3 is the default and the safe choice)"],
+  ["a VXLAN port the nodes do not use", (c) => void (c.sdn = { kind: "vxlan", port: 4790 }), "sdn.port: got 4790; the Proxmox provider cannot set the zone's VXLAN port, so the nodes use 4789: set sdn.port to 4789"],
+  ["a node named like an infrastructure VM", (c) => void Object.assign(c.nodes![2], { name: "vpn2" }), 'nodes.2.name: got "vpn2"; a node may not be called vpn1, vpn2, services (the monitoring names the VMs so); rename the node'],
+  ["firstSlot on the API node", (c) => void (c.nodes![0].firstSlot = 100), "nodes.0.firstSlot: is set on the API node pve1; it is for a node added to a running cluster, and the API node takes every tenant: remove it"],
   ["a misspelt node key", (c) => void (loose(c.nodes![1]).mgmtIP = "192.168.100.20"), "nodes.1: unknown key \"mgmtIP\" (did you mean \"mgmtIp\"?); remove it or fix the spelling (see Pulumi.yaml)"],
 ];
 

@@ -13,6 +13,8 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { readStackFile } from "../../config/load";
+import { stackCapacity } from "../../stack/compile";
 
 const ROOT = join(__dirname, "../..");
 
@@ -88,8 +90,10 @@ const SECRETS = ["proxmoxPassword", "sshPrivateKey"];
 const withSecrets = (config: Record<string, unknown>) => ({ ...config, ...Object.fromEntries(SECRETS.map((k) => [`${project.name}:${k}`, { secure: "v1:AAAAAAAAAAAAAAAA:ciphertext" }])) });
 
 describe("the CLI's required-config rule (pkg/workspace/config.go mergeConfig)", () => {
-  test("the committed stacks are minimal, prod and full", () => {
-    expect(STACKS).toEqual(["full", "minimal", "prod"]);
+  test("the committed stacks are minimal, prod, full and cluster, and cluster's shard stacks (one per shard with a tenant)", () => {
+    const shards = stackCapacity(readStackFile(ROOT, "cluster"), "cluster").plan.shards?.names ?? [];
+    expect(shards).toHaveLength(30);
+    expect(STACKS).toEqual(["cluster", ...shards.map((s) => `cluster-${s}`), "full", "minimal", "prod"]);
   });
 
   test.each(STACKS)("Pulumi.%s.yaml lacks exactly the two secrets, which ops set with `pulumi config set --secret`", (stack) => {
@@ -111,7 +115,7 @@ describe("the CLI's required-config rule (pkg/workspace/config.go mergeConfig)",
   test("the rule catches the missing defaults: without them, the CLI refuses the minimal stack naming each key", () => {
     const bare: Project = { ...project, config: Object.fromEntries(Object.entries(project.config).map(([k, t]) => [k, k === "tenants" ? t : { ...t, default: undefined }])) };
     expect(cliConfigError(bare, "minimal", withSecrets(stackFile("minimal")))).toBe(
-      "Stack 'minimal' is missing configuration values 'assumptions', 'bans', 'consoles', 'ha', 'hardware', 'nodes', 'placement', 'sdn', 'services', 'shards', 'template' and 'tenantDefaults'",
+      "Stack 'minimal' is missing configuration values 'assumptions', 'bans', 'consoles', 'ha', 'hardware', 'monitoring', 'nodes', 'placement', 'sdn', 'services', 'shards', 'template' and 'tenantDefaults'",
     );
   });
 

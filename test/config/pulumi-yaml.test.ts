@@ -42,7 +42,7 @@ describe("Pulumi.yaml", () => {
   it("gives a default to exactly the keys the schema makes optional, and the schema accepts that default (else the CLI refuses every stack that leaves it out)", () => {
     const optional = Object.keys(shape).filter((k) => shape[k].safeParse(undefined).success);
     expect(Object.keys(project.config).filter((k) => project.config[k].default !== undefined).sort()).toEqual(optional.sort());
-    expect(optional.sort()).toEqual(["assumptions", "bans", "consoles", "ha", "hardware", "nodes", "numberedTenants", "placement", "sdn", "services", "shards", "template", "tenantDefaults", "tenantNetwork", "tenants", "vpn"]);
+    expect(optional.sort()).toEqual(["assumptions", "bans", "consoles", "ha", "hardware", "monitoring", "nodes", "numberedTenants", "placement", "sdn", "services", "shards", "template", "tenantDefaults", "tenantNetwork", "tenants", "vpn"]);
     for (const k of optional) expect([k, shape[k].safeParse(project.config[k].default).success]).toEqual([k, true]);
   });
 

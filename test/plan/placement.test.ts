@@ -76,6 +76,28 @@ describe("placement in the plan", () => {
     for (const [k, n] of Object.entries(base)) if (k !== "beta") expect([k, changed[k]]).toEqual([k, n]);
   });
 
+  it("a node added with firstSlot = the next free slot moves no tenant; the tenants added after it spread over all four", () => {
+    const grown = (c: ReturnType<typeof clusterConfig>, count: number) =>
+      withChange(c, (x) => {
+        x.numberedTenants.count = count;
+        x.nodes!.push({ name: "pve4", mgmtIp: "192.168.100.40", hardware: { ramGb: 512, cpuCores: 32 }, templates: { librerouter: 9030, debian: 9031 }, firstSlot: 200 });
+      });
+    const before = buildPlan(withChange(clusterConfig(), (c) => void (c.numberedTenants.count = 120)), "test");
+    const after = buildPlan(grown(clusterConfig(), 240), "test");
+    const was = nodesOf(before);
+    const old = after.tenants.filter((t) => t.key in was);
+    expect(old).toHaveLength(before.tenants.length);
+    for (const t of old) expect([t.key, t.node]).toEqual([t.key, was[t.key]]);
+    const added = after.tenants.filter((t) => !(t.key in was));
+    // firstSlot 200: the new node takes only slots 200 and up, about a quarter of them.
+    expect(added.filter((t) => t.node === "pve4").every((t) => t.slot >= 200)).toBe(true);
+    const fresh = added.filter((t) => t.slot >= 200);
+    expect(new Set(fresh.map((t) => t.node))).toEqual(new Set(["pve1", "pve2", "pve3", "pve4"]));
+    // Without firstSlot, tenants already running move onto it: what the option is for.
+    const unguarded = buildPlan(withChange(grown(clusterConfig(), 120), (c) => void delete c.nodes![3].firstSlot), "test");
+    expect(unguarded.tenants.filter((t) => t.node !== was[t.key]).length).toBeGreaterThan(10);
+  });
+
   it("spreads the tenants over all three nodes; a `node` pin wins", () => {
     const p = buildPlan(withChange(clusterConfig(), (c) => void (c.numberedTenants.count = 60)), "test");
     expect(new Set(p.tenants.map((t) => t.node))).toEqual(new Set(["pve1", "pve2", "pve3"]));

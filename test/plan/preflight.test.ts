@@ -2,7 +2,8 @@
 import type { DeepMutable } from "../tools/mutable";
 import { cloudInitDrive, formatPreflight, formatPreflightWarnings, isCloudInitVolume, parseRelease, preflightFindings, preflightIssues, type PreflightTarget, type PveFacts } from "../../plan/preflight";
 import { buildPlan } from "../../plan/build";
-import { baseConfig, type Fixture, withChange } from "../config/fixture";
+import { baseConfig, clusterConfig, type Fixture, withChange } from "../config/fixture";
+import { formatIssue } from "../../config/errors";
 
 const config = (mutate: (c: Fixture) => void = () => {}): PreflightTarget => buildPlan(withChange(baseConfig(), mutate), "test");
 
@@ -293,4 +294,74 @@ describe("helpers", () => {
     [{ ide2: "local-lvm:vm-9001-cloudinit" }, undefined],
     [{}, undefined],
   ])("cloudInitDrive(%p, 9000) = %p", (cdrom, want) => expect(cloudInitDrive({ cdrom }, 9000)).toEqual(want));
+});
+
+describe("a cluster's preflight (plan.nodes, sdn, ha)", () => {
+  const cluster = (mutate: (c: Fixture) => void = () => {}) => buildPlan(withChange(clusterConfig(), mutate), "test");
+  const lvm = { id: "local-lvm", type: "lvmthin", contentTypes: ["images", "rootdir"], active: true, enabled: true };
+  const ceph = { id: "ceph-vm", type: "rbd", contentTypes: ["images"], active: true, enabled: true };
+  const tpl = (vmId: number) => ({ vmId, name: `tpl-${vmId}`, template: true });
+  /** PVE 9.0, three nodes online, each other node with its templates, local-lvm and the Ceph pool everywhere. */
+  const healthy = (): DeepMutable<Required<PveFacts>> =>
+    facts((f) => {
+      f.release = "9.0";
+      f.nodes = ["pve1", "pve2", "pve3"].map((name) => ({ name, online: true }));
+      f.datastores.push(ceph);
+      f.otherNodes = { pve2: { datastores: [lvm, ceph], vms: [tpl(9010), tpl(9011)] }, pve3: { datastores: [lvm, ceph], vms: [tpl(9020), tpl(9021)] } };
+    }) as DeepMutable<Required<PveFacts>>;
+  const errors = (target: PreflightTarget, f: PveFacts) => preflightFindings(target, f).errors.map(formatIssue);
+  const withHa = () => cluster((c) => (c.ha = { datastore: "ceph-vm" }));
+
+  test("a healthy cluster passes, with and without HA", () => {
+    expect(preflightFindings(cluster(), healthy())).toEqual({ errors: [], warnings: [] });
+    expect(preflightFindings(withHa(), healthy())).toEqual({ errors: [], warnings: [] });
+  });
+
+  test.each<[string, () => PreflightTarget, (f: DeepMutable<Required<PveFacts>>) => void, string[]]>([
+    ["SDN on PVE 8.0", cluster, (f) => void (f.release = "8.0"), [`sdn.kind: needs Proxmox VE 8.1 or later (SDN zones, vnets and the applier), and ${E} runs 8.0; upgrade every node`]],
+    [
+      "HA rules on PVE 8.4",
+      withHa,
+      (f) => void (f.release = "8.4"),
+      [`ha.datastore: needs Proxmox VE 9 or later for its HA rules (vpn1 and vpn2 apart, each VM on its node: /cluster/ha/rules), and ${E} runs 8.4; upgrade the cluster (pve8to9), or leave ha.datastore out for now (no HA)`],
+    ],
+    ["a node not joined", cluster, (f) => void (f.nodes = f.nodes.filter((n) => n.name !== "pve3")), ['nodes: node "pve3" is not in the cluster (nodes: pve1, pve2); join it (pvecm add pve1) or fix its name']],
+    ["a node offline", cluster, (f) => void (f.nodes[1].online = false), ['nodes: node "pve2" is offline; bring it up before pulumi up (its VMs and vnets are made there)']],
+    [
+      "a node without its LibreRouter template, another with a VM that is not a template",
+      cluster,
+      (f) => {
+        f.otherNodes.pve2.vms = [tpl(9011)];
+        f.otherNodes.pve3.vms = [tpl(9020), { vmId: 9021, name: "debian", template: false }];
+      },
+      [
+        'nodes: node "pve2": VM 9010 (its templates.librerouter) does not exist there; copy the template to the node (`qm clone 9000 9010 --target pve2 --full` on the API node, then `qm template 9010`) or fix nodes[].templates.librerouter',
+        'nodes: node "pve3": VM 9021 (its templates.debian) ("debian") is not a template; copy the template to the node (`qm clone 9001 9021 --target pve3 --full` on the API node, then `qm template 9021`) or fix nodes[].templates.debian',
+      ],
+    ],
+    [
+      "the VM datastore missing on a node",
+      cluster,
+      (f) => void (f.otherNodes.pve3.datastores = [ceph]),
+      ['proxmox.datastore: datastore "local-lvm" is not on node "pve3" with content images; the tenants\' disks on that node are made there: add it to the node (Datacenter → Storage → Nodes)'],
+    ],
+    [
+      "the HA datastore missing on a node",
+      withHa,
+      (f) => void (f.otherNodes.pve2.datastores = [lvm]),
+      ['ha.datastore: datastore "ceph-vm" is not on node "pve2"; the HA manager restarts a VM only on a node that sees its disks: add the shared storage to every node'],
+    ],
+  ])("%s", (_name, target, mutate, want) => {
+    const f = healthy();
+    mutate(f);
+    expect(errors(target(), f)).toEqual(want.map((w) => `librerouter-hosting:${w}`));
+  });
+
+  test("an HA datastore of a local type is a warning (it may be replicated), not an error", () => {
+    const f = healthy();
+    f.otherNodes.pve2.datastores = [lvm, { ...ceph, type: "lvmthin" }];
+    expect(preflightFindings(withHa(), f).warnings.map((w) => w.message)).toEqual([
+      'datastore "ceph-vm" on node "pve2" is of type lvmthin, which is not a shared storage type (rbd, cephfs, nfs, …): a VM on it cannot restart elsewhere unless the storage is replicated; check `pvesm status`',
+    ]);
+  });
 });

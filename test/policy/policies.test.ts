@@ -4,7 +4,7 @@
  * stack's resources. Importing policies.ts must not start the gRPC server (only policy/index.ts does).
  */
 import type { PolicyResource, ReportViolation, ResourceValidation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { noPlaintextSecret, policies, stackFitsProfile, tenantVmSafe, vncConsoleSafe, vncSnippetMode } from "../../policy/policies";
+import { noPlaintextSecret, placementFitsNodes, policies, stackFitsProfile, tenantVmSafe, vncConsoleSafe, vncSnippetMode } from "../../policy/policies";
 import { FILE, STACK, VM } from "../../policy/resource-types";
 
 const PROJECT = "urn:pulumi:prod::librerouter-hosting::";
@@ -39,7 +39,7 @@ async function violations(policy: ResourceValidationPolicy, args: ResourceValida
 const GOOD_ARGS = "-object secret,id=vncpw-acme,file=/var/lib/vz/snippets/vnc-1001.pw -vnc 192.168.100.10:101,id=tenant,password-secret=vncpw-acme";
 const tenantVm = (props: Record<string, unknown>) => resourceArgs(VM, "tenant-acme-vm", { name: "lr-acme", protection: true, clone: { vmId: 9000, full: false }, kvmArguments: GOOD_ARGS, ...props }, "librerouter:tenant:Tenant");
 
-test("the pack: seven mandatory policies with unique names", () => {
+test("the pack: eight mandatory policies with unique names", () => {
   expect(policies.map((p) => [p.name, p.enforcementLevel])).toEqual([
     ["vnc-console-safe", "mandatory"],
     ["tenant-vm-protected-linked-clone", "mandatory"],
@@ -47,6 +47,7 @@ test("the pack: seven mandatory policies with unique names", () => {
     ["vnc-snippet-mode-0600", "mandatory"],
     ["no-plaintext-secret", "mandatory"],
     ["stack-fits-profile", "mandatory"],
+    ["placement-fits-nodes", "mandatory"],
     ["tenant-anti-spoofing", "mandatory"],
   ]);
 });
@@ -144,5 +145,35 @@ describe("stack-fits-profile", () => {
 
   test("no capacity output fails closed", async () => {
     expect(await run({})).toEqual([['the stack exports no "capacityReport" output; index.ts must export the capacity summary so the policy can check it']]);
+  });
+});
+
+describe("placement-fits-nodes", () => {
+  const node = (name: string, ramGb: number) => ({ name, ramGb, reservedGb: 8, qemuOverheadMb: 64 });
+  const capacityReport = { profile: "full", tenants: 2, verdict: "ok", lines: [], nodes: [node("pve-a", 16), node("pve-b", 512)] };
+  const vm = (name: string, nodeName: string, memory: Record<string, number>, template = false) =>
+    ({ type: VM, urn: `${PROJECT}${VM}::${name}`, name, props: { name, nodeName, memory, template } }) as unknown as PolicyResource;
+  const run = async (resources: PolicyResource[]) => {
+    const spy = jest.fn();
+    const stack = { type: STACK, urn: `${PROJECT}${STACK}::librerouter-hosting-cluster`, name: "librerouter-hosting-cluster", props: { capacityReport } } as unknown as PolicyResource;
+    await (placementFitsNodes as StackValidationPolicy).validateStack(
+      { resources: [stack, ...resources], stackTags: new Map(), getConfig: <T extends object>() => ({}) as T, notApplicable: (): never => { throw new Error("n/a"); } },
+      spy,
+    );
+    return spy.mock.calls;
+  };
+
+  test("reads nodeName and memory of the VM resources against the stack output's nodes", async () => {
+    // pve-a: 8 GiB reserve + 3 × (2 GiB floor + 64 MiB) = 14.2 GiB of 16 (four: 16.25): fits; a fourth VM does not.
+    const three = ["a", "b", "c"].map((k) => vm(`lr-${k}`, "pve-a", { dedicated: 4096, floating: 2048 }));
+    expect(await run(three)).toEqual([]);
+    expect(await run([...three, vm("lr-d", "pve-a", { dedicated: 4096, floating: 2048 })])).toEqual([
+      [
+        'node "pve-a": 4 VMs need 8.3 GiB at their memory floors (with 64 MiB QEMU overhead each) + 8.0 GiB for the host and Ceph = 16.3 GiB, above its 16 GiB; pin tenants to another node (tenants.<key>.node) or add RAM (nodes.0.hardware.ramGb)',
+      ],
+    ]);
+    // The same VM on the other node, or a template on pve-a (it never runs), fits.
+    expect(await run([...three, vm("lr-d", "pve-b", { dedicated: 4096, floating: 2048 })])).toEqual([]);
+    expect(await run([...three, vm("tpl", "pve-a", { dedicated: 4096 }, true)])).toEqual([]);
   });
 });

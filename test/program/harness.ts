@@ -8,7 +8,7 @@
  * hex/base64). Provider outputs are the inputs echoed back plus deterministic fake PEMs/passwords derived from
  * the resource name, so two runs of the same config produce identical inputs.
  */
-import { FAKE_PVE, type FakePve, SECRET_CONFIG_KEYS, fakeCall, fakeOutputs, toPulumiConfig } from "../../bench/fakes";
+import { type FakePve, SECRET_CONFIG_KEYS, fakeCall, fakeOutputs, fakePveFor, toPulumiConfig } from "../../bench/fakes";
 
 /** The engine's wire marker for a secret value (`@pulumi/pulumi/runtime/rpc` specialSigKey / specialSecretSig). */
 export const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -44,6 +44,8 @@ export interface RecordedOptions {
   /** Per top-level input: the URNs its value came from (an output of a replaced resource is unknown at preview). */
   readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
   readonly aliases: readonly unknown[];
+  /** The `replacementTrigger` option, as JSON (absent when not set): any change replaces the resource (engine ≥ 3.208). */
+  readonly replacementTrigger?: unknown;
 }
 
 export interface ExportedValue {
@@ -62,8 +64,15 @@ export interface ProgramRun {
 export { FAKE_SECRETS, FAKE_SSH_PUBLIC_KEY, fakeKeyPem, fakePassword, toPulumiConfig } from "../../bench/fakes";
 
 /** Runs index.ts for `stack` with `raw` as its `librerouter-hosting:*` config, against the fake node `pve` (preflight invokes). */
-export async function runProgram(stack: string, raw: Record<string, unknown>, pve: FakePve = FAKE_PVE): Promise<ProgramRun> {
+/**
+ * `refs`: per stack name, the outputs a `pulumi.StackReference` to `<org>/<project>/<stack>` reads (a core stack's
+ * resolved outputs, for a shard stack's run); secret ones stay secret, as the engine keeps them.
+ */
+export async function runProgram(stack: string, raw: Record<string, unknown>, pve: FakePve = fakePveFor(raw), refs: Readonly<Record<string, Readonly<Record<string, ExportedValue>>>> = {}): Promise<ProgramRun> {
   const resources: Recorded[] = [];
+  // Arrays made from a structuredClone'd config (test/config/fixture.ts withChange) come from Node's own realm, not
+  // Jest's: the SDK's `instanceof Array` misses them and an invoke result's list arrives as an object. JSON: this realm.
+  const fake = JSON.parse(JSON.stringify(pve)) as FakePve;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let pulumi: any;
   let program: Record<string, unknown> = {};
@@ -91,13 +100,20 @@ export async function runProgram(stack: string, raw: Record<string, unknown>, pv
           const o = pending ?? { urn: "", parent: "", options: NO_OPTIONS };
           pending = undefined;
           resources.push({ type: a.type, name: a.name, custom: a.custom ?? true, inputs: a.inputs, provider: a.provider ?? "", ...o });
+          if (a.type === "pulumi:pulumi:StackReference") {
+            const outs: Readonly<Record<string, ExportedValue>> = refs[String(a.inputs.name).split("/").pop() ?? ""] ?? {};
+            const outputs = Object.fromEntries(Object.entries(outs).map(([k, v]: [string, ExportedValue]) => [k, v.secret ? pulumi.secret(v.value) : v.value]));
+            return { id: String(a.inputs.name), state: { name: a.inputs.name, outputs, secretOutputNames: Object.keys(outs).filter((k) => outs[k].secret) } };
+          }
           return { id: `${a.name}-id`, state: { ...a.inputs, ...fakeOutputs(pulumi.secret, a.type, a.name, a.inputs) } };
         },
-        call: (a: { token: string; inputs: Record<string, unknown> }) => fakeCall(a.token, a.inputs, pve),
+        call: (a: { token: string; inputs: Record<string, unknown> }) => fakeCall(a.token, a.inputs, fake),
       },
       "librerouter-hosting",
       stack,
       false,
+      // The organization a DIY backend reports: a shard's StackReference names `<org>/<project>/<core>`.
+      "organization",
     );
     pulumi.runtime.setAllConfig(toPulumiConfig(raw), SECRET_CONFIG_KEYS);
     try {
@@ -157,6 +173,7 @@ function recordOptions(MockMonitor: any, sink: (o: { urn: string; parent: string
         propertyDependencies,
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
         aliases: req.getAliasesList().map((a: any) => a.toObject()),
+        ...(req.hasReplacementTrigger() ? { replacementTrigger: req.getReplacementTrigger().toJavaScript() } : {}),
       },
     });
     return original.call(this, req, callback);

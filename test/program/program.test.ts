@@ -58,9 +58,10 @@ function expectedCounts(n: number, mode: Mode): Record<string, number> {
     "librerouter:consoles:ConsoleGateway": 1,
     // 3 per tenant (vpn1, vpn2, the console password to the running VM) + host firewall + the host's serial bridge
     // + 2 server setups + services setup + the host's keyscan of each of the 3 guests + the ban grid (services, its
-    // enrolment, vpn1, vpn2, host) + the 2 console gateways; fixed mode: each tenant's DHCP reservation and the
-    // services VM's DHCP server
-    "command:remote:Command": 3 * n + 15 + (fixed ? n + 1 : 0),
+    // enrolment, vpn1, vpn2, host) + the 2 console gateways + the monitoring's one per machine (vpn1, vpn2, services,
+    // the node); fixed mode: each tenant's DHCP reservation and the services VM's DHCP server
+    "command:remote:Command": 3 * n + 19 + (fixed ? n + 1 : 0),
+    "librerouter:monitoring:Monitoring": 1,
     // fixed mode: the no-DHCP-server security group, and each tenant VM's rule set that puts net0 in it
     ...(fixed ? { "proxmoxve:cluster/firewall/security/groupLegacy:GroupLegacy": 1, "proxmoxve:firewall/rulesLegacy:RulesLegacy": n } : {}),
   };
@@ -95,9 +96,9 @@ describe.each(STACKS)("stack $stack ($mode tenant network)", ({ stack, tenants, 
     expect(plan.tenantNetwork.mode).toBe(mode);
   });
 
-  test(`exact resource count per type (${mode === "fixed" ? "14 custom resources per tenant + 52" : "12 custom resources per tenant + 50"} shared)`, () => {
+  test(`exact resource count per type (${mode === "fixed" ? "14 custom resources per tenant + 56" : "12 custom resources per tenant + 54"} shared)`, () => {
     expect(countByType(run().resources)).toEqual(expectedCounts(tenants, mode));
-    expect(run().resources.filter((r) => r.custom)).toHaveLength(mode === "fixed" ? 14 * tenants + 52 : 12 * tenants + 50);
+    expect(run().resources.filter((r) => r.custom)).toHaveLength(mode === "fixed" ? 14 * tenants + 56 : 12 * tenants + 54);
   });
 
   test("every tenant's resources are named from its key, exactly once each", () => {
@@ -382,6 +383,32 @@ describe("stack minimal: key inputs", () => {
     expect(String(c.stdin).split("\n")[0]).toBe(`# target: ${fakeMac("services-vm#0")}`);
   });
 
+  test("the monitoring: one command per machine, to that machine, after its ban-grid member (one apt at a time there), set up again on a rebuilt VM", () => {
+    const plan = buildPlan(readStackFile(ROOT, "minimal"), "minimal");
+    const deps = (name: string) => get(name).options.dependencies.map((u) => run().resources.find((r) => r.urn === u)?.name).sort();
+    const certs = [...plan.tenants.map((t) => `tenant-${t.key}-cert`), "pki-ca-cert"];
+    // Order: the ban grid's member on that machine (bans-vpnN, bans-host, the grid's enrolment on the services VM), the
+    // guest's host key and VM (connection, target); the services VM's also every certificate whose end it reports.
+    // (consoles-vpnN waits on bans-vpnN too: it and monitoring-vpnN are not ordered against each other.)
+    expect(deps("monitoring-vpn1")).toEqual(["bans-vpn1", "vpn1-hostkey", "vpn1-vm"]);
+    expect(deps("monitoring-vpn2")).toEqual(["bans-vpn2", "vpn2-hostkey", "vpn2-vm"]);
+    expect(deps("monitoring-services")).toEqual(["bans-services-enrol", "services-hostkey", "services-vm", ...certs].sort());
+    expect(deps("monitoring-pve1")).toEqual(["bans-host", "host-console-firewall", "host-datacenter-firewall", "host-mgmt-bridge", "host-node-firewall", "host-private-bridge", "host-serial-bridge"]);
+    for (const [name, ip, vm] of [["monitoring-vpn1", "192.168.100.11", "vpn1-vm"], ["monitoring-vpn2", "192.168.100.12", "vpn2-vm"], ["monitoring-services", "192.168.100.13", "services-vm"]]) {
+      const c = get(name).inputs;
+      expect(reveal(c.connection)).toMatchObject({ host: ip, proxy: { host: "pve-minimal.example.net", hostKey: FAKE_HOST_KEY } });
+      expect(String(c.stdin).split("\n")[0]).toBe(`# target: ${fakeMac(`${vm}#0`)}`);
+    }
+    expect(reveal(get("monitoring-pve1").inputs.connection)).toMatchObject({ host: "pve-minimal.example.net", hostKey: FAKE_HOST_KEY });
+    expect(String(get("monitoring-pve1").inputs.stdin)).not.toContain("# target:");
+    // No webhook configured: nothing secret in the figures; the services VM's lists every tenant's end and the CA's.
+    const rows = writtenFiles(String(get("monitoring-services").inputs.stdin))
+      .get("/var/lib/prometheus/node-exporter/lr-certs.prom")
+      ?.content.split("\n")
+      .filter((l) => l.startsWith("lr_cert_"));
+    expect(rows?.map((l) => /name="([^"]+)"/.exec(l)?.[1])).toEqual([...plan.tenants.map((t) => t.key).sort(), "ca"]);
+  });
+
   test("the host learns each guest's SSH key on the management bridge, again when the VM is rebuilt", () => {
     for (const [name, ip, vm] of [["vpn1-hostkey", "192.168.100.11", "vpn1-vm"], ["vpn2-hostkey", "192.168.100.12", "vpn2-vm"], ["services-hostkey", "192.168.100.13", "services-vm"]]) {
       const c = get(name).inputs;
@@ -393,7 +420,7 @@ describe("stack minimal: key inputs", () => {
 
   test("the options the engine decides update vs replace with (recorded from the RegisterResource requests)", () => {
     const commands = run().resources.filter((r) => r.type === "command:remote:Command");
-    expect(commands).toHaveLength(3 * 50 + 15);
+    expect(commands).toHaveLength(3 * 50 + 19);
     for (const c of commands) {
       // The SDK adds `triggers[*]` to every Command (remote/command.js); we never set triggers, so it never fires.
       expect({ name: c.name, triggers: c.inputs.triggers, replaceOnChanges: c.options.replaceOnChanges, dbr: c.options.deleteBeforeReplace }).toEqual({

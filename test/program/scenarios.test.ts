@@ -12,8 +12,9 @@
  * What this cannot prove: the engine and providers are modelled, not run (a real `pulumi preview` against a PVE test
  * host is the acceptance check); provider-computed defaults and refresh are not modelled.
  */
-import { FAKE_PVE } from "../../bench/fakes";
-import { runProgram } from "./harness";
+import { FAKE_PVE, fakeMac } from "../../bench/fakes";
+import { type Recorded, byName, runProgram } from "./harness";
+import { certRows, rowsMissingFrom, stdinWithoutCerts, tenantCertRow } from "./engine/cert-figures";
 import { type EnginePlan, classify } from "./engine/classify";
 import { type Scenario, invariantViolations, scenario, stackConfig } from "./engine/scenario";
 
@@ -21,6 +22,29 @@ const TIMEOUT = 300_000;
 /** Custom resources of one tenant (components/tenant.ts, components/tenant-firewall.ts). */
 const TENANT_PARTS = ["cert", "console-pw", "csr", "firewall", "ipfilter", "key", "tls-crypt-v2", "vm", "vnc-password", "vnc-pw", "vpn1", "vpn2"];
 const tenantOf = (key: string) => (name: string) => name === `tenant-${key}` || name.startsWith(`tenant-${key}-`);
+
+/**
+ * monitoring-services (components/monitoring.ts) carries every tenant's certificate end: which rows of its
+ * lr-certs.prom a scenario adds and drops, and whether anything else of the command changes.
+ */
+function certFigureChange(s: Scenario) {
+  const [b, a] = [certRows(s.before.resources), certRows(s.after.resources)];
+  const rest = (rs: readonly Recorded[]) => stdinWithoutCerts(byName(rs, "monitoring-services"));
+  return { gained: rowsMissingFrom(a, b), lost: rowsMissingFrom(b, a), restUnchanged: rest(s.after.resources) === rest(s.before.resources) };
+}
+
+/**
+ * A rebuilt VM's command: its stdin starts with the VM's MAC (`# target:`) and waits on the VM, so the replaced VM's
+ * new MAC (unknown at preview) runs its whole apply again. The mocks draw the same MAC again: the text is equal.
+ */
+function reappliedOnRebuild(s: Scenario, name: string, vm: string) {
+  const [b, a] = [s.before, s.after].map((run) => byName(run.resources, name));
+  return {
+    target: String(a.inputs.stdin).split("\n")[0],
+    waitsOnVm: a.options.propertyDependencies.stdin.includes(byName(s.after.resources, vm).urn),
+    textUnchanged: a.inputs.stdin === b.inputs.stdin,
+  };
+}
 
 /** Minimal with slot 50 unsold (49 tenants): the base for adding a tenant into slot 50. */
 function minimalWithout50() {
@@ -51,17 +75,20 @@ describe("add a tenant (newco in free slot 50)", () => {
     s = await scenario("add tenant newco", "minimal", before, after);
   }, TIMEOUT);
 
-  test("creates newco's component and its 11 resources; only the reverse zone on the services VM is updated in place", () => {
+  test("creates newco's component and its 11 resources; only the reverse zone and the certificate figures on the services VM are updated in place", () => {
     expect(s.changes).toEqual([
+      // newco's certificate end joins the monitoring's figures (its certificate is new: unknown at preview), in place.
+      ["update", "monitoring-services", ["stdin"]],
       // The PTR zone lists every tenant (render/reverse-dns.ts): named, in place, no delete script.
       ["update", "services-setup", ["stdin"]],
       ["create", "tenant-newco", []],
       ...TENANT_PARTS.map((x): [string, string, string[]] => ["create", `tenant-newco-${x}`, []]),
     ]);
+    expect(certFigureChange(s)).toEqual({ gained: [tenantCertRow(s.after.resources, "newco")], lost: [], restUnchanged: true });
   });
 
   test("invariants", () => {
-    expect(invariantViolations(s, (n) => tenantOf("newco")(n) || n === "services-setup")).toEqual([]);
+    expect(invariantViolations(s, (n) => tenantOf("newco")(n) || n === "services-setup" || n === "monitoring-services")).toEqual([]);
   });
 });
 
@@ -82,9 +109,11 @@ describe("remove a tenant (coop-sur)", () => {
   const held = ["vm", "ipfilter", "firewall"];
   const deletes = ["tenant-coop-sur", ...TENANT_PARTS.filter((x) => !held.includes(x)).map((x) => `tenant-coop-sur-${x}`)];
 
-  test("deletes coop-sur's resources; the engine refuses to delete its protected VM and filters; the reverse zone loses its PTR in place", () => {
+  test("deletes coop-sur's resources; the engine refuses to delete its protected VM and filters; the reverse zone loses its PTR and the certificate figures its row, in place", () => {
+    expect(certFigureChange(s)).toEqual({ gained: [], lost: [tenantCertRow(s.before.resources, "coop-sur")], restUnchanged: true });
     expect(s.changes).toEqual(
       [
+        ["update", "monitoring-services", ["stdin"]] as [string, string, string[]],
         ["update", "services-setup", ["stdin"]] as [string, string, string[]],
         ...deletes.map((n): [string, string, string[]] => ["delete", n, []]),
         ...held.map((x): [string, string, string[]] => ["delete refused:protected", `tenant-coop-sur-${x}`, []]),
@@ -113,7 +142,7 @@ describe("remove a tenant (coop-sur)", () => {
 
   test("invariants", () => {
     const removed = ["tenant-coop-sur-console-pw", "tenant-coop-sur-vpn1", "tenant-coop-sur-vpn2"];
-    expect(invariantViolations(s, (n) => tenantOf("coop-sur")(n) || n === "services-setup", removed, ["tenant-coop-sur-vm", "tenant-coop-sur-ipfilter", "tenant-coop-sur-firewall"])).toEqual([]);
+    expect(invariantViolations(s, (n) => tenantOf("coop-sur")(n) || n === "services-setup" || n === "monitoring-services", removed, ["tenant-coop-sur-vm", "tenant-coop-sur-ipfilter", "tenant-coop-sur-firewall"])).toEqual([]);
   });
 });
 
@@ -183,8 +212,10 @@ describe("re-issue one tenant's certificate (pulumi up --replace its private key
     s = await scenario("--replace tenant-acme-key", "minimal", stackConfig("minimal"), stackConfig("minimal"), { replace: ["tenant-acme-key"] });
   }, TIMEOUT);
 
-  test("new key, request, certificate and tls-crypt-v2 key; both pins on both servers are updated in place (the old ones are refused at once)", () => {
+  test("new key, request, certificate and tls-crypt-v2 key; both pins on both servers and the certificate figures are updated in place (the old ones are refused at once)", () => {
     expect(s.changes).toEqual([
+      // The new certificate's end (unknown at preview) goes to the monitoring's figures, in place, never the old delete.
+      ["update", "monitoring-services", ["stdin"]],
       ["replace", "tenant-acme-cert", ["certRequestPem"]],
       ["replace", "tenant-acme-csr", ["privateKeyPem"]],
       ["replace", "tenant-acme-key", ["id"]],
@@ -197,7 +228,11 @@ describe("re-issue one tenant's certificate (pulumi up --replace its private key
   });
 
   test("invariants (no delete script: the tenant keeps its ccd, pins and routes)", () => {
-    expect(invariantViolations(s, tenantOf("acme"))).toEqual([]);
+    expect(invariantViolations(s, (n) => tenantOf("acme")(n) || n === "monitoring-services")).toEqual([]);
+    // The mocks issue every certificate at the same instant, so the recorded rows are equal: only acme's row is fed by the replaced certificate.
+    expect(certFigureChange(s)).toEqual({ gained: [], lost: [], restUnchanged: true });
+    const deps = byName(s.after.resources, "monitoring-services").options.propertyDependencies.stdin;
+    expect(deps.filter((u) => u.endsWith("::tenant-acme-cert"))).toHaveLength(1);
   });
 });
 
@@ -277,13 +312,16 @@ describe("rebuild VPN server vpn1 (pulumi up --replace its VM)", () => {
         // The ban grid's agent and bouncer on it, and the console gateway, set up again (the VM's MAC is in their stdin too).
         ["update", "bans-vpn1", ["stdin"]] as [string, string, string[]],
         ["update", "consoles-vpn1", ["stdin"]] as [string, string, string[]],
+        // Its exporter and lr-metrics set up again: the new VM's MAC is in that command's stdin.
+        ["update", "monitoring-vpn1", ["stdin"]] as [string, string, string[]],
         ...onVpn1.map((n): [string, string, string[]] => ["update", n, ["stdin"]]),
       ].sort((a, b) => a[1].localeCompare(b[1])),
     );
   });
 
   test("invariants (no delete script runs: the old VM goes with its state)", () => {
-    expect(invariantViolations(s, (n) => n.startsWith("vpn1-") || n === "bans-vpn1" || n === "consoles-vpn1" || /^tenant-.*-vpn1$/.test(n))).toEqual([]);
+    expect(reappliedOnRebuild(s, "monitoring-vpn1", "vpn1-vm")).toEqual({ target: `# target: ${fakeMac("vpn1-vm#0")}`, waitsOnVm: true, textUnchanged: true });
+    expect(invariantViolations(s, (n) => n.startsWith("vpn1-") || ["bans-vpn1", "consoles-vpn1", "monitoring-vpn1"].includes(n) || /^tenant-.*-vpn1$/.test(n))).toEqual([]);
   });
 });
 
@@ -313,6 +351,7 @@ async function upgraded(raw: ReturnType<typeof stackConfig>) {
     ["../../render/bans/setup", ["setupScript", "teardownScript", "enrolScript"]],
     ["../../render/host-serial", ["serialBridgeScripts", "vncRotateScripts"]],
     ["../../render/console-gateway", ["consoleGatewayScripts"]],
+    ["../../render/monitoring/setup", ["monitoringSetupScript", "monitoringTeardownScript"]],
   ];
   for (const [p, f] of mods) wrap(p, f);
   try {
@@ -324,10 +363,11 @@ async function upgraded(raw: ReturnType<typeof stackConfig>) {
 
 describe.each([
   // shared: host firewall, services setup, 2 server setups, and the ban grid's 5 (services, enrolment, vpn1, vpn2, host)
-  // + the host's serial bridge and the 2 console gateways; per tenant: vpn1, vpn2 and the console password command
-  { mode: "distinct", raw: () => stackConfig("minimal"), perTenant: 3, shared: 12 },
+  // + the host's serial bridge and the 2 console gateways + the monitoring's 4 (vpn1, vpn2, services, the node);
+  // per tenant: vpn1, vpn2 and the console password command
+  { mode: "distinct", raw: () => stackConfig("minimal"), perTenant: 3, shared: 16 },
   // + each tenant's DHCP reservation and the services VM's DHCP server
-  { mode: "fixed", raw: minimalFixed, perTenant: 4, shared: 13 },
+  { mode: "fixed", raw: minimalFixed, perTenant: 4, shared: 17 },
 ])("change the text of every rendered script (a program upgrade), $mode mode", ({ mode, raw, perTenant, shared }) => {
   let s: Scenario;
   beforeAll(async () => {
@@ -468,15 +508,18 @@ describe("fixed mode: add a tenant (newco in free slot 50)", () => {
 
   test("creates newco's component and its 13 resources (its DHCP reservation is its own command); the DHCP server and the group are untouched", () => {
     expect(s.changes).toEqual([
+      // newco's certificate end joins the monitoring's figures, as in distinct mode.
+      row("update", "monitoring-services", ["stdin"]),
       // The PTR zone lists every tenant (render/reverse-dns.ts), as in distinct mode.
       row("update", "services-setup", ["stdin"]),
       row("create", "tenant-newco"),
       ...FIXED_TENANT_PARTS.map((x) => row("create", `tenant-newco-${x}`)),
     ]);
+    expect(certFigureChange(s)).toEqual({ gained: [tenantCertRow(s.after.resources, "newco")], lost: [], restUnchanged: true });
   });
 
   test("invariants", () => {
-    expect(invariantViolations(s, (n) => tenantOf("newco")(n) || n === "services-setup")).toEqual([]);
+    expect(invariantViolations(s, (n) => tenantOf("newco")(n) || n === "services-setup" || n === "monitoring-services")).toEqual([]);
   });
 });
 
@@ -491,7 +534,9 @@ describe("fixed mode: remove a tenant (coop-sur)", () => {
   test("deletes coop-sur's resources, its reservation among them; its protected VM and filters (the rogue-DHCP block too) are refused; the reverse zone loses its PTR in place", () => {
     const held = ["vm", "ipfilter", "firewall", "firewall-rules"];
     const deletes = ["tenant-coop-sur", ...FIXED_TENANT_PARTS.filter((x) => !held.includes(x)).map((x) => `tenant-coop-sur-${x}`)];
-    expect(s.changes).toEqual([row("update", "services-setup", ["stdin"]), ...deletes.map((n) => row("delete", n)), ...held.map((x) => row("delete refused:protected", `tenant-coop-sur-${x}`))].sort(byNameOrder));
+    // coop-sur's certificate end leaves the monitoring's figures, as in distinct mode.
+    expect(certFigureChange(s)).toEqual({ gained: [], lost: [tenantCertRow(s.before.resources, "coop-sur")], restUnchanged: true });
+    expect(s.changes).toEqual([row("update", "monitoring-services", ["stdin"]), row("update", "services-setup", ["stdin"]), ...deletes.map((n) => row("delete", n)), ...held.map((x) => row("delete refused:protected", `tenant-coop-sur-${x}`))].sort(byNameOrder));
   });
 
   test("exactly coop-sur's delete scripts run: its reservation (file removed, dnsmasq reloaded), its state on both VPN servers, its console-pw's (nothing to undo)", () => {
@@ -505,7 +550,7 @@ describe("fixed mode: remove a tenant (coop-sur)", () => {
 
   test("invariants", () => {
     const removed = ["tenant-coop-sur-console-pw", "tenant-coop-sur-dhcp", "tenant-coop-sur-vpn1", "tenant-coop-sur-vpn2"];
-    expect(invariantViolations(s, (n) => tenantOf("coop-sur")(n) || n === "services-setup", removed, ["tenant-coop-sur-vm", "tenant-coop-sur-ipfilter", "tenant-coop-sur-firewall", "tenant-coop-sur-firewall-rules"])).toEqual([]);
+    expect(invariantViolations(s, (n) => tenantOf("coop-sur")(n) || n === "services-setup" || n === "monitoring-services", removed, ["tenant-coop-sur-vm", "tenant-coop-sur-ipfilter", "tenant-coop-sur-firewall", "tenant-coop-sur-firewall-rules"])).toEqual([]);
   });
 });
 
@@ -528,13 +573,16 @@ describe("fixed mode: rebuild the services VM (pulumi up --replace its VM)", () 
         // bans in force stay in their sets until they expire, the new store starts empty).
         row("update", "bans-services", ["stdin"]),
         row("update", "bans-services-enrol", ["stdin"]),
+        // Prometheus, Alertmanager, the exporter and the certificate figures set up again on the new VM (its MAC is in the stdin).
+        row("update", "monitoring-services", ["stdin"]),
         ...reservations.map((n) => row("update", n, ["stdin"])),
       ].sort(byNameOrder),
     );
   });
 
   test("invariants (no delete script runs: the old VM goes with its state)", () => {
-    expect(invariantViolations(s, (n) => n.startsWith("services-") || n.startsWith("bans-services") || /^tenant-.*-dhcp$/.test(n))).toEqual([]);
+    expect(reappliedOnRebuild(s, "monitoring-services", "services-vm")).toEqual({ target: `# target: ${fakeMac("services-vm#0")}`, waitsOnVm: true, textUnchanged: true });
+    expect(invariantViolations(s, (n) => n.startsWith("services-") || n.startsWith("bans-services") || n === "monitoring-services" || /^tenant-.*-dhcp$/.test(n))).toEqual([]);
   });
 });
 

@@ -8,6 +8,7 @@ import { RunError } from "@pulumi/pulumi";
 import { ConfigError } from "../../config/errors";
 import { readStackFile } from "../../config/load";
 import { compileStack } from "../../stack/compile";
+import { certRows, rowsMissingFrom, stdinWithoutCerts, tenantCertRow } from "./engine/cert-figures";
 import { checkTrunks } from "./engine/provider-rules";
 import { ProgramRun, Recorded, runProgram, writtenFiles } from "./harness";
 
@@ -49,13 +50,19 @@ describe("removing tenant coop-sur from the minimal stack", () => {
     for (const r of others) expect(r.inputs).toEqual(b.get(`${r.type}::${r.name}`)?.inputs);
   });
 
-  test("outside the tenants only the reverse zone's PTR (and serial) changes: the VPN servers are untouched", () => {
+  test("outside the tenants only the reverse zone's PTR (and serial) and coop-sur's certificate figure change: the VPN servers are untouched", () => {
     const b = byNameMap(before.resources);
     const changed = after.resources
       .filter((r) => !r.name.startsWith("tenant-"))
       .filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(b.get(`${r.type}::${r.name}`)?.inputs))
       .map((r) => r.name);
-    expect(changed.sort()).toEqual(["services-setup"]);
+    // monitoring-services carries every tenant's certificate end (components/monitoring.ts): coop-sur's row goes, nothing else of it changes.
+    expect(changed.sort()).toEqual(["monitoring-services", "services-setup"]);
+    const [c0, c1] = [certRows(before.resources), certRows(after.resources)];
+    expect(rowsMissingFrom(c0, c1)).toEqual([tenantCertRow(before.resources, "coop-sur")]);
+    expect(rowsMissingFrom(c1, c0)).toEqual([]);
+    const mon = (run: ProgramRun) => stdinWithoutCerts(byNameMap(run.resources).get("command:remote:Command::monitoring-services") as Recorded);
+    expect(mon(after)).toBe(mon(before));
     const zone = (run: ProgramRun) =>
       (writtenFiles(String(byNameMap(run.resources).get("command:remote:Command::services-setup")?.inputs.stdin)).get("/etc/bind/librerouter/2.0.192.in-addr.arpa.zone")?.content ?? "").split("\n");
     const [z0, z1] = [zone(before), zone(after)];
@@ -123,6 +130,7 @@ describe("template.createFromImage", () => {
       disks: [{ interface: "scsi0", importFrom: "template-image-id", datastoreId: "local-lvm" }],
     });
     expect(map.get("proxmoxve:index/vmLegacy:VmLegacy::tenant-acme-vm")?.inputs.clone).toEqual({ vmId: 9000, full: false, retries: 5 });
-    expect(run.resources.filter((r) => r.custom)).toHaveLength(12 * 50 + 50 + 2); // 12 per tenant, 50 shared, image + template VM
+    // 12 per tenant, 54 shared (the monitoring's 4 commands: vpn1, vpn2, services, the node), image + template VM
+    expect(run.resources.filter((r) => r.custom)).toHaveLength(12 * 50 + 54 + 2);
   });
 });

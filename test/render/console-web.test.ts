@@ -18,7 +18,9 @@ import {
   consoleWebFiles,
   consoleWebUnit,
 } from "../../render/console-web";
+import { renderTenantEnv } from "../../render/dataplane-env";
 import { PRODUCTION_SERVER_LAYOUT } from "../../render/layout";
+import { sdnPlan } from "./dataplane/sdn-fixture";
 
 const ROOT = join(__dirname, "../..");
 const SCRIPT = join(ROOT, "render/scripts/lr-console-web.py");
@@ -252,6 +254,22 @@ print(json.dumps(res))`);
       "no vmid": "no LR_VMID",
       "a spaced value": "LR_VMID '1001 ' is not a VMID",
     });
+  });
+
+  it("under sdn connects a tenant's consoles to its own node (the rendered env file's LR_CONSOLE_HOST), else to the config's host", () => {
+    const cluster = sdnPlan();
+    const files = cluster.tenants.map((t) => [t.key, renderTenantEnv(cluster.stack, cluster.servers[0], t, cluster.nodes)]);
+    const out = py(`files = ${JSON.stringify(files)}
+cfg = {"host": ["192.168.100.254", 5899]}
+res = {k: gw.console_host(cfg, gw.parse_tenant(k, text)) for k, text in files}
+one = gw.parse_tenant("acme", "LR_KEY=acme\\nLR_TUN1=10.255.0.2\\nLR_TUN2=10.255.64.2\\nLR_VNC_PORT=6001\\nLR_VMID=1001\\n")
+res["one node"] = gw.console_host(cfg, one)
+try:
+    gw.parse_tenant("acme", files[0][1].replace("LR_CONSOLE_HOST=192.168.100.10", "LR_CONSOLE_HOST=192.168.100.300"))
+except ValueError as e:
+    res["bad"] = str(e)
+print(json.dumps(res))`);
+    expect(out).toEqual({ acme: "192.168.100.10", "coop-sur": "192.168.100.20", "one node": "192.168.100.254", bad: "LR_CONSOLE_HOST '192.168.100.300' is not an IPv4 address" });
   });
 
   it("refuses every tunnel address two tenant files claim, and follows files as they come and go", () => {

@@ -7,6 +7,7 @@ import { validateStack } from "../../plan/validate";
 import { consolePortRanges, maxSlot } from "../../plan/alloc";
 import { consoleChainRules, consoleJumps, consolePorts, hostConsoleFirewallScripts, renderHostConsoleFirewall, renderHostFirewallUnit } from "../../render/host-console";
 import { PRODUCTION_HOST_LAYOUT } from "../../render/layout";
+import { sdnPlan } from "./dataplane/sdn-fixture";
 
 const base = {
   profile: "minimal",
@@ -34,8 +35,15 @@ describe("host firewall ports (fixed by the config)", () => {
       "-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j ACCEPT",
       "-A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 5899 -j ACCEPT",
       "-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 5899 -j ACCEPT",
+      // Monitoring (issue 14): Prometheus on the services VM scrapes the host's node exporter, nothing else.
+      "-A LR-MGMT -s 192.168.100.13/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 9100 -j ACCEPT",
       "-A LR-MGMT -j DROP",
     ]);
+  });
+
+  it("without the monitoring, LR-MGMT has no exporter rule", () => {
+    const plan = buildPlan({ ...raw({ acme: { slot: 1 } }), monitoring: { enabled: false } }, "golden");
+    expect(consoleChainRules(plan)).toEqual(consoleChainRules(withTenants({ acme: { slot: 1 } })).filter((r) => !r.includes("--dport 9100")));
   });
 
   it("covers 5900 + vncDisplayBase + 1 … the highest slot, without Proxmox's reserved ports", () => {
@@ -78,5 +86,33 @@ describe("host firewall ports (fixed by the config)", () => {
     expect(hostArtifacts(withTenants({ acme: { slot: 1 }, "coop-sur": { slot: 2 }, late: { slot: 51 } }))).toEqual(two);
     expect(hostArtifacts(withTenants({ acme: { slot: 1 } }))).toEqual(two);
     expect(hostArtifacts(withTenants({}))).toEqual(two);
+  });
+});
+
+describe("host firewall of a cluster node (sdn)", () => {
+  // pve-b's view of the plan, as components/proxmox-host.ts nodeView gives it: its own address is the host's.
+  const cluster = sdnPlan();
+  const pveB = { ...cluster, host: { ...cluster.host, node: "pve-b", mgmtIp: "192.168.100.20" } };
+
+  it("LR-MGMT: the VPN servers reach this node's consoles, serial bridge and VXLAN port; the guests nothing else; the nodes' own traffic goes on to pve-firewall", () => {
+    const ports = consolePorts(pveB);
+    expect(consoleChainRules(pveB)).toEqual([
+      "-A LR-CONSOLE -i lo -j RETURN",
+      "-A LR-CONSOLE -j DROP",
+      "-A LR-MGMT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+      `-A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.20/32 -p tcp -m multiport --dports ${ports} -j ACCEPT`,
+      `-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.20/32 -p tcp -m multiport --dports ${ports} -j ACCEPT`,
+      "-A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.20/32 -p tcp -m tcp --dport 5899 -j ACCEPT",
+      "-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.20/32 -p tcp -m tcp --dport 5899 -j ACCEPT",
+      // Monitoring (issue 14): Prometheus on the services VM scrapes this node's exporter, before the guests' drops.
+      "-A LR-MGMT -s 192.168.100.13/32 -d 192.168.100.20/32 -p tcp -m tcp --dport 9100 -j ACCEPT",
+      "-A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.20/32 -p udp -m udp --dport 4789 -j ACCEPT",
+      "-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.20/32 -p udp -m udp --dport 4789 -j ACCEPT",
+      "-A LR-MGMT -s 192.168.100.11/32 -j DROP",
+      "-A LR-MGMT -s 192.168.100.12/32 -j DROP",
+      "-A LR-MGMT -s 192.168.100.13/32 -j DROP",
+      "-A LR-MGMT -j RETURN",
+    ]);
+    expect(consoleJumps(pveB).v4).toEqual(["-i vmbr2 -j LR-MGMT", "-d 192.168.100.20/32 -j LR-CONSOLE"]);
   });
 });

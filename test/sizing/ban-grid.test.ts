@@ -13,7 +13,16 @@ import { PRODUCTION_PATHS } from "../../render/bans/paths";
 import { goSeconds, LAPI_MAX_ALERTS } from "../../sizing/ban-grid";
 import { assessCapacity } from "../../sizing/capacity";
 import { compileStack } from "../../stack/compile";
-import { lineOf, planOf, reportOf, stackConfig } from "./helpers";
+import * as H from "./helpers";
+import { lineOf, stackConfig } from "./helpers";
+
+/** The ban grid's share alone: monitoring off (test/sizing/monitoring.test.ts adds the monitoring's share on top). */
+const gridOnly = (mutate?: (c: StackInput) => void) => (c: StackInput) => {
+  (c as Record<string, unknown>).monitoring = { enabled: false };
+  mutate?.(c);
+};
+const reportOf = (stack: string, mutate?: (c: StackInput) => void) => H.reportOf(stack, gridOnly(mutate));
+const planOf = (stack: string, mutate?: (c: StackInput) => void) => H.planOf(stack, gridOnly(mutate));
 
 const MIB = 2 ** 20;
 const banSetMb = (peak: number) => (peak * 134) / MIB;
@@ -130,7 +139,7 @@ describe("a grid that does not fit is refused", () => {
     expect(r.lines.filter((l) => l.status === "fail").map((l) => [l.resource, l.key, l.note])).toEqual([[resource, key, note]]);
     let err: unknown;
     try {
-      compileStack(stackConfig(stack, change), stack);
+      compileStack(stackConfig(stack, gridOnly(change)), stack);
     } catch (e) {
       err = e;
     }

@@ -13,11 +13,16 @@ const overheadMib = (tenants: number) => 8 * 1024 + 2 * 1024 + 1024 + (tenants +
 const baseGb = 64 + (3 * 16 * 1024 ** 3) / 1e9;
 // The ban grid (test/sizing/ban-grid.test.ts works each out): alike in the three stacks, which keep its defaults.
 const banSet = (100_000 * 134) / 2 ** 20;
-const grid: Row[] = [
-  ["RAM (services)", 384 + 55 + 180 + 21, 1024, "ok"],
-  ["RAM (VPN VM)", 256 + 180 + 18 + banSet, 1024, "ok"],
-  ["RAM (host bans)", 180 + 18 + banSet, 8 * 1024, "ok"],
-  ["disk (services)", 4 + (7 * 10_000 * 3) / 2 ** 20, 16, "ok"],
+// Plus the monitoring (test/sizing/monitoring.test.ts): 4 machines × 1,000 series + 15 per tenant (7 on each VPN
+// server, 1 on the services VM) + 1,500 own; Prometheus 64 MiB + 4 KiB a series, Alertmanager 32 MiB, a node exporter
+// 24 MiB everywhere, lr-metrics 16 MiB; its disk 15 days at a 15 s scrape × 2 B a sample + 3 h of WAL × 16 B.
+const series = (n: number) => 4 * 1000 + 15 * n + 1500;
+const promDiskGib = (n: number) => ((series(n) / 15) * (15 * 86400 * 2 + 3 * 3600 * 16)) / 2 ** 30;
+const grid = (n: number): Row[] => [
+  ["RAM (services)", 384 + 55 + 180 + 21 + (64 + (series(n) * 4) / 1024) + 32 + 24, 1024, "ok"],
+  ["RAM (VPN VM)", 256 + 180 + 18 + banSet + 24 + 16, 1024, "ok"],
+  ["RAM (host bans)", 180 + 18 + banSet + 24, 8 * 1024, "ok"],
+  ["disk (services)", 4 + (7 * 10_000 * 3) / 2 ** 20 + promDiskGib(n), 16, "ok"],
 ];
 
 // minimal: 49 tenants at 512–2048 MiB + coop-sur at 1024–2048 MiB; 49 × 32 GiB + 64 GiB disks; 2 × 4 TB mirrored pairs.
@@ -34,7 +39,7 @@ const minimal: Row[] = [
   ["tenants", 50, 50, "ok"],
   ["bandwidth", 50 * 0.5 * 2, 100, "ok"],
   ["power", 250 + 50 * 1 + 4 * 7, 2 * 1700, "ok"],
-  ...grid,
+  ...grid(50),
   ["money", 700, 50 * 20, "warn"],
 ];
 
@@ -52,7 +57,7 @@ const prod: Row[] = [
   ["tenants", 500, 500, "ok"],
   ["bandwidth", 500, 1000, "ok"],
   ["power", 250 + 500 + 4 * 7, 3400, "ok"],
-  ...grid,
+  ...grid(500),
   ["money", 2800, 10000, "ok"],
 ];
 
@@ -70,7 +75,7 @@ const full: Row[] = [
   ["tenants", 500, 500, "ok"],
   ["bandwidth", 500, 1000, "ok"],
   ["power", 250 + 500 + 500 * 7, 3 * 1700, "warn"],
-  ...grid,
+  ...grid(500),
   ["money", 3500, 10000, "ok"],
 ];
 

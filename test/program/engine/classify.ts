@@ -182,15 +182,19 @@ export function classify(before: readonly Recorded[], after: readonly Recorded[]
     const kept = (n.custom ? (ruleFor(n.type).keptWhenRemoved ?? []) : []).map(parsePath);
     const keptPath = (p: string) => kept.some((k) => contains(k, parsePath(p)) && parsePath(p).length === k.length) && valueAt(newIn, parsePath(p)) === undefined;
     const paths = [...new Set([...diffPaths(oldIn, newIn).filter((p) => !keptPath(p)), ...unknown.filter((k) => !ignored.some((g) => contains(g, parsePath(k))))])].sort();
-    // isTargetedReplace → diff() returns a replace blaming "id", with no provider DBR answer.
-    const targeted = pick(opts.replace, n);
+    // isTargetedReplace → diff() returns a replace blaming "id", with no provider DBR answer. shouldTriggerReplace
+    // (step_generator.go): a replacementTrigger that differs from the state's (neither side null) replaces the same way.
+    const trigger = (r: Recorded) => (r.options.replacementTrigger === undefined || r.options.replacementTrigger === null ? undefined : JSON.stringify(r.options.replacementTrigger));
+    const triggered = trigger(n) !== undefined && trigger(o) !== undefined && trigger(n) !== trigger(o);
+    if (triggered) paths.push("replacementTrigger");
+    const targeted = pick(opts.replace, n) || triggered;
     if (!targeted && paths.length === 0) return { ...base, op: "same", paths: [], invalid: [], effects: [] };
     if (!n.custom) return { ...base, op: "update", paths, invalid: [], effects: [] };
     const rule = ruleFor(n.type);
     // The provider's replace keys plus applyReplaceOnChanges (the registration's replaceOnChanges option).
-    const forcing = [...rule.replaceOn, ...n.options.replaceOnChanges].map(parsePath);
+    const forcing = [...rule.replaceOn.filter((p) => !rule.replaceUnless?.[p]?.(newIn)), ...n.options.replaceOnChanges].map(parsePath);
     const replaceKeys = targeted
-      ? ["id"]
+      ? [pick(opts.replace, n) ? "id" : "replacementTrigger"]
       : paths.filter((p) => {
           const ps = parsePath(p);
           return forcing.some((f) => contains(f, ps) || (contains(ps, f) && valuesAt(oldIn, f) !== valuesAt(newIn, f)));

@@ -15,6 +15,8 @@
 export interface ProviderRule {
   /** Input paths whose change the provider answers with "replace". */
   readonly replaceOn: readonly string[];
+  /** A `replaceOn` path that does not force a replacement when this holds for the NEW inputs (a CustomizeDiff ForceNewIf). */
+  readonly replaceUnless?: Readonly<Record<string, (inputs: Record<string, unknown>) => boolean>>;
   /**
    * The bridge's own delete-before-replace answer on a replace. SDKv2 resources with an auto-named `name` input
    * (muhlba91 provider/resources.go `prov.SetAutonaming(255, "-")`) that the program sets explicitly get
@@ -51,6 +53,24 @@ export function checkTrunks(inputs: Record<string, unknown>): string[] {
   );
 }
 
+/** bpg fwprovider/cluster/ha/resource_harule.go ValidateConfig and the schema validators (at plan time in Terraform; at `up` through the bridge's Check). */
+export function checkHaRule(inputs: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const rule = String(inputs.rule ?? "");
+  if (!/^[a-zA-Z][a-zA-Z0-9\-_.]*[a-zA-Z0-9]$/.test(rule)) out.push(`rule ${JSON.stringify(rule)}: a letter first, letters, digits, '-', '_', '.', a letter or digit last`);
+  const resources = (inputs.resources ?? []) as unknown[];
+  if (!resources.length || resources.some((r) => !/^(vm|ct):\d+$/.test(String(r)))) out.push(`resources ${JSON.stringify(resources)}: at least one, each vm:<id> or ct:<id>`);
+  if (inputs.type === "node-affinity") {
+    if (inputs.nodes === undefined) out.push("nodes: required when type is node-affinity");
+    if (inputs.affinity !== undefined) out.push("affinity: only valid when type is resource-affinity");
+  } else if (inputs.type === "resource-affinity") {
+    if (inputs.affinity !== "positive" && inputs.affinity !== "negative") out.push("affinity: required (positive or negative) when type is resource-affinity");
+    if (inputs.nodes !== undefined) out.push("nodes: only valid when type is node-affinity");
+    if (inputs.strict === true) out.push("strict: only valid when type is node-affinity");
+  } else out.push(`type ${JSON.stringify(inputs.type)}: node-affinity or resource-affinity`);
+  return out;
+}
+
 const BPG = "bpg/terraform-provider-proxmox@v0.111.1";
 const TLS = "hashicorp/terraform-provider-tls internal/provider";
 const RANDOM = "hashicorp/terraform-provider-random internal/provider";
@@ -76,6 +96,9 @@ export const PROVIDER_RULES: Readonly<Record<string, ProviderRule>> = {
       "tpmState.version",
       "efiDisk.type",
     ],
+    // customdiff.ForceNewIf(node_name): `return !d.Get(mkMigrate)`, the new config's migrate; with it the update
+    // migrates (migrateVM: the HA manager's migrate for a running HA resource, else online with local disks).
+    replaceUnless: { nodeName: (inputs) => inputs.migrate === true },
     deleteBeforeReplace: "when-name-set",
     validate: checkTrunks,
     // network/schema.go mac_address: Optional + Computed (no DiffSuppress): Proxmox's drawn MAC stays when the program
@@ -164,6 +187,50 @@ export const PROVIDER_RULES: Readonly<Record<string, ProviderRule>> = {
     deleteBeforeReplace: "never",
     source: `${BPG} fwprovider/nodes/firewall/resource_node_firewall.go (only node_name has stringplanmodifier.RequiresReplace)`,
   },
+  "proxmoxve:sdn/applier:Applier": {
+    // on_create / on_destroy: boolplanmodifier.RequiresReplace; Create applies (on_create), Delete applies
+    // (on_destroy), Read does nothing, Update (never planned: every input replaces) applies again.
+    replaceOn: ["onCreate", "onDestroy"],
+    deleteBeforeReplace: "never",
+    source: `${BPG} fwprovider/cluster/sdn/applier/resource.go (Schema: on_create/on_destroy RequiresReplace, default true; Create/Delete ApplyConfig = PUT /cluster/sdn; Read no-op), proxmox/cluster/sdn/applier/client.go (waits for the task)`,
+  },
+  "proxmoxve:sdn/zone/vxlan:Vxlan": {
+    // id RequiresReplace; peers (stringset, Required), nodes, mtu (UseNonNullStateForUnknown) are updates.
+    replaceOn: ["resourceId"],
+    deleteBeforeReplace: "never",
+    validate: (inputs) => (Array.isArray(inputs.peers) && inputs.peers.length > 0 ? [] : ["peers: required, at least one VTEP address"]),
+    source: `${BPG} fwprovider/cluster/sdn/zone/resource_generic.go (genericAttributesWith: id RequiresReplace; Update = UpdateZone with checkDeletedFields), resource_vxlan.go (peers stringset.WithRequired, no plan modifier)`,
+  },
+  "proxmoxve:sdn/vnet:Vnet": {
+    // id RequiresReplace; zone, tag, alias, isolate_ports, vlan_aware are updates.
+    replaceOn: ["resourceId"],
+    deleteBeforeReplace: "never",
+    validate: (inputs) => (inputs.alias === undefined || /^[()._a-zA-Z0-9\s-]+$/.test(String(inputs.alias)) ? [] : [`alias ${JSON.stringify(inputs.alias)}: only letters, digits, spaces and ()._-`]),
+    source: `${BPG} fwprovider/cluster/sdn/vnet/resource.go (Schema: id RequiresReplace + validators.SDNID; zone Required, no plan modifier; alias RegexMatches)`,
+  },
+  "proxmoxve:sdn/subnet:Subnet": {
+    // cidr and vnet RequiresReplace; the id is computed (PVE's <zone>-<ip>-<prefix>, resolveCanonicalSubnetID).
+    replaceOn: ["cidr", "vnet"],
+    deleteBeforeReplace: "never",
+    source: `${BPG} fwprovider/cluster/sdn/subnet/resource.go (Schema: cidr, vnet RequiresReplace; Create resolveCanonicalSubnetID); pve-network API2/Network/SDN/Subnets.pm create (id "$zoneid-$cidr", "already defined")`,
+  },
+  "proxmoxve:index/haresource:Haresource": {
+    // No RequiresReplace at all, resource_id included: Update addresses the STATE's id (ParseHAResourceID(state.ID)),
+    // so a changed resource_id would update the old resource's settings. The program's ids are fixed VMIDs.
+    replaceOn: [],
+    deleteBeforeReplace: "never",
+    validate: (inputs) => [
+      ...(/^(vm|ct):\d+$/.test(String(inputs.resourceId)) ? [] : [`resourceId ${JSON.stringify(inputs.resourceId)}: must be vm:<id> or ct:<id>`]),
+      ...(["maxRestart", "maxRelocate"] as const).flatMap((k) => (inputs[k] === undefined || (Number.isInteger(inputs[k]) && (inputs[k] as number) >= 0 && (inputs[k] as number) <= 10) ? [] : [`${k}: ${String(inputs[k])} is not in 0..10`])),
+    ],
+    source: `${BPG} fwprovider/cluster/ha/resource_haresource.go (Schema: no plan modifiers but type UseStateForUnknown; state default "started"; max_restart/max_relocate Between(0, 10); Update uses state.ID)`,
+  },
+  "proxmoxve:index/harule:Harule": {
+    replaceOn: ["rule", "type"],
+    deleteBeforeReplace: "never",
+    validate: checkHaRule,
+    source: `${BPG} fwprovider/cluster/ha/resource_harule.go (Schema: rule, type RequiresReplace; resources SizeAtLeast(1) vm:|ct:; ValidateConfig: nodes only and required for node-affinity, affinity only and required for resource-affinity, strict only for node-affinity). PVE 9+: /cluster/ha/rules`,
+  },
   "command:remote:Command": {
     // Only triggers; every other input (stdin, create/update/delete, connection) is an in-place Update, which runs
     // `update` (else `create`) with the NEW inputs; Delete runs the OLD state's `delete` with the OLD stdin.
@@ -202,6 +269,12 @@ export const PROVIDER_RULES: Readonly<Record<string, ProviderRule>> = {
     replaceOn: ["keepers", "length"],
     deleteBeforeReplace: "never",
     source: `${RANDOM}/resource_bytes.go (RequiresReplace)`,
+  },
+  // A shard stack's read of its core (components/core-handoff.ts): read again on every run, preview included.
+  "pulumi:pulumi:StackReference": {
+    replaceOn: ["name"],
+    deleteBeforeReplace: "never",
+    source: "pulumi/pulumi sdk/nodejs/stackReference.ts (a read: registered with id = name; no provider)",
   },
 };
 

@@ -1,12 +1,13 @@
 /**
  * The golden set of the data-plane texts: every rendered artifact of the 2-tenant plan, production layouts; and
- * what the `fixed` tenant-network mode renders differently (the tool with its lr_lan table, the env files).
+ * what the `fixed` tenant-network mode renders differently (the tool with its lr_lan table, the env files); and what a
+ * two-node stack under `sdn` renders (`*.sdn.*`: vxlan links, consoles on the tenant's node, no trunk NIC).
  */
 import { join } from "node:path";
 import { renderDataplaneTool, renderDataplaneUnit } from "../../../render/dataplane";
 import { renderTenantEnv } from "../../../render/dataplane-env";
 import { hostConsoleFirewallScripts, renderHostConsoleFirewall, renderHostFirewallUnit } from "../../../render/host-console";
-import { PRODUCTION_HOST_LAYOUT, PRODUCTION_SERVER_LAYOUT } from "../../../render/layout";
+import { PRODUCTION_HOST_LAYOUT, PRODUCTION_SERVER_LAYOUT, serverLayoutFor } from "../../../render/layout";
 import { reverseZones } from "../../../render/reverse-dns";
 import { renderServerSetupScript } from "../../../render/server-setup";
 import { tenantServerScripts } from "../../../render/tenant-scripts";
@@ -14,6 +15,7 @@ import { trunkNicFiles } from "../../../render/trunk-nic";
 import { renderKvmArguments } from "../../../render/vnc";
 import type { GoldenSet } from "../golden";
 import { twoTenantPlan } from "./fixture";
+import { sdnPlan } from "./sdn-fixture";
 
 /** A placeholder key the setup script must carry only as base64. */
 /** A real self-signed P-256 certificate (CN acme; its key was thrown away): the tenant scripts pin its fingerprint. */
@@ -33,6 +35,29 @@ function fixedModeGoldens(): [string, string][] {
     ["lr-dataplane.fixed.vpn2.sh", renderDataplaneTool(plan, vpn2, L)],
     ["acme.fixed.vpn1.env", renderTenantEnv(plan.stack, vpn1, acme)],
     ["coop-sur.fixed.vpn2.env", renderTenantEnv(plan.stack, vpn2, coop)],
+  ];
+}
+
+/**
+ * The two-node VXLAN plan (sdn-fixture.ts) in the layout the program gives it (eth1 management, no trunk): the tool with
+ * vxlan links, the setup script without a trunk NIC, env files.
+ */
+function sdnGoldens(): [string, string][] {
+  const plan = sdnPlan();
+  const fixed = sdnPlan("fixed");
+  const [vpn1, vpn2] = plan.servers;
+  const [acme, coop] = plan.tenants;
+  const L = serverLayoutFor(plan);
+  return [
+    ["lr-dataplane.sdn.vpn1.sh", renderDataplaneTool(plan, vpn1, L)],
+    ["lr-dataplane.sdn.fixed.vpn2.sh", renderDataplaneTool(fixed, fixed.servers[1], L)],
+    ["setup.sdn.vpn1.sh", renderServerSetupScript(fixed, fixed.servers[0], L, [{ path: `${L.openvpnDir}/pki/server.key`, mode: "0600", content: GOLDEN_KEY }])],
+    ["acme.sdn.vpn1.env", renderTenantEnv(plan.stack, vpn1, acme, plan.nodes)],
+    ["coop-sur.sdn.vpn2.env", renderTenantEnv(plan.stack, vpn2, coop, plan.nodes)],
+    ["tenant-apply.coop-sur.sdn.vpn1.sh", tenantServerScripts(plan, vpn1, coop, L, GOLDEN_CERT, GOLDEN_TC2_ID).apply],
+    ["tenant-delete.coop-sur.sdn.vpn1.sh", tenantServerScripts(plan, vpn1, coop, L, GOLDEN_CERT, GOLDEN_TC2_ID).delete],
+    // pve-b's own console firewall: the plan as components/proxmox-host.ts nodeView gives it to that node.
+    ["host-console.sdn.pve-b.sh", renderHostConsoleFirewall({ ...plan, host: { ...plan.host, node: "pve-b", mgmtIp: "192.168.100.20" } }, PRODUCTION_HOST_LAYOUT)],
   ];
 }
 
@@ -61,6 +86,7 @@ export function dataplaneGoldens(): GoldenSet {
     ["kvm-args.acme.txt", `${renderKvmArguments(plan, acme, H)}\n`],
     ...reverseZones(plan).map((z): [string, string] => [z.fileName, z.content]),
     ...fixedModeGoldens(),
+    ...sdnGoldens(),
   ];
   return { dir: join(__dirname, "golden"), files: new Map(artifacts) };
 }

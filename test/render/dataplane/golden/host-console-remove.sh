@@ -87,6 +87,7 @@ case $MODE in
 -A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m multiport --dports 6001:8005,8007:9994 -j ACCEPT
 -A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 5899 -j ACCEPT
 -A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 5899 -j ACCEPT
+-A LR-MGMT -s 192.168.100.13/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 9100 -j ACCEPT
 -A LR-MGMT -j DROP
 COMMIT
 LR_RULES
