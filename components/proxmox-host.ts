@@ -5,7 +5,7 @@
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import type { NodePlan } from "../plan/cluster";
+import { type NodePlan, nodeView } from "../plan/cluster";
 import type { Plan } from "../plan/types";
 import { hostConsoleFirewallScripts } from "../render/host-console";
 import { serialBridgeScripts } from "../render/host-serial";
@@ -17,17 +17,6 @@ import { hostAccessRules } from "../render/host-access";
 /** The production host layout with the snippets directory of the configured snippets storage. */
 export function hostLayoutFor(plan: Plan): HostLayout {
   return { ...PRODUCTION_HOST_LAYOUT, snippetsDir: plan.proxmox.snippetsPath };
-}
-
-/**
- * The plan as seen from `node`: `host.node` and `host.mgmtIp` are that node's (the console firewall, the serial bridge
- * and a tenant's VNC listener render from them); `host.publicIp` stays the API node's, the only one the config knows.
- */
-export function nodeView(plan: Plan, node: string): Plan {
-  if (node === plan.host.node) return plan;
-  const n = plan.nodes.find((x) => x.name === node);
-  if (!n) throw new Error(`node ${node} is not in the plan's nodes (${plan.nodes.map((x) => x.name).join(", ")})`);
-  return { ...plan, host: { ...plan.host, node: n.name, mgmtIp: n.mgmtIp } };
 }
 
 /** The name of a node's ProxmoxHost: the API node keeps "host" (released), every other is named from its node name. */

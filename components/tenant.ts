@@ -33,7 +33,7 @@ import { dhcpReservationScripts } from "../render/dhcp";
 import { vncRotateScripts } from "../render/host-serial";
 import { reporterConfig, tenantReportToken } from "../render/bans/tenant-report";
 import { haResource, haRuleId, nodeAffinity } from "./ha";
-import { nodeView } from "./proxmox-host";
+import { nodeView } from "../plan/cluster";
 import { type SdnZone, type TenantVnet, tenantVnet } from "./sdn";
 
 interface ConsolePassword {

@@ -1,5 +1,6 @@
 /** Config problems as data: each names the key, the bad value and the fix. */
 import { z } from "zod";
+import { closest } from "../lib/closest";
 
 export interface ConfigIssue {
   /** Dotted path below the `librerouter-hosting:` namespace, e.g. `tenants.acme.slot`. */
@@ -117,22 +118,3 @@ export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[
   return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
 }
 
-/** The known key nearest to a typo (same letters ignoring case, or at most 2 edits away), if any. */
-function closest(typo: string, known: readonly string[]): string | undefined {
-  let best: [string, number] | undefined;
-  for (const k of known) {
-    const d = k.toLowerCase() === typo.toLowerCase() ? 0 : editDistance(typo, k);
-    if (d <= 2 && (!best || d < best[1])) best = [k, d];
-  }
-  return best?.[0];
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
-}

@@ -12,7 +12,7 @@
  * topology (./topology.ts) turns it into ip lines.
  */
 import type { Plan, TenantPlan } from "../plan/types";
-import type { NodePlan } from "../plan/cluster";
+import { type NodePlan, nodeView as planNodeView } from "../plan/cluster";
 
 /** The switch namespace's bridges, and the port names on each side of a node's uplinks. */
 export const SWITCH = { pub: "pub", mgmt: "mgmt", nodeUpPublic: "up-sw", nodeUpMgmt: "up-mgmt" } as const;
@@ -38,8 +38,8 @@ export function tenantNodeIp(plan: Plan, t: TenantPlan): string {
  * what its console firewall guards and its serial bridge binds). The API node's view is the plan itself.
  */
 export function nodeView(plan: Plan, name: string): Plan {
-  if (name === plan.host.node) return plan;
-  return { ...plan, host: { ...plan.host, node: name, mgmtIp: nodeOf(plan, name).mgmtIp } };
+  nodeOf(plan, name); // the lab's own refusal for a node it does not run
+  return planNodeView(plan, name);
 }
 
 /** Whether the lab runs more than one node. */

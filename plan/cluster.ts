@@ -5,6 +5,7 @@
  */
 import { VNI_MAX, VXLAN_OVERHEAD } from "../config/cluster-schema";
 import type { StackConfig } from "../config/schema";
+import type { Plan } from "./types";
 import { contains, ipToInt, parseCidr } from "../lib/ipv4";
 import { rendezvousNode } from "./placement";
 import { checkShards } from "./shards";
@@ -171,4 +172,16 @@ export function checkCluster(cfg: StackConfig, tenants: readonly { key: string; 
   }
   checkShards(cfg, tenants.map((t) => t.slot), err);
   if (cfg.ha.tenants && !cfg.ha.datastore) err("ha.tenants", "needs ha.datastore (a shared storage such as a Ceph RBD pool): a router on a local disk cannot restart on another node");
+}
+
+/**
+ * The plan as seen from `node`: `host.node` and `host.mgmtIp` are that node's (the console firewall, the serial bridge
+ * and a tenant's VNC listener render from them); `host.publicIp` stays the API node's, the only one the config knows.
+ * The API node's view is the plan itself.
+ */
+export function nodeView(plan: Plan, node: string): Plan {
+  if (node === plan.host.node) return plan;
+  const n = plan.nodes.find((x) => x.name === node);
+  if (!n) throw new Error(`node ${node} is not in the plan's nodes (${plan.nodes.map((x) => x.name).join(", ")})`);
+  return { ...plan, host: { ...plan.host, node: n.name, mgmtIp: n.mgmtIp } };
 }

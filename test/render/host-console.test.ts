@@ -90,7 +90,7 @@ describe("host firewall ports (fixed by the config)", () => {
 });
 
 describe("host firewall of a cluster node (sdn)", () => {
-  // pve-b's view of the plan, as components/proxmox-host.ts nodeView gives it: its own address is the host's.
+  // pve-b's view of the plan, as plan/cluster.ts nodeView gives it: its own address is the host's.
   const cluster = sdnPlan();
   const pveB = { ...cluster, host: { ...cluster.host, node: "pve-b", mgmtIp: "192.168.100.20" } };
 

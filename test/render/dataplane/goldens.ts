@@ -56,7 +56,7 @@ function sdnGoldens(): [string, string][] {
     ["coop-sur.sdn.vpn2.env", renderTenantEnv(plan.stack, vpn2, coop, plan.nodes)],
     ["tenant-apply.coop-sur.sdn.vpn1.sh", tenantServerScripts(plan, vpn1, coop, L, GOLDEN_CERT, GOLDEN_TC2_ID).apply],
     ["tenant-delete.coop-sur.sdn.vpn1.sh", tenantServerScripts(plan, vpn1, coop, L, GOLDEN_CERT, GOLDEN_TC2_ID).delete],
-    // pve-b's own console firewall: the plan as components/proxmox-host.ts nodeView gives it to that node.
+    // pve-b's own console firewall: the plan as plan/cluster.ts nodeView gives it to that node.
     ["host-console.sdn.pve-b.sh", renderHostConsoleFirewall({ ...plan, host: { ...plan.host, node: "pve-b", mgmtIp: "192.168.100.20" } }, PRODUCTION_HOST_LAYOUT)],
   ];
 }
