@@ -416,7 +416,9 @@ describe("host firewall (install script, boot unit, removal)", () => {
         `-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m multiport --dports ${ports} -j ACCEPT\n` +
         // The serial bridge (consoles.serialBridgePort): the VPN servers' console gateways only.
         "-A LR-MGMT -s 192.168.100.11/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 5899 -j ACCEPT\n" +
-        "-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 5899 -j ACCEPT\n-A LR-MGMT -j DROP\nCOMMIT\n",
+        "-A LR-MGMT -s 192.168.100.12/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 5899 -j ACCEPT\n" +
+        // The services VM's Prometheus scrapes the host's node exporter (render/monitoring/firewall.ts).
+        "-A LR-MGMT -s 192.168.100.13/32 -d 192.168.100.10/32 -p tcp -m tcp --dport 9100 -j ACCEPT\n-A LR-MGMT -j DROP\nCOMMIT\n",
     );
     expect(installed).toContain("\n:LR-MGMT - [0:0]\n-A INPUT -i vmbr2 -j LR-MGMT\n-A LR-MGMT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A LR-MGMT -j DROP\nCOMMIT\n");
     expect(reach()).toEqual(closed);
