@@ -15,10 +15,11 @@ import { alive } from "../../lab/procs";
 
 /**
  * What crosses the nodes, in lab/checks.ts's order: DHCP to a router on hostB, the tunnels to every router over VXLAN,
- * isolation, each console on its own node through the DNAT, the shared LAN behind VXLAN links (through vpn2 after a
- * failover, then vpn1), and the data plane's vxlan devices restored, applied twice, deleted clean.
+ * isolation, each console on its own node through the DNAT, and the data plane's vxlan devices restored, applied
+ * twice, deleted clean. lan-isolation (≈ 47 s with its own failover) is left to `npm run lab -- --hosts 2` for CI's
+ * time: the same 10.0.0.1 behind two VXLAN links is test/e2e/vxlan-dataplane.test.ts's, and node-failure fails over.
  */
-const SUBSET = ["udp-fixed-ip", "dhcp-leases", "isolation", "console-own", "console-others", "lan-isolation", "reboot-reapply", "apply-twice", "delete-clean"];
+const SUBSET = ["udp-fixed-ip", "dhcp-leases", "isolation", "console-own", "console-others", "reboot-reapply", "apply-twice", "delete-clean"];
 
 describe("lab --hosts 2: two nodes over VXLAN", () => {
   const lines: string[] = [];
