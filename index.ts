@@ -17,6 +17,7 @@ import { SdnZone } from "./components/sdn";
 import { coreTenantBase, serviceCore } from "./components/service-core";
 import { loadStack } from "./components/stack-config";
 import { Tenant } from "./components/tenant";
+import { nodeMemberName } from "./plan/bans";
 import { stackTenants } from "./plan/shards";
 import { tenantNetworkOutput } from "./plan/tenant-network-output";
 import { banGridOutput } from "./render/bans/output";
@@ -49,10 +50,10 @@ if (core && plan.ha.datastore) new InfraHa("ha", { plan, vms: { vpn1: core.serve
 const certEnds = Object.fromEntries(tenants.map((t) => [t.key, t.certEnd]));
 if (plan.monitoring.enabled && core) {
   const [vpn1, vpn2] = core.servers;
-  const nodes = Object.fromEntries(plan.nodes.map((n) => [n.name, { connection: core.hosts[n.name].connection, after: [...core.hosts[n.name].ready, ...(n.name === plan.host.node ? [core.bans.setups.host] : [])] }]));
+  const nodes = Object.fromEntries(plan.nodes.map((n) => [n.name, { connection: core.hosts[n.name].connection, after: [...core.hosts[n.name].ready, core.bans.setupOf(nodeMemberName(plan, n.name))] }]));
   const members = {
-    vpn1: { connection: vpn1.connection, identity: vpn1.identity, after: [core.bans.setups.vpn1] },
-    vpn2: { connection: vpn2.connection, identity: vpn2.identity, after: [core.bans.setups.vpn2] },
+    vpn1: { connection: vpn1.connection, identity: vpn1.identity, after: [core.bans.setupOf("vpn1")] },
+    vpn2: { connection: vpn2.connection, identity: vpn2.identity, after: [core.bans.setupOf("vpn2")] },
     services: { connection: core.services.connection, identity: core.services.identity, after: [core.bans.enrolled] },
     ...nodes,
   };

@@ -19,7 +19,7 @@ import { planStack } from "../plan/build";
 import { validateStack } from "../plan/validate";
 import { resolveAssumptions } from "../sizing/assumptions";
 import { type FetchText, collectStatus } from "../stack/status-collect";
-import { forTenant, type StatusReport } from "../stack/status";
+import { forTenant, statusCode, type StatusReport } from "../stack/status";
 import { statusTable } from "../stack/status-table";
 import { parseCommon, UsageError } from "./args";
 
@@ -66,12 +66,6 @@ export function checkTenant(plan: Plan, key: string): string {
   if (keys.includes(key)) return key;
   const near = closest(key, keys);
   throw new UsageError(`--tenant ${key}: stack ${plan.stack} has no tenant "${key}"${near ? ` (did you mean "${near}"?)` : ""}; its tenants: ${keys.length > 12 ? `${keys.slice(0, 12).join(", ")}, … (${keys.length})` : keys.join(", ")}`);
-}
-
-/** The exit code of a report: 0 all answered and nothing firing, 1 otherwise. */
-export function statusCode(r: StatusReport): number {
-  const silent = r.servers.every((s) => s.reachable) && !("error" in r.alerts) && r.alerts.firing.length === 0;
-  return silent ? 0 : 1;
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,8 +1,8 @@
 /**
  * The ban grid (CrowdSec, render/bans/*): its secrets (a machine password per agent, an API key per bouncer, the
  * report gateway's password), the LAPI's certificate from the service CA, and one command per member: the services
- * VM first (the decision store), then the enrolment of every machine and bouncer on it, then vpn1, vpn2 and the
- * Proxmox host. Tenants' report tokens are HMACs under one key (render/bans/tenant-report.ts), checked by the
+ * VM first (the decision store), then the enrolment of every machine and bouncer on it, then vpn1, vpn2 and every
+ * Proxmox node (`host`, and `host-<node>` for each other node of a cluster: the tenants there are behind its bridge). Tenants' report tokens are HMACs under one key (render/bans/tenant-report.ts), checked by the
  * gateway against the report's source address: adding a tenant changes nothing here and adds no resource. Every command carrying a secret is a secret with no logged output.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -27,7 +27,8 @@ export interface BanMemberTarget {
 export interface BanGridArgs {
   readonly plan: Plan;
   readonly pki: Pki;
-  readonly members: Readonly<Record<BanMemberName, BanMemberTarget>>;
+  /** Every member of plan.bans.members by name (each Proxmox node's too: `host`, `host-<node>`). */
+  readonly members: Readonly<Partial<Record<BanMemberName, BanMemberTarget>>>;
 }
 
 /** Letters and digits only: the secrets go into YAML, JSON and a sourced sh file unquoted-safe. */
@@ -41,8 +42,7 @@ export class BanGrid extends pulumi.ComponentResource {
   public readonly reportTokenKey?: pulumi.Output<string>;
   /** Every machine and bouncer known to the LAPI. */
   public readonly enrolled: pulumi.Resource;
-  /** Each member's setup command. */
-  public readonly setups: Readonly<Record<BanMemberName, pulumi.Resource>>;
+  private readonly setups: Readonly<Partial<Record<BanMemberName, pulumi.Resource>>>;
 
   constructor(name: string, args: BanGridArgs, opts?: pulumi.ComponentResourceOptions) {
     super("librerouter:bans:BanGrid", name, {}, opts);
@@ -55,12 +55,12 @@ export class BanGrid extends pulumi.ComponentResource {
     const bouncers: Record<string, pulumi.Output<string>> = Object.fromEntries(names.bouncers.map((n) => [n, secret(`bouncer-${n}`)]));
     const lapiCert = pki.issue(`${name}-lapi`, { commonName: `lapi.${plan.stack}.librerouter`, allowedUses: SERVER_USES, ipAddresses: [bans.lapi.ip], ...plan.pki.server }, { parent: this });
 
-    const command = (member: BanMemberName, what: string, apply: pulumi.Input<string>, del: pulumi.Input<string> | undefined, dependsOn: readonly pulumi.Resource[]) =>
-      remoteScript(
-        `${name}-${member}${what}`,
-        { connection: members[member].connection, apply, delete: del, target: members[member].identity, secret: true },
-        { parent: this, dependsOn: [...members[member].after, ...dependsOn] },
-      );
+    const missing = bans.members.filter((m) => !members[m.name]).map((m) => m.name);
+    if (missing.length) throw new Error(`ban grid: no connection for member(s) ${missing.join(", ")}`);
+    const command = (member: BanMemberName, what: string, apply: pulumi.Input<string>, del: pulumi.Input<string> | undefined, dependsOn: readonly pulumi.Resource[]) => {
+      const target = members[member]!;
+      return remoteScript(`${name}-${member}${what}`, { connection: target.connection, apply, delete: del, target: target.identity, secret: true }, { parent: this, dependsOn: [...target.after, ...dependsOn] });
+    };
 
     const services = bans.members.find((m) => m.name === "services");
     if (!services) throw new Error("ban grid: the plan has no services member");
@@ -83,7 +83,14 @@ export class BanGrid extends pulumi.ComponentResource {
       const script = pulumi.all([pki.caCertPem, memberSecrets]).apply(([caPem, s]) => setupScript(bans, { member: m.name, paths, acquisition: { kind: "journal" }, caPem, secrets: s }));
       setups[m.name] = command(m.name, "", pulumi.secret(script), teardownScript(bans, { member: m.name, paths }), [this.enrolled]);
     }
-    this.setups = setups as Record<BanMemberName, pulumi.Resource>;
+    this.setups = setups;
     this.registerOutputs({ lapi: bans.lapi.url });
+  }
+
+  /** Member `name`'s setup command (what the machine's later setups wait for: apt never runs twice at once there). */
+  setupOf(name: BanMemberName): pulumi.Resource {
+    const r = this.setups[name];
+    if (!r) throw new Error(`ban grid: no member ${name} (members: ${Object.keys(this.setups).join(", ")})`);
+    return r;
   }
 }

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Plan, TenantPlan } from "../plan/types";
 import type { HostLayout, ServerLayout } from "../render/layout";
+import { nodeMemberName } from "../plan/bans";
 import { BanGrid } from "./ban-grid";
 import { CommonServices } from "./common-services";
 import { type ConnectionArgs, nodeConnections, sshPublicKey } from "./connections";
@@ -67,7 +68,7 @@ export function serviceCore(args: ServiceCoreArgs, opts: pulumi.ComponentResourc
   // Fixed tenant-network mode only (undefined otherwise): the security group that keeps DHCP servers off the tenants' WAN.
   const wanGroup = tenantWanGroup("tenants-wan-group", plan, opts);
 
-  // The ban grid: its decision store on the services VM, agents and bouncers on vpn1, vpn2 and the host (components/ban-grid.ts).
+  // The ban grid: its decision store on the services VM, agents and bouncers on vpn1, vpn2 and every node (components/ban-grid.ts).
   const [vpn1, vpn2] = servers;
   const bans = new BanGrid(
     "bans",
@@ -79,13 +80,15 @@ export function serviceCore(args: ServiceCoreArgs, opts: pulumi.ComponentResourc
         vpn1: { connection: vpn1.connection, identity: vpn1.identity, after: [vpn1.setup] },
         vpn2: { connection: vpn2.connection, identity: vpn2.identity, after: [vpn2.setup] },
         host: { connection: ssh, after: host.ready },
+        // A cluster's other nodes: each bridges its own tenants' public addresses, so each enforces (plan/bans.ts).
+        ...Object.fromEntries(plan.nodes.filter((n) => n.name !== plan.host.node).map((n) => [nodeMemberName(plan, n.name), { connection: hosts[n.name].connection, after: hosts[n.name].ready }])),
       },
     },
     opts,
   );
 
   // The tenants' browser consoles: an HTTPS gateway on each VPN server, after its ban-grid member (components/console-gateway.ts).
-  new ConsoleGateway("consoles", { plan, pki, servers, layout: serverLayout, after: { vpn1: [bans.setups.vpn1], vpn2: [bans.setups.vpn2] } }, opts);
+  new ConsoleGateway("consoles", { plan, pki, servers, layout: serverLayout, after: { vpn1: [bans.setupOf("vpn1")], vpn2: [bans.setupOf("vpn2")] } }, opts);
   return { hosts, template, ...(sdn ? { sdn } : {}), pki, servers, services, ...(wanGroup ? { wanGroup } : {}), bans };
 }
 

@@ -11,7 +11,7 @@ import type { BansInput } from "../config/bans-schema";
 import type { BanMemberName } from "../plan/bans";
 import { buildPlan } from "../plan/build";
 import type { Plan } from "../plan/types";
-import { GridRun, type GridSite, gridSecrets, MEMBERS } from "./ban-grid";
+import { GridRun, type GridSite, gridMembers, gridSecrets } from "./ban-grid";
 import { must, run } from "./exec";
 import { journalLine } from "./journal";
 import { Netns } from "./netns";
@@ -77,11 +77,12 @@ export class BanGridLab {
   async up(): Promise<number> {
     rmSync(this.root, { recursive: true, force: true });
     mkdirSync(this.root, { recursive: true });
-    for (const m of MEMBERS) writeFileSync(this.log(m), "");
+    const members = gridMembers(this.bans);
+    for (const m of members) writeFileSync(this.log(m), "");
     await this.topology();
     const pki = await createPki(this.plan);
     const lapiCert = await pki.issueService(`lapi.${this.plan.stack}.librerouter`, [this.bans.lapi.ip]);
-    const sources = Object.fromEntries(MEMBERS.map((m) => [m, this.sources(m)])) as GridSite["sources"];
+    const sources: GridSite["sources"] = Object.fromEntries(members.map((m) => [m, this.sources(m)]));
     this.run = new GridRun({ plan: this.plan, ns: this.ns, root: `${this.root}/grid`, procs: this.procs, caPem: pki.caPem, lapiCert, sources }, this.secrets);
     await this.grid.setup();
     return this.grid.startLapi();
@@ -124,6 +125,7 @@ export class BanGridLab {
     await sh(this.mgmt, ["link add brm type bridge", "link set brm up"]);
     for (const m of this.bans.members) {
       const ns = this.ns[m.name];
+      if (!m.publicIp || !ns) throw new Error(`ban grid harness: member ${m.name} has no public address or namespace (the harness runs one host)`);
       await must(["ip", "link", "add", `p-${m.name}`, "netns", wan, "type", "veth", "peer", "name", "pub", "netns", ns]);
       await must(["ip", "link", "add", `m-${m.name}`, "netns", this.mgmt, "type", "veth", "peer", "name", "mgmt", "netns", ns]);
       await sh(wan, [`link set p-${m.name} master br0`, `link set p-${m.name} up`]);

@@ -1,7 +1,8 @@
 /**
  * The ban grid for real, from the RENDERED files (render/bans/*), on namespaces the caller made: Debian's crowdsec
- * (LAPI + agent on the services VM, agents on vpn1, vpn2 and the host), crowdsec-firewall-bouncer in set-only mode
- * on vpn1, vpn2 (inet) and the host (bridge), the tenants' report gateway. Each member is set up by its rendered
+ * (LAPI + agent on the services VM, agents on vpn1, vpn2 and every Proxmox node), crowdsec-firewall-bouncer in
+ * set-only mode on vpn1, vpn2 (inet) and every node (bridge), the tenants' report gateway: the members are
+ * plan.bans.members (`host`, and `host-<node>` for each other node of a cluster). Each member is set up by its rendered
  * setup script (LR_SERVICES=none: files and nft only), the LAPI learns every machine and bouncer from the rendered
  * lr-ban-enrol.py, and the daemons run as their rendered systemd units say (ExecStartPre, then ExecStart: the
  * bouncer only once the LAPI answers) under the caller's Procs, which stands for systemd. Used by the lab
@@ -9,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import type { BanMember, BanMemberName, BanSource } from "../plan/bans";
+import type { BanMember, BanMemberName, BanSource, BansPlan } from "../plan/bans";
 import type { Plan } from "../plan/types";
 import type { BanPaths } from "../render/bans/paths";
 import { banCredentials } from "../plan/bans";
@@ -20,9 +21,23 @@ import { must, run, sleep } from "./exec";
 import type { Issued } from "./pki";
 import type { Proc, Procs } from "./procs";
 
-export const MEMBERS: readonly BanMemberName[] = ["services", "vpn1", "vpn2", "host"];
-export type Enforcer = "vpn1" | "vpn2" | "host";
-export const ENFORCERS: readonly Enforcer[] = ["vpn1", "vpn2", "host"];
+/** A member that runs a bouncer (plan.bans.members with `enforce`): vpn1, vpn2 and every Proxmox node. */
+export type Enforcer = BanMemberName;
+
+/** Every member of the grid, in the plan's order. */
+export function gridMembers(bans: BansPlan): BanMemberName[] {
+  return bans.members.map((m) => m.name);
+}
+
+/** The enforcement points: the members with a bouncer. */
+export function gridEnforcers(bans: BansPlan): Enforcer[] {
+  return bans.members.filter((m) => m.enforce).map((m) => m.name);
+}
+
+/** The members whose agent is a daemon of its own (the services VM's agent is the LAPI's crowdsec itself). */
+export function gridAgents(bans: BansPlan): BanMemberName[] {
+  return bans.members.filter((m) => m.name !== "services").map((m) => m.name);
+}
 
 /** Where a member's files live under `root` (production's tree, PRODUCTION_PATHS, moved into the run directory). */
 export function banPaths(root: string): BanPaths {
@@ -91,8 +106,8 @@ export function rssMb(pid: number | undefined): number {
 
 export interface GridSite {
   readonly plan: Plan;
-  /** The namespace each member runs in. */
-  readonly ns: Readonly<Record<BanMemberName, string>>;
+  /** The namespace each member of plan.bans.members runs in. */
+  readonly ns: Readonly<Partial<Record<BanMemberName, string>>>;
   /** The run's directory for the grid (members' trees, scripts, daemon logs). */
   readonly root: string;
   readonly procs: Procs;
@@ -100,7 +115,7 @@ export interface GridSite {
   readonly caPem: string;
   readonly lapiCert: Issued;
   /** The syslog-format files each member's agent reads, per source (created empty when missing). */
-  readonly sources: Readonly<Record<BanMemberName, Partial<Record<BanSource, string>>>>;
+  readonly sources: Readonly<Partial<Record<BanMemberName, Partial<Record<BanSource, string>>>>>;
 }
 
 /** One grid run on a site: set up, started, inspected, stopped by the site's Procs. */
@@ -121,8 +136,26 @@ export class GridRun {
   get bans() {
     return this.site.plan.bans;
   }
+  /** Every member (plan.bans.members). */
+  get members(): BanMemberName[] {
+    return gridMembers(this.bans);
+  }
+  /** This run's enforcement points: what "every set" means. */
+  get enforcers(): Enforcer[] {
+    return gridEnforcers(this.bans);
+  }
   member(name: BanMemberName): BanMember {
-    return this.bans.members.find((m) => m.name === name)!;
+    return this.bans.members.find((m) => m.name === name) ?? fail(`ban grid: no member ${name} in plan.bans.members (${this.members.join(", ")})`);
+  }
+  /** The namespace member `m` runs in. */
+  ns(m: BanMemberName): string {
+    return this.site.ns[m] ?? fail(`ban grid: no namespace given for member ${m} (GridSite.ns has ${Object.keys(this.site.ns).join(", ")})`);
+  }
+  private sources(m: BanMemberName): Partial<Record<BanSource, string>> {
+    const files = this.site.sources[m] ?? {};
+    const missing = this.member(m).sources.filter((s) => !files[s]);
+    if (missing.length) fail(`ban grid: no file given for ${m}'s source(s) ${missing.join(", ")} (GridSite.sources)`);
+    return files;
   }
   paths(m: BanMemberName): BanPaths {
     return banPaths(`${this.site.root}/${m}`);
@@ -137,7 +170,7 @@ export class GridRun {
     return {
       member: m,
       paths: this.paths(m),
-      acquisition: { kind: "files", files: this.site.sources[m] },
+      acquisition: { kind: "files", files: this.sources(m) },
       caPem: this.site.caPem,
       secrets: { ...(m === "services" ? {} : { machinePassword: s.machines[member.machine] }), ...(member.bouncer ? { bouncerKey: s.bouncers[member.bouncer] } : {}) },
       // As in production, the gateway's config holds no token, only the key tenants' tokens are signed with.
@@ -158,10 +191,10 @@ export class GridRun {
     mkdirSync(`${this.site.root}/log`, { recursive: true });
     mkdirSync(`${this.site.root}/scripts`, { recursive: true, mode: 0o700 });
     await Promise.all(
-      MEMBERS.map(async (m) => {
-        for (const f of Object.values(this.site.sources[m])) writeFileSync(f, "", { flag: "a" });
+      this.members.map(async (m) => {
+        for (const f of Object.values(this.sources(m))) writeFileSync(f, "", { flag: "a" });
         this.units.set(m, memberFiles(this.bans, this.args(m)).units);
-        await this.script(this.site.ns[m], `setup-${m}`, setupScript(this.bans, this.args(m)));
+        await this.script(this.ns(m), `setup-${m}`, setupScript(this.bans, this.args(m)));
       }),
     );
   }
@@ -173,7 +206,7 @@ export class GridRun {
 
   /** What systemd does for a unit: each ExecStartPre to completion, then ExecStart as a daemon. */
   private async startUnit(name: string, m: BanMemberName, unit: string, subst: (s: string) => string = (s) => s): Promise<Proc> {
-    const ns = this.site.ns[m];
+    const ns = this.ns(m);
     for (const pre of unitCommands(unit, "ExecStartPre")) await must(subst(pre).split(" "), { ns, timeoutMs: 120_000 });
     const [start] = unitCommands(unit, "ExecStart");
     const p = await this.site.procs.start(`ban-${name}`, ns, subst(start).split(" "), this.logFile(name));
@@ -189,14 +222,16 @@ export class GridRun {
 
   /** The program's enrolment script (render/bans/setup.ts enrolScript) on the services VM: its output. */
   async enrol(): Promise<string> {
-    return this.script(this.site.ns.services, "enrol", enrolScript(this.bans, this.paths("services"), this.secrets, this.site.plan.stack));
+    return this.script(this.ns("services"), "enrol", enrolScript(this.bans, this.paths("services"), this.secrets, this.site.plan.stack));
   }
 
   /** Agents, bouncers (each after its ExecStartPre: the LAPI answers) and the gateway; seconds until all agents read and all bouncers pulled. */
   async startMembers(): Promise<number> {
     const t0 = Date.now();
-    await Promise.all(ENFORCERS.map((m) => this.startUnit(`agent-${m}`, m, this.unit(m, "crowdsec.service.d/librerouter.conf"))));
-    await Promise.all(ENFORCERS.map((m) => this.startBouncer(m)));
+    const agents = gridAgents(this.bans);
+    const enforcers = this.enforcers;
+    await Promise.all(agents.map((m) => this.startUnit(`agent-${m}`, m, this.unit(m, "crowdsec.service.d/librerouter.conf"))));
+    await Promise.all(enforcers.map((m) => this.startBouncer(m)));
     if (this.bans.report) {
       const svc = this.paths("services");
       const unit = this.unit("services", "lr-ban-report.service");
@@ -205,11 +240,11 @@ export class GridRun {
       mkdirSync(creds, { recursive: true, mode: 0o700 });
       copyFileSync(svc.reportConfig, `${creds}/report.json`);
       await this.startUnit("gateway", "services", unit, (s) => s.replace("${CREDENTIALS_DIRECTORY}", creds));
-      await until("gateway listening", async () => (await run(["ss", "-Hltn", `sport = :${this.bans.report!.listen.port}`], { ns: this.site.ns.services })).stdout.includes(":"));
+      await until("gateway listening", async () => (await run(["ss", "-Hltn", `sport = :${this.bans.report!.listen.port}`], { ns: this.ns("services") })).stdout.includes(":"));
     }
     const reading = (m: string) => readFileSync(this.logFile(`agent-${m}`), "utf8").includes("Starting processing data");
-    const pulled = async () => (JSON.parse(await this.cscli("bouncers", "list", "-o", "json")) as { last_pull: string }[]).filter((b) => !b.last_pull.startsWith("0001")).length === ENFORCERS.length;
-    await until("agents reading, bouncers pulling", async () => ENFORCERS.every(reading) && (await pulled()), 30_000, 200);
+    const pulled = async () => (JSON.parse(await this.cscli("bouncers", "list", "-o", "json")) as { last_pull: string }[]).filter((b) => !b.last_pull.startsWith("0001")).length === enforcers.length;
+    await until(`agents reading (${agents.join(", ")}), bouncers pulling (${enforcers.join(", ")})`, async () => agents.every(reading) && (await pulled()), 30_000, 200);
     return (Date.now() - t0) / 1000;
   }
 
@@ -236,11 +271,11 @@ export class GridRun {
   }
 
   async cscli(...args: string[]): Promise<string> {
-    return must(["cscli", "-c", `${this.paths("services").etc}/config.yaml`, ...args], { ns: this.site.ns.services, timeoutMs: 30_000 });
+    return must(["cscli", "-c", `${this.paths("services").etc}/config.yaml`, ...args], { ns: this.ns("services"), timeoutMs: 30_000 });
   }
 
   async lapiUp(): Promise<boolean> {
-    const r = await run(["curl", "-fsS", "--max-time", "2", "--cacert", this.paths("services").caCert, `${this.bans.lapi.url}health`], { ns: this.site.ns.services, timeoutMs: 5000 });
+    const r = await run(["curl", "-fsS", "--max-time", "2", "--cacert", this.paths("services").caCert, `${this.bans.lapi.url}health`], { ns: this.ns("services"), timeoutMs: 5000 });
     return r.stdout.includes('"up"');
   }
 
@@ -260,8 +295,9 @@ export class GridRun {
 
   /** Every address in each enforcement point's ban set. */
   async sets(): Promise<Map<Enforcer, Set<string>>> {
-    const lists = await Promise.all(ENFORCERS.map((m) => must(["nft", "list", "set", this.member(m).enforce!, "lrban", "ban4"], { ns: this.site.ns[m] })));
-    return new Map(ENFORCERS.map((m, i) => [m, new Set(lists[i].replace(/[{},]/g, " ").split(/\s+/).filter((w) => /^\d+\.\d+\.\d+\.\d+$/.test(w)))]));
+    const enforcers = this.enforcers;
+    const lists = await Promise.all(enforcers.map((m) => must(["nft", "list", "set", this.member(m).enforce!, "lrban", "ban4"], { ns: this.ns(m) })));
+    return new Map(enforcers.map((m, i) => [m, new Set(lists[i].replace(/[{},]/g, " ").split(/\s+/).filter((w) => /^\d+\.\d+\.\d+\.\d+$/.test(w)))]));
   }
 
   /** Which enforcement points hold `ip` in their ban set. */

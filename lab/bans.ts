@@ -1,11 +1,12 @@
 /**
  * The ban grid inside the lab (issue 11): the LAPI and the report gateway in the services namespace (the LAPI on the
- * services VM's management address), agents and set-only bouncers on vpn1, vpn2 and the host (its bridge table on
- * the public bridge), all from the rendered files (./ban-grid.ts). vpn1's and vpn2's agents read what the journal
- * would show of their real OpenVPN instances (./journal.ts); the host's and the services VM's agents read empty
- * sshd, pvedaemon and named files (nothing of those runs in the lab). Secrets are fresh per run.
+ * services VM's management address), agents and set-only bouncers on vpn1, vpn2 and every node (its bridge table
+ * on the node's public bridge: `host` in lab.ns.host, `host-<node>` in lab.ns.nodes[node] under `--hosts 2`), all
+ * from the rendered files (./ban-grid.ts); the members are plan.bans.members. vpn1's and vpn2's agents read what the
+ * journal would show of their real OpenVPN instances (./journal.ts); the nodes' and the services VM's agents read
+ * empty sshd, pvedaemon and named files (nothing of those runs in the lab). Secrets are fresh per run.
  */
-import type { BanSource } from "../plan/bans";
+import { type BanMemberName, type BanSource, nodeMemberName } from "../plan/bans";
 import type { ServerName } from "../plan/types";
 import { GridRun } from "./ban-grid";
 import { consoleToJournal, startJournal } from "./journal";
@@ -21,6 +22,23 @@ export function journalFile(lab: Lab, server: ServerName): string {
 /** The file vpn1's or vpn2's agent reads for the console gateway: its auth log in journal format. */
 export function consoleJournalFile(lab: Lab, server: ServerName): string {
   return lab.path("bans", server, "journal-console.log");
+}
+
+/** The namespace of every member: the services VM's, the VPN servers', each node's (the API node's is lab.ns.host). */
+export function memberNamespaces(lab: Lab): Partial<Record<BanMemberName, string>> {
+  const plan = lab.plan;
+  const ns: Partial<Record<BanMemberName, string>> = { services: lab.ns.svc, vpn1: lab.ns.vpn1, vpn2: lab.ns.vpn2 };
+  for (const n of plan.nodes) ns[nodeMemberName(plan, n.name)] = n.name === plan.host.node ? lab.ns.host : lab.ns.nodes[n.name];
+  const missing = plan.bans.members.filter((m) => !ns[m.name]).map((m) => m.name);
+  if (missing.length) throw new Error(`lab ban grid: no namespace for member(s) ${missing.join(", ")} (lab.ns.nodes has ${Object.keys(lab.ns.nodes).join(", ")})`);
+  return ns;
+}
+
+/** The file member `m`'s agent reads for `src`: the journal feeds of the VPN servers, an empty file for the rest. */
+function sourceFile(lab: Lab, m: BanMemberName, src: BanSource): string {
+  if ((m === "vpn1" || m === "vpn2") && src === "openvpn") return journalFile(lab, m);
+  if ((m === "vpn1" || m === "vpn2") && src === "console") return consoleJournalFile(lab, m);
+  return lab.path("bans", m, `${src}.log`);
 }
 
 /** Brings the grid up and records it on the lab; resolves with the seconds of each phase. */
@@ -39,21 +57,16 @@ export async function startGrid(lab: Lab): Promise<string> {
     const consoleFeed = startJournal(consoleJournalFile(lab, s.name), s.name, [{ path: auth, pid: () => 1 }], 100, consoleToJournal);
     lab.cleanups.push(consoleFeed.stop);
   }
-  const file = (m: string, src: BanSource) => lab.path("bans", m, `${src}.log`);
+  const sources = Object.fromEntries(plan.bans.members.map((m) => [m.name, Object.fromEntries(m.sources.map((src) => [src, sourceFile(lab, m.name, src)]))]));
   const lapiCert = await lab.pki.issueService(`lapi.${plan.stack}.librerouter`, [plan.bans.lapi.ip]);
   const grid = new GridRun({
     plan,
-    ns: { services: lab.ns.svc, vpn1: lab.ns.vpn1, vpn2: lab.ns.vpn2, host: lab.ns.host },
+    ns: memberNamespaces(lab),
     root,
     procs: lab.procs,
     caPem: lab.pki.caPem,
     lapiCert,
-    sources: {
-      services: { named: file("services", "named") },
-      vpn1: { openvpn: journalFile(lab, "vpn1"), console: consoleJournalFile(lab, "vpn1") },
-      vpn2: { openvpn: journalFile(lab, "vpn2"), console: consoleJournalFile(lab, "vpn2") },
-      host: { sshd: file("host", "sshd"), pvedaemon: file("host", "pvedaemon") },
-    },
+    sources,
   });
   const t = await grid.up();
   lab.grid = grid;

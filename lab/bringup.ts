@@ -2,7 +2,7 @@
  * Brings a Lab up in order: plan, topology and PKI; in fixed mode the services VM's DHCP and every tenant router's
  * public address from it; the host's console firewall and serial bridge, then the tenants' QEMUs (the bridge is there
  * before them, as its unit is ordered before pve-guests); both VPN servers, each with its console gateway after its
- * setup; every tenant's client. The ban grid (./bans.ts) comes up beside all of that once the topology and PKI exist:
+ * setup; the monitoring (./monitoring.ts, unless the Lab runs without it); every tenant's client. The ban grid (./bans.ts) comes up beside all of that once the topology and PKI exist:
  * it needs nothing else (its agents follow the VPN servers' logs from their start), and its daemons' start-up is most
  * of its time.
  */
@@ -11,12 +11,13 @@ import { startClient } from "./clients";
 import { applyHostFirewall, describeQemuCosts, qemuCosts, startConsole, startConsoleGateway, startSerialBridge } from "./consoles";
 import type { Lab } from "./lab";
 import { setupServer, startInstance } from "./servers";
+import { startMonitoring } from "./check-monitoring";
 import { routersByDhcp, setupDhcp } from "./services";
 
 /** Everything up and connected; throws at the first failing step (the caller tears down). */
 export async function bringUp(lab: Lab): Promise<void> {
   await lab.prepare();
-  const grid = lab.step("ban grid (rendered setup on 4 members, LAPI, enrolment, agents, bouncers, gateway)", () => startGrid(lab));
+  const grid = lab.step(`ban grid (rendered setup on ${lab.plan.bans.members.length} members: ${lab.plan.bans.members.map((m) => m.name).join(", ")}; LAPI, enrolment, agents, bouncers, gateway)`, () => startGrid(lab));
   // Settled here so a failure elsewhere leaves no unhandled rejection behind; rethrown below.
   const gridDone = grid.then(
     (detail) => {
@@ -49,6 +50,8 @@ export async function bringUp(lab: Lab): Promise<void> {
   for (const s of lab.plan.servers) {
     for (const inst of s.instances) await lab.step(`${s.name} ${inst.proto} up`, () => startInstance(lab, s.name, inst.proto));
   }
+  // After the instances: lr-metrics' first run reads their status files. Before the clients: the first report sees them connect.
+  if (lab.monitoring) await lab.step("monitoring (node exporters, lr-metrics, Prometheus, Alertmanager)", () => startMonitoring(lab));
   await Promise.all(lab.plan.tenants.map((t) => lab.step(`client ${t.key} connected`, () => startClient(lab, t))));
   const gridError = await gridDone;
   if (gridError) throw gridError;

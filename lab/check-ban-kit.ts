@@ -1,7 +1,7 @@
 /** What the ban grid's lab checks share: the running grid, ban times per enforcement point, the tenants' sessions watched. */
 import type { TenantPlan } from "../plan/types";
 import { connectCount, waitForConnection } from "./clients";
-import { type Enforcer, ENFORCERS, type GridRun, until } from "./ban-grid";
+import { type Enforcer, type GridRun, until } from "./ban-grid";
 import { fail, reachesOwnMarker } from "./check-kit";
 import type { Lab } from "./lab";
 import { readLog } from "./procs";
@@ -15,16 +15,17 @@ export function gridOf(lab: Lab): GridRun {
 /** Seconds after `sinceMs` at which each enforcement point first held `ip` in its ban set (throws after `ms`). */
 export async function bannedEverywhere(g: GridRun, ip: string, sinceMs: number, ms = 30_000): Promise<Record<Enforcer, number>> {
   const at: Partial<Record<Enforcer, number>> = {};
-  await until(`${ip} in the ban sets of vpn1, vpn2 and the host`, async () => {
+  const all = g.enforcers;
+  await until(`${ip} in the ban sets of ${all.join(", ")}`, async () => {
     for (const [m, s] of await g.sets()) if (s.has(ip) && at[m] === undefined) at[m] = (Date.now() - sinceMs) / 1000;
-    return ENFORCERS.every((m) => at[m] !== undefined);
+    return all.every((m) => at[m] !== undefined);
   }, ms, 100).catch((e: Error) => fail(`${e.message} (held by: ${Object.keys(at).join(", ") || "none"})`));
   return at as Record<Enforcer, number>;
 }
 
-/** `vpn1 1.2s, vpn2 1.4s, host 1.9s` */
-export function perPoint(at: Record<Enforcer, number>): string {
-  return ENFORCERS.map((m) => `${m} ${at[m].toFixed(1)}s`).join(", ");
+/** `vpn1 1.2s, vpn2 1.4s, host 1.9s`: seconds per enforcement point of `g`, in the plan's order. */
+export function perPoint(g: GridRun, at: Record<Enforcer, number>): string {
+  return g.enforcers.map((m) => `${m} ${at[m] === undefined ? "never" : `${at[m].toFixed(1)}s`}`).join(", ");
 }
 
 /** Asserts no enforcement point holds any of `ips`. */

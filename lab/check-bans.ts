@@ -1,14 +1,15 @@
 /**
  * The ban grid's lab checks (issue 11), on the lab's real OpenVPN servers with the real engine (./bans.ts): an
- * attacker's bogus handshakes banned at vpn1, vpn2 and the host's public bridge (ban-detect); a tenant router's
+ * attacker's bogus handshakes banned at vpn1, vpn2 and every node's public bridge (ban-detect); a tenant router's
  * reports (ban-report); the allowlisted outsider never banned (ban-allowlist); bans ending after banTime
  * (ban-expiry); the decision store killed and restarted (ban-lapi-restart). ban-load is ./check-ban-load.ts.
  */
 import { chmodSync, writeFileSync } from "node:fs";
 import { REPORT_CLIENT, reporterConfig } from "../render/bans/tenant-report";
+import { type BanMemberName, nodeMemberName } from "../plan/bans";
 import type { TenantPlan } from "../plan/types";
 import { addAddresses, bogusHandshakes, opensFrom, pingsFrom } from "./attack";
-import { type Enforcer, ENFORCERS, type GridRun, until } from "./ban-grid";
+import { type Enforcer, type GridRun, until } from "./ban-grid";
 import { bannedEverywhere, bannedNowhere, gridOf, perPoint, watchTenants } from "./check-ban-kit";
 import { fail } from "./check-kit";
 import { run, sleep } from "./exec";
@@ -29,7 +30,7 @@ function watchEnd(g: GridRun, ip: string, ms = 60_000): Promise<Record<Enforcer,
   const gone: Partial<Record<Enforcer, number>> = {};
   const p = until(`${ip}'s ban over everywhere`, async () => {
     for (const [m, s] of await g.sets()) if (!s.has(ip) && gone[m] === undefined) gone[m] = (Date.now() - t0) / 1000;
-    return ENFORCERS.every((m) => gone[m] !== undefined);
+    return g.enforcers.every((m) => gone[m] !== undefined);
   }, ms, 200).then(() => gone as Record<Enforcer, number>);
   p.catch(() => undefined); // awaited by ban-expiry; a lab torn down before must not leave it unhandled
   return p;
@@ -38,8 +39,26 @@ function watchEnd(g: GridRun, ip: string, ms = 60_000): Promise<Record<Enforcer,
 const server = (lab: Lab, name: "vpn1" | "vpn2") => lab.plan.servers.find((s) => s.name === name)!;
 const udpPort = (lab: Lab) => server(lab, "vpn1").ports.udp;
 const tcpPort = (lab: Lab) => server(lab, "vpn1").ports.tcp;
-/** The tenant whose public address the attacker tries (only the host's bridge table stands between them). */
-const victim = (lab: Lab): TenantPlan => lab.plan.tenants[lab.plan.tenants.length - 1];
+/** A tenant whose public address the attacker tries, and the node member whose bridge table alone stands between them. */
+interface Victim {
+  readonly t: TenantPlan;
+  readonly node: BanMemberName;
+}
+
+/**
+ * The tenants the attacker tries: the last one on each node (the one-host lab: the last tenant), the API node's first.
+ * A tenant is bridged on its own node's public bridge, so only that node's bouncer can drop the attacker in front of it.
+ */
+function victims(lab: Lab): Victim[] {
+  const plan = lab.plan;
+  return plan.nodes.flatMap((n) => {
+    const t = plan.tenants.filter((x) => x.node === n.name).pop();
+    return t ? [{ t, node: nodeMemberName(plan, n.name) }] : [];
+  });
+}
+
+/** `alice's 203.0.113.10, carol's 203.0.113.12` */
+const addresses = (vs: readonly Victim[]) => vs.map((v) => `${v.t.key}'s ${v.t.publicIp}`).join(", ");
 
 /** What the grid's OpenVPN parser counts as a refusal (render/bans/items.ts). */
 const REFUSAL = /TLS Error: |TLS Auth Error: |WARNING: Bad encapsulated packet length/;
@@ -51,22 +70,21 @@ export function refusals(lab: Lab, id: string, ip: string): number {
     .filter((l) => REFUSAL.test(l) && (l.includes(` ${ip}:`) || l.includes(`]${ip}:`))).length;
 }
 
-/** The host bridge table's drop counter (packets): what it filtered in front of the VMs. */
-async function bridgeDrops(lab: Lab): Promise<number> {
-  const out = (await run(["nft", "list", "chain", "bridge", "lrban", "forward"], { ns: lab.ns.host })).stdout;
-  return Number(/@ban4 counter packets (\d+)/.exec(out)?.[1] ?? fail(`no drop counter in the host's bridge table:\n${out}`));
+/** Node member `m`'s bridge table's drop counter (packets): what it filtered in front of the VMs on that node. */
+async function bridgeDrops(g: GridRun, m: BanMemberName): Promise<number> {
+  const out = (await run(["nft", "list", "chain", "bridge", "lrban", "forward"], { ns: g.ns(m) })).stdout;
+  return Number(/@ban4 counter packets (\d+)/.exec(out)?.[1] ?? fail(`no drop counter in ${m}'s bridge table:\n${out}`));
 }
 
 async function banDetect(lab: Lab): Promise<string> {
   const g = gridOf(lab);
-  const v = victim(lab);
+  const vs = victims(lab);
   const vpn1 = server(lab, "vpn1");
   const atk = lab.ns.atk;
   const ip = ATTACKER.ip;
-  if (!(await pingsFrom(atk, ip, v.publicIp))) fail(`control: the attacker ${ip} cannot reach ${v.key}'s public address ${v.publicIp}`);
+  for (const { t } of vs) if (!(await pingsFrom(atk, ip, t.publicIp))) fail(`control: the attacker ${ip} cannot reach ${t.key}'s public address ${t.publicIp}`);
   if (!(await opensFrom(atk, ip, vpn1.publicIp, tcpPort(lab)))) fail(`control: the attacker cannot open vpn1's ${vpn1.publicIp}:${tcpPort(lab)}`);
   await bannedNowhere(g, [ip], "control: the attacker before its attack");
-  const drops0 = await bridgeDrops(lab);
   const watch = await watchTenants(lab, "ban-detect");
   try {
     const n = lab.plan.bans.scenario.retries;
@@ -75,12 +93,16 @@ async function banDetect(lab: Lab): Promise<string> {
     detected.set(lab, { ip, ended: watchEnd(g, ip) });
     const logged = refusals(lab, "vpn1-udp", ip);
     if (logged < n) fail(`vpn1-udp logged ${logged} of the ${n} refusals`);
-    const blocked = await Promise.all([pingsFrom(atk, ip, v.publicIp), ...lab.plan.servers.map((s) => opensFrom(atk, ip, s.publicIp, tcpPort(lab)))]);
-    if (blocked[0]) fail(`banned, the attacker still reaches ${v.key}'s public address ${v.publicIp}`);
-    lab.plan.servers.forEach((s, i) => blocked[i + 1] && fail(`banned, the attacker still opens ${s.name}'s :${tcpPort(lab)}`));
-    const drops = (await bridgeDrops(lab)) - drops0;
-    if (drops < 1) fail(`the host's bridge table dropped nothing of the attacker's ping to ${v.publicIp}`);
-    return `${n} bogus UDP handshakes (${logged} refusals logged by vpn1-udp) → banned ${perPoint(at)} after the last one (goal ≤ 10 s); then no ping to ${v.key}'s ${v.publicIp} (${drops} dropped by the host's bridge table), no TCP to vpn1 or vpn2; ${await watch.stop()}`;
+    // The pings alone between the counter reads: each victim's node's count is then the ping dropped in front of it.
+    const drops0 = await Promise.all(vs.map((v) => bridgeDrops(g, v.node)));
+    const pinged = await Promise.all(vs.map((v) => pingsFrom(atk, ip, v.t.publicIp)));
+    const drops = await Promise.all(vs.map(async (v, i) => (await bridgeDrops(g, v.node)) - drops0[i]));
+    vs.forEach((v, i) => pinged[i] && fail(`banned, the attacker still reaches ${v.t.key}'s public address ${v.t.publicIp} (on ${v.node})`));
+    vs.forEach((v, i) => drops[i] < 1 && fail(`${v.node}'s bridge table dropped nothing of the attacker's ping to ${v.t.key}'s ${v.t.publicIp}`));
+    const opened = await Promise.all(lab.plan.servers.map((s) => opensFrom(atk, ip, s.publicIp, tcpPort(lab))));
+    lab.plan.servers.forEach((s, i) => opened[i] && fail(`banned, the attacker still opens ${s.name}'s :${tcpPort(lab)}`));
+    const pings = vs.map((v, i) => `${v.t.key}'s ${v.t.publicIp} (${drops[i]} dropped by ${v.node}'s bridge table)`).join(", ");
+    return `${n} bogus UDP handshakes (${logged} refusals logged by vpn1-udp) → banned ${perPoint(g, at)} after the last one (goal ≤ 10 s); then no ping to ${pings}, no TCP to vpn1 or vpn2; ${await watch.stop()}`;
   } finally {
     await watch.stop().catch(() => undefined);
   }
@@ -123,13 +145,13 @@ async function banReport(lab: Lab): Promise<string> {
   const never = [other.publicIp, vpn1.publicIp, ATTACK.fresh];
   await bannedNowhere(g, never, "refused reports");
   for (const x of never) if ((await g.cscli("decisions", "list", "-i", x, "-o", "json")).trim() !== "null") fail(`the LAPI holds a decision on ${x} after a refused report`);
-  return `${t.key}'s router (from ${t.publicIp}, rendered lr-ban-report) reports ${ip}: banned ${perPoint(at)} after the request, then cut off from ${other.key}'s public address; reporting ${other.key}'s ${other.publicIp} or vpn1's ${vpn1.publicIp}: HTTP 403; its token from ${other.key}'s router: HTTP 401; none of them banned anywhere, no decision`;
+  return `${t.key}'s router (from ${t.publicIp}, rendered lr-ban-report) reports ${ip}: banned ${perPoint(g, at)} after the request, then cut off from ${other.key}'s public address; reporting ${other.key}'s ${other.publicIp} or vpn1's ${vpn1.publicIp}: HTTP 403; its token from ${other.key}'s router: HTTP 401; none of them banned anywhere, no decision`;
 }
 
 async function banAllowlist(lab: Lab): Promise<string> {
   const g = gridOf(lab);
   const x = OUTSIDER.ip;
-  const v = victim(lab);
+  const vs = victims(lab);
   // What the refusal checks made the outsider do so far (unknown certificate, wrong hardware ID, foreign keys, the storm).
   const earlier = lab.plan.instances.reduce((n, i) => n + refusals(lab, i.id, x), 0);
   const n = 3 * lab.plan.bans.scenario.retries;
@@ -145,17 +167,17 @@ async function banAllowlist(lab: Lab): Promise<string> {
   await g.cscli("decisions", "add", "-i", x, "-d", "1m");
   try {
     await bannedEverywhere(g, x, Date.now());
-    const reach = await Promise.all([opensFrom(lab.ns.x, x, server(lab, "vpn1").publicIp, tcpPort(lab)), opensFrom(lab.ns.x, x, server(lab, "vpn2").publicIp, tcpPort(lab)), pingsFrom(lab.ns.x, x, v.publicIp)]);
-    if (!reach.every(Boolean)) fail(`with a manual ban the allowlisted ${x} is cut off (vpn1, vpn2, ${v.key}'s public address: ${JSON.stringify(reach)})`);
+    const reach = await Promise.all([opensFrom(lab.ns.x, x, server(lab, "vpn1").publicIp, tcpPort(lab)), opensFrom(lab.ns.x, x, server(lab, "vpn2").publicIp, tcpPort(lab)), ...vs.map((v) => pingsFrom(lab.ns.x, x, v.t.publicIp))]);
+    if (!reach.every(Boolean)) fail(`with a manual ban the allowlisted ${x} is cut off (vpn1, vpn2, ${addresses(vs)}: ${JSON.stringify(reach)})`);
   } finally {
     await g.cscli("decisions", "delete", "-i", x);
   }
-  return `${x} (bans.allowlist): ${earlier} refusals from the earlier checks and ${n} bogus handshakes on each server now: no alert, no ban; a manual ban reaches all 3 sets, yet it still reaches vpn1, vpn2 and ${v.key}'s public address (allow4 first)`;
+  return `${x} (bans.allowlist): ${earlier} refusals from the earlier checks and ${n} bogus handshakes on each server now: no alert, no ban; a manual ban reaches all ${g.enforcers.length} sets, yet it still reaches vpn1, vpn2 and ${addresses(vs)} (allow4 first)`;
 }
 
 async function banExpiry(lab: Lab): Promise<string> {
   const g = gridOf(lab);
-  const v = victim(lab);
+  const vs = victims(lab);
   const banTime = lab.plan.bans.profile.durations[0];
   let d = detected.get(lab);
   if (!d) {
@@ -167,9 +189,9 @@ async function banExpiry(lab: Lab): Promise<string> {
   }
   const gone = await d.ended;
   if ((await g.cscli("decisions", "list", "-i", d.ip, "-o", "json")).trim() !== "null") fail(`the LAPI still holds a decision on ${d.ip}`);
-  if (!(await pingsFrom(lab.ns.atk, d.ip, v.publicIp))) fail(`after its ban ${d.ip} still cannot reach ${v.key}'s public address`);
+  for (const { t } of vs) if (!(await pingsFrom(lab.ns.atk, d.ip, t.publicIp))) fail(`after its ban ${d.ip} still cannot reach ${t.key}'s public address ${t.publicIp}`);
   if (!(await opensFrom(lab.ns.atk, d.ip, server(lab, "vpn1").publicIp, tcpPort(lab)))) fail(`after its ban ${d.ip} still cannot open vpn1`);
-  return `${d.ip}'s ban (banTime ${banTime}) ended on ${ENFORCERS.map((m) => `${m} ${gone[m].toFixed(1)}s`).join(", ")} after it was in force everywhere; no decision left; it reaches vpn1 and ${v.key}'s public address again`;
+  return `${d.ip}'s ban (banTime ${banTime}) ended on ${perPoint(g, gone)} after it was in force everywhere; no decision left; it reaches vpn1 and ${addresses(vs)} again`;
 }
 
 async function banLapiRestart(lab: Lab): Promise<string> {
@@ -179,18 +201,19 @@ async function banLapiRestart(lab: Lab): Promise<string> {
   const n = lab.plan.bans.scenario.retries;
   await addAddresses(lab.ns.atk, "eth0", ATTACK.outage);
   await bannedEverywhere(g, held, await bogusHandshakes(lab.ns.atk, [held], vpn1.publicIp, udpPort(lab), "udp", n));
-  const bouncers = ENFORCERS.map((m) => g.daemons.get(`bouncer-${m}`)?.pid);
+  const points = g.enforcers;
+  const bouncers = points.map((m) => g.daemons.get(`bouncer-${m}`)?.pid);
   await g.killLapi();
   if (await g.lapiUp()) fail("control: the LAPI still answers after SIGKILL");
   const t0 = Date.now();
   await sleep((lab.plan.bans.pollSeconds + 1) * 1000);
-  if ((await g.bannedAt(held)).length !== ENFORCERS.length) fail(`with the LAPI down ${held}'s ban is not in force everywhere: ${(await g.bannedAt(held)).join(", ")}`);
+  if ((await g.bannedAt(held)).length !== points.length) fail(`with the LAPI down ${held}'s ban is not in force everywhere: ${(await g.bannedAt(held)).join(", ")}`);
   // The outage's attack over TCP: connections whose first length is impossible.
   await bogusHandshakes(lab.ns.atk, [during], vpn1.publicIp, tcpPort(lab), "tcp", n);
   await sleep((lab.plan.bans.pollSeconds + 1) * 1000);
   await bannedNowhere(g, [during], "control: an attack during the outage");
   const down = (Date.now() - t0) / 1000;
-  const gone = ENFORCERS.filter((m, i) => !bouncers[i] || !alive(bouncers[i]!) || g.daemons.get(`bouncer-${m}`)?.pid !== bouncers[i]);
+  const gone = points.filter((m, i) => !bouncers[i] || !alive(bouncers[i]!) || g.daemons.get(`bouncer-${m}`)?.pid !== bouncers[i]);
   if (gone.length) fail(`bouncers gone during the outage: ${gone.join(", ")}`);
   const r0 = Date.now();
   await g.startLapi();
@@ -198,13 +221,13 @@ async function banLapiRestart(lab: Lab): Promise<string> {
   const back = await bannedEverywhere(g, during, r0, 60_000);
   const fresh = await bannedEverywhere(g, after, await bogusHandshakes(lab.ns.atk, [after], vpn1.publicIp, udpPort(lab), "udp", n));
   const logged = refusals(lab, "vpn1-tcp", during);
-  return `LAPI SIGKILLed for ${down.toFixed(1)}s: ${held}'s ban held on all 3, the same bouncers kept running; ${n} bogus TCP streams (${logged} refusals logged by vpn1-tcp) during it: banned nowhere until the LAPI was back (its unit's config test and start: /health after ${up.toFixed(1)}s), then ${perPoint(back)} after its restart; a new attack after: ${perPoint(fresh)}`;
+  return `LAPI SIGKILLed for ${down.toFixed(1)}s: ${held}'s ban held on all ${points.length}, the same bouncers kept running; ${n} bogus TCP streams (${logged} refusals logged by vpn1-tcp) during it: banned nowhere until the LAPI was back (its unit's config test and start: /health after ${up.toFixed(1)}s), then ${perPoint(g, back)} after its restart; a new attack after: ${perPoint(g, fresh)}`;
 }
 
 const BANS = "the ban grid: attackers, reports and bans on the public side, no tenant network in it";
 
 export const BAN_CHECKS = {
-  detect: { id: "ban-detect", modeIndependent: BANS, title: "an attacker's bogus OpenVPN handshakes: banned on vpn1, vpn2 and the host's public bridge within seconds; tenants' sessions untouched", run: banDetect },
+  detect: { id: "ban-detect", modeIndependent: BANS, title: "an attacker's bogus OpenVPN handshakes: banned on vpn1, vpn2 and every node's public bridge within seconds, cut off from a tenant on each node; tenants' sessions untouched", run: banDetect },
   report: { id: "ban-report", modeIndependent: BANS, title: "a tenant's router reports an attacker: banned grid-wide; another tenant's or a VPN server's address: refused, nothing banned", run: banReport },
   allowlist: { id: "ban-allowlist", modeIndependent: BANS, title: "the allowlisted address is never banned, whatever it sends", run: banAllowlist },
   expiry: { id: "ban-expiry", modeIndependent: BANS, title: "a ban ends after banTime on every enforcement point", run: banExpiry },

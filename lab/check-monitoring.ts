@@ -5,15 +5,17 @@
  * killed firing LrInstanceDown within its `for:`.
  */
 import { X509Certificate } from "node:crypto";
+import { join } from "node:path";
 import type { ServerName, TenantPlan } from "../plan/types";
 import { collectStatus } from "../stack/status-collect";
-import type { StatusReport } from "../stack/status";
+import { statusCode, type StatusReport } from "../stack/status";
 import { SERVICES_CHAIN, SERVICES_PUBLIC_IF, servicesFirewallScript } from "../render/services";
 import { fail } from "./check-kit";
 import { must, run, sleep } from "./exec";
 import type { Lab } from "./lab";
-import { allowHostScrape, MonitoringSite } from "./monitoring";
+import { MonitoringSite } from "./monitoring";
 import { tcpOpens } from "./probe";
+import { startClient, stopClient } from "./clients";
 import { applyTenant, deleteTenant, instanceLog, startInstance } from "./servers";
 
 const sites = new WeakMap<Lab, MonitoringSite>();
@@ -32,9 +34,7 @@ export async function startMonitoring(lab: Lab): Promise<string> {
   const site = new MonitoringSite({ plan: lab.plan, procs: lab.procs, dir: lab.dirPath("monitoring"), logDir: lab.dirPath("logs"), ns, layouts: lab.layouts, instanceLogs, tenantCerts });
   sites.set(lab, site);
   lab.cleanups.push(() => site.stop());
-  const opened = await Promise.all(lab.plan.nodes.map((n) => allowHostScrape(lab.plan, site.mon, lab.ns.nodes[n.name], n.mgmtIp)));
-  const detail = await site.start();
-  return opened.some(Boolean) ? `${detail}; the host's LR-MGMT rule for the scrape added by the lab (render/host-console.ts lacks it)` : detail;
+  return site.start();
 }
 
 /** The report `npm run status` prints, taken from the services VM (the management network). */
@@ -56,12 +56,40 @@ async function reportUntil(lab: Lab, what: string, ok: (r: StatusReport) => bool
 
 const vias = (r: StatusReport) => r.tenants.map((t) => `${t.key}=${t.via ?? t.state}`).join(" ");
 
+/** `npm run status` itself (cli/status.ts under tsx) in the services VM, on the stack file the lab wrote. */
+export function statusCli(lab: Lab, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const root = join(__dirname, "..");
+  return run([join(root, "node_modules", ".bin", "tsx"), join(root, "cli", "status.ts"), "--stack", lab.plan.stack, "--dir", lab.stackDir, "--via", "direct", ...args], { ns: lab.ns.svc, timeoutMs: 60_000 });
+}
+
 async function status(lab: Lab): Promise<string> {
-  const { r, ms } = await reportUntil(lab, "every tenant connected via vpn1-udp, every machine answering", (x) => x.servers.every((s) => s.reachable) && x.tenants.every((t) => t.state === "connected" && t.via === "vpn1-udp"));
+  const { ms } = await reportUntil(lab, "every tenant connected via vpn1-udp, every machine answering", (x) => x.servers.every((s) => s.reachable) && x.tenants.every((t) => t.state === "connected" && t.via === "vpn1-udp"));
+  // Settled: now the command ops run, in both formats, and a mistyped tenant key.
+  const first = lab.plan.tenants[0].key;
+  const typo = `${first.slice(0, -1)}${first.endsWith("x") ? "y" : "x"}`;
+  const [json, table, wrong] = await Promise.all([statusCli(lab, ["--format", "json"]), statusCli(lab, ["--tenant", first]), statusCli(lab, ["--tenant", typo])]);
+  let r: StatusReport;
+  try {
+    r = JSON.parse(json.stdout) as StatusReport;
+  } catch {
+    return fail(`npm run status --format json printed no JSON (exit ${json.code}): ${(json.stderr || json.stdout).slice(0, 300)}`);
+  }
   const planned = lab.plan.tenants.map((t) => t.key).join(",");
-  if (r.tenants.map((t) => t.key).join(",") !== planned) fail(`the report lists ${r.tenants.map((t) => t.key).join(", ")}, the plan ${planned}`);
-  if (!r.expiring.some((e) => e.kind === "tenant")) fail("no tenant certificate end in the report");
-  return `${vias(r)}; ${r.servers.length} machines answer; soonest: ${r.expiring[0].kind} ${r.expiring[0].name} (${ms} ms to settle)`;
+  if (r.tenants.map((t) => t.key).join(",") !== planned) fail(`npm run status lists ${r.tenants.map((t) => t.key).join(", ")}, the plan ${planned}`);
+  const off = r.tenants.filter((t) => t.state !== "connected" || t.via !== "vpn1-udp");
+  if (off.length) fail(`npm run status: ${off.map((t) => `${t.key} ${t.state}${t.via ? ` via ${t.via}` : ""}`).join(", ")} (want every tenant connected via vpn1-udp)`);
+  const down = r.servers.filter((s) => !s.reachable);
+  if (down.length) fail(`npm run status: ${down.map((s) => `${s.server} unreachable (${s.error})`).join(", ")}`);
+  if (!r.expiring.some((e) => e.kind === "tenant")) fail("no tenant certificate end in npm run status's report");
+  if (json.code !== statusCode(r)) fail(`npm run status exited ${json.code}, its report says ${statusCode(r)}`);
+  // The table for one tenant: its row only, via vpn1-udp.
+  const rows = table.stdout.split("\n");
+  const mine = rows.filter((l) => new RegExp(`^\\s*${first}\\b`).test(l));
+  if (!mine.some((l) => l.includes("vpn1-udp"))) fail(`npm run status --tenant ${first}: no row for it via vpn1-udp in\n${table.stdout}`);
+  const others = lab.plan.tenants.slice(1).filter((t) => rows.some((l) => new RegExp(`^\\s*${t.key}\\b`).test(l)));
+  if (others.length) fail(`npm run status --tenant ${first} shows ${others.map((t) => t.key).join(", ")} too`);
+  if (wrong.code !== 2 || !wrong.stderr.includes(`did you mean "${first}"`)) fail(`npm run status --tenant ${typo}: exit ${wrong.code}, ${JSON.stringify(wrong.stderr.slice(0, 200))} (want exit 2 and did you mean "${first}")`);
+  return `npm run status (json): ${vias(r)}; ${r.servers.length} machines answer; soonest: ${r.expiring[0].kind} ${r.expiring[0].name}; exit ${json.code}; --tenant ${first}: its row only; --tenant ${typo}: did you mean "${first}" (${ms} ms to settle)`;
 }
 
 async function failoverStatus(lab: Lab): Promise<string> {
@@ -149,6 +177,9 @@ async function instanceDown(lab: Lab): Promise<string> {
     const pending = await site.waitForAlert("LrInstanceDown", { id }, "pending", 22_000 + 3 * step + 3000);
     const firing = await site.waitForAlert("LrInstanceDown", { id }, "firing", forMs + 2 * step + 3000);
     if (firing < forMs - step) fail(`LrInstanceDown fired ${firing} ms after pending, before its for: ${site.mon.for.instanceDown}`);
+    const down = (await site.alerts()).filter((a) => a.labels.alertname === "LrInstanceDown");
+    const want = { id, proto: "tcp", server: "vpn1", severity: "page" };
+    if (down.length !== 1 || Object.entries(want).some(([k, v]) => down[0].labels[k] !== v)) fail(`LrInstanceDown alerts: ${JSON.stringify(down.map((a) => a.labels))}; want exactly one with ${JSON.stringify(want)}`);
     const fired = Date.now() - t0;
     await startInstance(lab, "vpn1", "tcp");
     const gone = await site.waitForAlert("LrInstanceDown", { id }, "gone", 15_000 + 2 * step);
@@ -163,16 +194,19 @@ async function deleted(lab: Lab): Promise<string> {
   for (const s of lab.plan.servers) await deleteTenant(lab, s.name, t);
   const gone = await reportUntil(lab, `${t.key} absent after its delete`, (r) => r.tenants.find((x) => x.key === t.key)?.state === "absent");
   for (const s of lab.plan.servers) await applyTenant(lab, s.name, t);
-  const back = await reportUntil(lab, `${t.key} connected again after its apply`, (r) => r.tenants.find((x) => x.key === t.key)?.state === "connected", 60_000);
-  return `${t.key} deleted: absent from the report after ${gone.ms} ms; re-applied: connected via ${back.r.tenants.find((x) => x.key === t.key)?.via} after ${back.ms} ms`;
+  // The delete ended its session; the client would retry only at its ping-restart: restarted, it connects at once.
+  await stopClient(lab, t);
+  await startClient(lab, t);
+  const back = await reportUntil(lab, `${t.key} connected again after its apply`, (r) => r.tenants.find((x) => x.key === t.key)?.state === "connected");
+  return `${t.key} deleted: absent from the report after ${gone.ms} ms; re-applied, client restarted: connected via ${back.r.tenants.find((x) => x.key === t.key)?.via} after ${back.ms} ms`;
 }
 
 const MON = "the monitoring reads the servers' own files and logs: the tenant network behind them plays no part";
 
 export const MONITORING_CHECKS = {
-  status: { id: "monitoring-status", title: "npm run status from the management network: every machine answers, every tenant connected via vpn1-udp, certificate ends listed", run: status },
+  status: { id: "monitoring-status", modeIndependent: MON, title: "npm run status from the management network: every machine answers, every tenant connected via vpn1-udp, certificate ends listed", run: status },
   closed: { id: "monitoring-closed", modeIndependent: MON, title: "no exporter, Prometheus or Alertmanager opens from a tenant's tunnel or router; all do from the services VM", run: closed },
   instanceDown: { id: "monitoring-alert", modeIndependent: MON, title: "vpn1-tcp killed: LrInstanceDown pending, then firing after its for:, resolved once restarted", run: instanceDown },
-  failover: { id: "monitoring-failover", title: "after the failover: npm run status shows every tenant via vpn2", run: failoverStatus },
-  deleted: { id: "monitoring-delete", title: "a tenant deleted on both servers is absent from npm run status; re-applied, it is connected again", run: deleted },
+  failover: { id: "monitoring-failover", modeIndependent: MON, title: "after the failover: npm run status shows every tenant via vpn2", run: failoverStatus },
+  deleted: { id: "monitoring-delete", modeIndependent: MON, title: "a tenant deleted on both servers is absent from npm run status; re-applied, it is connected again", run: deleted },
 } as const;

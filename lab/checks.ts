@@ -33,6 +33,7 @@ import { nodeView, tenantNodeIp } from "./hosts";
 import { BAN_CHECKS } from "./check-bans";
 import { banLoadCheck } from "./check-ban-load";
 import { CONSOLE_CHECKS } from "./check-consoles";
+import { MONITORING_CHECKS } from "./check-monitoring";
 
 export interface Check {
   readonly id: string;
@@ -290,6 +291,11 @@ export const CHECKS: readonly Check[] = [
     },
   },
   { ...HARDENING_CHECKS.publicClosed, modeIndependent: "the VPN servers' public side: no tenant address in it" },
+  // The monitoring while every client is still on vpn1-udp, late enough that OpenVPN's status files (rewritten every
+  // 10 s) show them; the alert check kills and restarts vpn1-tcp, which no client uses.
+  MONITORING_CHECKS.status,
+  MONITORING_CHECKS.closed,
+  MONITORING_CHECKS.instanceDown,
   {
     id: "unknown-cert",
     modeIndependent: AUTH_PATH,
@@ -431,7 +437,8 @@ export const CHECKS: readonly Check[] = [
       }
     },
   },
-  // Right after the failover (the client on vpn2-udp); it puts the client back there for lan-isolation.
+  // Right after the failover (the clients on vpn2-udp); the console one puts its client back there for lan-isolation.
+  MONITORING_CHECKS.failover,
   CONSOLE_CHECKS.failover,
   { ...LAN_CHECKS.lanIsolation, only: FIXED_LAN },
   {
@@ -579,4 +586,6 @@ export const CHECKS: readonly Check[] = [
       return `${t.key} on both servers: session on ${live.join(", ")} killed; no rule, route, DNAT, ${shared ? "nft element, " : ""}ccd, env or pin left; re-apply identical`;
     },
   },
+  // Last: it deletes a tenant on both servers and brings it back, as delete-clean does, and watches the report.
+  MONITORING_CHECKS.deleted,
 ];

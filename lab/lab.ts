@@ -16,7 +16,7 @@ import { createPki, Issued, LabPki } from "./pki";
 import { Proc, Procs } from "./procs";
 import type { GridRun } from "./ban-grid";
 import { startReaper } from "./reaper";
-import { DEFAULT_LAB_MODE, LAB_CLUSTER_DEFAULT_TENANTS, type LabHosts, type LabMode, labPlan } from "./stack";
+import { DEFAULT_LAB_MODE, LAB_CLUSTER_DEFAULT_TENANTS, type LabHosts, type LabMode, labPlan, labStack, labStackFile } from "./stack";
 import { labDhcpLayout, type Lease } from "./services";
 import { buildTopology, Namespaces } from "./topology";
 
@@ -33,6 +33,11 @@ export interface LabOptions {
   readonly screenshotsDir?: string;
   /** Proxmox nodes (default 1; 2: the cluster lab, ./hosts.ts). */
   readonly hosts?: LabHosts;
+  /**
+   * Bring the monitoring up (default true; ./check-monitoring.ts). Off only where no monitoring check runs
+   * (test/e2e/lab.test.ts's second mode, the two-host e2e subset), to keep CI's time.
+   */
+  readonly monitoring?: boolean;
 }
 
 /** Seconds with two decimals, for progress lines and the result table. */
@@ -50,6 +55,7 @@ export class Lab {
   /** The services VM's DHCP files (./services.ts). */
   readonly dhcpLayout: DhcpLayout;
   readonly mode: LabMode;
+  readonly monitoring: boolean;
   readonly log: (line: string) => void;
   /** Step name → milliseconds, in order. */
   readonly timings: [string, number][] = [];
@@ -97,6 +103,7 @@ export class Lab {
     this.mode = opts.mode ?? DEFAULT_LAB_MODE;
     this.log = opts.log ?? ((l) => console.log(l));
     this.hosts = opts.hosts ?? 1;
+    this.monitoring = opts.monitoring ?? true;
   }
 
   /** Node `node`'s host layout: the API node's is `hostLayout`, another's under `<run dir>/nodes/<node>`. */
@@ -140,6 +147,11 @@ export class Lab {
     return p;
   }
 
+  /** Where prepare() writes the lab's `Pulumi.lab.yaml` (for `npm run status -- --dir`). */
+  get stackDir(): string {
+    return join(this.dir, "stack");
+  }
+
   /** A directory inside the run directory (created). */
   dirPath(...parts: string[]): string {
     const p = join(this.dir, ...parts);
@@ -162,6 +174,7 @@ export class Lab {
       return id;
     });
     this.plan = labPlan(tenants, this.hardwareId, this.mode, this.hosts);
+    writeFileSync(this.path("stack", "Pulumi.lab.yaml"), labStackFile(labStack(tenants, this.hardwareId, this.mode, this.hosts)));
     this.layouts = { vpn1: labServerLayout(this.dir, "vpn1", this.plan), vpn2: labServerLayout(this.dir, "vpn2", this.plan) };
     const cluster = this.hosts > 1 ? `, ${this.hosts} nodes over VXLAN` : "";
     const count = 8 + 2 * this.plan.tenants.length + (this.hosts > 1 ? this.hosts : 0);

@@ -125,6 +125,7 @@ async function main(): Promise<number> {
     console.log(`[lab] kept running. Enter a namespace with: ip netns exec <ns> bash   (Ctrl-C here tears everything down)`);
     for (const ns of lab.netns.created) console.log(`  ${ns}`);
     console.log(`  logs: ${lab.dir}/logs`);
+    if (lab.monitoring) console.log(`  npm run status against it: ip netns exec ${lab.ns.svc} npx tsx cli/status.ts --stack lab --dir ${lab.stackDir} --via direct`);
     // A pending promise alone does not keep Node alive: hold the event loop until the signal handler exits.
     setInterval(() => undefined, 1 << 30);
     await new Promise<never>(() => undefined);

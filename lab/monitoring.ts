@@ -12,26 +12,20 @@ import { type ExporterTarget, type MonitoringPlan, planMonitoring } from "../pla
 import type { Plan, ServerName } from "../plan/types";
 import { certsTextfile } from "../render/monitoring/certs";
 import { lrMetricsConfig, nodeExporterArgs } from "../render/monitoring/exporter";
-import { hostExporterRules } from "../render/monitoring/firewall";
 import { LR_CERTS_PROM, type MonitoringPaths } from "../render/monitoring/paths";
 import { rulesFile } from "../render/monitoring/rules";
 import { alertmanagerArgs, alertmanagerConfig, prometheusArgs, prometheusConfig } from "../render/monitoring/server";
 import { LR_METRICS_PY } from "../render/monitoring/setup";
-import { MGMT_CHAIN } from "../render/host-console";
 import type { ServerLayout } from "../render/layout";
 import type { FetchText } from "../stack/status-collect";
 import type { PromAlert } from "../stack/status";
 import { must, run, sleep } from "./exec";
 import { startJournal } from "./journal";
+import { LAB_MONITORING_INPUT } from "./stack";
 import type { Proc, Procs } from "./procs";
 
-/** The lab's monitoring block: every period short, so the alert checks take seconds (the rules are the same text). */
-export const LAB_MONITORING: MonitoringConfig = monitoringSchema.parse({
-  scrapeInterval: "2s",
-  metricsInterval: "2s",
-  for: { instanceDown: "10s", serverDown: "10s", metricsStale: "10s" },
-  retention: "1h",
-});
+/** The lab stack's monitoring block (lab/stack.ts), parsed. */
+export const LAB_MONITORING: MonitoringConfig = monitoringSchema.parse(LAB_MONITORING_INPUT);
 
 /** A machine's monitoring files under `<dir>/<machine>/`, production's shape. */
 export function labMonitoringPaths(dir: string, machine: string): MonitoringPaths {
@@ -234,18 +228,4 @@ export class MonitoringSite {
   stop(): void {
     for (const l of this.loops.splice(0)) l();
   }
-}
-
-/**
- * The host's LR-MGMT rule for Prometheus (render/monitoring/firewall.ts), inserted first in the chain when missing:
- * until render/host-console.ts carries it, the host's console firewall drops the scrape.
- */
-export async function allowHostScrape(plan: Plan, mon: MonitoringPlan, hostNs: string, hostMgmtIp = plan.host.mgmtIp): Promise<boolean> {
-  const [rule] = hostExporterRules(plan, mon, MGMT_CHAIN, hostMgmtIp);
-  if (!rule) return false;
-  const spec = rule.replace(`-A ${MGMT_CHAIN} `, "").split(" ");
-  if ((await run(["iptables", "-C", MGMT_CHAIN, ...spec], { ns: hostNs })).code === 0) return false;
-  if ((await run(["iptables", "-n", "-L", MGMT_CHAIN], { ns: hostNs })).code !== 0) return false;
-  await must(["iptables", "-I", MGMT_CHAIN, "1", ...spec], { ns: hostNs });
-  return true;
 }

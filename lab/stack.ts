@@ -2,6 +2,8 @@
  * The lab's embedded stack config: a small stack written against the real schema and planned by the
  * real `buildPlan`, so every address, port and name in the lab comes from the same code as production.
  */
+import { stringify } from "yaml";
+import { NAMESPACE } from "../config/load";
 import type { StackInput } from "../config/schema";
 import { buildPlan } from "../plan/build";
 import type { Plan } from "../plan/types";
@@ -12,6 +14,14 @@ export type LabMode = "fixed" | "distinct";
 export const LAB_MODES: readonly LabMode[] = ["fixed", "distinct"];
 /** The lab's default: the LibreRouter image as shipped (the same 10.0.0.1 LAN in every tenant, WAN by DHCP). */
 export const DEFAULT_LAB_MODE: LabMode = "fixed";
+
+/** The lab's monitoring block: every period short, so the alert checks take seconds (the rules are the same text). */
+export const LAB_MONITORING_INPUT = {
+  scrapeInterval: "2s",
+  metricsInterval: "2s",
+  for: { instanceDown: "10s", serverDown: "10s", metricsStale: "10s" },
+  retention: "1h",
+} as const;
 
 /** The lab's first ban (bans.banTime): short, so the lab sees bans end. */
 export const LAB_BAN_TIME = "15s";
@@ -54,8 +64,18 @@ export function labStack(tenants: number, hardwareId: string, mode: LabMode = DE
     // The ban grid with production's defaults but a short first ban (ban-expiry waits for it), and the outsider
     // allowlisted: the refusal checks keep testing OpenVPN, not the grid, and ban-allowlist proves the list.
     bans: { banTime: LAB_BAN_TIME, allowlist: [OUTSIDER.ip] },
+    monitoring: LAB_MONITORING_INPUT,
     tenants: Object.fromEntries(entries),
   };
+}
+
+/**
+ * `Pulumi.lab.yaml` for `stack`: what `npm run status -- --stack lab --dir <run dir>/stack` reads, so the CLI plans
+ * the lab's stack exactly as the lab did (no secret in it: the lab has none in its config).
+ */
+export function labStackFile(stack: StackInput): string {
+  const config = Object.fromEntries(Object.entries(stack).map(([k, v]) => [`${NAMESPACE}:${k}`, v]));
+  return `# The lab's stack, written by lab/lab.ts for npm run status; removed with the run.\n${stringify({ config })}`;
 }
 
 /** The lab plan (stack name `lab`). */
@@ -73,9 +93,9 @@ export const LAB_NODES = [
 ] as const;
 
 /**
- * `--hosts 2` needs four tenants: the checks use the first two and the last (console, ban-report's pair, ban victim)
- * on hostA, where the ban grid's bridge table and the serial bridge the console gateways name (plan.host) are; slot 3
- * (and every odd slot after it but the last) runs on hostB.
+ * `--hosts 2` needs four tenants: the checks use the first two and the last (console, ban-report's pair, the API
+ * node's ban victim) on hostA, where the serial bridge the console gateways name (plan.host) is; slot 3 (and every
+ * odd slot after it but the last) runs on hostB, behind hostB's own ban-grid bridge table (its ban victim).
  */
 export const LAB_CLUSTER_MIN_TENANTS = 4;
 export const LAB_CLUSTER_DEFAULT_TENANTS = 4;

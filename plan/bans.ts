@@ -7,14 +7,16 @@ import { type BansConfig, durationSeconds } from "../config/bans-schema";
 import { contains, isIpv4, parseCidr } from "../lib/ipv4";
 import type { Plan } from "./types";
 
-export type BanMemberName = "vpn1" | "vpn2" | "host" | "services";
+/** `host` is the API node (the one-host member's name, kept); every other Proxmox node of a cluster is `host-<node>`. */
+export type BanMemberName = "vpn1" | "vpn2" | "host" | "services" | `host-${string}`;
 /** What an agent reads: the OpenVPN servers, the console gateway's wrong passwords, sshd, the Proxmox API daemon, the resolver. */
 export type BanSource = "openvpn" | "console" | "sshd" | "pvedaemon" | "named";
 
 export interface BanMember {
   readonly name: BanMemberName;
   readonly mgmtIp: string;
-  readonly publicIp: string;
+  /** Absent for a node other than the API node: the config knows no public address of it. */
+  readonly publicIp?: string;
   /** The logs its agent reads. */
   readonly sources: readonly BanSource[];
   /** Runs a bouncer: `inet` on the VPN servers, `bridge` on the host (covers every VM on its bridges); none on services. */
@@ -105,6 +107,11 @@ export function banCredentials(bans: BansPlan): { readonly machines: string[]; r
   };
 }
 
+/** The ban-grid member on Proxmox node `node`: `host` for the API node, `host-<node>` for every other. */
+export function nodeMemberName(plan: Pick<Plan, "host">, node: string): BanMemberName {
+  return node === plan.host.node ? "host" : `host-${node}`;
+}
+
 /** The grid's plan from the rest of the plan and the validated `bans:` block. */
 export function planBans(plan: Omit<Plan, "bans" | "consoles" | "monitoring">, bans: BansConfig): BansPlan {
   const [vpn1, vpn2] = plan.servers;
@@ -112,12 +119,19 @@ export function planBans(plan: Omit<Plan, "bans" | "consoles" | "monitoring">, b
     { name: "vpn1", mgmtIp: vpn1.mgmtIp, publicIp: vpn1.publicIp, sources: ["openvpn", "console"], enforce: "inet", machine: "vpn1", bouncer: "fw-vpn1" },
     { name: "vpn2", mgmtIp: vpn2.mgmtIp, publicIp: vpn2.publicIp, sources: ["openvpn", "console"], enforce: "inet", machine: "vpn2", bouncer: "fw-vpn2" },
     { name: "host", mgmtIp: plan.host.mgmtIp, publicIp: plan.host.publicIp, sources: ["sshd", "pvedaemon"], enforce: "bridge", machine: "host", bouncer: "fw-host" },
+    // Every other node of a cluster: its own agent, and its bridge table in front of the tenants that run on it.
+    ...plan.nodes
+      .filter((n) => n.name !== plan.host.node)
+      .map((n): BanMember => {
+        const name = nodeMemberName(plan, n.name);
+        return { name, mgmtIp: n.mgmtIp, sources: ["sshd", "pvedaemon"], enforce: "bridge", machine: name, bouncer: `fw-${name}` };
+      }),
     { name: "services", mgmtIp: plan.services.mgmtIp, publicIp: plan.services.publicIp, sources: ["named"], machine: "services" },
   ];
   // The pools' gateways too: a banned upstream router would drop its ICMP (PMTU) for everyone.
   const protectedList = uniq([
     plan.mgmt.cidr,
-    ...members.flatMap((m) => [host32(m.publicIp), host32(m.mgmtIp)]),
+    ...members.flatMap((m) => [...(m.publicIp ? [host32(m.publicIp)] : []), host32(m.mgmtIp)]),
     ...plan.publicPools.map((p) => host32(p.gateway)),
   ]);
   const allowlist = uniq(bans.allowlist.map(asCidr));

@@ -72,7 +72,7 @@ export function vpnRamLine(s: Sizing): CapacityLine {
   return vmRamLine(s, "RAM (VPN VM)", ["Debian and OpenVPN", a.vpnBaseMb], grid, s.infra.vpnMemoryMb, `each of the ${servers.length} VPN servers'`, "vpn.memoryMb");
 }
 
-/** The host's agent, bouncer and ban set (the bridge set in front of every tenant) come out of its reserve. */
+/** The host's agent, bouncer and ban set (the bridge set in front of every tenant) come out of its reserve; in a cluster each node's. */
 export function hostGridLine(s: Sizing): CapacityLine {
   const { a } = s;
   const grid = memberParts(a, member(s, "host"));
@@ -83,7 +83,7 @@ export function hostGridLine(s: Sizing): CapacityLine {
   const note =
     status === "fail"
       ? `host ban grid: ${how} exceed the host's reserve of ${mib(reserveMb)} (assumptions.hostReserveGb) by ${mib(needed - reserveMb)}; raise assumptions.hostReserveGb`
-      : `${how} of the host's ${num(a.hostReserveGb, 1)} GiB reserve (assumptions.hostReserveGb, ${pct(needed / reserveMb)}), not in addition to it`;
+      : `${how} of ${s.plan.nodes.length > 1 ? "each node's" : "the host's"} ${num(a.hostReserveGb, 1)} GiB reserve (assumptions.hostReserveGb, ${pct(needed / reserveMb)}), not in addition to it${s.plan.nodes.length > 1 ? ": every node runs its own agent and bouncer" : ""}`;
   return line("RAM (host bans)", needed, reserveMb, "MiB", status, note, "assumptions.hostReserveGb");
 }
 

@@ -138,3 +138,9 @@ export function forTenant(r: StatusReport, key: string): StatusReport {
   const alerts = "error" in r.alerts ? r.alerts : { firing: r.alerts.firing.filter((a) => a.labels.tenant === key), pending: r.alerts.pending.filter((a) => a.labels.tenant === key) };
   return { ...r, tenants: r.tenants.filter((t) => t.key === key), expiring: r.expiring.filter((e) => e.kind !== "tenant" || e.name === key), alerts };
 }
+
+/** The exit code of a report (`npm run status`): 0 all answered and nothing firing, 1 otherwise. */
+export function statusCode(r: StatusReport): number {
+  const silent = r.servers.every((s) => s.reachable) && !("error" in r.alerts) && r.alerts.firing.length === 0;
+  return silent ? 0 : 1;
+}

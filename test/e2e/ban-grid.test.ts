@@ -7,7 +7,7 @@
  */
 import { appendFileSync, readFileSync } from "node:fs";
 import { journalLine } from "../../lab/journal";
-import { ENFORCERS, until } from "../../lab/ban-grid";
+import { until } from "../../lab/ban-grid";
 import { BanGridLab } from "../../lab/ban-grid-lab";
 
 const ATTACKER = "198.51.100.66";
@@ -20,10 +20,10 @@ const lab = new BanGridLab(
 const { plan } = lab;
 const alice = plan.tenants.find((t) => t.key === "alice")!;
 const bob = plan.tenants.find((t) => t.key === "bob")!;
-const vpn1 = plan.bans.members.find((m) => m.name === "vpn1")!;
+const vpn1 = plan.servers.find((s) => s.name === "vpn1")!;
 const tokens = lab.secrets.tokens;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const everywhere = async (ip: string) => (await lab.grid.bannedAt(ip)).length === ENFORCERS.length;
+const everywhere = async (ip: string) => (await lab.grid.bannedAt(ip)).length === lab.grid.enforcers.length;
 
 beforeAll(async () => {
   console.log(`LAPI up ${await lab.up()} s after its start`);

@@ -1,7 +1,7 @@
 /** plan.bans: members, protected addresses, the allowlist, the gateway's scope, durations and the scenario. */
 import { banDurations, collapse, goDuration } from "../../plan/bans";
 import { buildPlan } from "../../plan/build";
-import { baseConfig, withChange } from "../config/fixture";
+import { baseConfig, clusterConfig, withChange } from "../config/fixture";
 
 const plan = buildPlan(
   withChange(baseConfig(), (c) => {
@@ -20,6 +20,19 @@ describe("plan.bans", () => {
       ["services", ["named"], null, null],
     ]);
     expect(b.lapi).toEqual({ ip: plan.services.mgmtIp, port: 8080, url: `https://${plan.services.mgmtIp}:8080/` });
+  });
+
+  it("in a cluster, every node is a member: the API node stays `host`, each other node `host-<node>` with its own agent and bridge bouncer, no public address", () => {
+    const c = buildPlan(clusterConfig(), "test").bans;
+    expect(c.members.map((m) => [m.name, m.mgmtIp, m.publicIp ?? null, m.enforce ?? null, m.machine, m.bouncer ?? null])).toEqual([
+      ["vpn1", expect.any(String), expect.any(String), "inet", "vpn1", "fw-vpn1"],
+      ["vpn2", expect.any(String), expect.any(String), "inet", "vpn2", "fw-vpn2"],
+      ["host", "192.168.100.10", expect.any(String), "bridge", "host", "fw-host"],
+      ["host-pve2", "192.168.100.20", null, "bridge", "host-pve2", "fw-host-pve2"],
+      ["host-pve3", "192.168.100.30", null, "bridge", "host-pve3", "fw-host-pve3"],
+      ["services", expect.any(String), expect.any(String), null, "services", null],
+    ]);
+    expect(c.members.find((m) => m.name === "host-pve2")?.sources).toEqual(["sshd", "pvedaemon"]);
   });
 
   it("protects the management network, every infrastructure address (public and management) and the pools' gateways", () => {

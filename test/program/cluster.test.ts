@@ -91,6 +91,24 @@ describe("a ProxmoxHost per node", () => {
     }
   });
 
+  test("the ban grid on every node: each node's agent and bridge bouncer over its own connection, enrolled on the LAPI; each node's monitoring after it", () => {
+    const enrol = String(inputs(byName(run.resources, "bans-services-enrol")).stdin);
+    for (const n of plan.nodes) {
+      const member = n.name === "pve1" ? "host" : `host-${n.name}`;
+      const c = byName(run.resources, `bans-${member}`);
+      expect(conn(c)).toBe(n.name === "pve1" ? "pve1.example.net" : n.mgmtIp);
+      const files = writtenFiles(String(inputs(c).stdin));
+      // Its bridge table: the bouncer's ban set in front of the VMs on this node's public bridge.
+      expect([...files.values()].some((f) => /table bridge /.test(f.content))).toBe(true);
+      expect([...files.entries()].find(([path]) => path.endsWith("/local_api_credentials.yaml"))?.[1].content).toContain(`login: ${member}\n`);
+      expect(enrol).toContain(member);
+      expect(enrol).toContain(`fw-${member}`);
+      const host = byName(run.resources, n.name === "pve1" ? "host-console-firewall" : `host-${n.name}-console-firewall`);
+      expect(c.options.dependencies).toEqual(expect.arrayContaining([host.urn, byName(run.resources, "bans-services-enrol").urn]));
+      expect(byName(run.resources, `monitoring-${n.name}`).options.dependencies).toContain(c.urn);
+    }
+  });
+
   test("each node's console firewall lets the VPN servers' VXLAN in, drops the guests' other new connections on the management bridge, and leaves the cluster's own traffic to pve-firewall", () => {
     const guests = [...plan.servers.map((x) => x.mgmtIp), plan.services.mgmtIp];
     for (const n of plan.nodes) {
@@ -359,6 +377,14 @@ describe("cluster growth and HA placement changes", () => {
     expect(shared.find(([, n]) => n === "sdn-zone")).toEqual(["update", "sdn-zone", ["nodes[3]", "peers[3]", "peers[4]", "peers[5]"]]);
     expect(shared.find(([, n]) => n === "sdn-apply")).toEqual(["replace", "sdn-apply", ["replacementTrigger"]]);
     expect(addNode.changes.filter(([, n]) => n.startsWith("host-pve4")).every(([op]) => op === "create")).toBe(true);
+    // The ban grid gains the node's member (its agent's password, its bouncer's key, its setup) and enrols them; no
+    // other member's setup changes (the node's address is inside the management network every member already protects).
+    expect(addNode.changes.filter(([, n]) => n.startsWith("bans-")).sort()).toEqual([
+      ["create", "bans-bouncer-fw-host-pve4", []],
+      ["create", "bans-host-pve4", []],
+      ["create", "bans-machine-host-pve4", []],
+      ["update", "bans-services-enrol", ["stdin"]],
+    ]);
     expect(moved.length).toBeGreaterThan(0);
     expect(addNode.changes.filter(([, n]) => n.startsWith("tenant-") && !moved.some((k) => tenantOf(k)(n)))).toEqual([]);
   });

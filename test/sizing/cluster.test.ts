@@ -82,6 +82,13 @@ describe("the committed cluster stack (3 × 512 GiB / 32 cores, 1,500 tenants, h
     }
   });
 
+  test("the ban grid's share of the host reserve is each node's: every node runs its own agent and bridge bouncer", () => {
+    const note = lineOf(r, "RAM (host bans)").note;
+    expect(note).toContain("of each node's 8.0 GiB reserve");
+    expect(note).toContain("every node runs its own agent and bouncer");
+    expect(lineOf(reportOf("minimal"), "RAM (host bans)").note).toContain("of the host's 8.0 GiB reserve");
+  });
+
   test("the stack output carries each node's RAM and reserve for the placement policy", () => {
     expect(capacityOutput(r).nodes).toEqual(["pve-a", "pve-b", "pve-c"].map((name) => ({ name, ramGb: 512, reservedGb: 8 + 32, qemuOverheadMb: 64 })));
   });
