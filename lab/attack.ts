@@ -3,7 +3,9 @@
  * source addresses, and probes from a given source address. OpenVPN 2.6 logs each bogus packet as a refusal the
  * grid's parser counts (render/bans/items.ts): over UDP a P_CONTROL_HARD_RESET_CLIENT_V3 whose wrapped client key
  * is garbage ("TLS Error: can not extract tls-crypt-v2 client key from [AF_INET]ip:port"), over TCP a stream whose
- * first length is impossible ("WARNING: Bad encapsulated packet length from peer").
+ * first length is impossible ("WARNING: Bad encapsulated packet length from peer"). And what only the kernel sees
+ * (LR-IN's LOG lines, render/bans/kernel-log.ts): a port scan, one SYN per closed port, and a flood of new UDP flows
+ * OpenVPN drops without a line.
  */
 import { must, run } from "./exec";
 
@@ -54,4 +56,52 @@ export async function pingsFrom(ns: string, src: string, dst: string): Promise<b
 /** A TCP connection from source address `src` in `ns` to dst:port established within a second. */
 export async function opensFrom(ns: string, src: string, dst: string, port: number): Promise<boolean> {
   return (await run(["socat", "-u", "/dev/null", `TCP:${dst}:${port},bind=${src},connect-timeout=1`], { ns, timeoutMs: 4000 })).code === 0;
+}
+
+/** python3 (stdlib): one TCP SYN to each port (non-blocking connects, dropped unanswered); prints the epoch ms of the last. */
+const SYN_PROBER = `
+import socket, sys, time
+src, dst, ports = sys.argv[1], sys.argv[2], [int(p) for p in sys.argv[3:]]
+socks = []
+for port in ports:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setblocking(False)
+    s.bind((src, 0))
+    s.connect_ex((dst, port))
+    socks.append(s)
+print(int(time.time() * 1000))
+# closed before the first retransmission: one SYN per port
+time.sleep(0.2)
+for s in socks:
+    s.close()
+`;
+
+/** A port scan from `src` (an address of `ns`): one SYN to each of `ports` of `dst`; resolves with the epoch ms of the last. */
+export async function synProbes(ns: string, src: string, dst: string, ports: readonly number[]): Promise<number> {
+  const out = await must(["python3", "-c", SYN_PROBER, src, dst, ...ports.map(String)], { ns, timeoutMs: 20_000 });
+  return Number(out.trim());
+}
+
+/**
+ * python3 (stdlib): `n` new UDP flows (a fresh socket, so a fresh source port, each) at `rate`/s; each datagram
+ * starts with opcode P_DATA_V2, which OpenVPN 2.6 drops from an unknown peer without a line at verb 3. Prints the
+ * epoch ms of the last.
+ */
+const UDP_FLOODER = `
+import os, socket, sys, time
+src, dst, port, n, rate = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+t0 = time.time()
+for i in range(n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    s.sendto(bytes([0x48]) + os.urandom(40), (dst, port))
+    s.close()
+    time.sleep(max(0.0, t0 + (i + 1) / rate - time.time()))
+print(int(time.time() * 1000))
+`;
+
+/** `n` new UDP flows from `src` to dst:port at `rate` per second; resolves with the epoch ms of the last. */
+export async function udpFlows(ns: string, src: string, dst: string, port: number, n: number, rate: number): Promise<number> {
+  const out = await must(["python3", "-c", UDP_FLOODER, src, dst, String(port), String(n), String(rate)], { ns, timeoutMs: 60_000 });
+  return Number(out.trim());
 }

@@ -88,9 +88,10 @@ export class BanGridLab {
     return this.grid.startLapi();
   }
 
-  /** Stops every daemon, deletes the namespaces and the files. */
+  /** Stops every daemon, deletes the namespaces, the files and the daemons' user if this run made it. */
   async down(): Promise<void> {
     await this.procs.stopAll(1000);
+    await this.run?.removeUser();
     await this.netns.cleanup();
     rmSync(this.root, { recursive: true, force: true });
   }

@@ -5,15 +5,20 @@
  * plan.bans.members (`host`, and `host-<node>` for each other node of a cluster). Each member is set up by its rendered
  * setup script (LR_SERVICES=none: files and nft only), the LAPI learns every machine and bouncer from the rendered
  * lr-ban-enrol.py, and the daemons run as their rendered systemd units say (ExecStartPre, then ExecStart: the
- * bouncer only once the LAPI answers) under the caller's Procs, which stands for systemd. Used by the lab
+ * bouncer only once the LAPI answers; User=, Group=, SupplementaryGroups=, the capability sets and NoNewPrivileges=
+ * through setpriv(1), each daemon's uid and capabilities checked once it runs) under the caller's Procs, which
+ * stands for systemd. The daemons' user is made by the rendered install step, for real (users are machine-wide: a
+ * user this run made is deleted again at the end). Used by the lab
  * (./bans.ts) and by the standalone harness (./ban-grid-lab.ts: test/e2e/ban-grid.test.ts, npm run bench:bans).
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { BanMember, BanMemberName, BanSource, BansPlan } from "../plan/bans";
 import type { Plan } from "../plan/types";
 import type { BanPaths } from "../render/bans/paths";
 import { banCredentials } from "../plan/bans";
+import { BAN_USER, cscliArgv } from "../render/bans/enforce";
 import { enrolScript, memberFiles, type MemberSetupArgs, setupScript } from "../render/bans/setup";
 import { tenantReportToken } from "../render/bans/tenant-report";
 import type { SetupFile } from "../render/shell";
@@ -84,6 +89,93 @@ export function unitCommands(unit: string, key: "ExecStartPre" | "ExecStart"): s
   return out;
 }
 
+/** A unit's last assignment of `key` ("" for an empty one, which resets it), undefined when it has none. */
+export function unitSetting(unit: string, key: string): string | undefined {
+  let v: string | undefined;
+  for (const line of unit.split("\n")) if (line.startsWith(`${key}=`)) v = line.slice(key.length + 1).trim();
+  return v;
+}
+
+/** `CAP_NET_ADMIN CAP_X` → ["net_admin", "cap_x"] as setpriv and capsh name them. */
+function capNames(list: string): string[] {
+  return list.split(/\s+/).filter(Boolean).map((c) => c.toLowerCase().replace(/^cap_/, ""));
+}
+
+/** Who a unit runs as, read from its text (undefined: no User=, root as systemd runs it). */
+export interface UnitIdentity {
+  readonly user: string;
+  readonly group?: string;
+  readonly supplementary: readonly string[];
+  /** Ambient capabilities (also inherited, as systemd does), setpriv's names. */
+  readonly ambient: readonly string[];
+  /** The bounding set, undefined when the unit does not restrict it. */
+  readonly bounding?: readonly string[];
+  readonly noNewPrivileges: boolean;
+}
+
+export function unitIdentity(unit: string): UnitIdentity | undefined {
+  const user = unitSetting(unit, "User");
+  if (!user) return undefined;
+  const bounding = unitSetting(unit, "CapabilityBoundingSet");
+  return {
+    user,
+    group: unitSetting(unit, "Group") || undefined,
+    supplementary: (unitSetting(unit, "SupplementaryGroups") ?? "").split(/\s+/).filter(Boolean),
+    ambient: capNames(unitSetting(unit, "AmbientCapabilities") ?? ""),
+    bounding: bounding === undefined ? undefined : capNames(bounding),
+    noNewPrivileges: unitSetting(unit, "NoNewPrivileges") === "yes",
+  };
+}
+
+/**
+ * The setpriv(1) prefix that runs a command as systemd runs the unit: its user, its group (else the user's), the
+ * user's groups plus SupplementaryGroups= (systemd calls initgroups), the ambient capabilities, the bounding set,
+ * no new privileges.
+ */
+export async function setprivArgv(id: UnitIdentity): Promise<string[]> {
+  const group = id.group ?? (await must(["id", "-gn", id.user])).trim();
+  const groups = [...new Set([...(await must(["id", "-Gn", id.user])).trim().split(/\s+/), ...id.supplementary])];
+  const caps = (xs: readonly string[]) => xs.map((c) => `+${c}`).join(",");
+  return [
+    "setpriv",
+    `--reuid=${id.user}`,
+    `--regid=${group}`,
+    `--groups=${groups.join(",")}`,
+    ...(id.ambient.length ? [`--inh-caps=${caps(id.ambient)}`, `--ambient-caps=${caps(id.ambient)}`] : []),
+    ...(id.bounding ? [`--bounding-set=${["-all", ...id.bounding.map((c) => `+${c}`)].join(",")}`] : []),
+    ...(id.noNewPrivileges ? ["--no-new-privs"] : []),
+    "--",
+  ];
+}
+
+/** What a running process is: its uids (real, effective, saved, fs) and its effective and bounding capabilities. */
+export interface ProcPrivileges {
+  readonly uids: readonly number[];
+  readonly effective: readonly string[];
+  readonly bounding: readonly string[];
+}
+
+/** `capsh --decode` of a /proc capability mask: setpriv's names, sorted. */
+async function decodeCaps(hex: string): Promise<string[]> {
+  const names = (await must(["capsh", `--decode=${hex}`])).trim().split("=")[1] ?? "";
+  return capNames(names.replace(/,/g, " ")).sort();
+}
+
+export async function procPrivileges(pid: number): Promise<ProcPrivileges> {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (k: string) => new RegExp(`^${k}:\\s+(.*)$`, "m").exec(status)?.[1].trim() ?? fail(`/proc/${pid}/status has no ${k}:`);
+  return { uids: field("Uid").split(/\s+/).map(Number), effective: await decodeCaps(field("CapEff")), bounding: await decodeCaps(field("CapBnd")) };
+}
+
+/** The first argument of a running process ("" once it is gone). */
+function argv0(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0];
+  } catch {
+    return "";
+  }
+}
+
 /** Polls `ok` every `everyMs`; the seconds it took. Throws after `ms`. */
 export async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 20_000, everyMs = 100): Promise<number> {
   const start = Date.now();
@@ -123,6 +215,10 @@ export class GridRun {
   readonly secrets: ReturnType<typeof gridSecrets>;
   /** Running daemons by name: lapi, agent-<m>, bouncer-<m>, gateway. */
   readonly daemons = new Map<string, Proc>();
+  /** What each daemon ran as when it last started (checked against its unit then). */
+  readonly privileges = new Map<string, ProcPrivileges>();
+  /** Set when this run's install step made the daemons' user (removeUser deletes it again). */
+  private madeUser = false;
   private readonly units = new Map<BanMemberName, SetupFile[]>();
 
   /** `secrets`: fresh ones by default (a caller that needs them before the run exists makes them with gridSecrets). */
@@ -186,17 +282,37 @@ export class GridRun {
     return must(["env", "LR_SERVICES=none", "bash", file], { ns, timeoutMs: 60_000 });
   }
 
-  /** Every member's rendered setup script, at once (files, hub links, the nft table; the services VM's own machine). */
+  /**
+   * Every member's rendered setup script (files, hub links, the nft table; the services VM's own machine): the first
+   * alone, as it may create the daemons' user (the members share this machine's users), then the others at once.
+   */
   async setup(): Promise<void> {
     mkdirSync(`${this.site.root}/log`, { recursive: true });
     mkdirSync(`${this.site.root}/scripts`, { recursive: true, mode: 0o700 });
-    await Promise.all(
-      this.members.map(async (m) => {
-        for (const f of Object.values(this.sources(m))) writeFileSync(f, "", { flag: "a" });
-        this.units.set(m, memberFiles(this.bans, this.args(m)).units);
-        await this.script(this.ns(m), `setup-${m}`, setupScript(this.bans, this.args(m)));
-      }),
-    );
+    const one = async (m: BanMemberName) => {
+      for (const f of Object.values(this.sources(m))) writeFileSync(f, "", { flag: "a" });
+      this.units.set(m, memberFiles(this.bans, this.args(m)).units);
+      const out = await this.script(this.ns(m), `setup-${m}`, setupScript(this.bans, this.args(m)));
+      if (out.includes(`user ${BAN_USER} created`)) this.userMade();
+    };
+    const [first, ...rest] = this.members;
+    await one(first);
+    await Promise.all(rest.map(one));
+  }
+
+  /** Remembers that this run made the user; a process exit that skips removeUser still deletes it. */
+  private userMade(): void {
+    this.madeUser = true;
+    process.once("exit", () => {
+      if (this.madeUser) for (let i = 0; i < 20 && spawnSync("userdel", [BAN_USER]).status === 8; i++) spawnSync("sleep", ["0.1"]); // 8: still in use
+    });
+  }
+
+  /** Deletes the daemons' user if this run made it (after its daemons are stopped: userdel refuses a busy user). */
+  async removeUser(): Promise<void> {
+    if (!this.madeUser) return;
+    await until(`userdel ${BAN_USER} (its processes gone)`, async () => (await run(["userdel", BAN_USER])).code !== 8, 10_000, 100);
+    this.madeUser = false;
   }
 
   private unit(m: BanMemberName, suffix: string): string {
@@ -204,19 +320,38 @@ export class GridRun {
     return u.content;
   }
 
-  /** What systemd does for a unit: each ExecStartPre to completion, then ExecStart as a daemon. */
-  private async startUnit(name: string, m: BanMemberName, unit: string, subst: (s: string) => string = (s) => s): Promise<Proc> {
+  /**
+   * What systemd does for a unit: each ExecStartPre to completion, then ExecStart as a daemon, both as the unit's
+   * user with its capabilities. `unprivileged`: the unit must name a user other than root.
+   */
+  private async startUnit(name: string, m: BanMemberName, unit: string, opts: { subst?: (s: string) => string; unprivileged?: boolean } = {}): Promise<Proc> {
     const ns = this.ns(m);
-    for (const pre of unitCommands(unit, "ExecStartPre")) await must(subst(pre).split(" "), { ns, timeoutMs: 120_000 });
-    const [start] = unitCommands(unit, "ExecStart");
-    const p = await this.site.procs.start(`ban-${name}`, ns, subst(start).split(" "), this.logFile(name));
+    const subst = opts.subst ?? ((s: string) => s);
+    const id = unitIdentity(unit);
+    if (opts.unprivileged && (!id || id.user === "root")) fail(`ban grid: ${name}'s unit runs it as root (no User=, or User=root): render/bans/enforce.ts systemdUnits`);
+    const as = id ? await setprivArgv(id) : [];
+    for (const pre of unitCommands(unit, "ExecStartPre")) await must([...as, ...subst(pre).split(" ")], { ns, timeoutMs: 120_000 });
+    const start = subst(unitCommands(unit, "ExecStart")[0]).split(" ");
+    const p = await this.site.procs.start(`ban-${name}`, ns, [...as, ...start], this.logFile(name));
     this.daemons.set(name, p);
+    if (id) this.privileges.set(name, await this.checkPrivileges(name, p, id, start[0]));
     return p;
+  }
+
+  /** Once `p` runs `binary` (ip netns exec and setpriv exec'd into it): its uids are the unit's user's, its capabilities the unit's. */
+  private async checkPrivileges(name: string, p: Proc, id: UnitIdentity, binary: string): Promise<ProcPrivileges> {
+    await until(`${name} running ${binary}`, () => argv0(p.pid) === binary || !!p.exited, 5000, 10);
+    if (p.exited) fail(`ban grid: ${name} exited at once (${p.exited}); log ${p.log}`);
+    const got = await procPrivileges(p.pid);
+    const uid = Number((await must(["id", "-u", id.user])).trim());
+    const want = { uids: [uid, uid, uid, uid], effective: [...id.ambient].sort(), bounding: id.bounding ? [...id.bounding].sort() : got.bounding };
+    if (uid === 0 || JSON.stringify(got) !== JSON.stringify(want)) fail(`ban grid: ${name} (pid ${p.pid}) runs with ${JSON.stringify(got)}, its unit says ${JSON.stringify(want)} (user ${id.user})`);
+    return got;
   }
 
   /** The services VM's crowdsec (LAPI and its agent); seconds until /health answers. */
   async startLapi(): Promise<number> {
-    await this.startUnit("lapi", "services", this.unit("services", "crowdsec.service.d/librerouter.conf"));
+    await this.startUnit("lapi", "services", this.unit("services", "crowdsec.service.d/librerouter.conf"), { unprivileged: true });
     return until("LAPI health", () => this.lapiUp(), 30_000);
   }
 
@@ -230,7 +365,7 @@ export class GridRun {
     const t0 = Date.now();
     const agents = gridAgents(this.bans);
     const enforcers = this.enforcers;
-    await Promise.all(agents.map((m) => this.startUnit(`agent-${m}`, m, this.unit(m, "crowdsec.service.d/librerouter.conf"))));
+    await Promise.all(agents.map((m) => this.startUnit(`agent-${m}`, m, this.unit(m, "crowdsec.service.d/librerouter.conf"), { unprivileged: true })));
     await Promise.all(enforcers.map((m) => this.startBouncer(m)));
     if (this.bans.report) {
       const svc = this.paths("services");
@@ -239,7 +374,7 @@ export class GridRun {
       const creds = `${this.site.root}/services/credentials`;
       mkdirSync(creds, { recursive: true, mode: 0o700 });
       copyFileSync(svc.reportConfig, `${creds}/report.json`);
-      await this.startUnit("gateway", "services", unit, (s) => s.replace("${CREDENTIALS_DIRECTORY}", creds));
+      await this.startUnit("gateway", "services", unit, { subst: (s) => s.replace("${CREDENTIALS_DIRECTORY}", creds) });
       await until("gateway listening", async () => (await run(["ss", "-Hltn", `sport = :${this.bans.report!.listen.port}`], { ns: this.ns("services") })).stdout.includes(":"));
     }
     const reading = (m: string) => readFileSync(this.logFile(`agent-${m}`), "utf8").includes("Starting processing data");
@@ -249,7 +384,7 @@ export class GridRun {
   }
 
   private startBouncer(m: Enforcer): Promise<Proc> {
-    return this.startUnit(`bouncer-${m}`, m, this.unit(m, "crowdsec-firewall-bouncer.service.d/librerouter.conf"));
+    return this.startUnit(`bouncer-${m}`, m, this.unit(m, "crowdsec-firewall-bouncer.service.d/librerouter.conf"), { unprivileged: true });
   }
 
   /** setup → LAPI → enrolment → members. Seconds per phase. */
@@ -270,8 +405,9 @@ export class GridRun {
     return { setup, lapi, enrol, members: lap() };
   }
 
+  /** cscli on the services VM as ops run it (the stack output's commands: as the LAPI's user). */
   async cscli(...args: string[]): Promise<string> {
-    return must(["cscli", "-c", `${this.paths("services").etc}/config.yaml`, ...args], { ns: this.ns("services"), timeoutMs: 30_000 });
+    return must([...cscliArgv(this.paths("services")), ...args], { ns: this.ns("services"), timeoutMs: 30_000 });
   }
 
   async lapiUp(): Promise<boolean> {

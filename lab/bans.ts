@@ -3,13 +3,16 @@
  * services VM's management address), agents and set-only bouncers on vpn1, vpn2 and every node (its bridge table
  * on the node's public bridge: `host` in lab.ns.host, `host-<node>` in lab.ns.nodes[node] under `--hosts 2`), all
  * from the rendered files (./ban-grid.ts); the members are plan.bans.members. vpn1's and vpn2's agents read what the
- * journal would show of their real OpenVPN instances (./journal.ts); the nodes' and the services VM's agents read
+ * journal would show of their real OpenVPN instances (./journal.ts) and of the kernel's log lines for their public
+ * addresses (LR-IN's probe and flood lines, ./kmsg.ts); the nodes' and the services VM's agents read
  * empty sshd, pvedaemon and named files (nothing of those runs in the lab). Secrets are fresh per run.
  */
 import { type BanMemberName, type BanSource, nodeMemberName } from "../plan/bans";
 import type { ServerName } from "../plan/types";
 import { GridRun } from "./ban-grid";
 import { consoleToJournal, startJournal } from "./journal";
+import { startKmsgRelay } from "./kmsg";
+import { NF_LOG_RESTORE_FILE } from "./reaper";
 import { labConsoleWebPaths } from "./layout";
 import type { Lab } from "./lab";
 import { instanceLog } from "./servers";
@@ -22,6 +25,11 @@ export function journalFile(lab: Lab, server: ServerName): string {
 /** The file vpn1's or vpn2's agent reads for the console gateway: its auth log in journal format. */
 export function consoleJournalFile(lab: Lab, server: ServerName): string {
   return lab.path("bans", server, "journal-console.log");
+}
+
+/** The file vpn1's or vpn2's agent reads for its `kernel` source: the kernel's lines for its public address (./kmsg.ts). */
+export function kernelJournalFile(lab: Lab, server: ServerName): string {
+  return lab.path("bans", server, "journal-kernel.log");
 }
 
 /** The namespace of every member: the services VM's, the VPN servers', each node's (the API node's is lab.ns.host). */
@@ -38,6 +46,7 @@ export function memberNamespaces(lab: Lab): Partial<Record<BanMemberName, string
 function sourceFile(lab: Lab, m: BanMemberName, src: BanSource): string {
   if ((m === "vpn1" || m === "vpn2") && src === "openvpn") return journalFile(lab, m);
   if ((m === "vpn1" || m === "vpn2") && src === "console") return consoleJournalFile(lab, m);
+  if ((m === "vpn1" || m === "vpn2") && src === "kernel") return kernelJournalFile(lab, m);
   return lab.path("bans", m, `${src}.log`);
 }
 
@@ -57,6 +66,9 @@ export async function startGrid(lab: Lab): Promise<string> {
     const consoleFeed = startJournal(consoleJournalFile(lab, s.name), s.name, [{ path: auth, pid: () => 1 }], 100, consoleToJournal);
     lab.cleanups.push(consoleFeed.stop);
   }
+  // LR-IN's LOG lines of both servers: one kernel, one log; each server's file gets the lines for its public address.
+  const kmsg = startKmsgRelay(plan.servers.map((s) => ({ host: s.name, publicIp: s.publicIp, out: kernelJournalFile(lab, s.name) })), 100, lab.path(NF_LOG_RESTORE_FILE));
+  lab.cleanups.push(kmsg.stop);
   const sources = Object.fromEntries(plan.bans.members.map((m) => [m.name, Object.fromEntries(m.sources.map((src) => [src, sourceFile(lab, m.name, src)]))]));
   const lapiCert = await lab.pki.issueService(`lapi.${plan.stack}.librerouter`, [plan.bans.lapi.ip]);
   const grid = new GridRun({

@@ -1,6 +1,7 @@
 /**
  * The ban grid's lab checks (issue 11), on the lab's real OpenVPN servers with the real engine (./bans.ts): an
- * attacker's bogus handshakes banned at vpn1, vpn2 and every node's public bridge (ban-detect); a tenant router's
+ * attacker's bogus handshakes banned at vpn1, vpn2 and every node's public bridge (ban-detect); its port scan and its
+ * UDP flood, seen only in the kernel's lines of LR-IN (ban-probe, ban-udp-flood); a tenant router's
  * reports (ban-report); the allowlisted outsider never banned (ban-allowlist); bans ending after banTime
  * (ban-expiry); the decision store killed and restarted (ban-lapi-restart). ban-load is ./check-ban-load.ts.
  */
@@ -8,7 +9,11 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { REPORT_CLIENT, reporterConfig } from "../render/bans/tenant-report";
 import { type BanMemberName, nodeMemberName } from "../plan/bans";
 import type { TenantPlan } from "../plan/types";
-import { addAddresses, bogusHandshakes, opensFrom, pingsFrom } from "./attack";
+import { HUB_ITEMS } from "../render/bans/crowdsec";
+import { UDP_FLOOD_SCENARIO } from "../render/bans/items";
+import { KERNEL_LOG_PREFIX, KERNEL_LOG_RATES } from "../render/bans/kernel-log";
+import { addAddresses, bogusHandshakes, opensFrom, pingsFrom, synProbes, udpFlows } from "./attack";
+import { kernelJournalFile } from "./bans";
 import { type Enforcer, type GridRun, until } from "./ban-grid";
 import { bannedEverywhere, bannedNowhere, gridOf, perPoint, watchTenants } from "./check-ban-kit";
 import { fail } from "./check-kit";
@@ -19,7 +24,7 @@ import { instanceLog } from "./servers";
 import { ATTACKER, OUTSIDER } from "./topology";
 
 /** Addresses of the attacker namespace each check uses (ban-load's come from the pool's start). */
-export const ATTACK = { reported: "100.126.0.3", outage: ["100.126.0.10", "100.126.0.11", "100.126.0.12"], fresh: "100.126.0.20" } as const;
+export const ATTACK = { reported: "100.126.0.3", outage: ["100.126.0.10", "100.126.0.11", "100.126.0.12"], fresh: "100.126.0.20", probe: "100.126.0.30", flood: "100.126.0.31" } as const;
 
 /** ban-detect's ban, watched from when it was in force everywhere until it ends everywhere (ban-expiry's figure). */
 const detected = new WeakMap<Lab, { ip: string; ended: Promise<Record<Enforcer, number>> }>();
@@ -103,6 +108,83 @@ async function banDetect(lab: Lab): Promise<string> {
     lab.plan.servers.forEach((s, i) => opened[i] && fail(`banned, the attacker still opens ${s.name}'s :${tcpPort(lab)}`));
     const pings = vs.map((v, i) => `${v.t.key}'s ${v.t.publicIp} (${drops[i]} dropped by ${v.node}'s bridge table)`).join(", ");
     return `${n} bogus UDP handshakes (${logged} refusals logged by vpn1-udp) → banned ${perPoint(g, at)} after the last one (goal ≤ 10 s); then no ping to ${pings}, no TCP to vpn1 or vpn2; ${await watch.stop()}`;
+  } finally {
+    await watch.stop().catch(() => undefined);
+  }
+}
+
+/** Closed ports a scanner tries first (the lab's OpenVPN ports are left out where they are in it). */
+const SCAN_PORTS = [21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 445, 993, 995, 1723, 3306, 3389, 5900, 8080, 8443];
+
+/** The vendored scan scenario's name (its hub path without `scenarios/` and `.yaml`). */
+const SCAN_SCENARIO = (HUB_ITEMS.kernel.find((i) => i.startsWith("scenarios/")) ?? fail("HUB_ITEMS.kernel has no scenario")).replace(/^scenarios\/|\.yaml$/g, "");
+
+/** The scenarios of the LAPI's alerts on `ip`. */
+async function alertScenarios(g: GridRun, ip: string): Promise<string[]> {
+  const out = (await g.cscli("alerts", "list", "-i", ip, "-o", "json")).trim();
+  return out === "null" ? [] : (JSON.parse(out) as { scenario: string }[]).map((a) => a.scenario);
+}
+
+/** The kernel lines with `prefix` from `ip` that server `name`'s agent got (./kmsg.ts). */
+function kernelLines(lab: Lab, name: "vpn1" | "vpn2", prefix: string, ip: string): string[] {
+  return readLog(kernelJournalFile(lab, name))
+    .split("\n")
+    .filter((l) => l.includes(` kernel: ${prefix}`) && l.includes(` SRC=${ip} `));
+}
+
+/** A port scan of vpn1's public address: LR-IN logs each closed port, the vendored scan scenario bans. */
+async function banProbe(lab: Lab): Promise<string> {
+  const g = gridOf(lab);
+  const vpn1 = server(lab, "vpn1");
+  const atk = lab.ns.atk;
+  const ip = ATTACK.probe;
+  const ports = SCAN_PORTS.filter((p) => !vpn1.instances.some((i) => i.proto === "tcp" && i.port === p));
+  await addAddresses(atk, "eth0", [ip]);
+  if (!(await opensFrom(atk, ip, vpn1.publicIp, tcpPort(lab)))) fail(`control: ${ip} cannot open vpn1's ${vpn1.publicIp}:${tcpPort(lab)}`);
+  await bannedNowhere(g, [ip], `control: ${ip} before its scan`);
+  const watch = await watchTenants(lab, "ban-probe");
+  try {
+    const sent = await synProbes(atk, ip, vpn1.publicIp, ports);
+    const at = await bannedEverywhere(g, ip, sent, 10_000);
+    const scenarios = await alertScenarios(g, ip);
+    if (!scenarios.includes(SCAN_SCENARIO)) fail(`${ip}'s alerts are ${JSON.stringify(scenarios)}, not ${SCAN_SCENARIO}`);
+    const lines = kernelLines(lab, "vpn1", KERNEL_LOG_PREFIX.probe, ip);
+    const probed = new Set(lines.map((l) => / DPT=(\d+) /.exec(l)?.[1]));
+    if (probed.size !== ports.length) fail(`vpn1's kernel lines name ${probed.size} of the ${ports.length} probed ports`);
+    if (await opensFrom(atk, ip, vpn1.publicIp, tcpPort(lab))) fail(`banned, ${ip} still opens vpn1's :${tcpPort(lab)}`);
+    return `${ports.length} SYNs to closed ports of vpn1's ${vpn1.publicIp} (${lines.length} ${KERNEL_LOG_PREFIX.probe.trim()} kernel lines) → alert ${scenarios.join(", ")}, banned ${perPoint(g, at)} after the last one (goal ≤ 10 s); then no TCP to :${tcpPort(lab)}; ${await watch.stop()}`;
+  } finally {
+    await watch.stop().catch(() => undefined);
+  }
+}
+
+/** A flood of new UDP flows OpenVPN does not log: LR-IN logs what exceeds the per-source rate, lr/udp-flood bans. */
+async function banUdpFlood(lab: Lab): Promise<string> {
+  const g = gridOf(lab);
+  const vpn1 = server(lab, "vpn1");
+  const atk = lab.ns.atk;
+  const ip = ATTACK.flood;
+  const { above, burst } = KERNEL_LOG_RATES.flood;
+  // Five times the rule's rate, for a second and a bit: well past its burst.
+  const [n, rate] = [3 * burst, 5 * above];
+  await addAddresses(atk, "eth0", [ip]);
+  if (!(await opensFrom(atk, ip, vpn1.publicIp, tcpPort(lab)))) fail(`control: ${ip} cannot open vpn1's ${vpn1.publicIp}:${tcpPort(lab)}`);
+  await bannedNowhere(g, [ip], `control: ${ip} before its flood`);
+  const watch = await watchTenants(lab, "ban-udp-flood");
+  try {
+    const t0 = Date.now();
+    const banned = bannedEverywhere(g, ip, t0, 15_000);
+    banned.catch(() => undefined); // awaited below, after the flood
+    await udpFlows(atk, ip, vpn1.publicIp, udpPort(lab), n, rate);
+    const took = (Date.now() - t0) / 1000;
+    const at = await banned;
+    const scenarios = await alertScenarios(g, ip);
+    if (!scenarios.includes(UDP_FLOOD_SCENARIO)) fail(`${ip}'s alerts are ${JSON.stringify(scenarios)}, not ${UDP_FLOOD_SCENARIO}`);
+    const lines = kernelLines(lab, "vpn1", KERNEL_LOG_PREFIX.flood, ip).length;
+    const logged = refusals(lab, "vpn1-udp", ip);
+    if (logged) fail(`vpn1-udp logged ${logged} refusals from ${ip}: the flood is meant to be one OpenVPN does not log`);
+    if (await opensFrom(atk, ip, vpn1.publicIp, tcpPort(lab))) fail(`banned, ${ip} still opens vpn1's :${tcpPort(lab)}`);
+    return `${n} new UDP flows to vpn1's :${udpPort(lab)} at ${rate}/s for ${took.toFixed(1)}s (no OpenVPN refusal logged; ${lines} ${KERNEL_LOG_PREFIX.flood.trim()} kernel lines, above ${above}/s after a burst of ${burst}) → alert ${scenarios.join(", ")}, banned ${perPoint(g, at)} after the first (goal ≤ 10 s); ${await watch.stop()}`;
   } finally {
     await watch.stop().catch(() => undefined);
   }
@@ -228,6 +310,8 @@ const BANS = "the ban grid: attackers, reports and bans on the public side, no t
 
 export const BAN_CHECKS = {
   detect: { id: "ban-detect", modeIndependent: BANS, title: "an attacker's bogus OpenVPN handshakes: banned on vpn1, vpn2 and every node's public bridge within seconds, cut off from a tenant on each node; tenants' sessions untouched", run: banDetect },
+  probe: { id: "ban-probe", modeIndependent: BANS, title: "an attacker's SYNs to 20 closed ports of vpn1's public address (the kernel's LR-IN lines): banned on every enforcement point within seconds; tenants' sessions untouched", run: banProbe },
+  udpFlood: { id: "ban-udp-flood", modeIndependent: BANS, title: "an attacker's flood of new UDP flows to vpn1's OpenVPN port, which OpenVPN does not log (the kernel's LR-IN lines): banned everywhere by lr/udp-flood; tenants' sessions untouched", run: banUdpFlood },
   report: { id: "ban-report", modeIndependent: BANS, title: "a tenant's router reports an attacker: banned grid-wide; another tenant's or a VPN server's address: refused, nothing banned", run: banReport },
   allowlist: { id: "ban-allowlist", modeIndependent: BANS, title: "the allowlisted address is never banned, whatever it sends", run: banAllowlist },
   expiry: { id: "ban-expiry", modeIndependent: BANS, title: "a ban ends after banTime on every enforcement point", run: banExpiry },

@@ -173,8 +173,9 @@ async function instanceDown(lab: Lab): Promise<string> {
   await lab.procs.kill(p);
   lab.servers.delete(id);
   try {
-    // Stale after 2 status periods + 2 s, then a run of lr-metrics and a scrape; then the rule's for:.
-    const pending = await site.waitForAlert("LrInstanceDown", { id }, "pending", 22_000 + 3 * step + 3000);
+    // lr-metrics sees the process gone at its next run (its status file would stay fresh for up to 22 s), then a
+    // scrape and a rule evaluation: pending within a few periods; then the rule's for:.
+    const pending = await site.waitForAlert("LrInstanceDown", { id }, "pending", 4 * step + 3000);
     const firing = await site.waitForAlert("LrInstanceDown", { id }, "firing", forMs + 2 * step + 3000);
     if (firing < forMs - step) fail(`LrInstanceDown fired ${firing} ms after pending, before its for: ${site.mon.for.instanceDown}`);
     const down = (await site.alerts()).filter((a) => a.labels.alertname === "LrInstanceDown");

@@ -32,6 +32,7 @@ import { fail, reachesOwnMarker } from "./check-kit";
 import { nodeView, tenantNodeIp } from "./hosts";
 import { BAN_CHECKS } from "./check-bans";
 import { banLoadCheck } from "./check-ban-load";
+import { banMemberRestartCheck } from "./check-ban-member";
 import { CONSOLE_CHECKS } from "./check-consoles";
 import { MONITORING_CHECKS } from "./check-monitoring";
 
@@ -550,10 +551,13 @@ export const CHECKS: readonly Check[] = [
   // The ban grid after every check that restarts servers or clients, but before delete-clean: that one ends a
   // tenant's session, which its client re-opens only at its ping-restart, and the ban checks watch every session.
   BAN_CHECKS.detect,
+  BAN_CHECKS.probe,
+  BAN_CHECKS.udpFlood,
   BAN_CHECKS.report,
   BAN_CHECKS.allowlist,
   BAN_CHECKS.expiry,
   BAN_CHECKS.lapiRestart,
+  banMemberRestartCheck,
   banLoadCheck,
   {
     id: "delete-clean",

@@ -3,9 +3,12 @@
  * acknowledge a relayed Ctrl-C within 30 ms (busy machine), and nothing in Node survives SIGKILL. The reaper is
  * a detached bash loop that waits for the lab's Node process to disappear, then kills the processes inside this
  * run's namespaces (exactly `<prefix>-*`), deletes those namespaces, their /etc/netns entries and the run
- * directory. A normal teardown cleans up itself and then stops the reaper.
+ * directory, and puts back the nf_log_all_netns value the kernel log relay changed. A normal teardown cleans up itself and then stops the reaper.
  */
 import { spawn } from "node:child_process";
+
+/** In the run directory: the nf_log_all_netns value to put back (./kmsg.ts writes it while the lab logs netns). */
+export const NF_LOG_RESTORE_FILE = "nf_log_all_netns.restore";
 
 /** The reaper's script for one run (prefix and dir are checked to be plain words first). */
 export function reaperScript(prefix: string, dir: string, watchPid: number): string {
@@ -18,6 +21,7 @@ for ns in $(ip netns list | awk '{print $1}' | grep '^${prefix}-'); do
   ip netns del "$ns"
   rm -rf "/etc/netns/$ns"
 done
+if [ -f '${dir}/${NF_LOG_RESTORE_FILE}' ]; then cat '${dir}/${NF_LOG_RESTORE_FILE}' >/proc/sys/net/netfilter/nf_log_all_netns; fi
 rm -rf '${dir}'
 `;
 }

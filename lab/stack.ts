@@ -19,7 +19,7 @@ export const DEFAULT_LAB_MODE: LabMode = "fixed";
 export const LAB_MONITORING_INPUT = {
   scrapeInterval: "2s",
   metricsInterval: "2s",
-  for: { instanceDown: "10s", serverDown: "10s", metricsStale: "10s" },
+  for: { instanceDown: "5s", serverDown: "5s", metricsStale: "5s" },
   retention: "1h",
 } as const;
 

@@ -9,8 +9,11 @@ import type { Plan } from "./types";
 
 /** `host` is the API node (the one-host member's name, kept); every other Proxmox node of a cluster is `host-<node>`. */
 export type BanMemberName = "vpn1" | "vpn2" | "host" | "services" | `host-${string}`;
-/** What an agent reads: the OpenVPN servers, the console gateway's wrong passwords, sshd, the Proxmox API daemon, the resolver. */
-export type BanSource = "openvpn" | "console" | "sshd" | "pvedaemon" | "named";
+/**
+ * What an agent reads: the OpenVPN servers, the console gateway's wrong passwords, the kernel's log lines of LR-IN
+ * (probes of closed public ports, UDP floods: render/bans/kernel-log.ts), sshd, the Proxmox API daemon, the resolver.
+ */
+export type BanSource = "openvpn" | "console" | "kernel" | "sshd" | "pvedaemon" | "named";
 
 export interface BanMember {
   readonly name: BanMemberName;
@@ -116,8 +119,8 @@ export function nodeMemberName(plan: Pick<Plan, "host">, node: string): BanMembe
 export function planBans(plan: Omit<Plan, "bans" | "consoles" | "monitoring">, bans: BansConfig): BansPlan {
   const [vpn1, vpn2] = plan.servers;
   const members: BanMember[] = [
-    { name: "vpn1", mgmtIp: vpn1.mgmtIp, publicIp: vpn1.publicIp, sources: ["openvpn", "console"], enforce: "inet", machine: "vpn1", bouncer: "fw-vpn1" },
-    { name: "vpn2", mgmtIp: vpn2.mgmtIp, publicIp: vpn2.publicIp, sources: ["openvpn", "console"], enforce: "inet", machine: "vpn2", bouncer: "fw-vpn2" },
+    { name: "vpn1", mgmtIp: vpn1.mgmtIp, publicIp: vpn1.publicIp, sources: ["openvpn", "console", "kernel"], enforce: "inet", machine: "vpn1", bouncer: "fw-vpn1" },
+    { name: "vpn2", mgmtIp: vpn2.mgmtIp, publicIp: vpn2.publicIp, sources: ["openvpn", "console", "kernel"], enforce: "inet", machine: "vpn2", bouncer: "fw-vpn2" },
     { name: "host", mgmtIp: plan.host.mgmtIp, publicIp: plan.host.publicIp, sources: ["sshd", "pvedaemon"], enforce: "bridge", machine: "host", bouncer: "fw-host" },
     // Every other node of a cluster: its own agent, and its bridge table in front of the tenants that run on it.
     ...plan.nodes

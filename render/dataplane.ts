@@ -8,6 +8,7 @@
 import { isCidr, isIpv4 } from "../lib/ipv4";
 import type { Plan, ServerPlan } from "../plan/types";
 import { enrolPeers } from "../plan/enrolment";
+import { floodLogRule, probeLogRule } from "./bans/kernel-log";
 import { KIND_RE, envFields } from "./dataplane-env";
 import { LAN_TABLE, renderLanZoneTable } from "./lan-zones";
 import type { ServerLayout } from "./layout";
@@ -167,8 +168,14 @@ export function filterRules(plan: Plan, server: ServerPlan, layout: ServerLayout
     ...devs.map((d) => `-A LR-IN -i ${d} -j DROP`),
     `-A LR-IN -m devgroup --src-group ${g} -j DROP`,
     // The public side: only the OpenVPN instances' ports; sshd and anything else that listens stays closed (Pulumi
-    // reaches the server on its mgmt address). Replies and ICMP errors (PMTU) are RELATED above.
-    ...server.instances.map((i) => `-A LR-IN -d ${server.publicIp}/32 -i ${pub} -p ${i.proto} -m ${i.proto} --dport ${i.port} -j ACCEPT`),
+    // reaches the server on its mgmt address). Replies and ICMP errors (PMTU) are RELATED above. The ban grid reads
+    // two rate-limited kernel log lines (render/bans/kernel-log.ts), neither of which accepts or drops: a UDP flood
+    // before its port's accept, and a probe of a closed port before the drop.
+    ...server.instances.flatMap((i) => [
+      ...(i.proto === "udp" ? [floodLogRule("LR-IN", server.publicIp, pub, i.port)] : []),
+      `-A LR-IN -d ${server.publicIp}/32 -i ${pub} -p ${i.proto} -m ${i.proto} --dport ${i.port} -j ACCEPT`,
+    ]),
+    probeLogRule("LR-IN", server.publicIp, pub),
     `-A LR-IN -i ${pub} -j DROP`,
     "-A LR-FWD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
     // Routing picks WHICH tenant link (each tunnel IP's rule names one table holding one link).

@@ -9,12 +9,17 @@ import type { BanPaths } from "./paths";
 /** Where the agent reads each source: the journal (production) or plain syslog-format files (the lab). */
 export type Acquisition = { readonly kind: "journal" } | { readonly kind: "files"; readonly files: Partial<Record<BanSource, string>> };
 
-const UNITS: Record<BanSource, readonly string[]> = {
-  openvpn: ["openvpn-server@udp.service", "openvpn-server@tcp.service"],
-  console: ["lr-console-web.service"],
-  sshd: ["ssh.service"],
-  pvedaemon: ["pvedaemon.service"],
-  named: ["named.service"],
+const unit = (u: string) => `_SYSTEMD_UNIT=${u}`;
+
+/** The journal matches of each source (journalctl ORs matches of one field): its units, or the kernel's own transport. */
+export const JOURNAL_MATCHES: Record<BanSource, readonly string[]> = {
+  openvpn: [unit("openvpn-server@udp.service"), unit("openvpn-server@tcp.service")],
+  console: [unit("lr-console-web.service")],
+  // LR-IN's LOG lines (render/bans/kernel-log.ts) reach the journal from the kernel, not from a unit.
+  kernel: ["_TRANSPORT=kernel"],
+  sshd: [unit("ssh.service")],
+  pvedaemon: [unit("pvedaemon.service")],
+  named: [unit("named.service")],
 };
 
 /** Vendored hub items (paths under the hub) each source needs; every agent also links the syslog and date parsers. */
@@ -22,6 +27,8 @@ export const HUB_ITEMS: Record<BanSource | "base", readonly string[]> = {
   base: ["parsers/s00-raw/crowdsecurity/syslog-logs.yaml", "parsers/s02-enrich/crowdsecurity/dateparse-enrich.yaml", "parsers/s02-enrich/crowdsecurity/whitelists.yaml"],
   openvpn: [],
   console: [],
+  // Any kernel line with IN= (a LOG rule's) → iptables_drop; 16 distinct ports from one source (one leaks per 5 s) ban it.
+  kernel: ["parsers/s01-parse/crowdsecurity/iptables-logs.yaml", "scenarios/crowdsecurity/iptables-scan-multi_ports.yaml"],
   sshd: ["parsers/s01-parse/crowdsecurity/sshd-logs.yaml", "scenarios/crowdsecurity/ssh-bf.yaml", "scenarios/crowdsecurity/ssh-slow-bf.yaml"],
   pvedaemon: ["parsers/s01-parse/fulljackz/proxmox-logs.yaml", "scenarios/fulljackz/proxmox-bf.yaml"],
   named: ["scenarios/mstilkerich/bind9-refused.yaml"],
@@ -96,7 +103,7 @@ export function credentialsFile(bans: BansPlan, member: BanMember, p: BanPaths, 
 /** acquis.yaml: one document per source, labelled syslog (the journal's short output has the same shape). */
 export function acquisition(member: BanMember, acq: Acquisition): string {
   const docs = member.sources.map((s) => {
-    if (acq.kind === "journal") return `source: journalctl\njournalctl_filter:\n${UNITS[s].map((u) => `  - "_SYSTEMD_UNIT=${u}"`).join("\n")}\nlabels:\n  type: syslog\n`;
+    if (acq.kind === "journal") return `source: journalctl\njournalctl_filter:\n${JOURNAL_MATCHES[s].map((m) => `  - "${m}"`).join("\n")}\nlabels:\n  type: syslog\n`;
     const file = acq.files[s];
     if (!file) throw new Error(`acquisition: no lab file for ${s} on ${member.name}`);
     return `filenames:\n  - ${file}\nlabels:\n  type: syslog\n`;

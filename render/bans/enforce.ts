@@ -1,11 +1,36 @@
 /**
  * Enforcement points (vpn1, vpn2: `inet`; the host: `bridge`, so frames bridged to every VM are covered): our nft
  * table with the allow set accepted before the ban set, the firewall bouncer's config in set-only mode, and the
- * systemd drop-ins that work around crowdsec-firewall-bouncer 0.0.25's flush-on-exit defects. Pure text.
+ * systemd drop-ins that work around crowdsec-firewall-bouncer 0.0.25's flush-on-exit defects and run the daemons
+ * unprivileged (user BAN_USER; the bouncer keeps CAP_NET_ADMIN only). Pure text.
  */
 import type { BanMember, BansPlan } from "../../plan/bans";
 import type { SetupFile } from "../shell";
+import { SANDBOX_LINES } from "../systemd-sandbox";
 import type { BanPaths } from "./paths";
+
+/** The system user (and group) the grid's daemons run as: owner of their secrets and of the data tree. */
+export const BAN_USER = "lr-crowdsec";
+export const BAN_OWNER = `${BAN_USER}:${BAN_USER}`;
+
+/**
+ * cscli as the daemons' user: as root it could create the LAPI's database (or its journal) owned by root, which
+ * the LAPI then cannot write. runuser: root only, no password, no PAM session to open.
+ */
+export function cscliArgv(p: BanPaths): string[] {
+  return ["runuser", "-u", BAN_USER, "--", "cscli", "-c", `${p.etc}/config.yaml`];
+}
+
+/**
+ * crowdsec (agent, and the LAPI on the services VM): no capability at all; the journal group for its journalctl
+ * acquisition; writes only its data dir (the LAPI's sqlite).
+ */
+export function agentPrivileges(p: BanPaths): string {
+  return `User=${BAN_USER}\nGroup=${BAN_USER}\nSupplementaryGroups=systemd-journal\nCapabilityBoundingSet=\nAmbientCapabilities=\n${SANDBOX_LINES}\nReadWritePaths=${p.data}\n`;
+}
+
+/** The bouncer: CAP_NET_ADMIN only (netlink to fill ban4), raised as an ambient capability; writes nothing. */
+export const BOUNCER_PRIVILEGES = `User=${BAN_USER}\nGroup=${BAN_USER}\nAmbientCapabilities=CAP_NET_ADMIN\nCapabilityBoundingSet=CAP_NET_ADMIN\n${SANDBOX_LINES}\n`;
 
 export const BAN_TABLE = "lrban";
 export const BAN_SET = "ban4";
@@ -73,7 +98,7 @@ export function systemdUnits(bans: BansPlan, member: BanMember, p: BanPaths): Se
     path: `${dir}/crowdsec.service.d/librerouter.conf`,
     mode: "0644",
     // An agent started while the LAPI is down exits; alerts queue in memory while it runs, so keep it running.
-    content: `[Unit]\nAfter=network-online.target\nWants=network-online.target\n\n[Service]\nExecStartPre=\nExecStartPre=/usr/bin/crowdsec -c ${p.etc}/config.yaml -t\nExecStart=\nExecStart=/usr/bin/crowdsec -c ${p.etc}/config.yaml\nExecReload=\nExecReload=/bin/kill -HUP $MAINPID\nRestart=always\nRestartSec=10\n`,
+    content: `[Unit]\nAfter=network-online.target\nWants=network-online.target\n\n[Service]\nExecStartPre=\nExecStartPre=/usr/bin/crowdsec -c ${p.etc}/config.yaml -t\nExecStart=\nExecStart=/usr/bin/crowdsec -c ${p.etc}/config.yaml\nExecReload=\nExecReload=/bin/kill -HUP $MAINPID\nRestart=always\nRestartSec=10\n${agentPrivileges(p)}`,
   };
   if (!member.enforce) return [agent];
   return [
@@ -83,17 +108,19 @@ export function systemdUnits(bans: BansPlan, member: BanMember, p: BanPaths): Se
       mode: "0644",
       // Never start while the LAPI is unreachable: 0.0.25 then exits and flushes the set. Type=simple: with
       // daemonize false it never notifies. Our table is loaded before it (it fills, never creates, the set).
-      content: `[Unit]\nAfter=network-online.target lr-ban-table.service\nRequires=lr-ban-table.service\nConditionPathExists=\n\n[Service]\nType=simple\nExecStartPre=\nExecStartPre=${wait}\nExecStart=\nExecStart=/usr/bin/crowdsec-firewall-bouncer -c ${p.bouncerConfig}\nExecStartPost=\nExecStopPost=\nTimeoutStartSec=infinity\nRestart=always\nRestartSec=5\n`,
+      content: `[Unit]\nAfter=network-online.target lr-ban-table.service\nRequires=lr-ban-table.service\nConditionPathExists=\n\n[Service]\nType=simple\nExecStartPre=\nExecStartPre=${wait}\nExecStart=\nExecStart=/usr/bin/crowdsec-firewall-bouncer -c ${p.bouncerConfig}\nExecStartPost=\nExecStopPost=\nTimeoutStartSec=infinity\nRestart=always\nRestartSec=5\n${BOUNCER_PRIVILEGES}`,
     },
     {
       path: `${dir}/lr-ban-table.service`,
       mode: "0644",
+      // Root's job, like the resync below: it (re)creates the table, the unprivileged bouncer only fills ban4.
       content: `[Unit]\nDescription=librerouter-hosting ban grid nft table\nBefore=crowdsec-firewall-bouncer.service\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/usr/sbin/nft -f ${p.etc}/lrban.nft\n\n[Install]\nWantedBy=multi-user.target\n`,
     },
     {
       path: `${dir}/lr-ban-resync.service`,
       mode: "0644",
       // The LAPI stream can skip a decision committed during a pull; a restart resyncs, but only while the LAPI is up.
+      // Root's: restarting a unit is systemd's business (the bouncer's own user may not).
       content: `[Unit]\nDescription=librerouter-hosting ban grid resync (bouncer restart while the LAPI answers)\n\n[Service]\nType=oneshot\nExecStart=/bin/sh -c '${wait} 5 && systemctl try-restart crowdsec-firewall-bouncer.service'\n`,
     },
     {

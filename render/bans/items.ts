@@ -1,9 +1,11 @@
 /**
  * Our own CrowdSec items (Debian's hub has no OpenVPN parser, and its bind9 parser misses BIND 9.18's recursion
- * denial): parsers, the OpenVPN scenario sized from `bans`, and the allowlist parser. Verified with `cscli explain`
- * on real OpenVPN 2.6.14 and BIND 9.18 lines (issue 11 research).
+ * denial): parsers, the OpenVPN scenario sized from `bans`, the UDP flood scenario on LR-IN's kernel lines, and the
+ * allowlist parser. Verified with `cscli explain` on real OpenVPN 2.6.14 and BIND 9.18 lines (issue 11 research), and
+ * the kernel's lines for LR-IN's LOG rules in the lab (check ban-probe, ban-udp-flood).
  */
 import type { BansPlan } from "../../plan/bans";
+import { KERNEL_LOG_PREFIX, KERNEL_LOG_RATES } from "./kernel-log";
 
 /** OpenVPN 2.6 (verb 3) refusals → meta.log_type openvpn_{tls_crypt,tls,auth}_fail / openvpn_tcp_garbage / openvpn_tcp_conn. */
 export const OPENVPN_PARSER = `# OpenVPN 2.6 server refusals (syslog lines of program openvpn); rendered by librerouter-hosting.
@@ -141,6 +143,33 @@ labels:
 `;
 }
 
+/** The UDP flood scenario's name (what its alerts carry). */
+export const UDP_FLOOD_SCENARIO = "lr/udp-flood";
+
+/**
+ * A UDP flood on the OpenVPN port: LR-IN logs a source's new flows only above its rate (render/bans/kernel-log.ts), so
+ * each `lr-flood:` line is already excess; 6 of them from one address within a few seconds ban it. The lines reach
+ * us through the vendored iptables-logs parser (iptables_drop, source_ip = SRC=); the vendored scan scenario sees
+ * them too, but all on one port, which its distinct-port bucket counts once.
+ */
+export function udpFloodScenario(bans: BansPlan): string {
+  const r = KERNEL_LOG_RATES.flood;
+  return `# More than ${r.above} new UDP flows/s to the OpenVPN port from one address (after a burst of ${r.burst}); rendered by librerouter-hosting.
+type: leaky
+name: ${UDP_FLOOD_SCENARIO}
+description: "OpenVPN UDP port: flood of new flows from one address (kernel ${KERNEL_LOG_PREFIX.flood.trim()} lines)"
+filter: "evt.Meta.log_type == 'iptables_drop' && evt.Parsed.message contains '${KERNEL_LOG_PREFIX.flood}'"
+groupby: evt.Meta.source_ip
+capacity: 5
+leakspeed: 1s
+blackhole: ${bans.scenario.blackhole}
+labels:
+  service: openvpn
+  type: flood
+  remediation: true
+`;
+}
+
 /** The agents' whitelist: never an alert for the protected addresses and the allowlist. */
 export function allowlistParser(bans: BansPlan): string {
   return `# Never raise an alert for these (the service's own addresses, management, bans.allowlist); rendered by librerouter-hosting.
@@ -158,6 +187,7 @@ export function ownItems(bans: BansPlan, sources: readonly string[]): Record<str
   return {
     "parsers/s02-enrich/lr-allowlist.yaml": allowlistParser(bans),
     ...(sources.includes("openvpn") ? { "parsers/s01-parse/lr-openvpn-logs.yaml": OPENVPN_PARSER, "scenarios/lr-openvpn-bf.yaml": openvpnScenario(bans) } : {}),
+    ...(sources.includes("kernel") ? { "scenarios/lr-udp-flood.yaml": udpFloodScenario(bans) } : {}),
     ...(sources.includes("named") ? { "parsers/s01-parse/lr-bind9-denied.yaml": BIND_PARSER } : {}),
     ...(sources.includes("console") ? { "parsers/s01-parse/lr-console-logs.yaml": CONSOLE_PARSER, "scenarios/lr-console-bf.yaml": consoleScenario(bans) } : {}),
   };

@@ -1,10 +1,11 @@
 /**
  * The `banGrid` stack output: where the grid lives, what it never bans, how long bans last, and the commands ops run
- * on the services VM to see and lift bans. No credential: cscli there reads the LAPI's own database. Pure.
+ * on the services VM to see and lift bans. No credential: cscli there reads the LAPI's own database, run as the
+ * LAPI's user (BAN_USER) so that nothing it creates is root's. Pure.
  */
 import type { BansPlan } from "../../plan/bans";
 import type { Plan } from "../../plan/types";
-import { BAN_SET, BAN_TABLE } from "./enforce";
+import { BAN_SET, BAN_TABLE, cscliArgv } from "./enforce";
 import { PRODUCTION_PATHS } from "./paths";
 import { FAIL2BAN_ACTION, REPORT_CLIENT, reportUrl } from "./tenant-report";
 
@@ -24,7 +25,7 @@ export interface BanGridOutput {
 
 export function banGridOutput(plan: Plan): BanGridOutput {
   const bans: BansPlan = plan.bans;
-  const cscli = `cscli -c ${PRODUCTION_PATHS.etc}/config.yaml`;
+  const cscli = cscliArgv(PRODUCTION_PATHS).join(" ");
   return {
     lapi: bans.lapi.url,
     enforcement: Object.fromEntries(bans.members.flatMap((m) => (m.enforce ? [[m.name, `nft list set ${m.enforce} ${BAN_TABLE} ${BAN_SET}`]] : []))),

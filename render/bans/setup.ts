@@ -7,7 +7,7 @@ import { type BanMember, type BanMemberName, type BansPlan, banCredentials } fro
 import { scriptFile } from "../script-file";
 import { LR_WRITE_FN, type SetupFile, scriptHead, shq, writeFile } from "../shell";
 import { type Acquisition, acquisition, credentialsFile, crowdsecConfig, hubItems, profilesYaml } from "./crowdsec";
-import { bouncerConfig, nftTable, systemdUnits } from "./enforce";
+import { BAN_OWNER, BAN_USER, bouncerConfig, nftTable, systemdUnits } from "./enforce";
 import { ownItems } from "./items";
 import type { BanPaths } from "./paths";
 import { type ReportSecrets, reportConfig, reportUnit } from "./report";
@@ -33,7 +33,7 @@ export interface MemberSetupArgs {
   readonly caPem: string;
   readonly secrets: MemberSecrets;
   readonly lapi?: LapiSecrets;
-  /** Files owned by this user:group (the daemons' user). */
+  /** Files owned by this user:group, the daemons' user (default BAN_OWNER; the install step creates it). */
   readonly owner?: string;
   /** The gateway's requireGlobal (false only in the lab). */
   readonly requireGlobal?: boolean;
@@ -103,14 +103,19 @@ export function memberUnits(bans: BansPlan, name: BanMemberName): string[] {
 /** The member's setup script: writes every file (secrets inside, never echoed), then the static install step. */
 export function setupScript(bans: BansPlan, a: MemberSetupArgs): string {
   const m = memberOf(bans, a.member);
-  const owner = a.owner ?? "root:root";
+  const owner = a.owner ?? BAN_OWNER;
   const { files, units } = memberFiles(bans, a);
   const list = (xs: readonly string[]) => `(${xs.map(shq).join(" ")})`;
+  // The gateway's config stays root's: systemd hands it over (LoadCredential); the daemons' user never reads it.
+  const ownerOf = (f: SetupFile) => (f.path === a.paths.reportConfig ? "root:root" : owner);
+  // A function: the install step calls it once the owner exists.
   return `${scriptHead(`ban grid on ${m.name}`, true)}${LR_WRITE_FN}
-${files.map((f) => writeFile(f, owner)).join("\n")}
+lr_ban_files() {
+${files.map((f) => writeFile(f, ownerOf(f))).join("\n")}
 if [[ $LR_SERVICES == systemd ]]; then
 ${units.map((f) => writeFile(f, "root:root", "  ")).join("\n")}
 fi
+}
 LR_BAN_ETC=${shq(a.paths.etc)}
 LR_BAN_HUB=${shq(a.paths.hub)}
 LR_BAN_PATTERNS=${shq(a.paths.patterns)}
@@ -143,6 +148,7 @@ ${m.enforce ? `nft delete table ${m.enforce} lrban 2>/dev/null || true
 ` : ""}rm -f -- ${paths.map(shq).join(" ")}
 rmdir -- ${dropins.map(shq).join(" ")} 2>/dev/null || true
 rm -rf -- ${shq(a.paths.etc)} ${shq(a.paths.data)}
+userdel ${BAN_USER} 2>/dev/null || true
 if [[ $LR_SERVICES == systemd ]]; then systemctl daemon-reload; fi
 echo "ban grid removed from ${m.name}"
 `;
@@ -168,13 +174,16 @@ export function enrolInput(
   });
 }
 
-/** The enrolment command's script (services VM): wait up to 120 s for the LAPI, then lr-ban-enrol.py with its input on stdin. */
+/**
+ * The enrolment command's script (services VM): wait up to 120 s for the LAPI, then lr-ban-enrol.py with its input on
+ * stdin, as the LAPI's user (its cscli and sqlite writes then never leave a file the LAPI cannot open).
+ */
 export function enrolScript(bans: BansPlan, p: BanPaths, secrets: Parameters<typeof enrolInput>[2], stack: string): string {
   return `#!/bin/bash
 # Ban grid enrolment (stack ${stack}); rendered by librerouter-hosting.
 set -euo pipefail
 ${shq(`${p.bin}/lr-ban-wait-lapi.sh`)} ${shq(`${bans.lapi.url}health`)} ${shq(p.caCert)} 120
-/usr/bin/python3 ${shq(`${p.bin}/lr-ban-enrol.py`)} <<'LR_ENROL'
+runuser -u ${BAN_USER} -- /usr/bin/python3 ${shq(`${p.bin}/lr-ban-enrol.py`)} <<'LR_ENROL'
 ${enrolInput(bans, p, secrets)}
 LR_ENROL
 `;

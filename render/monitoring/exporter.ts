@@ -55,7 +55,7 @@ export function lrMetricsConfig(mon: MonitoringPlan, server: ServerPlan, layout:
       server: server.name,
       out: `${p.textfileDir}/${LR_METRICS_PROM}`,
       state: p.lrMetricsState,
-      instances: mon.instances.filter((i) => i.server === server.name).map((i) => ({ id: i.id, proto: i.proto, status: o.statusFiles[i.proto], statusEverySeconds: STATUS_EVERY_SECONDS, maxSessions: i.maxSessions })),
+      instances: mon.instances.filter((i) => i.server === server.name).map((i) => ({ id: i.id, proto: i.proto, status: o.statusFiles[i.proto], config: o.configs[i.proto], statusEverySeconds: STATUS_EVERY_SECONDS, maxSessions: i.maxSessions })),
       ccdDirs: [o.ccdDirs.udp, o.ccdDirs.tcp],
       pinsDir: o.pinsDir,
       enrolledDir: o.enrolledDir,

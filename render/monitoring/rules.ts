@@ -28,7 +28,7 @@ export function alertRules(mon: MonitoringPlan): AlertRule[] {
       for: f.instanceDown,
       labels: { severity: "page" },
       annotations: {
-        summary: "OpenVPN instance {{ $labels.id }} on {{ $labels.server }} is down (its status file is stale)",
+        summary: "OpenVPN instance {{ $labels.id }} on {{ $labels.server }} is down (no process runs its config, or its status file is stale)",
         action: "Its tenants have moved to the next remote of their bundle; on the server: systemctl status openvpn-server@{{ $labels.proto }}, journalctl -u openvpn-server@{{ $labels.proto }}, then systemctl restart it",
       },
     },

@@ -237,11 +237,44 @@ def bans_in_force(b):
     return 0
 
 
+def running_configs(proc_root):
+    """The `--config` argument of every openvpn process /proc shows (None when it shows no process but this one:
+    a hidepid mount, so absence proves nothing)."""
+    configs, others = [], False
+    try:
+        pids = [d for d in os.listdir(proc_root) if d.isdigit()]
+    except OSError:
+        return None
+    for pid in pids:
+        try:
+            with open(os.path.join(proc_root, pid, "cmdline"), "rb") as f:
+                args = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+        except OSError:
+            continue
+        if int(pid) != os.getpid():
+            others = True
+        if args and os.path.basename(args[0]) == "openvpn":
+            configs += [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--config"]
+    return configs if others else None
+
+
+def process_alive(inst, configs):
+    """Whether an openvpn process runs the instance's config: the same path, or (Debian's unit: `--config udp.conf`
+    in /etc/openvpn/server) the same file name given relative."""
+    want = inst.get("config")
+    return any(c == want or (not os.path.isabs(c) and os.path.basename(c) == os.path.basename(want)) for c in configs)
+
+
 def collect(cfg, state, now):
     out = Out()
     tenants = tenants_of(cfg)
     known = set(tenants)
     sessions = {}
+    # A SIGKILLed instance leaves its status file behind, fresh for up to 2 periods: its process tells at once. Only
+    # when /proc shows one of this server's instances running (a scan that works here) is a missing one down.
+    configs = running_configs(os.environ.get("LR_METRICS_PROC", "/proc"))
+    alive = {inst["id"]: process_alive(inst, configs) for inst in cfg["instances"] if inst.get("config") and configs is not None}
+    judged = any(alive.values())
     for inst in cfg["instances"]:
         iid, proto, path = inst["id"], inst["proto"], inst["status"]
         try:
@@ -250,8 +283,11 @@ def collect(cfg, state, now):
         except FileNotFoundError:
             age, rows = None, []
         up = age is not None and age <= 2 * inst["statusEverySeconds"] + 2
+        if judged and iid in alive:
+            up = up and alive[iid]
+            out.add("lr_instance_process_up", "gauge", "1 when an openvpn process runs the instance's config", 1 if alive[iid] else 0, {"id": iid, "proto": proto})
         rows = [r for r in rows if r[0] in known] if up else []
-        out.add("lr_instance_up", "gauge", "1 when the OpenVPN instance rewrote its status file within 2 periods", 1 if up else 0, {"id": iid, "proto": proto})
+        out.add("lr_instance_up", "gauge", "1 when the OpenVPN instance rewrote its status file within 2 periods and its process runs", 1 if up else 0, {"id": iid, "proto": proto})
         out.add("lr_instance_sessions", "gauge", "Tenant sessions on the instance", len(rows), {"id": iid, "proto": proto})
         out.add("lr_instance_max_sessions", "gauge", "Sessions the instance's tunnel pool holds (max-clients)", inst["maxSessions"], {"id": iid, "proto": proto})
         if age is not None:

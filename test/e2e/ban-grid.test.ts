@@ -2,13 +2,20 @@
  * The ban grid for real, from the RENDERED files, in the standalone harness (lab/ban-grid-lab.ts, namespaces `bg-*`):
  * what the lab's ban checks (lab/check-bans.ts, lab/check-ban-load.ts: detection on real OpenVPN, reports, the
  * allowlist, expiry, the LAPI's outage, the load) do not cover: enrolment idempotence, the report gateway's whole
- * scope and quota, and repeat offenders' longer bans. Agents tail syslog-format files the harness writes OpenVPN 2.6
- * refusal lines into. Prints measured times (never asserts on them).
+ * scope and quota, what the kernel lines' scenarios leave alone, and repeat offenders' longer bans. Agents tail
+ * syslog-format files the harness writes OpenVPN 2.6 refusal lines (and kernel lines) into. Prints measured times
+ * (never asserts on them).
  */
-import { appendFileSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { appendFileSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { journalLine } from "../../lab/journal";
+import { kernelJournalLine } from "../../lab/kmsg";
+import { HUB_ITEMS } from "../../render/bans/crowdsec";
+import { UDP_FLOOD_SCENARIO } from "../../render/bans/items";
+import { KERNEL_LOG_PREFIX } from "../../render/bans/kernel-log";
 import { until } from "../../lab/ban-grid";
 import { BanGridLab } from "../../lab/ban-grid-lab";
+import { BAN_USER } from "../../render/bans/enforce";
 
 const ATTACKER = "198.51.100.66";
 const ALLOWED = "198.51.100.200";
@@ -36,6 +43,22 @@ describe("ban grid (real CrowdSec, rendered configs)", () => {
     expect(await lab.grid.enrol()).toBe("machine host: added\nmachine reportgw: added\nmachine vpn1: added\nmachine vpn2: added\nbouncer fw-host: added\nbouncer fw-vpn1: added\nbouncer fw-vpn2: added\n");
     expect(await lab.grid.enrol()).toBe("machine host: kept\nmachine reportgw: kept\nmachine vpn1: kept\nmachine vpn2: kept\nbouncer fw-host: kept\nbouncer fw-vpn1: kept\nbouncer fw-vpn2: kept\n");
     console.log(`agents and bouncers ready ${await lab.grid.startMembers()} s after start`);
+  });
+
+  it("the daemons run unprivileged: never root, no capability but the bouncers' net_admin; the LAPI's database and the local credentials are their user's", () => {
+    const uid = Number(execFileSync("id", ["-u", BAN_USER], { encoding: "utf8" }).trim());
+    expect(uid).not.toBe(0);
+    const seen = Object.fromEntries([...lab.grid.daemons.keys()].filter((n) => n !== "gateway").map((n) => [n, lab.grid.privileges.get(n)]));
+    const want = Object.fromEntries(Object.keys(seen).map((n) => [n, { uids: [uid, uid, uid, uid], effective: n.startsWith("bouncer-") ? ["net_admin"] : [], bounding: n.startsWith("bouncer-") ? ["net_admin"] : [] }]));
+    expect(Object.keys(seen).sort()).toEqual(["lapi", ...lab.grid.members.filter((m) => m !== "services").map((m) => `agent-${m}`), ...lab.grid.enforcers.map((m) => `bouncer-${m}`)].sort());
+    expect(seen).toEqual(want);
+    const svc = lab.grid.paths("services");
+    // The LAPI's sqlite and its journal files (the lab's gateway keeps its state beside them, as root).
+    const data = readdirSync(svc.data).filter((f) => f.startsWith("crowdsec.db")).map((f) => [f, statSync(`${svc.data}/${f}`).uid]);
+    expect(data.map(([f]) => f)).toContain("crowdsec.db");
+    expect(data.filter(([, u]) => u !== uid)).toEqual([]);
+    const creds = statSync(`${svc.etc}/local_api_credentials.yaml`);
+    expect({ uid: creds.uid, mode: (creds.mode & 0o777).toString(8) }).toEqual({ uid, mode: "600" });
   });
 
   it("tenant reports: accepted and enforced; protected, allowlisted or another tenant's address refused; wrong source or token refused; quota enforced", async () => {
@@ -73,6 +96,36 @@ describe("ban grid (real CrowdSec, rendered configs)", () => {
     console.log(`5 wrong console passwords → banned in all 3 sets: ${(Date.now() - start) / 1000} s`);
     const alerts = JSON.parse(await lab.grid.cscli("alerts", "list", "-i", client, "-o", "json")) as { scenario: string }[];
     expect(alerts.map((a) => a.scenario)).toEqual(["lr/console-bf"]);
+  }, 60_000);
+
+  it("the kernel's LR-IN lines (as the lab captured them): 20 closed ports ban by the vendored scan scenario, an lr-flood run by lr/udp-flood; a few ports, or one port many times, ban nothing", async () => {
+    const pub = vpn1.publicIp;
+    // A line as the kernel writes it for LR-IN's LOG rules (render/bans/kernel-log.ts), `journalctl -o short`'s form.
+    const line = (prefix: string, src: string, proto: "TCP" | "UDP", dport: number, i: number) =>
+      `${kernelJournalLine(new Date(), "vpn1", `${prefix}IN=eth0 OUT= MAC=c2:06:a6:14:0f:71:92:cd:26:53:20:64:08:00 SRC=${src} DST=${pub} LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=${12000 + i} DF PROTO=${proto} SPT=${40000 + i} DPT=${dport} ${proto === "TCP" ? "WINDOW=64240 RES=0x00 SYN URGP=0" : "LEN=49"}`)}\n`;
+    const [scanner, flooder, few, onePort] = ["198.51.100.101", "198.51.100.102", "198.51.100.103", "198.51.100.104"];
+    const n = (k: number) => Array.from({ length: k }, (_, i) => i);
+    const start = Date.now();
+    appendFileSync(
+      lab.log("vpn1"),
+      [
+        ...n(20).map((i) => line(KERNEL_LOG_PREFIX.probe, scanner, "TCP", 2000 + i, i)),
+        ...n(10).map((i) => line(KERNEL_LOG_PREFIX.flood, flooder, "UDP", vpn1.ports.udp, i)),
+        ...n(5).map((i) => line(KERNEL_LOG_PREFIX.probe, few, "TCP", 3000 + i, i)),
+        ...n(12).map((i) => line(KERNEL_LOG_PREFIX.probe, onePort, "UDP", 53, i)),
+      ].join(""),
+    );
+    await until("the scanner and the flooder in every set", async () => (await everywhere(scanner)) && everywhere(flooder), 30_000);
+    console.log(`kernel lines → scanner and flooder banned in all 3 sets: ${(Date.now() - start) / 1000} s`);
+    const scenarios = async (ip: string) => {
+      const out = (await lab.grid.cscli("alerts", "list", "-i", ip, "-o", "json")).trim();
+      return out === "null" ? [] : (JSON.parse(out) as { scenario: string }[]).map((a) => a.scenario);
+    };
+    const scan = HUB_ITEMS.kernel.find((i) => i.startsWith("scenarios/"))!.replace(/^scenarios\/|\.yaml$/g, "");
+    expect(await scenarios(scanner)).toEqual([scan]);
+    expect(await scenarios(flooder)).toEqual([UDP_FLOOD_SCENARIO]);
+    await sleep((plan.bans.pollSeconds + 2) * 1000);
+    for (const ip of [few, onePort]) expect([ip, await lab.grid.bannedAt(ip), await scenarios(ip)]).toEqual([ip, [], []]);
   }, 60_000);
 
   it("a repeat offender's next ban lasts twice as long", async () => {

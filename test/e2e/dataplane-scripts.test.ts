@@ -10,7 +10,7 @@
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dataplaneToolPath } from "../../render/dataplane";
+import { dataplaneToolPath, filterRules } from "../../render/dataplane";
 import { HOST_FIREWALL_UNIT, hostConsoleFirewallScripts, hostFirewallToolPath } from "../../render/host-console";
 import type { ServerLayout } from "../../render/layout";
 import { ipRuleShowLine } from "../../render/routing";
@@ -188,6 +188,13 @@ COMMIT
     expect(applied.ipt).toContain(":FORWARD DROP [0:0]\n");
     expect(applied.ipt).toContain("\n-A FORWARD -j LR-FWD\n-A LR-FWD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A LR-FWD -i tun-udp -m devgroup --dst-group 0x4c52 -j ACCEPT\n");
     expect(tool("status")).toBe("server vpn1: rules at 77 prefs, skeleton 70/70\nacme (slot 1): ok\ncoop-sur (slot 2): ok\n");
+  });
+
+  it("LR-IN as installed is the rendered chain line for line: iptables-save's own form (the ban grid's LOG lines with their hashlimit, limit and quoted prefix too)", () => {
+    const lrIn = (lines: string[]) => lines.filter((l) => l.startsWith("-A LR-IN "));
+    const want = lrIn(filterRules(plan, server, layout));
+    expect(want.filter((l) => l.includes(" -j LOG "))).toHaveLength(2);
+    expect(lrIn(applied.ipt.split("\n"))).toEqual(want);
   });
 
   it("routes each tenant to its own router only, and its console to its own VNC port only", () => {

@@ -4,13 +4,15 @@
  * signal, loses patience and SIGKILLs the lab (then lab/reaper.ts cleans up within a second or so).
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "../../lab/exec";
+import { NF_LOG_ALL_NETNS } from "../../lab/kmsg";
 
 const ROOT = join(__dirname, "..", "..");
 
 it("Ctrl-C during bring-up tears the run down completely", async () => {
+  const nfLog = readFileSync(NF_LOG_ALL_NETNS, "utf8").trim();
   const child = spawn(process.execPath, [join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), join(ROOT, "lab", "main.ts"), "--tenants", "2"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
@@ -44,4 +46,6 @@ it("Ctrl-C during bring-up tears the run down completely", async () => {
   // No process of the run survives: every lab process runs inside a run namespace (`ip netns identify`).
   const ps = (await run(["sh", "-c", "for p in /proc/[0-9]*; do ip netns identify ${p#/proc/} 2>/dev/null; done"])).stdout;
   expect(ps.split("\n").filter((l) => l.startsWith(runId))).toEqual([]);
+  // The kernel log relay's sysctl is back (lab/kmsg.ts, or the reaper after a SIGKILL).
+  expect(readFileSync(NF_LOG_ALL_NETNS, "utf8").trim()).toBe(nfLog);
 }, 90_000);

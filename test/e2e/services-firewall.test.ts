@@ -22,7 +22,14 @@ const procs: ChildProcess[] = [];
 const tcp = (port: number) => sh(NS.wan, `/usr/bin/socat -T1 - TCP:${IP}:${port},connect-timeout=1 </dev/null 2>/dev/null`).out.trim();
 // socat waits only `-t` (0.5 s by default) for the answer after its stdin ends: a loaded machine's forked
 // listener can take longer, so both UDP helpers wait 2 s.
-const udp = (port: number) => sh(NS.wan, `echo q | /usr/bin/socat -t2 -T2 - UDP:${IP}:${port} 2>/dev/null`).out.trim();
+// A datagram can go unanswered on a busy machine (CI once saw :53 silent with and without the firewall): up to 3
+// tries, as a resolver retries; a port the firewall drops stays silent on every try.
+const udp = (port: number) => {
+  for (let i = 0; ; i++) {
+    const out = sh(NS.wan, `echo q | /usr/bin/socat -t2 -T2 - UDP:${IP}:${port} 2>/dev/null`).out.trim();
+    if (out || i === 2) return out;
+  }
+};
 /** A request to svc's :67 from the wan's port `sport`, to its address (a DHCP client renewing); what came back. */
 const dhcp = (sport: number) => sh(NS.wan, `echo q | /usr/bin/socat -t2 -T2 - UDP:${IP}:67,sourceport=${sport} 2>/dev/null`).out.trim();
 /** Datagrams svc's :67 listener got. */
@@ -48,7 +55,14 @@ beforeAll(() => {
   bg(["/usr/bin/socat", "UDP-RECVFROM:53,fork", "SYSTEM:echo dns-udp"]);
   bg(["/usr/bin/socat", "TCP-LISTEN:22,reuseaddr,fork", "SYSTEM:echo sshd"]);
   bg(["/usr/bin/socat", "UDP-RECVFROM:67,fork", `SYSTEM:echo got >>${GOT}; echo dhcp`]);
-  spawnSync("sleep", ["0.3"]);
+  // Every listener bound before the first probe (a fixed sleep was not always enough under load).
+  for (let i = 0; i < 100; i++) {
+    const tcpUp = sh(NS.svc, "ss -Hltn").out;
+    const udpUp = sh(NS.svc, "ss -Hlun").out;
+    if ([":53 ", ":22 "].every((p) => tcpUp.includes(p)) && [":53 ", ":67 "].every((p) => udpUp.includes(p))) return;
+    spawnSync("sleep", ["0.1"]);
+  }
+  throw new Error("the test's socat listeners did not bind within 10 s");
 });
 
 afterAll(() => {

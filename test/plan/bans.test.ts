@@ -12,10 +12,10 @@ const plan = buildPlan(
 const b = plan.bans;
 
 describe("plan.bans", () => {
-  it("has the four members: agents everywhere, enforcement on vpn1, vpn2 (inet) and the host (bridge), not on services", () => {
+  it("has the four members: agents everywhere (the VPN servers' also read the kernel's LR-IN lines), enforcement on vpn1, vpn2 (inet) and the host (bridge), not on services", () => {
     expect(b.members.map((m) => [m.name, m.sources, m.enforce ?? null, m.bouncer ?? null])).toEqual([
-      ["vpn1", ["openvpn", "console"], "inet", "fw-vpn1"],
-      ["vpn2", ["openvpn", "console"], "inet", "fw-vpn2"],
+      ["vpn1", ["openvpn", "console", "kernel"], "inet", "fw-vpn1"],
+      ["vpn2", ["openvpn", "console", "kernel"], "inet", "fw-vpn2"],
       ["host", ["sshd", "pvedaemon"], "bridge", "fw-host"],
       ["services", ["named"], null, null],
     ]);

@@ -107,7 +107,7 @@ test("the banGrid output: where bans are enforced, what is never banned, duratio
   expect(v.neverBan).toEqual(plan.bans.neverBan);
   expect(v.neverBan).toContain(plan.mgmt.cidr);
   expect(v.banDurations).toEqual(["10m", "20m", "40m", "1h20m", "2h40m", "5h20m", "10h40m", "21h20m", "24h"]);
-  expect(v.ops.lift).toBe(`cscli -c ${PRODUCTION_PATHS.etc}/config.yaml decisions delete -i <IP>`);
+  expect(v.ops.lift).toBe(`runuser -u lr-crowdsec -- cscli -c ${PRODUCTION_PATHS.etc}/config.yaml decisions delete -i <IP>`);
   expect(v.ops.where).toBe(`as root on the services VM: ssh -J root@pve-minimal.example.net root@${plan.services.mgmtIp}`);
   expect(v.tenantReports.url).toBe(`http://${plan.services.publicIp}:8081/v1/report`);
 });

@@ -36,8 +36,19 @@ function statusFile(rows: string[]): string {
   return ["OpenVPN CLIENT LIST", `Updated,${stamp(new Date(2026, 11, 3, 8, 0, 0))}`, "Common Name,Real Address,Bytes Received,Bytes Sent,Connected Since", ...rows, "ROUTING TABLE", "Virtual Address,Common Name,Real Address,Last Ref", "GLOBAL STATS", "Max bcast/mcast queue length,0", "END", ""].join("\n");
 }
 
-function run(now: number): Sample[] {
-  const r = spawnSync("python3", [SCRIPT, cfgPath], { encoding: "utf8", env: { ...process.env, LR_METRICS_NOW: String(now) } });
+/** A /proc with the given processes' command lines (pid → argv), and a first entry standing for other processes. */
+function fakeProc(procs: Record<number, string[]>): string {
+  const dir = mkdtempSync(join(root, "proc-"));
+  for (const [pid, argv] of Object.entries({ 1: ["/sbin/init"], ...procs })) {
+    mkdirSync(join(dir, pid));
+    writeFileSync(join(dir, pid, "cmdline"), `${argv.join("\0")}\0`);
+  }
+  return dir;
+}
+
+/** One run at `now`; /proc is an empty fake unless `proc` is given (no openvpn runs: the status files decide). */
+function run(now: number, proc = fakeProc({})): Sample[] {
+  const r = spawnSync("python3", [SCRIPT, cfgPath], { encoding: "utf8", env: { ...process.env, LR_METRICS_NOW: String(now), LR_METRICS_PROC: proc } });
   expect([r.status, r.stderr]).toEqual([0, ""]);
   return parseProm(readFileSync(join(root, "textfile/lr-metrics.prom"), "utf8"));
 }
@@ -157,6 +168,26 @@ describe("lr-metrics.py", () => {
     expect([one(s, "lr_instance_up", { id: "vpn1-tcp" }), one(s, "lr_instance_sessions", { id: "vpn1-tcp" })]).toEqual([[1], [1]]);
     expect(select(s, "lr_tenant_session_since_seconds").map((x) => [x.labels, x.value])).toEqual([[{ tenant: "gamma", id: "vpn1-tcp" }, 1764748740]]);
     expect([one(s, "lr_tenant_received_bytes", { tenant: "gamma" }), one(s, "lr_tenant_sent_bytes", { tenant: "gamma" })]).toEqual([[300], [400]]);
+  });
+
+  it("a SIGKILLed instance is down at once: its status file is still fresh, but no openvpn process runs its config", () => {
+    const o = openvpnFilePaths(layout);
+    writeFileSync(o.statusFiles.udp, readFileSync(o.statusFiles.udp)); // both status files fresh
+    const fresh = Math.max(statSync(o.statusFiles.tcp).mtimeMs, statSync(o.statusFiles.udp).mtimeMs) / 1000 + 1;
+    const up = (s: Sample[]) => select(s, "lr_instance_up").map((x) => [x.labels.id, x.value]);
+    // Both running, one as Debian's unit starts it (relative --config in /etc/openvpn/server), one by its full path.
+    const both = run(fresh, fakeProc({ 10: ["/usr/sbin/openvpn", "--status", "/run/x", "--config", "udp.conf"], 11: ["openvpn", "--config", o.configs.tcp] }));
+    expect(up(both)).toEqual([["vpn1-udp", 1], ["vpn1-tcp", 1]]);
+    expect(select(both, "lr_instance_process_up").map((x) => [x.labels.id, x.value])).toEqual([["vpn1-udp", 1], ["vpn1-tcp", 1]]);
+    // vpn1-tcp killed: down although its status file is 1 s old; its sessions gone with it.
+    const killed = run(fresh, fakeProc({ 10: ["/usr/sbin/openvpn", "--config", "udp.conf"] }));
+    expect(up(killed)).toEqual([["vpn1-udp", 1], ["vpn1-tcp", 0]]);
+    expect(one(killed, "lr_instance_sessions", { id: "vpn1-tcp" })).toEqual([0]);
+    // Another server's openvpn (an absolute path elsewhere) is not this instance.
+    expect(up(run(fresh, fakeProc({ 10: ["/usr/sbin/openvpn", "--config", "udp.conf"], 12: ["openvpn", "--config", "/srv/vpn2/tcp.conf"] })))).toEqual([["vpn1-udp", 1], ["vpn1-tcp", 0]]);
+    // No instance of this server visible (both dead, or a scan that does not work here): the status files decide.
+    expect(up(run(fresh, fakeProc({ 12: ["openvpn", "--config", "/srv/vpn2/tcp.conf"] })))).toEqual([["vpn1-udp", 1], ["vpn1-tcp", 1]]);
+    expect(select(run(fresh), "lr_instance_process_up")).toEqual([]);
   });
   it("journal source (production): the first run reads the last 10 minutes, later runs only after the cursor journalctl printed", () => {
     const bin = join(root, "bin");

@@ -89,9 +89,9 @@ describe("crowdsec config", () => {
     expect(vpn.db_config).toBeUndefined();
   });
 
-  it("acquisition per role from the journal: both OpenVPN units and the console gateway, sshd + pvedaemon on the host, named on services", () => {
+  it("acquisition per role from the journal: both OpenVPN units, the console gateway and the kernel, sshd + pvedaemon on the host, named on services", () => {
     const units = (n: BanMemberName) => parseAllDocuments(acquisition(member(n), { kind: "journal" })).flatMap((d) => (d.toJSON() as { journalctl_filter: string[] }).journalctl_filter);
-    expect(units("vpn1")).toEqual(["_SYSTEMD_UNIT=openvpn-server@udp.service", "_SYSTEMD_UNIT=openvpn-server@tcp.service", "_SYSTEMD_UNIT=lr-console-web.service"]);
+    expect(units("vpn1")).toEqual(["_SYSTEMD_UNIT=openvpn-server@udp.service", "_SYSTEMD_UNIT=openvpn-server@tcp.service", "_SYSTEMD_UNIT=lr-console-web.service", "_TRANSPORT=kernel"]);
     expect(units("host")).toEqual(["_SYSTEMD_UNIT=ssh.service", "_SYSTEMD_UNIT=pvedaemon.service"]);
     expect(units("services")).toEqual(["_SYSTEMD_UNIT=named.service"]);
   });

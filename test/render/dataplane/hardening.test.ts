@@ -4,6 +4,7 @@
  * control channel, and the services VM's public INPUT policy. The lab's no-enumeration, public-closed and
  * reconnect-storm checks and test/e2e (dataplane-scripts, services-firewall) run them for real.
  */
+import { KERNEL_LOG_PREFIX, KERNEL_LOG_RATES } from "../../../render/bans/kernel-log";
 import { filterRules, renderDataplaneTool } from "../../../render/dataplane";
 import { PRODUCTION_SERVER_LAYOUT } from "../../../render/layout";
 import { renderServerConfig } from "../../../render/openvpn-server";
@@ -23,7 +24,7 @@ const body = (name: string): string[] => shellFunctionBody(tool, name);
 const lrIn = filterRules(plan, vpn1, L).filter((l) => l.startsWith("-A LR-IN") && !l.includes("--dport 4194"));
 
 describe("LR-IN on a VPN server", () => {
-  it("is exactly: public echo limited first, conntrack, own gateway / own-link echo only, tenant drops, public OpenVPN ports, public drop", () => {
+  it("is exactly: public echo limited first, conntrack, own gateway / own-link echo only, tenant drops, public OpenVPN ports (the flood line before UDP's), the probe line, public drop", () => {
     expect(lrIn).toEqual([
       "-A LR-IN -i eth0 -p icmp -m icmp --icmp-type 8 -m limit --limit 10/sec --limit-burst 20 -j ACCEPT",
       "-A LR-IN -i eth0 -p icmp -m icmp --icmp-type 8 -j DROP",
@@ -39,10 +40,45 @@ describe("LR-IN on a VPN server", () => {
       "-A LR-IN -i tun-udp -j DROP",
       "-A LR-IN -i tun-tcp -j DROP",
       "-A LR-IN -m devgroup --src-group 0x4c52 -j DROP",
+      '-A LR-IN -d 192.0.2.3/32 -i eth0 -p udp -m udp --dport 1194 -m conntrack --ctstate NEW -m hashlimit --hashlimit-above 20/sec --hashlimit-burst 40 --hashlimit-mode srcip --hashlimit-name lr-flood -m limit --limit 50/sec --limit-burst 100 -j LOG --log-prefix "lr-flood: "',
       "-A LR-IN -d 192.0.2.3/32 -i eth0 -p udp -m udp --dport 1194 -j ACCEPT",
       "-A LR-IN -d 192.0.2.3/32 -i eth0 -p tcp -m tcp --dport 443 -j ACCEPT",
+      '-A LR-IN -d 192.0.2.3/32 -i eth0 -m conntrack --ctstate NEW -m hashlimit --hashlimit-upto 10/sec --hashlimit-burst 30 --hashlimit-mode srcip --hashlimit-name lr-probe -m limit --limit 50/sec --limit-burst 100 -j LOG --log-prefix "lr-probe: "',
       "-A LR-IN -i eth0 -j DROP",
     ]);
+  });
+
+  describe("the ban grid's kernel log lines (render/bans/kernel-log.ts)", () => {
+    const logs = lrIn.filter((l) => l.includes("-j LOG"));
+    const at = (l: string) => lrIn.indexOf(l);
+    const [flood, probe] = [KERNEL_LOG_PREFIX.flood, KERNEL_LOG_PREFIX.probe].map((p) => logs.find((l) => l.endsWith(`--log-prefix "${p}"`))!);
+
+    it("are LOG only (no rule of LR-IN accepts or drops anything more than before), for new flows to the public address on the public side", () => {
+      expect(logs).toEqual([flood, probe]);
+      for (const l of logs) {
+        expect(l).toMatch(/ -j LOG --log-prefix "[a-z-]+: "$/);
+        expect(l).toContain(` -d ${vpn1.publicIp}/32 -i ${L.ifaces.public} `);
+        expect(l).toContain(" -m conntrack --ctstate NEW ");
+        expect(l).toContain(` -m limit --limit ${KERNEL_LOG_RATES.global.limit}/sec --limit-burst ${KERNEL_LOG_RATES.global.burst} `);
+      }
+      const rest = lrIn.filter((l) => !logs.includes(l));
+      expect(rest.filter((l) => l.includes("hashlimit") || l.includes("LOG"))).toEqual([]);
+    });
+
+    it("the flood line: UDP to the OpenVPN port above the per-source rate, right before that port's accept", () => {
+      const udp = vpn1.instances.find((i) => i.proto === "udp")!;
+      const accept = `-A LR-IN -d ${vpn1.publicIp}/32 -i ${L.ifaces.public} -p udp -m udp --dport ${udp.port} -j ACCEPT`;
+      expect(at(flood)).toBe(at(accept) - 1);
+      expect(flood).toContain(` -p udp -m udp --dport ${udp.port} `);
+      expect(flood).toContain(` -m hashlimit --hashlimit-above ${KERNEL_LOG_RATES.flood.above}/sec --hashlimit-burst ${KERNEL_LOG_RATES.flood.burst} --hashlimit-mode srcip `);
+    });
+
+    it("the probe line: whatever new reaches the public drop, at most the per-source rate, right before it", () => {
+      expect(at(probe)).toBe(at(`-A LR-IN -i ${L.ifaces.public} -j DROP`) - 1);
+      expect(at(probe)).toBeGreaterThan(Math.max(...vpn1.instances.map((i) => at(`-A LR-IN -d ${vpn1.publicIp}/32 -i ${L.ifaces.public} -p ${i.proto} -m ${i.proto} --dport ${i.port} -j ACCEPT`))));
+      expect(probe).not.toContain(" -p ");
+      expect(probe).toContain(` -m hashlimit --hashlimit-upto ${KERNEL_LOG_RATES.probe.perSource}/sec --hashlimit-burst ${KERNEL_LOG_RATES.probe.burst} --hashlimit-mode srcip `);
+    });
   });
 
   it("the public drop is LR-IN's last rule (the lab's control deletes and re-appends it)", () => {

@@ -149,8 +149,10 @@ FILTER_RULES='*filter
 -A LR-IN -i tun-udp -j DROP
 -A LR-IN -i tun-tcp -j DROP
 -A LR-IN -m devgroup --src-group 0x4c52 -j DROP
+-A LR-IN -d 192.0.2.4/32 -i eth0 -p udp -m udp --dport 1194 -m conntrack --ctstate NEW -m hashlimit --hashlimit-above 20/sec --hashlimit-burst 40 --hashlimit-mode srcip --hashlimit-name lr-flood -m limit --limit 50/sec --limit-burst 100 -j LOG --log-prefix "lr-flood: "
 -A LR-IN -d 192.0.2.4/32 -i eth0 -p udp -m udp --dport 1194 -j ACCEPT
 -A LR-IN -d 192.0.2.4/32 -i eth0 -p tcp -m tcp --dport 443 -j ACCEPT
+-A LR-IN -d 192.0.2.4/32 -i eth0 -m conntrack --ctstate NEW -m hashlimit --hashlimit-upto 10/sec --hashlimit-burst 30 --hashlimit-mode srcip --hashlimit-name lr-probe -m limit --limit 50/sec --limit-burst 100 -j LOG --log-prefix "lr-probe: "
 -A LR-IN -i eth0 -j DROP
 -A LR-FWD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 -A LR-FWD -i tun-udp -m devgroup --dst-group 0x4c52 -j ACCEPT
