@@ -61,6 +61,22 @@ class Follow {
 }
 
 /**
+ * Runs `pass` every `everyMs` (not keeping Node alive) until the returned stop; a pass that throws is skipped: the run
+ * directory went away under us (teardown), nothing is left to relay.
+ */
+export function everyPass(pass: () => void, everyMs: number): () => void {
+  const timer = setInterval(() => {
+    try {
+      pass();
+    } catch {
+      /* teardown removed the files */
+    }
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
  * Follows `sources` (instance log files, each with the pid of the instance writing it now: a restarted instance
  * appends to its old log) and appends their lines in journal format to `out`, every `everyMs`. `stop()` ends it
  * after a last pass.
@@ -79,18 +95,5 @@ export function startJournal(
     const text = follows.flatMap((f) => f.lines().map((l) => `${convert(l, host, f.pid(), now)}\n`)).join("");
     if (text && existsSync(out)) appendFileSync(out, text);
   };
-  const timer = setInterval(() => {
-    try {
-      pass();
-    } catch {
-      // The run directory went away under us (teardown): nothing left to follow.
-    }
-  }, everyMs);
-  timer.unref();
-  return {
-    pass,
-    stop: () => {
-      clearInterval(timer);
-    },
-  };
+  return { pass, stop: everyPass(pass, everyMs) };
 }

@@ -7,7 +7,7 @@
  * for kernel lines: `Mon DD HH:MM:SS <host> kernel: <message>` (no pid), stamped when it is read (every 100 ms).
  */
 import { appendFileSync, closeSync, constants, existsSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
-import { journalLine } from "./journal";
+import { everyPass, journalLine } from "./journal";
 
 export const NF_LOG_ALL_NETNS = "/proc/sys/net/netfilter/nf_log_all_netns";
 const KMSG = "/dev/kmsg";
@@ -90,21 +90,14 @@ export function startKmsgRelay(targets: readonly KmsgTarget[], everyMs = 100, re
       if (mine.length && existsSync(t.out)) appendFileSync(t.out, mine.join(""));
     }
   };
-  const timer = setInterval(() => {
-    try {
-      pass();
-    } catch {
-      // The run directory went away under us (teardown): nothing left to relay.
-    }
-  }, everyMs);
-  timer.unref();
+  const stopTimer = everyPass(pass, everyMs);
   let stopped = false;
   return {
     pass,
     stop: () => {
       if (stopped) return;
       stopped = true;
-      clearInterval(timer);
+      stopTimer();
       try {
         pass();
       } catch {
