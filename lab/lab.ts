@@ -206,6 +206,8 @@ export class Lab {
     await Promise.allSettled([...this.inFlight]);
     for (const c of this.cleanups.splice(0)) c();
     await this.procs.stopAll(1000);
+    // The ban grid's daemon user, if this run made it (users are machine-wide; its daemons are stopped now).
+    await this.grid?.removeUser().catch((e: Error) => this.log(`[lab] cleanup: ${e.message}`));
     const problems = await this.netns.cleanup();
     if (!keepFiles) rmSync(this.dir, { recursive: true, force: true });
     this.stopReaper?.();

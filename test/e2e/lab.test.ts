@@ -6,8 +6,10 @@
  * authentication path, the client side), to keep both labs within CI's budget. One after the other (the checks count
  * processes machine-wide). Needs root; nothing leaves the namespaces.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { bringUp } from "../../lab/bringup";
+import { BAN_USER } from "../../render/bans/enforce";
 import { CHECKS } from "../../lab/checks";
 import { run } from "../../lab/exec";
 import { Lab } from "../../lab/lab";
@@ -17,6 +19,10 @@ import { LAB_MODES } from "../../lab/stack";
 import { MARKER_IP, ROUTER_WAN, outsiderMgmtIp } from "../../lab/topology";
 
 const addrs = async (ns: string, dev: string) => [...(await run(["ip", "-4", "-o", "addr", "show", "dev", dev], { ns })).stdout.matchAll(/ inet (\S+) .*$/gm)].map((m) => m[0].trim());
+
+/** Whether the ban grid's daemon user exists (the lab makes it for real when missing, and deletes it again). */
+const banUser = () => spawnSync("id", ["-u", BAN_USER]).status === 0;
+const banUserBefore = banUser();
 
 for (const mode of LAB_MODES) {
   describe(`lab data plane, ${mode} mode`, () => {
@@ -122,6 +128,7 @@ for (const mode of LAB_MODES) {
       expect(pids.filter(alive)).toEqual([]);
       expect(namespaces.filter((ns) => existsSync(`/etc/netns/${ns}`))).toEqual([]);
       expect(existsSync(lab.dir)).toBe(false);
+      expect(banUser()).toBe(banUserBefore);
     }, 60_000);
   });
 }
