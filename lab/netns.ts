@@ -4,7 +4,7 @@
  * run created. Interfaces are created directly inside their namespaces, so their names (≤ 15 chars)
  * only need to be unique per namespace.
  */
-import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { must, run } from "./exec";
 
@@ -118,6 +118,8 @@ export class Netns {
       rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
     }
     this.created.length = 0;
+    // Any /etc/netns entry of this run left behind (one made while this cleanup ran: CI saw one once).
+    for (const e of existsSync("/etc/netns") ? readdirSync("/etc/netns") : []) if (e.startsWith(`${this.prefix}-`)) rmSync(`/etc/netns/${e}`, { recursive: true, force: true });
     return problems;
   }
 }

@@ -21,6 +21,8 @@ for ns in $(ip netns list | awk '{print $1}' | grep '^${prefix}-'); do
   ip netns del "$ns"
   rm -rf "/etc/netns/$ns"
 done
+# A teardown killed between deleting a namespace and its /etc/netns entry leaves the entry alone: remove those too.
+rm -rf /etc/netns/${prefix}-*
 if [ -f '${dir}/${NF_LOG_RESTORE_FILE}' ]; then cat '${dir}/${NF_LOG_RESTORE_FILE}' >/proc/sys/net/netfilter/nf_log_all_netns; fi
 rm -rf '${dir}'
 `;
