@@ -2,8 +2,10 @@
  * The ban grid (CrowdSec, render/bans/*): its secrets (a machine password per agent, an API key per bouncer, the
  * report gateway's password), the LAPI's certificate from the service CA, and one command per member: the services
  * VM first (the decision store), then the enrolment of every machine and bouncer on it, then vpn1, vpn2 and every
- * Proxmox node (`host`, and `host-<node>` for each other node of a cluster: the tenants there are behind its bridge). Tenants' report tokens are HMACs under one key (render/bans/tenant-report.ts), checked by the
- * gateway against the report's source address: adding a tenant changes nothing here and adds no resource. Every command carrying a secret is a secret with no logged output.
+ * Proxmox node (`host`, and `host-<node>` for each other node of a cluster: the tenants there are behind its
+ * bridge). Tenants' report tokens are HMACs under one key (render/bans/tenant-report.ts), checked by the gateway
+ * against the report's source address: adding a tenant changes nothing here and adds no resource. Every command
+ * carrying a secret is a secret with no logged output.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
