@@ -2,7 +2,8 @@
  * Brings a Lab up in order: plan, topology and PKI; in fixed mode the services VM's DHCP and every tenant router's
  * public address from it; the host's console firewall and serial bridge, then the tenants' QEMUs (the bridge is there
  * before them, as its unit is ordered before pve-guests); both VPN servers, each with its console gateway after its
- * setup; the monitoring (./monitoring.ts, unless the Lab runs without it); every tenant's client. The ban grid (./bans.ts) comes up beside all of that once the topology and PKI exist:
+ * setup; the monitoring (./monitoring.ts, unless the Lab runs without it); every tenant's client. The ban grid
+ * (./bans.ts, unless the Lab runs without it) comes up beside all of that once the topology and PKI exist:
  * it needs nothing else (its agents follow the VPN servers' logs from their start), and its daemons' start-up is most
  * of its time.
  */
@@ -17,7 +18,7 @@ import { routersByDhcp, setupDhcp } from "./services";
 /** Everything up and connected; throws at the first failing step (the caller tears down). */
 export async function bringUp(lab: Lab): Promise<void> {
   await lab.prepare();
-  const grid = lab.step(`ban grid (rendered setup on ${lab.plan.bans.members.length} members: ${lab.plan.bans.members.map((m) => m.name).join(", ")}; LAPI, enrolment, agents, bouncers, gateway)`, () => startGrid(lab));
+  const grid = !lab.banGrid ? Promise.resolve("not brought up (no ban check in this run)") : lab.step(`ban grid (rendered setup on ${lab.plan.bans.members.length} members: ${lab.plan.bans.members.map((m) => m.name).join(", ")}; LAPI, enrolment, agents, bouncers, gateway)`, () => startGrid(lab));
   // Settled here so a failure elsewhere leaves no unhandled rejection behind; rethrown below.
   const gridDone = grid.then(
     (detail) => {

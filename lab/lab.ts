@@ -38,6 +38,8 @@ export interface LabOptions {
    * (test/e2e/lab.test.ts's second mode, the two-host e2e subset), to keep CI's time.
    */
   readonly monitoring?: boolean;
+  /** Bring the ban grid up (default true; ./bans.ts). Off only where no ban check runs, as `monitoring`. */
+  readonly banGrid?: boolean;
 }
 
 /** Seconds with two decimals, for progress lines and the result table. */
@@ -56,6 +58,7 @@ export class Lab {
   readonly dhcpLayout: DhcpLayout;
   readonly mode: LabMode;
   readonly monitoring: boolean;
+  readonly banGrid: boolean;
   readonly log: (line: string) => void;
   /** Step name → milliseconds, in order. */
   readonly timings: [string, number][] = [];
@@ -104,6 +107,7 @@ export class Lab {
     this.log = opts.log ?? ((l) => console.log(l));
     this.hosts = opts.hosts ?? 1;
     this.monitoring = opts.monitoring ?? true;
+    this.banGrid = opts.banGrid ?? true;
   }
 
   /** Node `node`'s host layout: the API node's is `hostLayout`, another's under `<run dir>/nodes/<node>`. */
