@@ -11,9 +11,10 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 const two = (n: number) => String(n).padStart(2, "0");
 
 /** One line as `journalctl -o short` prints it (local time, the day padded with a space). */
-export function journalLine(at: Date, host: string, ident: string, pid: number, message: string): string {
+export function journalLine(at: Date, host: string, ident: string, pid: number | undefined, message: string): string {
   const day = String(at.getDate()).padStart(2, " ");
-  return `${MONTHS[at.getMonth()]} ${day} ${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())} ${host} ${ident}[${pid}]: ${message}`;
+  // The kernel's lines carry no pid (`kernel: …`).
+  return `${MONTHS[at.getMonth()]} ${day} ${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())} ${host} ${ident}${pid === undefined ? "" : `[${pid}]`}: ${message}`;
 }
 
 const STAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) (.*)$/;

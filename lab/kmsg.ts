@@ -14,8 +14,7 @@ const KMSG = "/dev/kmsg";
 
 /** A kernel line as `journalctl -o short` prints it: the journal's stamp and host, `kernel:` without a pid. */
 export function kernelJournalLine(at: Date, host: string, message: string): string {
-  const head = journalLine(at, host, "kernel", 0, "");
-  return `${head.slice(0, head.length - "[0]: ".length)}: ${message}`;
+  return journalLine(at, host, "kernel", undefined, message);
 }
 
 /** The message of one /dev/kmsg record (`<prio>,<seq>,<usec>,<flags>;<message>\n` then ` KEY=value` lines). */

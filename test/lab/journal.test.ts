@@ -16,6 +16,7 @@ describe("journal format", () => {
   it("writes month, space-padded day, time, host, identifier[pid]", () => {
     expect(journalLine(new Date(2026, 11, 2, 7, 40, 18), "vpn1", "openvpn", 4242, "hello")).toBe("Dec  2 07:40:18 vpn1 openvpn[4242]: hello");
     expect(journalLine(new Date(2026, 0, 15, 23, 5, 9), "vpn2", "openvpn", 7, "x")).toBe("Jan 15 23:05:09 vpn2 openvpn[7]: x");
+    expect(journalLine(new Date(2026, 0, 15, 23, 5, 9), "vpn2", "kernel", undefined, "lr-probe: IN=eth0")).toBe("Jan 15 23:05:09 vpn2 kernel: lr-probe: IN=eth0");
   });
 
   it("takes openvpn's own timestamp off and keeps its message byte for byte", () => {
